@@ -1,0 +1,29 @@
+// Runs every compiled test file with Node's built-in test runner.
+// Files are listed explicitly so the same command works on Node 20 and later
+// (Node 21+ treats positional arguments as globs, Node 20 does not).
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const testDir = join(root, 'dist', 'test');
+
+function findTests(dir) {
+  return readdirSync(dir).sort().flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return findTests(path);
+    return name.endsWith('.test.js') ? [path] : [];
+  });
+}
+
+const filter = process.argv.slice(2);
+const files = findTests(testDir)
+  .map((f) => relative(root, f))
+  .filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
+if (files.length === 0) {
+  console.error('no test files found under dist/test (run "npm run build" first)');
+  process.exit(1);
+}
+const reporter = ['--test-reporter=spec'];
+const result = spawnSync(process.execPath, ['--test', ...reporter, ...files], { cwd: root, stdio: 'inherit' });
+process.exit(result.status ?? 1);

@@ -1,0 +1,40 @@
+import { EXIT, type CliIO, type ServeCommand } from '../cli.js';
+import { EMBEDDED_DOMAIN, startEmbeddedServer, type ServerEvent } from '../server/embedded.js';
+
+function clock(): string {
+  return new Date().toISOString().slice(11, 19);
+}
+
+/** One log line per event: the seed's "check that the recipient really got the mail", made visible. */
+export function describeEvent(event: ServerEvent, domain: string): string {
+  switch (event.type) {
+    case 'listening':
+      return `listening on ${event.host}:${event.port}, accepting mail for @${domain} (nobody@${domain} does not exist)`;
+    case 'connect':
+      return `session ${event.sessionId}: connection from ${event.remote}`;
+    case 'message': {
+      const m = event.message;
+      const subject = m.subject === undefined ? '(no subject)' : JSON.stringify(m.subject);
+      return `session ${m.sessionId}: message from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}, subject ${subject}, ${m.sizeBytes} bytes`;
+    }
+    case 'close':
+      return `session ${event.sessionId}: closed`;
+  }
+}
+
+export async function serveCommand(command: ServeCommand, io: CliIO): Promise<number> {
+  const domain = (command.domain ?? EMBEDDED_DOMAIN).toLowerCase();
+  const server = await startEmbeddedServer({
+    host: command.host,
+    port: command.port,
+    domain,
+    onEvent: (event) => io.stdout.write(`[${clock()}] ${describeEvent(event, domain)}\n`),
+  }).catch((error: NodeJS.ErrnoException) => {
+    const reason = error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message;
+    throw new Error(`cannot listen on ${command.host}:${command.port}: ${reason}`);
+  });
+  await (io.untilStopped ?? new Promise<never>(() => {}));
+  io.stdout.write(`[${clock()}] stopping\n`);
+  await server.close();
+  return EXIT.interrupted;
+}

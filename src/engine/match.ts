@@ -1,0 +1,66 @@
+import type { CodeAlternative, ReplyExpectation } from '../scenario/types.js';
+import type { Reply } from '../smtp/types.js';
+
+/**
+ * Reply-code patterns: exact (`250`), digit wildcards (`2xx`, `25x`), any-of lists,
+ * RFC 3463 enhanced status codes (`5.7.1`, `5.1.x`) and a regular expression on the text.
+ */
+
+export type MatchResult = { ok: true } | { ok: false; reason: string };
+
+/** `x` in a pattern part matches any digit(s) in that place; everything else must be equal. */
+function codeMatches(pattern: string, code: number): boolean {
+  const digits = String(code);
+  if (pattern.length !== digits.length) return false;
+  return [...pattern].every((p, i) => p === 'x' || p === digits[i]);
+}
+
+function enhancedMatches(pattern: string, enhanced: string | undefined): boolean {
+  if (enhanced === undefined) return false;
+  const want = pattern.split('.');
+  const got = enhanced.split('.');
+  return want.length === got.length && want.every((p, i) => p === 'x' || p === got[i]);
+}
+
+function alternativeMatches(alt: CodeAlternative, reply: Reply): boolean {
+  if (alt.code !== undefined && !codeMatches(alt.code, reply.code)) return false;
+  if (alt.enhanced !== undefined && !enhancedMatches(alt.enhanced, reply.enhanced)) return false;
+  return true;
+}
+
+/** The whole reply text, one line per reply line, codes left out. */
+export function replyText(reply: Reply): string {
+  return reply.lines.join('\n');
+}
+
+/** Checks a reply against an expectation; the reason is phrased for a failure message. */
+export function matchReply(expect: ReplyExpectation | undefined, reply: Reply): MatchResult {
+  if (!expect) return { ok: true };
+  const codesOk = expect.anyOf.length === 0 || expect.anyOf.some((alt) => alternativeMatches(alt, reply));
+  const textOk = !expect.text || new RegExp(expect.text.source, expect.text.flags).test(replyText(reply));
+  if (codesOk && textOk) return { ok: true };
+  return { ok: false, reason: `expected ${describeExpectation(expect)}, got ${describeReply(reply)}` };
+}
+
+function describeAlternative(alt: CodeAlternative): string {
+  return [alt.code, alt.enhanced].filter((part) => part !== undefined).join(' ') || 'any reply';
+}
+
+/** The expectation in words: `250 or 251`, `550 5.1.1`, `2xx with text /ESMTP/i`. */
+export function describeExpectation(expect: ReplyExpectation | undefined): string {
+  if (!expect) return 'any reply';
+  const alternatives = expect.anyOf.map(describeAlternative);
+  const codes =
+    alternatives.length <= 1 ? alternatives[0] : `${alternatives.slice(0, -1).join(', ')} or ${alternatives.at(-1)}`;
+  if (!expect.text) return codes ?? 'any reply';
+  const text = `text ${expect.text.written}`;
+  return codes ? `${codes} with ${text}` : `a reply with ${text}`;
+}
+
+/** A reply in one line: `550 5.1.1 No such user`, with a note when it had more lines. */
+export function describeReply(reply: Reply): string {
+  const first = reply.lines[0] ?? '';
+  const head = first === '' ? String(reply.code) : `${reply.code} ${first}`;
+  const more = reply.lines.length - 1;
+  return more > 0 ? `${head} (+${more} more line${more === 1 ? '' : 's'})` : head;
+}

@@ -1,0 +1,78 @@
+import type { SourcePos } from '../errors.js';
+import type { Target } from '../scenario/types.js';
+import type { Reply, SmtpErrorKind, TranscriptEntry } from '../smtp/types.js';
+
+export type { TranscriptEntry };
+
+/**
+ * Run results: plain, JSON-serialisable data produced by the engine and read by reporters.
+ * A failed expectation is data here, never an exception.
+ */
+
+/** passed; failed: an expectation did not hold (or the server broke the protocol);
+ *  error: a transport problem (refused, timeout, reset, DNS); skipped: not run. */
+export type Status = 'passed' | 'failed' | 'error' | 'skipped';
+
+/** A reply as received. */
+export type ReplyData = Reply;
+
+export interface StepResult {
+  index: number;
+  pos: SourcePos;
+  /** Human label: the step's name, or `send: EHLO x`, `data (3 lines)`, `greeting`. */
+  label: string;
+  status: Status;
+  /** The command line sent (secrets masked), when the step sent one. */
+  sent?: string;
+  /** The expectation in words, e.g. `250 or 251`, `5xx 5.1.1 with text /relay/`. */
+  expected?: string;
+  reply?: ReplyData;
+  /** Why the step failed or errored, or why it was skipped. */
+  message?: string;
+  durationMs: number;
+}
+
+/** Identifies a case before it has run. */
+export interface CaseInfo {
+  /** Unique within the run: `file#caseIndex`. */
+  id: string;
+  file: string;
+  scenarioName: string;
+  caseName: string;
+  caseIndex: number;
+  pos: SourcePos;
+  target: Target;
+}
+
+export interface CaseResult extends CaseInfo {
+  status: Status;
+  /** ISO 8601 UTC start time. */
+  startedAt: string;
+  durationMs: number;
+  steps: StepResult[];
+  transcript: TranscriptEntry[];
+  /** The first step that did not pass, summarised; absent when the case passed. */
+  failure?: {
+    stepIndex: number;
+    pos: SourcePos;
+    /** expectation: a reply did not match; otherwise the network or protocol cause. */
+    kind: 'expectation' | SmtpErrorKind;
+    /** One sentence: `step 3 (send: RCPT TO:<x>): expected 250, got 550 5.1.1 No such user`. */
+    message: string;
+  };
+}
+
+export interface RunCounts {
+  passed: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  total: number;
+}
+
+export interface RunResult {
+  startedAt: string;
+  durationMs: number;
+  cases: CaseResult[];
+  counts: RunCounts;
+}

@@ -1,0 +1,171 @@
+import { createRequire } from 'node:module';
+import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
+import { formatPos } from '../errors.js';
+import type { CaseResult, RunResult } from '../engine/results.js';
+import type { Reporter } from './reporter.js';
+import type { Sink } from './sink.js';
+import { formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
+
+const builderRoot: Builder = createRequire(import.meta.url)('junit-report-builder');
+
+export interface JUnitReporterOptions {
+  /** The `name` of the root `<testsuites>`. Default `smtpspec`. */
+  suiteName?: string;
+}
+
+type Outcome =
+  | { element: 'failure'; type: 'ExpectationFailed' | 'ProtocolError' }
+  | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' };
+
+/**
+ * JUnit XML, written once at the end: a `testsuite` per (scenario file, target),
+ * a `testcase` per case with its transcript in `system-out`.
+ */
+export class JUnitReporter implements Reporter {
+  private readonly suiteName: string;
+
+  constructor(
+    private readonly sink: Sink,
+    options: JUnitReporterOptions = {},
+  ) {
+    this.suiteName = options.suiteName ?? 'smtpspec';
+  }
+
+  async onEnd(result: RunResult): Promise<void> {
+    this.sink.write(buildJUnit(result, this.suiteName));
+    await this.sink.close();
+  }
+}
+
+/** The whole document as text, ending with a newline. */
+export function buildJUnit(result: RunResult, suiteName = 'smtpspec'): string {
+  const builder = builderRoot.newBuilder().name(xmlSafe(suiteName));
+  const names = new UniqueNames();
+  for (const cases of groupBySuite(result.cases)) {
+    const first = cases[0]!;
+    const suite = builder
+      .testSuite()
+      .name(xmlSafe(`${first.file} @ ${formatTarget(first.target)}`))
+      .timestamp(utcTimestamp(cases, result.startedAt))
+      .time(toSeconds(cases.reduce((sum, c) => sum + c.durationMs, 0)))
+      .property('target', xmlSafe(formatTarget(first.target)))
+      .property('file', xmlSafe(first.file));
+    for (const item of cases) addCase(suite, item, names);
+  }
+  return builder.build() + '\n';
+}
+
+function addCase(suite: TestSuite, item: CaseResult, names: UniqueNames): void {
+  const classname = xmlSafe(classnameOf(item.file));
+  const testCase = suite
+    .testCase()
+    .className(classname)
+    .name(names.claim(classname, xmlSafe(item.caseName)))
+    .file(xmlSafe(item.file))
+    .time(toSeconds(item.durationMs));
+  if (item.status === 'skipped') testCase.skipped();
+  if (item.status === 'failed' || item.status === 'error') addOutcome(testCase, item);
+  const transcript = item.transcript.map((entry) => printable(transcriptLine(entry))).join('\n');
+  if (transcript !== '') testCase.standardOutput(cdataSafe(xmlSafe(transcript + '\n')));
+}
+
+function addOutcome(testCase: TestCase, item: CaseResult): void {
+  const outcome = outcomeOf(item);
+  const message = xmlSafe(item.failure?.message ?? `case ${item.status}`);
+  const body = cdataSafe(xmlSafe(failureBody(item)));
+  if (outcome.element === 'failure') testCase.failure(message, outcome.type).stacktrace(body);
+  else testCase.error(message, outcome.type, body);
+}
+
+/** Which element and type a failed case gets; the failure kind decides, the status only when it is missing. */
+export function outcomeOf(item: Pick<CaseResult, 'status' | 'failure'>): Outcome {
+  switch (item.failure?.kind) {
+    case 'expectation':
+      return { element: 'failure', type: 'ExpectationFailed' };
+    case 'protocol':
+    case 'limit':
+      return { element: 'failure', type: 'ProtocolError' };
+    case 'timeout':
+    case 'connect-timeout':
+      return { element: 'error', type: 'TimeoutError' };
+    case 'refused':
+    case 'dns':
+    case 'reset':
+    case 'closed':
+    case 'network':
+      return { element: 'error', type: 'ConnectionError' };
+    case undefined:
+      return item.status === 'error'
+        ? { element: 'error', type: 'ConnectionError' }
+        : { element: 'failure', type: 'ExpectationFailed' };
+  }
+}
+
+/** Starts with `file:line:col` of the failing step, so CI annotations can point at it. */
+function failureBody(item: CaseResult): string {
+  const failure = item.failure;
+  const lines = [formatPos(failure?.pos ?? item.pos), failure?.message ?? `case ${item.status}`];
+  const step = failure && item.steps.find((s) => s.index === failure.stepIndex);
+  if (step?.sent !== undefined) lines.push(`sent: ${step.sent}`);
+  if (step?.expected !== undefined) lines.push(`expected: ${step.expected}`);
+  if (step?.reply) lines.push(...replyLines(step.reply).map((line, i) => (i === 0 ? 'got: ' : '     ') + line));
+  // One line per item: line breaks and controls inside reply text become visible escapes.
+  return lines.map(printable).join('\n');
+}
+
+/** Cases grouped by (file, target), groups in order of first appearance. */
+function groupBySuite(cases: CaseResult[]): CaseResult[][] {
+  const groups = new Map<string, CaseResult[]>();
+  for (const item of cases) {
+    const key = `${item.file}\n${formatTarget(item.target)}`;
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return [...groups.values()];
+}
+
+/** The earliest start as a UTC string without zone, which is what JUnit readers expect. */
+function utcTimestamp(cases: CaseResult[], fallback: string): string {
+  const starts = cases.map((c) => Date.parse(c.startedAt)).filter(Number.isFinite);
+  if (starts.length === 0) starts.push(Date.parse(fallback));
+  const earliest = Math.min(...starts);
+  return new Date(Number.isFinite(earliest) ? earliest : 0).toISOString().slice(0, 19);
+}
+
+/** `scenarios/basic.yaml` → `scenarios.basic`: folders become packages, the extension goes. */
+export function classnameOf(file: string): string {
+  const segments = file.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
+  const last = segments.pop() ?? '';
+  const stem = last.replace(/\.[^.]+$/, '') || last;
+  return [...segments.map((s) => (s === '..' ? '_' : s)), stem].join('.');
+}
+
+/** Keeps (classname, name) unique across the document: CI tools drop duplicates. */
+class UniqueNames {
+  private readonly taken = new Set<string>();
+
+  claim(classname: string, name: string): string {
+    let candidate = name;
+    for (let n = 2; this.taken.has(`${classname}\n${candidate}`); n++) candidate = `${name} (${n})`;
+    this.taken.add(`${classname}\n${candidate}`);
+    return candidate;
+  }
+}
+
+// Not allowed anywhere in XML 1.0: C0 controls except tab/LF/CR, lone surrogates, U+FFFE, U+FFFF.
+const XML_INVALID =
+  /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function xmlSafe(text: string): string {
+  return text.replace(XML_INVALID, '');
+}
+
+/**
+ * junit-report-builder splits only the first `]]>` of a CDATA text (a non-global replace).
+ * Split every later one here, so the builder's own split of the first completes the job.
+ */
+export function cdataSafe(text: string): string {
+  let seen = 0;
+  return text.replace(/]]>/g, (match) => (seen++ === 0 ? match : ']]]]><![CDATA[>'));
+}

@@ -1,0 +1,102 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+
+/** Where a reporter writes its text. `close` leaves the output complete. */
+export interface Sink {
+  write(text: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Writes straight through to a stream. `close` only waits for pending data to drain;
+ * the stream stays open, so stdout can be shared and is never ended.
+ */
+export function streamSink(stream: NodeJS.WritableStream): Sink {
+  let needsDrain = false;
+  return {
+    write(text) {
+      if (!stream.write(text)) needsDrain = true;
+    },
+    async close() {
+      if (needsDrain) await drained(stream);
+      needsDrain = false;
+    },
+  };
+}
+
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  const state = stream as Partial<Pick<Writable, 'destroyed' | 'writableNeedDrain'>>;
+  // Already drained, or broken: a 'drain' event will never come.
+  if (state.destroyed === true || state.writableNeedDrain === false) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    // A stream that errors or closes will never drain; waiting would hang the run.
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
+}
+
+/**
+ * Keeps everything in memory and writes the file on `close`: first to a temporary file in
+ * the same folder (`.<name>.<pid>.tmp`), then renamed over the target, so a reader sees
+ * either the old file or the complete new one. Missing parent folders are created.
+ */
+export function fileSink(path: string): Sink {
+  const chunks: string[] = [];
+  let closing: Promise<void> | undefined;
+  return {
+    write(text) {
+      if (closing) throw new Error(`report sink for ${path} is already closed`);
+      chunks.push(text);
+    },
+    close() {
+      closing ??= writeAtomically(path, chunks.join(''));
+      return closing;
+    },
+  };
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const folder = dirname(path);
+  const temp = join(folder, `.${basename(path)}.${process.pid}.tmp`);
+  await mkdir(folder, { recursive: true });
+  try {
+    await writeFile(temp, text, 'utf8');
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Collects the text in memory; for embedding and tests. */
+export interface MemorySink extends Sink {
+  readonly text: string;
+  readonly closed: boolean;
+}
+
+export function memorySink(): MemorySink {
+  let text = '';
+  let closed = false;
+  return {
+    get text() {
+      return text;
+    },
+    get closed() {
+      return closed;
+    },
+    write(chunk) {
+      text += chunk;
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

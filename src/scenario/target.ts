@@ -1,0 +1,40 @@
+import { isIPv6 } from 'node:net';
+import { DEFAULT_PORT, type Target } from './types.js';
+
+const HOST_NAME = /^[\p{L}\p{N}_-][\p{L}\p{N}._-]*$/u;
+const PORT = /^[0-9]{1,5}$/;
+
+/**
+ * Reads `"host"`, `"host:port"`, `"[::1]:2525"`, `"[::1]"` or a bare IPv6 address such as `"::1"`.
+ * The port must be 1..65535; undefined when the text is not such a target.
+ */
+export function parseTarget(text: string, defaultPort: number = DEFAULT_PORT): Target | undefined {
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  if (bracketed) {
+    const [, host = '', port] = bracketed;
+    return isIPv6(host) ? withPort(host, port, defaultPort) : undefined;
+  }
+  if (isIPv6(text)) return { host: text, port: defaultPort };
+  const colon = text.indexOf(':');
+  if (colon < 0) return withPort(text, undefined, defaultPort);
+  return withPort(text.slice(0, colon), text.slice(colon + 1), defaultPort);
+}
+
+/** True for a host name, an IPv4 address or an IPv6 address (without brackets). */
+export function isValidHost(host: string): boolean {
+  return isIPv6(host) || HOST_NAME.test(host);
+}
+
+/** The port as a number when the text is one from 1 to 65535. */
+export function parsePort(text: string): number | undefined {
+  if (!PORT.test(text)) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65_535 ? port : undefined;
+}
+
+function withPort(host: string, portText: string | undefined, defaultPort: number): Target | undefined {
+  if (!isValidHost(host)) return undefined;
+  if (portText === undefined) return { host, port: defaultPort };
+  const port = parsePort(portText);
+  return port === undefined ? undefined : { host, port };
+}

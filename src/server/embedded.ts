@@ -1,0 +1,163 @@
+import { SMTPServer } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The embedded server: an in-process smtp-server acting as a local mail sink.
+ * It accepts mail for one local domain and refuses everything else, so the bundled
+ * scenarios (and anyone trying smtpspec out) have a well-behaved server to talk to.
+ *
+ * Recipients:  anything@<domain>        → 250 accepted
+ *              nobody@<domain>          → 550 5.1.1 mailbox unavailable
+ *              any other domain         → 550 5.7.1 relaying denied
+ */
+
+export interface ReceivedMessage {
+  /** The smtp-server session id. */
+  sessionId: string;
+  from: string;
+  to: string[];
+  subject?: string;
+  sizeBytes: number;
+  /** The message as received (dot-unstuffed, CRLF line endings). */
+  body: string;
+}
+
+export type ServerEvent =
+  | { type: 'listening'; host: string; port: number }
+  | { type: 'connect'; sessionId: string; remote: string }
+  | { type: 'message'; message: ReceivedMessage }
+  | { type: 'close'; sessionId: string };
+
+export interface EmbeddedServerOptions {
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** The local domain whose recipients are accepted. */
+  domain?: string;
+  onEvent?: (event: ServerEvent) => void;
+}
+
+export interface EmbeddedServer {
+  host: string;
+  port: number;
+  domain: string;
+  /** Every message accepted so far, in order. */
+  messages: ReceivedMessage[];
+  close(): Promise<void>;
+}
+
+export const EMBEDDED_DOMAIN = 'example.test';
+/** Larger messages are refused with 552 (and the limit is advertised with SIZE). */
+const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+/** The local part that does not exist, for scenarios about refused recipients. */
+const UNKNOWN_LOCAL_PART = 'nobody';
+
+function rejection(code: number, text: string): Error {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+function checkRecipient(address: string, domain: string): Error | undefined {
+  const at = address.lastIndexOf('@');
+  const localPart = at < 0 ? address : address.slice(0, at);
+  const addressDomain = at < 0 ? '' : address.slice(at + 1).toLowerCase();
+  if (addressDomain !== domain) return rejection(550, `5.7.1 <${address}>: relaying denied`);
+  if (localPart.toLowerCase() === UNKNOWN_LOCAL_PART) return rejection(550, `5.1.1 <${address}>: mailbox unavailable`);
+  return undefined;
+}
+
+/** The Subject header, unfolded, from the header section of a message. */
+export function subjectOf(message: string): string | undefined {
+  const headerEnd = message.search(/\r?\n\r?\n/);
+  const headers = (headerEnd < 0 ? message : message.slice(0, headerEnd)).replace(/\r?\n[ \t]+/g, ' ');
+  const match = /^subject:[ \t]*(.*)$/im.exec(headers);
+  return match?.[1]?.trim();
+}
+
+function collect(stream: SMTPServerDataStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', reject);
+  });
+}
+
+function envelopeOf(session: SMTPServerSession): { from: string; to: string[] } {
+  const { mailFrom, rcptTo } = session.envelope;
+  return { from: mailFrom ? mailFrom.address : '', to: rcptTo.map((r: SMTPServerAddress) => r.address) };
+}
+
+export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
+  const host = options.host ?? '127.0.0.1';
+  const domain = (options.domain ?? EMBEDDED_DOMAIN).toLowerCase();
+  const emit = options.onEvent ?? (() => {});
+  const messages: ReceivedMessage[] = [];
+
+  const server = new SMTPServer({
+    name: `mx.${domain}`,
+    banner: 'smtpspec embedded server',
+    disableReverseLookup: true,
+    logger: false,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    maxAllowedUnauthenticatedCommands: false,
+    // smtp-server would derive 5.1.1 from every 550; the replies below carry their own codes.
+    hideENHANCEDSTATUSCODES: true,
+    hideDSN: false,
+    size: MAX_MESSAGE_BYTES,
+    closeTimeout: 100,
+    socketTimeout: 60_000,
+    onConnect(session, callback) {
+      emit({ type: 'connect', sessionId: session.id, remote: `${session.remoteAddress}` });
+      callback();
+    },
+    onRcptTo(address, _session, callback) {
+      callback(checkRecipient(address.address, domain) ?? null);
+    },
+    onData(stream, session, callback) {
+      collect(stream).then(
+        (body) => {
+          if (stream.sizeExceeded) {
+            callback(rejection(552, `5.3.4 message exceeds the ${MAX_MESSAGE_BYTES} byte limit`));
+            return;
+          }
+          const message: ReceivedMessage = {
+            sessionId: session.id,
+            ...envelopeOf(session),
+            subject: subjectOf(body),
+            sizeBytes: Buffer.byteLength(body),
+            body,
+          };
+          messages.push(message);
+          emit({ type: 'message', message });
+          callback(null, `2.0.0 queued as ${session.id}`);
+        },
+        (error: Error) => callback(error),
+      );
+    },
+    onClose(session) {
+      emit({ type: 'close', sessionId: session.id });
+    },
+  });
+  // Errors from misbehaving clients land here; the server keeps serving.
+  server.on('error', () => {});
+
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  emit({ type: 'listening', host, port });
+
+  return {
+    host,
+    port,
+    domain,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,68 @@
+import type { TranscriptEntry } from './types.js';
+
+export interface TranscriptOptions {
+  /** Values replaced by `****` in every entry. */
+  secrets?: string[];
+  /** Clock in milliseconds; defaults to `performance.now()`. */
+  now?: () => number;
+  /** Entries kept before the rest is only counted; default 2000. */
+  maxEntries?: number;
+}
+
+export const DEFAULT_MAX_TRANSCRIPT_ENTRIES = 2000;
+const MASK = '****';
+
+/** The session as C:/S: lines and notes, timed from construction, secrets masked at the source. */
+export class Transcript {
+  readonly entries: TranscriptEntry[] = [];
+  private secrets: string[] = [];
+  private readonly now: () => number;
+  private readonly startMs: number;
+  private readonly maxEntries: number;
+  private droppedCount = 0;
+
+  constructor(options: TranscriptOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
+    this.startMs = this.now();
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_TRANSCRIPT_ENTRIES;
+    for (const secret of options.secrets ?? []) this.addSecret(secret);
+  }
+
+  /** Masks one more value from now on (e.g. the base64 form of a password). */
+  addSecret(secret: string): void {
+    if (secret === '' || this.secrets.includes(secret)) return;
+    this.secrets.push(secret);
+    // Longest first, so a secret that contains another is masked whole.
+    this.secrets.sort((a, b) => b.length - a.length);
+  }
+
+  client(text: string): void {
+    this.add('C', text);
+  }
+
+  server(text: string): void {
+    this.add('S', text);
+  }
+
+  note(text: string): void {
+    this.add('*', text);
+  }
+
+  mask(text: string): string {
+    let masked = text;
+    for (const secret of this.secrets) masked = masked.split(secret).join(MASK);
+    return masked;
+  }
+
+  private add(dir: TranscriptEntry['dir'], text: string): void {
+    const atMs = Math.round(this.now() - this.startMs);
+    if (this.entries.length < this.maxEntries) {
+      this.entries.push({ atMs, dir, text: this.mask(text) });
+      return;
+    }
+    this.droppedCount += 1;
+    const summary = { atMs, dir: '*' as const, text: `… ${this.droppedCount} more ${this.droppedCount === 1 ? 'line' : 'lines'} not kept` };
+    if (this.droppedCount === 1) this.entries.push(summary);
+    else this.entries[this.entries.length - 1] = summary;
+  }
+}

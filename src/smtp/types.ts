@@ -1,0 +1,46 @@
+/** A complete SMTP reply (RFC 5321 §4.2): one code, one or more lines of text. */
+export interface Reply {
+  code: number;
+  /** RFC 3463 enhanced status code that starts the text of the first line, e.g. `5.1.1`. */
+  enhanced?: string;
+  /** The text of each line after the code and its separator (`-` or space), in order. */
+  lines: string[];
+}
+
+export interface TranscriptEntry {
+  /** Milliseconds since the session began. */
+  atMs: number;
+  /** C: sent by the client, S: received from the server, *: a note (connected, closed…). */
+  dir: 'C' | 'S' | '*';
+  text: string;
+}
+
+/**
+ * Why a network operation failed:
+ * dns: the name did not resolve; refused: nothing listens there; connect-timeout: no answer to the connect;
+ * timeout: no complete reply before the deadline; closed: the server closed the connection;
+ * reset: the connection was reset; protocol: the bytes are not a valid reply;
+ * limit: a reply exceeded a size limit; network: any other socket error.
+ */
+export type SmtpErrorKind =
+  | 'dns'
+  | 'refused'
+  | 'connect-timeout'
+  | 'timeout'
+  | 'closed'
+  | 'reset'
+  | 'protocol'
+  | 'limit'
+  | 'network';
+
+export class SmtpError extends Error {
+  override name = 'SmtpError';
+  constructor(
+    readonly kind: SmtpErrorKind,
+    message: string,
+    /** Lines received so far when the error struck (for protocol errors and partial replies). */
+    readonly partialLines: string[] = [],
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,198 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Parser } from 'tap-parser';
+import { SaxesParser } from 'saxes';
+import { main, parseArgs, type CliIO } from '../../src/cli.js';
+import { UsageError } from '../../src/errors.js';
+import { sourcePath } from '../helpers/paths.js';
+import { fakeServer } from '../helpers/fake-server.js';
+
+interface Captured {
+  io: CliIO;
+  stdout(): string;
+  stderr(): string;
+}
+
+function capture(env: Record<string, string | undefined> = {}): Captured {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { io: { stdout: out, stderr: err, env }, stdout: () => stdout, stderr: () => stderr };
+}
+
+const fixture = (name: string) => sourcePath('test/cli/fixtures', name);
+const scenariosDir = sourcePath('scenarios');
+
+describe('parseArgs', () => {
+  test('run with every option', () => {
+    const command = parseArgs([
+      'run', 'a.yaml', 'dir', '--target', 'mx.example.com:2525', '--timeout', '5s',
+      '--var', 'rcpt=a@b', '--var', 'x=1=2', '--reporter', 'tap', '--junit', 'out/j.xml', '--tap', 't.tap', '--no-color',
+    ]);
+    assert.deepEqual(command, {
+      command: 'run',
+      paths: ['a.yaml', 'dir'],
+      target: { host: 'mx.example.com', port: 2525 },
+      embedded: false,
+      timeoutMs: 5000,
+      vars: { rcpt: 'a@b', x: '1=2' },
+      reporter: 'tap',
+      junitFile: 'out/j.xml',
+      tapFile: 't.tap',
+      color: false,
+    });
+  });
+
+  test('defaults: console reporter, port 25, colour allowed', () => {
+    const command = parseArgs(['run', 'a.yaml', '--target', '192.0.2.1']);
+    assert.equal(command.command, 'run');
+    if (command.command !== 'run') return;
+    assert.deepEqual(command.target, { host: '192.0.2.1', port: 25 });
+    assert.equal(command.reporter, 'console');
+    assert.equal(command.color, true);
+    assert.equal(command.timeoutMs, undefined);
+  });
+
+  test('unusable input is a UsageError with one clear sentence', () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'a.yaml', '--reporter', 'html'], /--reporter must be one of console, tap, junit/],
+      [['run', 'a.yaml', '--timeout', '5'], /--timeout expects a duration/],
+      [['run', 'a.yaml', '--var', 'novalue'], /--var expects name=value/],
+      [['run', 'a.yaml', '--target', 'host:99999'], /--target expects host\[:port\]/],
+      [['run', 'a.yaml', '--target', 'h', '--embedded'], /either --target or --embedded/],
+      [['run', 'a.yaml', '--bogus'], /Unknown option `--bogus`/],
+      [['run'], /missing required args/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [[], /no command given/],
+      [['serve', '--port', 'x'], /--port expects a number/],
+    ];
+    for (const [args, message] of cases) {
+      assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && message.test(e.message), args.join(' '));
+    }
+  });
+});
+
+describe('main', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'smtpspec-cli-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('the bundled scenarios pass against the embedded server', async () => {
+    const c = capture();
+    const code = await main(['run', scenariosDir, '--embedded'], c.io);
+    assert.equal(code, 0, c.stdout() + c.stderr());
+    const lines = c.stdout().trimEnd().split('\n');
+    assert.match(lines.at(-1)!, /^\d+ passed, 0 failed$/);
+    assert.doesNotMatch(c.stdout(), /\x1b\[/, 'no colour when stdout is not a terminal');
+  });
+
+  test('a failing case exits 1 and names the step, expected and got', async () => {
+    const c = capture();
+    const code = await main(['run', fixture('failing.yaml'), '--embedded'], c.io);
+    assert.equal(code, 1);
+    assert.match(c.stdout(), /1 passed, 1 failed/);
+    assert.match(c.stdout(), /expected 250, got 550 5\.1\.1/);
+    assert.match(c.stdout(), /failing\.yaml:15:9/);
+  });
+
+  test('validate reports file:line:col and exits 2', async () => {
+    const c = capture();
+    const code = await main(['validate', fixture('invalid.yaml')], c.io);
+    assert.equal(code, 2);
+    assert.match(c.stderr(), /invalid\.yaml:6:9: unknown key "sned"/);
+    assert.doesNotMatch(c.stderr(), /\n\s+at /, 'no stack trace');
+  });
+
+  test('validate passes valid files', async () => {
+    const c = capture();
+    const code = await main(['validate', scenariosDir], c.io);
+    assert.equal(code, 0, c.stderr());
+    assert.match(c.stdout(), /basic-conversation\.yaml: ok \(2 cases\)/);
+  });
+
+  test('run validates first and connects to nothing when any file is invalid', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await s.write('220 hi\r\n');
+    });
+    t.after(() => fake.close());
+    const c = capture();
+    const code = await main(
+      ['run', fixture('failing.yaml'), fixture('invalid.yaml'), '--target', `127.0.0.1:${fake.port}`],
+      c.io,
+    );
+    assert.equal(code, 2);
+    assert.equal(fake.connectionCount, 0);
+    assert.equal(c.stdout(), '');
+  });
+
+  test('a file without a target needs --target or --embedded', async () => {
+    const c = capture();
+    const code = await main(['run', fixture('failing.yaml')], c.io);
+    assert.equal(code, 2);
+    assert.match(c.stderr(), /no target for .*failing\.yaml/);
+  });
+
+  test('--var fills variables; an undefined variable is a validation error', async () => {
+    const ok = capture();
+    assert.equal(await main(['run', fixture('vars.yaml'), '--embedded', '--var', 'rcpt=user@example.test'], ok.io), 0);
+    const refused = capture();
+    assert.equal(await main(['run', fixture('vars.yaml'), '--embedded', '--var', 'rcpt=nobody@example.test'], refused.io), 1);
+    const missing = capture();
+    assert.equal(await main(['run', fixture('vars.yaml'), '--embedded'], missing.io), 2);
+    assert.match(missing.stderr(), /vars\.yaml:\d+:\d+: undefined variable "rcpt"/);
+  });
+
+  test('--junit and --tap write complete files beside the console view', async () => {
+    const junitFile = join(dir, 'reports', 'junit.xml');
+    const tapFile = join(dir, 'reports', 'results.tap');
+    const c = capture();
+    const code = await main(
+      ['run', fixture('failing.yaml'), '--embedded', '--junit', junitFile, '--tap', tapFile],
+      c.io,
+    );
+    assert.equal(code, 1);
+    assert.match(c.stdout(), /1 passed, 1 failed/);
+
+    const xml = await readFile(junitFile, 'utf8');
+    const testcases: Record<string, string>[] = [];
+    const parser = new SaxesParser();
+    parser.on('opentag', (tag) => {
+      if (tag.name === 'testcase') testcases.push(tag.attributes as Record<string, string>);
+    });
+    parser.write(xml).close();
+    assert.deepEqual(
+      testcases.map((tc) => tc.name),
+      ['passes', 'expects the unknown user to be accepted'],
+    );
+    assert.ok(testcases.every((tc) => Number(tc.time) >= 0));
+
+    const tap = await readFile(tapFile, 'utf8');
+    const summary = await new Promise<{ count: number; pass: number; fail: number }>((resolve) => {
+      const p = new Parser({ strict: true }, resolve);
+      p.end(tap);
+    });
+    assert.equal(summary.count, 2);
+    assert.equal(summary.pass, 1);
+    assert.equal(summary.fail, 1);
+    assert.deepEqual((await readdir(join(dir, 'reports'))).sort(), ['junit.xml', 'results.tap'], 'no temporary files left');
+  });
+
+  test('--reporter tap and --reporter junit print only that format on stdout', async () => {
+    const tap = capture();
+    assert.equal(await main(['run', fixture('failing.yaml'), '--embedded', '--reporter', 'tap'], tap.io), 1);
+    assert.match(tap.stdout(), /^TAP version 14\n1\.\.2\n/);
+    const junit = capture();
+    assert.equal(await main(['run', fixture('failing.yaml'), '--embedded', '--reporter', 'junit'], junit.io), 1);
+    assert.match(junit.stdout(), /^<\?xml/);
+    assert.match(junit.stdout(), /<\/testsuites>\s*$/);
+  });
+});

@@ -1,0 +1,208 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SaxesParser } from 'saxes';
+import { JUnitReporter, buildJUnit, cdataSafe, classnameOf, outcomeOf, xmlSafe } from '../../src/report/junit.js';
+import { memorySink } from '../../src/report/sink.js';
+import type { CaseResult, RunResult } from '../../src/engine/results.js';
+import type { SmtpErrorKind } from '../../src/smtp/types.js';
+import { runResult } from './fixtures/run.js';
+import { replay } from './fixtures/replay.js';
+import { assertGolden } from './fixtures/golden.js';
+
+interface Element {
+  name: string;
+  attributes: Record<string, string>;
+  children: Element[];
+  /** Text and CDATA content, joined. */
+  text: string;
+}
+
+/** Parses with a strict XML parser (throws on anything not well-formed) into a small tree. */
+function parseXml(xml: string): Element {
+  const parser = new SaxesParser();
+  const stack: Element[] = [{ name: '#document', attributes: {}, children: [], text: '' }];
+  parser.on('opentag', (tag) => {
+    const element: Element = { name: tag.name, attributes: { ...(tag.attributes as Record<string, string>) }, children: [], text: '' };
+    stack.at(-1)!.children.push(element);
+    stack.push(element);
+  });
+  parser.on('closetag', () => void stack.pop());
+  parser.on('text', (text) => (stack.at(-1)!.text += text));
+  parser.on('cdata', (text) => (stack.at(-1)!.text += text));
+  parser.write(xml).close();
+  const [root] = stack[0]!.children;
+  assert.ok(root);
+  return root;
+}
+
+const all = (element: Element, name: string): Element[] => [
+  ...element.children.filter((c) => c.name === name),
+  ...element.children.flatMap((c) => all(c, name)),
+];
+const child = (element: Element, name: string): Element | undefined => element.children.find((c) => c.name === name);
+
+async function render(run: RunResult, suiteName?: string): Promise<string> {
+  const sink = memorySink();
+  await replay(new JUnitReporter(sink, suiteName === undefined ? {} : { suiteName }), run);
+  assert.equal(sink.closed, true, 'onEnd closes the sink');
+  return sink.text;
+}
+
+describe('JUnitReporter', () => {
+  test('matches the golden output', async () => {
+    await assertGolden('junit.xml', await render(runResult));
+  });
+
+  test('is well-formed with one suite per file and target, and counts that add up', async () => {
+    const root = parseXml(await render(runResult));
+    assert.equal(root.name, 'testsuites');
+    assert.deepEqual(
+      { ...root.attributes },
+      { name: 'smtpspec', tests: '5', failures: '2', errors: '1', skipped: '1' },
+    );
+    const suites = all(root, 'testsuite');
+    assert.deepEqual(
+      suites.map((s) => [s.attributes['name'], s.attributes['tests'], s.attributes['timestamp'], s.attributes['time']]),
+      [
+        ['scenarios/basic.yaml @ 127.0.0.1:2525', '3', '2025-01-02T03:04:05', '0.042'],
+        ['scenarios/down.yaml @ 127.0.0.1:2626', '1', '2025-01-02T03:04:05', '0.001'],
+        ['scenarios/hostile.yaml @ 127.0.0.1:2525', '1', '2025-01-02T03:04:05', '0.008'],
+      ],
+    );
+    const properties = all(suites[1]!, 'property').map((p) => [p.attributes['name'], p.attributes['value']]);
+    assert.deepEqual(properties, [['target', '127.0.0.1:2626'], ['file', 'scenarios/down.yaml']]);
+  });
+
+  test('describes every case: classname, name, file, time, outcome and transcript', async () => {
+    const cases = all(parseXml(await render(runResult)), 'testcase');
+    assert.deepEqual(
+      cases.map((c) => [c.attributes['classname'], c.attributes['name'], c.attributes['file'], c.attributes['time']]),
+      [
+        ['scenarios.basic', 'greeting and EHLO', 'scenarios/basic.yaml', '0.012'],
+        ['scenarios.basic', 'unknown recipient is rejected', 'scenarios/basic.yaml', '0.03'],
+        ['scenarios.basic', 'STARTTLS is offered', 'scenarios/basic.yaml', '0'],
+        ['scenarios.down', 'server is unreachable', 'scenarios/down.yaml', '0.001'],
+        ['scenarios.hostile', 'odd \\ names # are "escaped"\nand one line', 'scenarios/hostile.yaml', '0.008'],
+      ],
+    );
+    assert.deepEqual(cases.map((c) => c.children.map((e) => e.name)), [
+      ['system-out'],
+      ['failure', 'system-out'],
+      ['skipped'],
+      ['error', 'system-out'],
+      ['failure', 'system-out'],
+    ]);
+    const failure = child(cases[1]!, 'failure')!;
+    assert.equal(failure.attributes['type'], 'ExpectationFailed');
+    assert.equal(failure.attributes['message'], runResult.cases[1]!.failure!.message);
+    assert.deepEqual(failure.text.split('\n').slice(0, 1), ['scenarios/basic.yaml:17:7']);
+    assert.match(failure.text, /^expected: 250$/m);
+    assert.match(failure.text, /^got: 550 5\.1\.1 <nobody@example\.test>: Recipient address rejected$/m);
+    const error = child(cases[3]!, 'error')!;
+    assert.equal(error.attributes['type'], 'ConnectionError');
+    assert.equal(error.text.split('\n')[0], 'scenarios/down.yaml:5:7');
+    const transcript = child(cases[0]!, 'system-out')!.text.split('\n');
+    assert.equal(transcript[0], '[+0.000s] * connected to 127.0.0.1:2525');
+    assert.equal(transcript[2], '[+0.003s] C: EHLO client.test');
+    assert.equal(transcript.length, runResult.cases[0]!.transcript.length + 1);
+  });
+
+  test('shows controls in reply text as escapes, one line per transcript entry, every "]]>" intact', async () => {
+    const hostile = all(parseXml(await render(runResult)), 'testcase')[4]!;
+    const out = child(hostile, 'system-out')!.text;
+    assert.equal(out.split('\n').length, runResult.cases[4]!.transcript.length + 1);
+    assert.match(out, /500-5\.5\.2 bad: "quoted" 'single' # hash \\ back \]\]> <tag> & amp\n/);
+    assert.match(out, /500 end \]\]> again \\u\{202E\}reversed\n/);
+    assert.match(out, /\\x1B\[31mred\\x1B\[0m NUL\\x00 BEL\\x07 DEL\\x7F C1\\x85\\x9B lone\\u\{D800\} nonchar\\u\{FFFE\}\n/);
+    assert.match(out, /500-line\\nbreak and cr\\r here\\ttab\n/);
+    const failure = child(hostile, 'failure')!;
+    assert.equal(failure.text.split('\n')[0], 'scenarios/hostile.yaml:6:7');
+    assert.match(failure.text, /got: 500-5\.5\.2 bad: .* \]\]> <tag> & amp\n/);
+    assert.match(failure.text, /\n {5}500 end \]\]> again/);
+    assert.match(failure.attributes['message']!, /# hash \\ back \]\]> <tag> & amp/);
+  });
+
+  test('strips characters XML 1.0 forbids from attributes', async () => {
+    const [, failed] = runResult.cases;
+    const failure = { ...failed!.failure!, message: 'got \x1b[1mbold\x00 \uD800 \uFFFF end' };
+    const odd = { ...failed!, caseName: 'nul\x00 esc\x1b lone\uDC00 tab\t ok', failure };
+    const testCase = all(parseXml(buildJUnit({ ...runResult, cases: [odd] })), 'testcase')[0]!;
+    assert.equal(testCase.attributes['name'], 'nul esc lone tab\t ok');
+    assert.equal(child(testCase, 'failure')!.attributes['message'], 'got [1mbold   end');
+  });
+
+  test('makes (classname, name) unique across the document', async () => {
+    const [first, second] = runResult.cases;
+    const elsewhere = { ...first!, id: 'x', target: { host: 'mx.example.test', port: 25 } };
+    const literal = { ...second!, caseName: 'greeting and EHLO (2)' };
+    const cases = [first!, elsewhere, literal, first!];
+    const root = parseXml(buildJUnit({ ...runResult, cases }));
+    const names = all(root, 'testcase').map((c) => `${c.attributes['classname']} / ${c.attributes['name']}`);
+    // Document order: the first suite holds first, literal, first; the second suite holds elsewhere.
+    assert.deepEqual(names, [
+      'scenarios.basic / greeting and EHLO',
+      'scenarios.basic / greeting and EHLO (2)',
+      'scenarios.basic / greeting and EHLO (3)',
+      'scenarios.basic / greeting and EHLO (4)',
+    ]);
+    assert.equal(new Set(names).size, names.length);
+    assert.deepEqual(all(root, 'testsuite').map((s) => s.attributes['name']), [
+      'scenarios/basic.yaml @ 127.0.0.1:2525',
+      'scenarios/basic.yaml @ mx.example.test:25',
+    ]);
+  });
+
+  test('maps each failure kind to an element and type', () => {
+    const table: [CaseResult['status'], 'expectation' | SmtpErrorKind | undefined, string][] = [
+      ['failed', 'expectation', 'failure ExpectationFailed'],
+      ['failed', 'protocol', 'failure ProtocolError'],
+      ['error', 'limit', 'failure ProtocolError'],
+      ['error', 'timeout', 'error TimeoutError'],
+      ['error', 'connect-timeout', 'error TimeoutError'],
+      ['error', 'refused', 'error ConnectionError'],
+      ['error', 'dns', 'error ConnectionError'],
+      ['error', 'reset', 'error ConnectionError'],
+      ['error', 'closed', 'error ConnectionError'],
+      ['error', 'network', 'error ConnectionError'],
+      ['failed', undefined, 'failure ExpectationFailed'],
+      ['error', undefined, 'error ConnectionError'],
+    ];
+    for (const [status, kind, want] of table) {
+      const failure = kind && { stepIndex: 0, pos: { file: 'f', line: 1, col: 1 }, kind, message: 'm' };
+      const outcome = outcomeOf(failure ? { status, failure } : { status });
+      assert.equal(`${outcome.element} ${outcome.type}`, want, `${status} ${kind}`);
+    }
+  });
+
+  test('uses the suite name and a UTC timestamp whatever the local zone', async () => {
+    const root = parseXml(await render({ ...runResult, cases: [{ ...runResult.cases[0]!, startedAt: '2025-06-30T23:59:58.900+02:00' }] }, 'mail checks'));
+    assert.equal(root.attributes['name'], 'mail checks');
+    assert.equal(all(root, 'testsuite')[0]!.attributes['timestamp'], '2025-06-30T21:59:58');
+  });
+
+  test('writes an empty but valid document for an empty run', async () => {
+    const root = parseXml(buildJUnit({ ...runResult, cases: [], counts: { passed: 0, failed: 0, errors: 0, skipped: 0, total: 0 } }));
+    assert.equal(root.attributes['tests'], '0');
+    assert.equal(all(root, 'testsuite').length, 0);
+  });
+});
+
+describe('JUnit helpers', () => {
+  test('classnameOf turns a path into dotted packages without the extension', () => {
+    assert.equal(classnameOf('scenarios/basic.yaml'), 'scenarios.basic');
+    assert.equal(classnameOf('./a/b.c.yml'), 'a.b.c');
+    assert.equal(classnameOf('..\\up\\x.yaml'), '_.up.x');
+    assert.equal(classnameOf('/abs/dir/file'), 'abs.dir.file');
+    assert.equal(classnameOf('.hidden'), '.hidden');
+  });
+
+  test('xmlSafe removes only what XML 1.0 forbids', () => {
+    assert.equal(xmlSafe('a\x00b\x1bc\td\ne\rf\uFFFEg\uD800h\uDC00i'), 'abc\td\ne\rfghi');
+    assert.equal(xmlSafe('pair \uD83D\uDE00 kept'), 'pair \uD83D\uDE00 kept');
+  });
+
+  test('cdataSafe splits every "]]>" after the first', () => {
+    assert.equal(cdataSafe('a]]>b]]>c]]>'), 'a]]>b]]]]><![CDATA[>c]]]]><![CDATA[>');
+    assert.equal(cdataSafe('no end marker'), 'no end marker');
+  });
+});

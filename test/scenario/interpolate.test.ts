@@ -1,0 +1,87 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Interpolator, parseTemplate, type VarDefinition } from '../../src/scenario/interpolate.js';
+
+const pos = { file: 'f.yaml', line: 3, col: 9 };
+const at = (line: number) => ({ file: 'f.yaml', line, col: 5 });
+
+function layer(entries: Record<string, VarDefinition>): Map<string, VarDefinition> {
+  return new Map(Object.entries(entries));
+}
+
+describe('parseTemplate', () => {
+  test('splits text, variables and environment references', () => {
+    assert.deepEqual(parseTemplate('a ${x} b ${env:HOME}'), [
+      { kind: 'text', text: 'a ' },
+      { kind: 'var', name: 'x' },
+      { kind: 'text', text: ' b ' },
+      { kind: 'env', name: 'HOME' },
+    ]);
+  });
+
+  test('$${ is a literal ${ and a lone $ stays', () => {
+    assert.deepEqual(parseTemplate('$${x} $ $$'), [{ kind: 'text', text: '${x} $ $$' }]);
+  });
+
+  test('unclosed and malformed references are errors', () => {
+    assert.deepEqual(parseTemplate('a ${x'), { error: 'unclosed "${": write "$${" for a literal "${"' });
+    assert.deepEqual(parseTemplate('${1x}'), {
+      error: '"${1x}" is not a variable reference: use ${name} or ${env:NAME}, or "$${" for a literal "${"',
+    });
+  });
+});
+
+describe('Interpolator', () => {
+  test('the first layer that defines a name wins', () => {
+    const interpolator = new Interpolator(
+      [layer({ who: { value: 'cli' } }), layer({ who: { value: 'case', pos: at(2) }, x: { value: 'case x', pos: at(3) } })],
+      {},
+    );
+    assert.equal(interpolator.expand('${who} ${x}', pos).text, 'cli case x');
+  });
+
+  test('values given without a position (command line) are used as is', () => {
+    const interpolator = new Interpolator([layer({ raw: { value: '${nope}' } })], {});
+    const expansion = interpolator.expand('${raw}', pos);
+    assert.equal(expansion.text, '${nope}');
+    assert.deepEqual(expansion.issues, []);
+  });
+
+  test('variables may use other variables and the environment; env values become secrets', () => {
+    const interpolator = new Interpolator(
+      [layer({ auth: { value: 'AUTH PLAIN ${token}', pos: at(2) }, token: { value: '${env:TOKEN}', pos: at(3) } })],
+      { TOKEN: 's3cret' },
+    );
+    const expansion = interpolator.expand('${auth}', pos);
+    assert.equal(expansion.text, 'AUTH PLAIN s3cret');
+    assert.deepEqual(expansion.secrets, ['s3cret']);
+  });
+
+  test('an undefined variable is reported where it is used; an unset env variable where it is written', () => {
+    const interpolator = new Interpolator([layer({ pw: { value: '${env:PW}', pos: at(2) } })], {});
+    assert.deepEqual(interpolator.expand('${pw} ${other}', pos).issues, [
+      { pos: at(2), message: 'environment variable PW is not set' },
+      { pos, message: 'undefined variable "other"' },
+    ]);
+  });
+
+  test('a loop between variables is an error, not a hang', () => {
+    const interpolator = new Interpolator(
+      [layer({ a: { value: '${b}', pos: at(2) }, b: { value: 'x${a}', pos: at(3) } })],
+      {},
+    );
+    assert.deepEqual(interpolator.expand('${a}', pos).issues, [
+      { pos: at(2), message: 'variables refer to each other in a loop: a → b → a' },
+    ]);
+  });
+
+  test('names the reference that brought in a line break', () => {
+    const interpolator = new Interpolator(
+      [layer({ two: { value: 'a\nb', pos: at(2) }, via: { value: '${two}', pos: at(3) } })],
+      { CRLF: 'x\r\ny' },
+    );
+    assert.equal(interpolator.expand('EHLO ${via}', pos).lineBreakFrom, 'variable "via"');
+    assert.equal(interpolator.expand('EHLO ${env:CRLF}', pos).lineBreakFrom, 'environment variable CRLF');
+    assert.equal(interpolator.expand('EHLO plain', pos).lineBreakFrom, undefined);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { caseKeys, scenarioFileKeys, stepKeys, targetKeys } from '../../src/scenario/as-written.js';
+import { schemaPath } from '../../src/scenario/validate.js';
+
+interface ObjectSchema {
+  properties?: Record<string, { description?: string; examples?: unknown[] }>;
+  required?: string[];
+  description?: string;
+  examples?: unknown[];
+  $defs?: Record<string, ObjectSchema>;
+}
+
+const schema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as ObjectSchema;
+const defs = schema.$defs ?? {};
+
+/** The key table an object schema implies: each property, required or optional. */
+function tableOf(object: ObjectSchema | undefined): Record<string, string> {
+  assert.ok(object?.properties, 'the schema object has properties');
+  const required = new Set(object.required ?? []);
+  return Object.fromEntries(
+    Object.keys(object.properties)
+      .sort()
+      .map((key) => [key, required.has(key) ? 'required' : 'optional']),
+  );
+}
+
+function sorted(table: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(table).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+describe('the as-written types and the schema agree', () => {
+  const pairs: [string, ObjectSchema | undefined, Record<string, string>][] = [
+    ['scenario file (root)', schema, scenarioFileKeys],
+    ['case', defs['case'], caseKeys],
+    ['step', defs['step'], stepKeys],
+    ['target map', defs['target'], targetKeys],
+  ];
+  for (const [name, object, table] of pairs) {
+    test(name, () => {
+      assert.deepEqual(sorted(table), tableOf(object));
+    });
+  }
+
+  test('every property and definition has a description and examples', () => {
+    const objects: [string, ObjectSchema][] = [['root', schema], ...Object.entries(defs)];
+    for (const [name, object] of objects) {
+      if (name !== 'root') {
+        assert.ok(object.description, `${name} has a description`);
+        assert.ok(object.examples?.length, `${name} has examples`);
+      }
+      for (const [key, property] of Object.entries(object.properties ?? {})) {
+        assert.ok(property.description, `${name}.${key} has a description`);
+        assert.ok(property.examples?.length, `${name}.${key} has examples`);
+      }
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Transcript } from '../../src/smtp/transcript.js';
+
+function fakeClock(start = 1000): { now: () => number; advance(ms: number): void } {
+  let time = start;
+  return { now: () => time, advance: (ms) => (time += ms) };
+}
+
+describe('Transcript', () => {
+  test('records C:, S: and notes with times relative to construction, rounded to ms', () => {
+    const clock = fakeClock(5000.2);
+    const transcript = new Transcript({ now: clock.now });
+    transcript.note('connected to 127.0.0.1:25');
+    clock.advance(12.4);
+    transcript.server('220 mx.test ESMTP');
+    clock.advance(0.7);
+    transcript.client('EHLO client.test');
+    assert.deepEqual(transcript.entries, [
+      { atMs: 0, dir: '*', text: 'connected to 127.0.0.1:25' },
+      { atMs: 12, dir: 'S', text: '220 mx.test ESMTP' },
+      { atMs: 13, dir: 'C', text: 'EHLO client.test' },
+    ]);
+  });
+
+  test('uses a real clock by default', () => {
+    const transcript = new Transcript();
+    transcript.note('x');
+    assert.equal(Number.isInteger(transcript.entries[0]?.atMs), true);
+    assert.ok((transcript.entries[0]?.atMs ?? -1) >= 0);
+  });
+
+  test('masks every secret in every kind of entry', () => {
+    const transcript = new Transcript({ secrets: ['hunter2', ''] });
+    transcript.client('AUTH PLAIN hunter2 and hunter2 again');
+    transcript.server('535 hunter2 rejected');
+    transcript.note('sent hunter2');
+    assert.deepEqual(
+      transcript.entries.map((entry) => entry.text),
+      ['AUTH PLAIN **** and **** again', '535 **** rejected', 'sent ****'],
+    );
+    assert.equal(transcript.mask('no secret here'), 'no secret here');
+  });
+
+  test('masks the longest secret first, so a secret containing another leaves nothing behind', () => {
+    const transcript = new Transcript({ secrets: ['pass', 'passphrase'] });
+    assert.equal(transcript.mask('x passphrase y pass'), 'x **** y ****');
+  });
+
+  test('masks secrets added later, such as an encoded form', () => {
+    const transcript = new Transcript({ secrets: ['s3cret'] });
+    const encoded = Buffer.from('\0user\0s3cret').toString('base64');
+    transcript.addSecret(encoded);
+    transcript.client(`AUTH PLAIN ${encoded}`);
+    assert.equal(transcript.entries[0]?.text, 'AUTH PLAIN ****');
+  });
+
+  test('caps the entries and counts what it did not keep', () => {
+    const transcript = new Transcript({ maxEntries: 3 });
+    for (let i = 1; i <= 10; i++) transcript.server(`250 line ${i}`);
+    assert.equal(transcript.entries.length, 4);
+    assert.deepEqual(
+      transcript.entries.map((entry) => entry.text),
+      ['250 line 1', '250 line 2', '250 line 3', '… 7 more lines not kept'],
+    );
+    assert.equal(transcript.entries[3]?.dir, '*');
+  });
+
+  test('caps at 2000 entries by default', () => {
+    const transcript = new Transcript();
+    for (let i = 0; i < 2001; i++) transcript.server('250-x');
+    assert.equal(transcript.entries.length, 2001);
+    assert.equal(transcript.entries[2000]?.text, '… 1 more line not kept');
+  });
+});
