@@ -1,6 +1,7 @@
 import type { Target } from '../scenario/types.js';
 import type { ReplyData, TranscriptEntry } from '../engine/results.js';
 import type { SmtpErrorKind } from '../smtp/types.js';
+import { formatAddress } from '../smtp/address.js';
 
 /** `12 ms` below one second, `1.23 s` from there on. */
 export function formatDuration(durationMs: number): string {
@@ -14,9 +15,7 @@ export function toSeconds(durationMs: number): number {
 }
 
 export function formatTarget(target: Target): string {
-  // IPv6 literals need brackets so the port stays readable.
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `${host}:${target.port}`;
+  return formatAddress(target.host, target.port);
 }
 
 /** The reply as it looked on the wire: `250-first`, …, `250 last` (a bare `250` when the text is empty). */
@@ -26,14 +25,6 @@ export function replyLines(reply: ReplyData): string[] {
     const separator = i < lines.length - 1 ? '-' : ' ';
     return text === '' && separator === ' ' ? String(reply.code) : `${reply.code}${separator}${text}`;
   });
-}
-
-/** One line summing up a reply: the code and the first line's text, plus how many lines follow. */
-export function describeReply(reply: ReplyData): string {
-  const first = reply.lines[0] ?? '';
-  const summary = first === '' ? String(reply.code) : `${reply.code} ${first}`;
-  const more = reply.lines.length - 1;
-  return more > 0 ? `${summary} (+${more} more ${more === 1 ? 'line' : 'lines'})` : summary;
 }
 
 /** `[+0.012s] C: EHLO test.com`, or without the time: `C: EHLO test.com`; notes read `* closed`. */

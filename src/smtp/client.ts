@@ -3,6 +3,7 @@ import { encodeMessage } from './dot-stuff.js';
 import { ReplyParser, type ParserLimits } from './reply-parser.js';
 import { Transcript } from './transcript.js';
 import { SmtpError, type Reply } from './types.js';
+import { formatAddress } from './address.js';
 
 /**
  * A plain SMTP client session: it sends only what it is told and reads one reply at a time.
@@ -79,10 +80,6 @@ export function describeSocketError(err: Error, host: string, address: string): 
     default:
       return new SmtpError('network', `network error with ${address}: ${code ?? err.message}`);
   }
-}
-
-export function formatAddress(host: string, port: number): string {
-  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 type Outcome = { reply: Reply } | { error: SmtpError };

@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   describeKind,
-  describeReply,
   formatDuration,
   formatTarget,
   printable,
@@ -40,13 +39,6 @@ describe('format helpers', () => {
     ]);
     assert.deepEqual(replyLines({ code: 250, lines: [''] }), ['250']);
     assert.deepEqual(replyLines({ code: 354, lines: [] }), ['354']);
-  });
-
-  test('describeReply gives the code, the first line and how many follow', () => {
-    assert.equal(describeReply({ code: 550, enhanced: '5.1.1', lines: ['5.1.1 No such user'] }), '550 5.1.1 No such user');
-    assert.equal(describeReply({ code: 250, lines: ['a', 'b'] }), '250 a (+1 more line)');
-    assert.equal(describeReply({ code: 250, lines: ['a', 'b', 'c'] }), '250 a (+2 more lines)');
-    assert.equal(describeReply({ code: 250, lines: [''] }), '250');
   });
 
   test('transcriptLine shows the relative time in seconds', () => {
