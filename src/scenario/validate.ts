@@ -1,23 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { SourceIssue, SourcePos } from '../errors.js';
+import { packageRoot } from '../package-info.js';
 import { caseKeys, scenarioFileKeys, stepKeys, targetKeys } from './as-written.js';
 import { comparePos, pathFromPointer, type DataPath, type PositionFinder } from './positions.js';
 
 const SCHEMA_FILE = join('schema', 'scenario.schema.json');
 
-/** schema/scenario.schema.json of this package, found by walking up from this module. */
+/** schema/scenario.schema.json of this package. */
 export function schemaPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, SCHEMA_FILE);
-    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find ${SCHEMA_FILE} above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
+  return join(packageRoot(), SCHEMA_FILE);
 }
 
 let compiled: ValidateFunction | undefined;
