@@ -1,8 +1,8 @@
 import type { SourcePos } from '../errors.js';
 import type { Target } from '../scenario/types.js';
-import type { Reply, SmtpErrorKind, TranscriptEntry } from '../smtp/types.js';
+import type { Reply, SmtpErrorKind, TlsFacts, TranscriptEntry } from '../smtp/types.js';
 
-export type { TranscriptEntry };
+export type { TlsFacts, TranscriptEntry };
 
 /**
  * Run results: plain, JSON-serialisable data produced by the engine and read by reporters.
@@ -27,9 +27,17 @@ export interface StepResult {
   /** The expectation in words, e.g. `250 or 251`, `5xx 5.1.1 with text /relay/`. */
   expected?: string;
   reply?: ReplyData;
+  /** Every reply when the step read several (pipeline, LMTP after the final dot, BDAT chunks), in order. */
+  replies?: ReplyData[];
   /** Why the step failed or errored, or why it was skipped. */
   message?: string;
   durationMs: number;
+  /** From the end of sending to the (last) reply, when the step read one. */
+  latencyMs?: number;
+  /** Variables captured from the reply. */
+  captures?: Record<string, string>;
+  /** The TLS session the step established (starttls) or asserted on. */
+  tls?: TlsFacts;
 }
 
 /** Identifies a case before it has run. */
@@ -51,11 +59,17 @@ export interface CaseResult extends CaseInfo {
   durationMs: number;
   steps: StepResult[];
   transcript: TranscriptEntry[];
+  /** Things every report must show although they fail nothing, e.g. that TLS verification was off. */
+  warnings?: string[];
+  /** The last TLS session of the case, if it had one. */
+  tls?: TlsFacts;
+  /** Why a skipped case did not run (its `when` did not hold). */
+  skipReason?: string;
   /** The first step that did not pass, summarised; absent when the case passed. */
   failure?: {
     stepIndex: number;
     pos: SourcePos;
-    /** expectation: a reply did not match; otherwise the network or protocol cause. */
+    /** expectation: a reply did not match; otherwise the network, protocol or TLS cause. */
     kind: 'expectation' | SmtpErrorKind;
     /** One sentence: `step 3 (send: RCPT TO:<x>): expected 250, got 550 5.1.1 No such user`. */
     message: string;

@@ -1,4 +1,4 @@
-import type { SourcePos } from '../errors.js';
+import type { SourceIssue, SourcePos } from '../errors.js';
 
 /**
  * Scenario files after loading, validation, interpolation and normalisation:
@@ -6,11 +6,52 @@ import type { SourcePos } from '../errors.js';
  * The shapes as written in YAML live in `as-written.ts` and mirror the JSON schema.
  */
 
-/** Where to connect. */
-export interface Target {
+/** A server reached over TCP (the default kind). */
+export interface TcpTarget {
+  kind?: 'tcp';
   host: string;
   port: number;
 }
+
+/** A server listening on a UNIX domain socket (common for LMTP into a mailbox server). */
+export interface UnixTarget {
+  kind: 'unix';
+  path: string;
+}
+
+/** An MTA run as a child process speaking SMTP on its stdin/stdout (`sendmail -bs`); argv only, never a shell. */
+export interface ExecTarget {
+  kind: 'exec';
+  argv: string[];
+}
+
+/** Where to connect. */
+export type Target = TcpTarget | UnixTarget | ExecTarget;
+
+/** How TLS is used and verified, for implicit TLS and for `starttls` steps. */
+export interface TlsSettings {
+  /** TLS from the first byte (RFC 8314, port 465), instead of only after a `starttls` step. */
+  implicit: boolean;
+  /** Verify the server's certificate chain and name. Off only when the file says `verify: false`. */
+  verify: boolean;
+  /** Extra trusted CA certificate files (absolute paths), added to the system CAs. */
+  ca: string[];
+  /** SNI and the name the certificate must match; default: the target host. */
+  servername?: string;
+  /** Client certificate and key files (absolute paths), for servers that require them. */
+  cert?: string;
+  key?: string;
+}
+
+/** A PROXY protocol header sent right after connecting (servers behind load balancers). */
+export interface ProxySettings {
+  version: 1 | 2;
+  source: { host: string; port: number };
+  /** Default: the target's address and port. */
+  destination?: { host: string; port: number };
+}
+
+export type Protocol = 'smtp' | 'lmtp';
 
 /** One alternative of a reply expectation: a code pattern and/or an enhanced status code pattern. */
 export interface CodeAlternative {
@@ -35,14 +76,105 @@ export interface ReplyExpectation {
   text?: TextPattern;
 }
 
-/** What a step does before reading a reply. */
+/**
+ * A capability check in the small language of `capabilities.has` / `lacks` and `when.capability`:
+ * `STARTTLS` (advertised), `SIZE >= 10485760` (numeric parameter), `AUTH PLAIN LOGIN` (parameters included).
+ */
+export type CapabilitySpec =
+  | { keyword: string; kind: 'present' }
+  | { keyword: string; kind: 'compare'; op: '>=' | '<=' | '=' | '>' | '<'; value: number }
+  | { keyword: string; kind: 'includes'; params: string[] };
+
+export interface CapabilityCheck {
+  has: CapabilitySpec[];
+  lacks: CapabilitySpec[];
+  /** As written, for messages: `has SIZE >= 10485760`. */
+  written: string[];
+}
+
+/** When a step or case runs; otherwise it is reported as skipped with the reason. */
+export type Condition =
+  /** The last EHLO/LHLO reply of this session advertised it (a step-level condition only). */
+  | { capability: CapabilitySpec; written: string }
+  /** A variable is set to a non-empty value other than false/0/no, or equals the given value. */
+  | { var: string; equals?: string; written: string }
+  | { not: Condition; written: string };
+
+/** TLS facts a step asserts about the current TLS session. */
+export interface TlsAssertions {
+  /** `TLSv1.2` or `TLSv1.3`: the negotiated protocol must be at least this. */
+  minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /** The certificate must be valid for this name (checked even when verification is off). */
+  hostname?: string;
+  /** The certificate must stay valid for at least this many days from now. */
+  validForDays?: number;
+  issuer?: TextPattern;
+  subject?: TextPattern;
+}
+
+/**
+ * Text whose final value is known only while the session runs, because it uses a variable
+ * captured from an earlier reply. Plain strings need no resolving.
+ */
+export type RuntimeText = string | { parts: (string | { capture: string })[] };
+
+/** A message to send after a 354 (or with BDAT). */
+export type MessageSource =
+  /** Literal text; LF becomes CRLF. */
+  | { kind: 'text'; text: RuntimeText }
+  /** A file streamed from disk (absolute path), never read whole into memory. */
+  | { kind: 'file'; path: string }
+  /** Headers and body (and attachments as MIME parts); Date and Message-ID are added when absent. */
+  | {
+      kind: 'compose';
+      headers: [name: string, value: string][];
+      body: string;
+      attachments: { path: string; filename: string; contentType: string }[];
+    };
+
+export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2';
+
+export interface AuthAction {
+  type: 'auth';
+  mechanism: AuthMechanism;
+  username: string;
+  /** PLAIN, LOGIN, CRAM-MD5. */
+  password?: string;
+  /** XOAUTH2 bearer token. */
+  token?: string;
+  /** PLAIN only: the authorization identity. */
+  authzid?: string;
+  /** Send the first response with the AUTH command (RFC 4954 §4). */
+  initialResponse: boolean;
+  /** Answer the first 334 challenge with `*` to cancel (the server must reply 501). */
+  cancel: boolean;
+}
+
+/** One command of a pipelined group with its own expectation. */
+export interface PipelinedCommand {
+  line: RuntimeText;
+  expect?: ReplyExpectation;
+  pos: SourcePos;
+}
+
+/** What a step does before reading its reply (or replies). */
 export type StepAction =
   /** Only read a reply (the greeting, or an unsolicited reply). */
   | { type: 'read' }
   /** Send one command line; the engine appends CRLF. Never contains CR or LF. */
-  | { type: 'send'; line: string }
-  /** Send a message body after a 354: LF → CRLF, dot-stuffing, `CRLF.CRLF`. */
-  | { type: 'data'; body: string };
+  | { type: 'send'; line: RuntimeText }
+  /**
+   * Send a message: after a 354 with DATA (LF → CRLF, dot-stuffing, `CRLF.CRLF`),
+   * or with BDAT chunks of `bdatChunkBytes` (RFC 3030; no DATA command before it).
+   */
+  | { type: 'data'; source: MessageSource; bdatChunkBytes?: number }
+  /** Send STARTTLS, expect 220, upgrade the connection, forget the capabilities (RFC 3207). */
+  | { type: 'starttls' }
+  | AuthAction
+  /** Send every command in one write; read one reply per command, in order (RFC 2920). */
+  | { type: 'pipeline'; commands: PipelinedCommand[] }
+  /** Send exact bytes (escapes already decoded); a reply is read only when the step expects one. */
+  | { type: 'raw'; bytes: Uint8Array; readReply: boolean };
 
 export interface Step {
   /** 0-based position within its case. */
@@ -51,8 +183,19 @@ export interface Step {
   /** Optional label from the file (`name:`); reports fall back to a description of the action. */
   name?: string;
   action: StepAction;
-  /** undefined: the reply is read but any reply code passes. */
+  /** undefined: the reply is read but any reply code passes. For `data` under LMTP: applies to every reply. */
   expect?: ReplyExpectation;
+  /** LMTP only: one expectation per accepted recipient, in RCPT order, for the replies after the final dot. */
+  expectEach?: ReplyExpectation[];
+  /** Capability assertions on this step's reply (an EHLO/LHLO reply). */
+  capabilities?: CapabilityCheck;
+  /** TLS assertions on the session after this step. */
+  tls?: TlsAssertions;
+  /** Variables taken from this step's reply: name → pattern (group 1, or the whole match). */
+  capture?: { name: string; pattern: TextPattern }[];
+  /** The reply must arrive within this many ms of the command being sent. */
+  withinMs?: number;
+  when?: Condition;
   /** Deadline for this step's reply. */
   timeoutMs: number;
 }
@@ -62,6 +205,10 @@ export interface Case {
   index: number;
   name: string;
   pos: SourcePos;
+  /** Only variable conditions: capabilities are unknown before the session starts. */
+  when?: Condition;
+  /** The variables visible in this case, resolved (command line > case > file), for `when: { var }`. */
+  vars: Record<string, string>;
   steps: Step[];
 }
 
@@ -71,14 +218,21 @@ export interface Scenario {
   name: string;
   /** The file's own target; `--target` or `--embedded` override it. */
   target?: Target;
+  protocol: Protocol;
+  tls: TlsSettings;
+  proxy?: ProxySettings;
   /** Deadline for connecting and for each reply when a step sets none. */
   timeoutMs: number;
   cases: Case[];
-  /** Values that must never appear in any output (from `${env:…}`). */
+  /** Values that must never appear in any output (from `${env:…}`, AUTH credentials). */
   secrets: string[];
+  /** Problems worth a word that do not stop the file from running (e.g. no EHLO after STARTTLS). */
+  warnings: SourceIssue[];
 }
 
 /** The default deadline for each reply (and for connecting), 30 s. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The SMTP port used when a target names none. */
 export const DEFAULT_PORT = 25;
+/** BDAT chunk size when a step asks for BDAT without naming one. */
+export const DEFAULT_BDAT_CHUNK_BYTES = 64 * 1024;

@@ -20,7 +20,8 @@ export interface TranscriptEntry {
  * dns: the name did not resolve; refused: nothing listens there; connect-timeout: no answer to the connect;
  * timeout: no complete reply before the deadline; closed: the server closed the connection;
  * reset: the connection was reset; protocol: the bytes are not a valid reply;
- * limit: a reply exceeded a size limit; network: any other socket error.
+ * limit: a reply exceeded a size limit; tls: the TLS handshake or certificate check failed;
+ * network: any other socket error.
  */
 export type SmtpErrorKind =
   | 'dns'
@@ -31,6 +32,7 @@ export type SmtpErrorKind =
   | 'reset'
   | 'protocol'
   | 'limit'
+  | 'tls'
   | 'network';
 
 export class SmtpError extends Error {
@@ -43,4 +45,26 @@ export class SmtpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** What a TLS session turned out to be, for transcripts, assertions and reports. */
+export interface TlsFacts {
+  /** `TLSv1.3`, `TLSv1.2`, … */
+  protocol: string;
+  /** The cipher suite's standard name. */
+  cipher: string;
+  /** Whether the certificate chain and name were verified (false when verification was turned off). */
+  verified: boolean;
+  /** Why the certificate would not verify, when it would not (also filled when verification is off). */
+  authorizationError?: string;
+  /** Distinguished names as one line: `CN=mx.example.com, O=Example`. */
+  subject: string;
+  issuer: string;
+  /** `DNS:mx.example.com, IP Address:192.0.2.1`. */
+  subjectAltName?: string;
+  /** ISO 8601. */
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 fingerprint of the certificate, colon-separated hex. */
+  fingerprint256: string;
 }
