@@ -1,9 +1,9 @@
 import { cac } from 'cac';
-import { ScenarioError, UsageError, formatIssue } from './errors.js';
+import { ScenarioError, UsageError, formatIssue, formatPos } from './errors.js';
 import { packageVersion } from './package-info.js';
 import { parseDuration } from './scenario/duration.js';
 import { parseTarget } from './scenario/target.js';
-import type { Target } from './scenario/types.js';
+import type { Scenario, Target } from './scenario/types.js';
 
 /**
  * Command-line wiring only: `parseArgs` turns argv into a plain command (pure, testable),
@@ -19,6 +19,8 @@ export interface RunCommand {
   embedded: boolean;
   timeoutMs?: number;
   vars: Record<string, string>;
+  /** Extra trusted CA files for TLS (`--ca`), added to every file's own. */
+  ca: string[];
   reporter: StdoutReporter;
   junitFile?: string;
   tapFile?: string;
@@ -30,6 +32,7 @@ export interface ValidateCommand {
   command: 'validate';
   paths: string[];
   vars: Record<string, string>;
+  ca: string[];
 }
 
 export interface ServeCommand {
@@ -69,6 +72,13 @@ function parseVars(raw: unknown): Record<string, string> {
   return vars;
 }
 
+function parseFiles(raw: unknown, name: string): string[] {
+  return ([] as unknown[]).concat(raw ?? []).map((item) => {
+    if (item === true || item === '') throw new UsageError(`${name} needs a file name`);
+    return String(item);
+  });
+}
+
 function parseTimeoutOption(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
   const ms = parseDuration(String(raw));
@@ -99,6 +109,7 @@ function buildCli(found: (command: Command) => void) {
     .option('--embedded', 'Start the embedded test server and run every case against it')
     .option('--timeout <duration>', 'Default deadline per reply where a file sets none (e.g. 5s; default 30s)')
     .option('--var <name=value>', 'Set a variable (repeatable); overrides the files', { type: [String] })
+    .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS, besides the system CAs (repeatable)', { type: [String] })
     .option('--reporter <name>', 'What to print on stdout: console, tap or junit', { default: 'console' })
     .option('--junit <file>', 'Also write a JUnit XML report to this file')
     .option('--tap <file>', 'Also write a TAP report to this file')
@@ -119,6 +130,7 @@ function buildCli(found: (command: Command) => void) {
         embedded: o.embedded === true,
         timeoutMs: parseTimeoutOption(o.timeout),
         vars: parseVars(o.var),
+        ca: parseFiles(o.ca, '--ca'),
         reporter,
         junitFile: optionalString(o.junit, '--junit'),
         tapFile: optionalString(o.tap, '--tap'),
@@ -128,9 +140,10 @@ function buildCli(found: (command: Command) => void) {
   cli
     .command('validate <...paths>', 'Check scenario files without connecting to any server')
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
+    .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
     .example('smtpspec validate scenarios/')
     .action((paths: string[], o: Record<string, unknown>) => {
-      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var) });
+      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseFiles(o.ca, '--ca') });
     });
   cli
     .command('serve', 'Run the embedded SMTP server on its own and log what it receives')
@@ -168,6 +181,13 @@ export function parseArgs(args: string[]): Command {
   }
   if (!command) throw new UsageError('no command given (commands: run, validate, serve)');
   return command;
+}
+
+/** Warnings never change the exit code; they go to stderr in the same `file:line:col:` form as errors. */
+export function printWarnings(scenarios: Scenario[], io: CliIO): void {
+  for (const scenario of scenarios) {
+    for (const warning of scenario.warnings) writeLine(io.stderr, `${formatPos(warning.pos)}: warning: ${warning.message}`);
+  }
 }
 
 function writeLine(stream: NodeJS.WritableStream, text: string): void {

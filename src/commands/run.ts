@@ -1,4 +1,4 @@
-import { EXIT, type CliIO, type RunCommand } from '../cli.js';
+import { EXIT, printWarnings, type CliIO, type RunCommand } from '../cli.js';
 import { loadScenarios } from '../scenario/load.js';
 import { runScenarios } from '../engine/run.js';
 import type { Reporter } from '../report/reporter.js';
@@ -7,7 +7,7 @@ import { fileSink, streamSink, type Sink } from '../report/sink.js';
 import { ConsoleReporter } from '../report/console.js';
 import { TapReporter } from '../report/tap.js';
 import { JUnitReporter } from '../report/junit.js';
-import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
+import { embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */
 export function useColor(command: RunCommand, io: CliIO): boolean {
@@ -39,7 +39,10 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
     vars: command.vars,
     env: io.env,
     defaultTimeoutMs: command.timeoutMs,
+    // The embedded server's certificate is trusted when the run targets it.
+    ca: command.embedded ? [...command.ca, embeddedCaFile()] : command.ca,
   });
+  printWarnings(scenarios, io);
   let server: EmbeddedServer | undefined;
   try {
     if (command.embedded) server = await startEmbeddedServer();

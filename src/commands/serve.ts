@@ -1,5 +1,5 @@
 import { EXIT, type CliIO, type ServeCommand } from '../cli.js';
-import { EMBEDDED_DOMAIN, startEmbeddedServer, type ServerEvent } from '../server/embedded.js';
+import { EMBEDDED_DOMAIN, EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type ServerEvent } from '../server/embedded.js';
 
 function clock(): string {
   return new Date().toISOString().slice(11, 19);
@@ -9,7 +9,10 @@ function clock(): string {
 export function describeEvent(event: ServerEvent, domain: string): string {
   switch (event.type) {
     case 'listening':
-      return `listening on ${event.host}:${event.port}, accepting mail for @${domain} (nobody@${domain} does not exist)`;
+      return [
+        `listening on ${event.host}:${event.port}, accepting mail for @${domain} (nobody@${domain} does not exist)`,
+        `STARTTLS certificate: ${embeddedCaFile()} (trust it with --ca); AUTH after STARTTLS as ${EMBEDDED_USER.username} / ${EMBEDDED_USER.password}`,
+      ].join('\n');
     case 'connect':
       return `session ${event.sessionId}: connection from ${event.remote}`;
     case 'message': {
@@ -28,7 +31,9 @@ export async function serveCommand(command: ServeCommand, io: CliIO): Promise<nu
     host: command.host,
     port: command.port,
     domain,
-    onEvent: (event) => io.stdout.write(`[${clock()}] ${describeEvent(event, domain)}\n`),
+    onEvent: (event) => {
+      for (const line of describeEvent(event, domain).split('\n')) io.stdout.write(`[${clock()}] ${line}\n`);
+    },
   }).catch((error: NodeJS.ErrnoException) => {
     const reason = error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message;
     throw new Error(`cannot listen on ${command.host}:${command.port}: ${reason}`);

@@ -1,9 +1,15 @@
+import { secretsOf } from '../smtp/auth.js';
 import { connect, type SmtpConnection } from '../smtp/client.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import type { Case, Scenario, Step, Target } from '../scenario/types.js';
-import { describeExpectation, matchReply } from './match.js';
+import { executeAction, type ActionOutcome, type StepContext } from './actions.js';
+import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
+import { evaluateCondition } from './conditions.js';
+import { describeExpectation } from './match.js';
 import type { CaseInfo, CaseResult, Status, StepResult } from './results.js';
+import { MissingCaptureError, newSessionState, type SessionState } from './session-state.js';
+import { stepLabel } from './step-label.js';
 
 /**
  * Runs one case: one SMTP session on its own connection, steps in order.
@@ -18,6 +24,8 @@ export interface RunCaseHooks {
 /** Longest wait for the server's answer to a closing QUIT and for its close (shorter when the file's deadline is). */
 const CLOSE_DEADLINE_MS = 2_000;
 
+export const VERIFY_OFF_WARNING = 'TLS certificate verification is off (tls.verify: false)';
+
 export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseInfo {
   return {
     id: `${scenario.file}#${kase.index}`,
@@ -30,34 +38,19 @@ export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseIn
   };
 }
 
-/** The label a step gets in reports when the file gives it no name. */
-export function stepLabel(step: Step, transcript?: Transcript): string {
-  if (step.name) return step.name;
-  switch (step.action.type) {
-    case 'read':
-      return step.index === 0 ? 'greeting' : 'read reply';
-    case 'send':
-      return `send: ${transcript ? transcript.mask(step.action.line) : step.action.line}`;
-    case 'data': {
-      const lines = step.action.body.split('\n').length - (step.action.body.endsWith('\n') ? 1 : 0);
-      return `data (${lines} line${lines === 1 ? '' : 's'})`;
-    }
-  }
-}
-
 /** What the step was waiting for, for timeout messages. */
 function awaited(step: Step, transcript: Transcript): string {
   switch (step.action.type) {
     case 'read':
       return step.index === 0 ? 'the greeting' : 'a reply';
-    case 'send':
-      return `the reply to "${transcript.mask(step.action.line)}"`;
     case 'data':
       return 'the reply to the message (after the final dot)';
+    default:
+      return `the reply to "${stepLabel(step, transcript).replace(/^send: /, '')}"`;
   }
 }
 
-const protocolKinds = new Set(['protocol', 'limit']);
+const protocolKinds = new Set(['protocol', 'limit', 'tls']);
 
 function statusOf(error: SmtpError): Status {
   return protocolKinds.has(error.kind) ? 'failed' : 'error';
@@ -65,46 +58,81 @@ function statusOf(error: SmtpError): Status {
 
 function asSmtpError(error: unknown): SmtpError {
   if (error instanceof SmtpError) return error;
+  if (error instanceof MissingCaptureError) return new SmtpError('protocol', error.message);
   return new SmtpError('network', error instanceof Error ? error.message : String(error));
 }
 
 interface StepOutcome {
   result: StepResult;
-  reply?: Reply;
+  main?: Reply;
   error?: SmtpError;
-}
-
-async function runStep(conn: SmtpConnection, step: Step, transcript: Transcript): Promise<StepOutcome> {
-  const started = performance.now();
-  const base = {
-    index: step.index,
-    pos: step.pos,
-    label: stepLabel(step, transcript),
-    expected: describeExpectation(step.expect),
-    ...(step.action.type === 'send' ? { sent: transcript.mask(step.action.line) } : {}),
-  };
-  const elapsed = () => Math.round(performance.now() - started);
-  try {
-    if (step.action.type === 'send') await conn.sendLine(step.action.line);
-    if (step.action.type === 'data') await conn.sendData(step.action.body);
-    const reply = await conn.readReply(step.timeoutMs);
-    const match = matchReply(step.expect, reply);
-    const masked = maskReply(reply, transcript);
-    const result: StepResult = match.ok
-      ? { ...base, status: 'passed', reply: masked, durationMs: elapsed() }
-      : { ...base, status: 'failed', reply: masked, message: transcript.mask(match.reason), durationMs: elapsed() };
-    return { result, reply };
-  } catch (caught) {
-    const error = asSmtpError(caught);
-    const message =
-      error.kind === 'timeout' ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message;
-    const result: StepResult = { ...base, status: statusOf(error), message: transcript.mask(message), durationMs: elapsed() };
-    return { result, error };
-  }
 }
 
 function maskReply(reply: Reply, transcript: Transcript): Reply {
   return { ...reply, lines: reply.lines.map((line) => transcript.mask(line)) };
+}
+
+/** The checks that follow a successful exchange, in order; the first failure is the step's. */
+function checkOutcome(step: Step, outcome: ActionOutcome, ctx: StepContext, latencyMs: number | undefined): { failure?: string; captures?: Record<string, string> } {
+  if (outcome.failure) return { failure: outcome.failure };
+  const reply = outcome.main;
+  if (reply && step.action.type !== 'pipeline') {
+    const failure = checkReply(step, reply);
+    if (failure) return { failure };
+  }
+  let captures: Record<string, string> | undefined;
+  if (step.capture && reply) {
+    const captured = captureValues(step.capture, reply);
+    if ('error' in captured) return { failure: captured.error };
+    captures = captured.values;
+    for (const [name, value] of Object.entries(captures)) ctx.state.captures.set(name, value);
+  }
+  if (step.withinMs !== undefined && latencyMs !== undefined) {
+    const failure = checkLatency(latencyMs, step.withinMs);
+    if (failure) return { failure, ...(captures ? { captures } : {}) };
+  }
+  if (step.tls) {
+    const failure = checkTls(step.tls, {
+      facts: ctx.conn.tls,
+      nameMismatch: (name) => ctx.conn.certificateNameMismatch(name),
+      now: Date.now(),
+    });
+    if (failure) return { failure, ...(captures ? { captures } : {}) };
+  }
+  return captures ? { captures } : {};
+}
+
+async function runStep(step: Step, ctx: StepContext, transcript: Transcript): Promise<StepOutcome> {
+  const started = performance.now();
+  const base = { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: describeExpectation(step.expect) };
+  const elapsed = () => Math.round(performance.now() - started);
+  if (step.when) {
+    const condition = evaluateCondition(step.when, ctx.state);
+    if (!condition.holds) return { result: { ...base, status: 'skipped', message: condition.reason, durationMs: 0 } };
+  }
+  try {
+    const outcome = await executeAction(step, ctx);
+    const latencyMs = outcome.replies.length > 0 ? Math.round(performance.now() - outcome.sentAt) : undefined;
+    const checked = checkOutcome(step, outcome, ctx, latencyMs);
+    const replies = outcome.replies.map((reply) => maskReply(reply, transcript));
+    const result: StepResult = {
+      ...base,
+      status: checked.failure ? 'failed' : 'passed',
+      ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : {}),
+      ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : {}),
+      ...(replies.length > 1 ? { replies } : {}),
+      ...(checked.failure ? { message: transcript.mask(checked.failure) } : {}),
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+      ...(checked.captures ? { captures: checked.captures } : {}),
+      ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : {}),
+      durationMs: elapsed(),
+    };
+    return { result, ...(outcome.main ? { main: outcome.main } : {}) };
+  } catch (caught) {
+    const error = asSmtpError(caught);
+    const message = error.kind === 'timeout' ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message;
+    return { result: { ...base, status: statusOf(error), message: transcript.mask(message), durationMs: elapsed() }, error };
+  }
 }
 
 function skipped(step: Step, transcript: Transcript, message: string): StepResult {
@@ -119,14 +147,7 @@ function skipped(step: Step, transcript: Transcript, message: string): StepResul
   };
 }
 
-const isQuit = (step: Step) => step.action.type === 'send' && /^quit\s*$/i.test(step.action.line);
-
-interface SessionState {
-  /** The code of the last reply received; 0 before the greeting. */
-  lastCode: number;
-  /** True after a 354 until the reply to the message data. */
-  inDataPhase: boolean;
-}
+const isQuit = (step: Step) => step.action.type === 'send' && typeof step.action.line === 'string' && /^quit\s*$/i.test(step.action.line);
 
 /**
  * Ends the session after a failure. smtpspec sends only what the scenario says, so a
@@ -146,39 +167,68 @@ async function closeAfterFailure(conn: SmtpConnection, rest: Step[], state: Sess
   await conn.close(deadlineMs);
 }
 
+/** AUTH credentials are masked from the start: they appear in step labels before the exchange. */
+function credentials(step: Step): string[] {
+  return step.action.type === 'auth' ? secretsOf(step.action) : [];
+}
+
 /** The greeting is read before anything is sent, even when the file has no step for it. */
 function needsImplicitGreeting(kase: Case): boolean {
-  return kase.steps[0]?.action.type !== 'read';
+  const first = kase.steps[0];
+  return first !== undefined && first.action.type !== 'read';
+}
+
+function connectOptions(scenario: Scenario, target: Target, transcript: Transcript) {
+  const transport = target.kind === 'unix' || target.kind === 'exec' ? target : { kind: 'tcp' as const, host: target.host, port: target.port };
+  const servername = scenario.tls.servername ?? (transport.kind === 'tcp' ? transport.host : undefined);
+  return {
+    transport,
+    timeoutMs: scenario.timeoutMs,
+    transcript,
+    ...(scenario.tls.implicit ? { tls: { ...scenario.tls, servername } } : {}),
+    ...(scenario.proxy ? { proxy: scenario.proxy } : {}),
+  };
 }
 
 export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseHooks = {}): Promise<CaseResult> {
   const info = caseInfo(scenario, kase, target);
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  const transcript = new Transcript({ secrets: scenario.secrets });
+  const transcript = new Transcript({ secrets: [...scenario.secrets, ...kase.steps.flatMap(credentials)] });
+  const state = newSessionState(kase.vars);
   const steps: StepResult[] = [];
+  const warnings = scenario.tls.verify ? [] : [VERIFY_OFF_WARNING];
+  let conn: SmtpConnection | undefined;
   const record = (result: StepResult) => {
     steps.push(result);
     hooks.onStepEnd?.(result);
   };
-  const finish = (status: Status, failure?: CaseResult['failure']): CaseResult => ({
+  const finish = (status: Status, extra: Partial<CaseResult> = {}): CaseResult => ({
     ...info,
     status,
     startedAt,
     durationMs: Math.round(performance.now() - started),
     steps,
     transcript: transcript.entries,
-    ...(failure ? { failure } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
+    ...(conn?.tls ? { tls: conn.tls } : {}),
+    ...extra,
   });
 
-  let conn: SmtpConnection;
-  let greeted = false;
+  if (kase.when) {
+    const condition = evaluateCondition(kase.when, state);
+    if (!condition.holds) {
+      for (const step of kase.steps) record(skipped(step, transcript, condition.reason));
+      return finish('skipped', { skipReason: condition.reason });
+    }
+  }
+
   try {
-    conn = await connect({ host: target.host, port: target.port, timeoutMs: scenario.timeoutMs, transcript });
+    conn = await connect(connectOptions(scenario, target, transcript));
     if (needsImplicitGreeting(kase)) {
       const greeting = await conn.readReply(scenario.timeoutMs);
       transcript.note(`greeting ${greeting.code} read before the first step`);
-      greeted = true;
+      state.lastCode = greeting.code;
     }
   } catch (caught) {
     const error = asSmtpError(caught);
@@ -186,33 +236,33 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
     const message = `cannot start the session: ${transcript.mask(error.message)}`;
     record({ ...skipped(first, transcript, message), status: statusOf(error), message });
     for (const step of kase.steps.slice(1)) record(skipped(step, transcript, 'not run: the session did not start'));
+    await conn?.close(0);
     return finish(statusOf(error), {
-      stepIndex: 0,
-      pos: first.pos,
-      kind: error.kind,
-      message: `step 1 (${stepLabel(first, transcript)}): ${message}`,
+      failure: { stepIndex: 0, pos: first.pos, kind: error.kind, message: `step 1 (${stepLabel(first, transcript)}): ${message}` },
     });
   }
 
+  const ctx: StepContext = { conn, scenario, target, state };
   const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
-  const state: SessionState = { lastCode: greeted ? 220 : 0, inDataPhase: false };
   for (const step of kase.steps) {
-    const outcome = await runStep(conn, step, transcript);
+    const outcome = await runStep(step, ctx, transcript);
     record(outcome.result);
-    if (outcome.reply) state.lastCode = outcome.reply.code;
+    if (outcome.main) state.lastCode = outcome.main.code;
     // After a 354 the server reads message data until a final dot: a data step always sends one.
     if (step.action.type === 'data') state.inDataPhase = false;
-    else if (outcome.reply) state.inDataPhase = outcome.reply.code === 354;
-    if (outcome.result.status === 'passed') continue;
+    else if (outcome.main) state.inDataPhase = outcome.main.code === 354;
+    if (outcome.result.status === 'passed' || outcome.result.status === 'skipped') continue;
 
     const rest = kase.steps.slice(step.index + 1);
     for (const later of rest) record(skipped(later, transcript, 'not run: an earlier step failed'));
     await closeAfterFailure(conn, rest, state, closeDeadlineMs, transcript);
     return finish(outcome.result.status, {
-      stepIndex: step.index,
-      pos: step.pos,
-      kind: outcome.error?.kind ?? 'expectation',
-      message: `step ${step.index + 1} (${outcome.result.label}): ${outcome.result.message ?? 'failed'}`,
+      failure: {
+        stepIndex: step.index,
+        pos: step.pos,
+        kind: outcome.error?.kind ?? 'expectation',
+        message: `step ${step.index + 1} (${outcome.result.label}): ${outcome.result.message ?? 'failed'}`,
+      },
     });
   }
   await conn.close(closeDeadlineMs);

@@ -46,6 +46,7 @@ export class ConsoleReporter implements Reporter {
 
   onCaseEnd(result: CaseResult): void {
     const lines = [...this.heading(result), this.caseLine(result)];
+    for (const warning of result.warnings ?? []) lines.push(DETAIL + this.paint.yellow(`⚠ ${printable(warning)}`));
     if (result.status === 'failed' || result.status === 'error') lines.push(...this.failureDetails(result));
     this.sink.write(lines.join('\n') + '\n');
   }
@@ -81,7 +82,7 @@ export class ConsoleReporter implements Reporter {
         return `  ${red('✗')} ${name} ${took} ${red(`[${cause}]`)}`;
       }
       case 'skipped':
-        return dim(`  - ${name} (skipped)`);
+        return dim(`  - ${name} (skipped${result.skipReason ? `: ${printable(result.skipReason)}` : ''})`);
     }
   }
 

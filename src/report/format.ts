@@ -15,6 +15,8 @@ export function toSeconds(durationMs: number): number {
 }
 
 export function formatTarget(target: Target): string {
+  if (target.kind === 'unix') return `unix:${target.path}`;
+  if (target.kind === 'exec') return `exec: ${target.argv.join(' ')}`;
   return formatAddress(target.host, target.port);
 }
 
@@ -43,6 +45,7 @@ const KIND_WORDS: Record<SmtpErrorKind | 'expectation', string> = {
   reset: 'connection reset',
   protocol: 'protocol violation',
   limit: 'reply too large',
+  tls: 'TLS failure',
   network: 'network error',
 };
 

@@ -14,7 +14,7 @@ export interface JUnitReporterOptions {
 }
 
 type Outcome =
-  | { element: 'failure'; type: 'ExpectationFailed' | 'ProtocolError' }
+  | { element: 'failure'; type: 'ExpectationFailed' | 'ProtocolError' | 'TlsError' }
   | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' };
 
 /**
@@ -65,8 +65,31 @@ function addCase(suite: TestSuite, item: CaseResult, names: UniqueNames): void {
     .time(toSeconds(item.durationMs));
   if (item.status === 'skipped') testCase.skipped();
   if (item.status === 'failed' || item.status === 'error') addOutcome(testCase, item);
-  const transcript = item.transcript.map((entry) => printable(transcriptLine(entry))).join('\n');
+  addProperties(testCase, item);
+  const notes = [
+    ...(item.skipReason ? [`skipped: ${item.skipReason}`] : []),
+    ...(item.warnings ?? []).map((warning) => `warning: ${warning}`),
+  ];
+  const transcript = [...notes, ...item.transcript.map((entry) => transcriptLine(entry))].map(printable).join('\n');
   if (transcript !== '') testCase.standardOutput(cdataSafe(xmlSafe(transcript + '\n')));
+}
+
+/** Per-step latencies, captured variables, warnings and TLS facts, as testcase properties. */
+function addProperties(testCase: TestCase, item: CaseResult): void {
+  const property = (name: string, value: string | number) => testCase.property(xmlSafe(name), xmlSafe(String(value)));
+  for (const warning of item.warnings ?? []) property('warning', warning);
+  for (const step of item.steps) {
+    if (step.latencyMs !== undefined) property(`step ${step.index + 1} latency_ms`, step.latencyMs);
+    for (const [name, value] of Object.entries(step.captures ?? {})) property(`capture ${name}`, value);
+  }
+  if (item.tls) {
+    property('tls protocol', item.tls.protocol);
+    property('tls cipher', item.tls.cipher);
+    property('tls subject', item.tls.subject);
+    property('tls issuer', item.tls.issuer);
+    property('tls not_after', item.tls.validTo);
+    property('tls verified', String(item.tls.verified));
+  }
 }
 
 function addOutcome(testCase: TestCase, item: CaseResult): void {
@@ -85,6 +108,8 @@ export function outcomeOf(item: Pick<CaseResult, 'status' | 'failure'>): Outcome
     case 'protocol':
     case 'limit':
       return { element: 'failure', type: 'ProtocolError' };
+    case 'tls':
+      return { element: 'failure', type: 'TlsError' };
     case 'timeout':
     case 'connect-timeout':
       return { element: 'error', type: 'TimeoutError' };

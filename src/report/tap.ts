@@ -61,7 +61,9 @@ export class TapReporter implements Reporter {
     const description = escapeDescription(result.caseName);
     const id = this.nextId++;
     const lines = this.groupComment(result);
-    if (result.status === 'skipped') return [...lines, `ok ${id} - ${description} # SKIP ${NOT_RUN}`];
+    const skip = escapeDescription(result.skipReason ?? NOT_RUN);
+    if (result.status === 'skipped') return [...lines, `ok ${id} - ${description} # SKIP ${skip}`];
+    for (const warning of result.warnings ?? []) lines.push(`# warning: ${printable(oneLine(warning))}`);
     lines.push(`# Subtest: ${description}`);
     result.steps.forEach((step, i) => lines.push(...stepLines(step, i + 1).map((line) => SUBTEST_INDENT + line)));
     lines.push(`${SUBTEST_INDENT}1..${result.steps.length}`);
@@ -80,8 +82,10 @@ export class TapReporter implements Reporter {
 function stepLines(step: StepResult, id: number): string[] {
   const description = escapeDescription(step.label);
   switch (step.status) {
-    case 'passed':
-      return [`ok ${id} - ${description}`];
+    case 'passed': {
+      const facts = stepFacts(step);
+      return [`ok ${id} - ${description}`, ...(Object.keys(facts).length > 0 ? diagnostics(facts, '  ') : [])];
+    }
     case 'skipped':
       return [`ok ${id} - ${description} # SKIP ${escapeDescription(step.message ?? NOT_RUN)}`];
     case 'failed':
@@ -90,14 +94,25 @@ function stepLines(step: StepResult, id: number): string[] {
   }
 }
 
+/** What every step that read a reply records, passed or not: its latency and what it captured. */
+function stepFacts(step: StepResult): Record<string, unknown> {
+  return {
+    ...(step.latencyMs !== undefined && { latency_ms: step.latencyMs }),
+    ...(step.captures && { captures: step.captures }),
+    ...(step.tls && { tls: { protocol: step.tls.protocol, cipher: step.tls.cipher, subject: step.tls.subject, issuer: step.tls.issuer, not_after: step.tls.validTo, verified: step.tls.verified } }),
+  };
+}
+
 function stepDiagnostics(step: StepResult): Record<string, unknown> {
+  const replies = step.replies ?? (step.reply ? [step.reply] : []);
   return {
     message: step.message ?? `step ${step.status}`,
     at: formatPos(step.pos),
     ...(step.sent !== undefined && { sent: step.sent }),
     ...(step.expected !== undefined && { expected: step.expected }),
-    ...(step.reply && { got: replyLines(step.reply) }),
+    ...(replies.length > 0 && { got: replies.flatMap(replyLines) }),
     duration_ms: step.durationMs,
+    ...stepFacts(step),
   };
 }
 

@@ -1,3 +1,6 @@
+import type { DsnNotify, DsnReturn, MailBody } from '../smtp/mail-params.js';
+import type { AuthMechanism, TlsAssertions } from './types.js';
+
 /**
  * Scenario files as written in YAML, after the JSON schema has accepted them.
  * These types mirror schema/scenario.schema.json; the key tables below make the
@@ -15,28 +18,134 @@ export type ExpectCodeAsWritten = number | string;
 /** One alternative or a non-empty list of them (any one may match). */
 export type ExpectAsWritten = ExpectCodeAsWritten | ExpectCodeAsWritten[];
 
+/** Exactly one of host (with an optional port), socket and exec. */
 export interface TargetMapAsWritten {
-  host: string;
+  host?: string;
   port?: number;
+  socket?: string;
+  exec?: string[];
 }
 
-/** `"host"`, `"host:port"`, `"[::1]:25"`, or a map with host and port. */
+/** `"host"`, `"host:port"`, `"[::1]:25"`, or a map. */
 export type TargetAsWritten = string | TargetMapAsWritten;
+
+export interface TlsMapAsWritten {
+  implicit?: boolean;
+  verify?: boolean;
+  ca?: string | string[];
+  servername?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** `"implicit"` is short for `{ implicit: true }`. */
+export type TlsAsWritten = 'implicit' | TlsMapAsWritten;
+
+export interface ProxyAsWritten {
+  version?: 1 | 2;
+  /** `ip:port` or `[ipv6]:port`. */
+  source: string;
+  destination?: string;
+}
+
+/** Exactly one of capability, var and not; equals only with var. */
+export interface ConditionAsWritten {
+  capability?: string;
+  var?: string;
+  equals?: VarValueAsWritten;
+  not?: ConditionAsWritten;
+}
+
+export interface TlsAssertionsAsWritten {
+  min_version?: NonNullable<TlsAssertions['minVersion']>;
+  valid_for_days?: number;
+  hostname?: string;
+  issuer?: string;
+  subject?: string;
+}
+
+export interface AuthAsWritten {
+  mechanism: AuthMechanism;
+  username: string;
+  password?: string;
+  token?: string;
+  authzid?: string;
+  initial_response?: boolean;
+  cancel?: boolean;
+}
+
+export interface PipelineCommandAsWritten {
+  send: string;
+  expect?: ExpectAsWritten;
+  text?: string;
+}
+
+export interface MailMapAsWritten {
+  from: string;
+  size?: number;
+  body?: MailBody;
+  smtputf8?: boolean;
+  ret?: DsnReturn;
+  envid?: string;
+}
+
+export interface RcptMapAsWritten {
+  to: string;
+  notify?: DsnNotify[];
+  orcpt?: string;
+}
+
+export interface AttachmentAsWritten {
+  file: string;
+  filename?: string;
+  content_type?: string;
+}
+
+/** Either file, or any of headers, body and attachments. */
+export interface DataMapAsWritten {
+  file?: string;
+  headers?: Record<string, VarValueAsWritten>;
+  body?: string;
+  attachments?: AttachmentAsWritten[];
+}
+
+export interface CapabilitiesAsWritten {
+  has?: string[];
+  lacks?: string[];
+}
+
+/** Name → `/regex/flags`. */
+export type CaptureAsWritten = Record<string, string>;
 
 export interface StepAsWritten {
   name?: string;
   send?: string;
-  data?: string;
+  data?: string | DataMapAsWritten;
+  starttls?: true;
+  auth?: AuthAsWritten;
+  pipeline?: PipelineCommandAsWritten[];
+  raw?: string;
+  mail?: string | MailMapAsWritten;
+  rcpt?: string | RcptMapAsWritten;
+  /** A chunk size in bytes, or true for the default size. */
+  bdat?: number | boolean;
   expect?: ExpectAsWritten;
+  expect_each?: ExpectAsWritten[];
   text?: string;
   /** A duration such as `"500ms"`, `"30s"`, `"2m"`. */
   timeout?: string;
+  within?: string;
+  capabilities?: CapabilitiesAsWritten;
+  capture?: CaptureAsWritten;
+  tls?: TlsAssertionsAsWritten;
+  when?: ConditionAsWritten;
 }
 
 export interface CaseAsWritten {
   name: string;
   timeout?: string;
   vars?: VarsAsWritten;
+  when?: ConditionAsWritten;
   steps: StepAsWritten[];
 }
 
@@ -44,6 +153,9 @@ export interface ScenarioFile {
   name?: string;
   description?: string;
   target?: TargetAsWritten;
+  protocol?: 'smtp' | 'lmtp';
+  tls?: TlsAsWritten;
+  proxy?: ProxyAsWritten;
   timeout?: string;
   vars?: VarsAsWritten;
   cases: CaseAsWritten[];
@@ -56,6 +168,9 @@ export const scenarioFileKeys: KeyTable<ScenarioFile> = {
   name: 'optional',
   description: 'optional',
   target: 'optional',
+  protocol: 'optional',
+  tls: 'optional',
+  proxy: 'optional',
   timeout: 'optional',
   vars: 'optional',
   cases: 'required',
@@ -65,6 +180,7 @@ export const caseKeys: KeyTable<CaseAsWritten> = {
   name: 'required',
   timeout: 'optional',
   vars: 'optional',
+  when: 'optional',
   steps: 'required',
 };
 
@@ -72,12 +188,112 @@ export const stepKeys: KeyTable<StepAsWritten> = {
   name: 'optional',
   send: 'optional',
   data: 'optional',
+  starttls: 'optional',
+  auth: 'optional',
+  pipeline: 'optional',
+  raw: 'optional',
+  mail: 'optional',
+  rcpt: 'optional',
+  bdat: 'optional',
   expect: 'optional',
+  expect_each: 'optional',
   text: 'optional',
   timeout: 'optional',
+  within: 'optional',
+  capabilities: 'optional',
+  capture: 'optional',
+  tls: 'optional',
+  when: 'optional',
 };
 
+/** The keys that make a step do something; a step has at most one. */
+export const ACTION_KEYS = ['send', 'data', 'starttls', 'auth', 'pipeline', 'raw', 'mail', 'rcpt'] as const satisfies readonly (keyof StepAsWritten)[];
+
+/** The keys that check a reply; a step without an action needs one of them. */
+export const CHECK_KEYS = ['expect', 'text', 'capture', 'capabilities', 'tls', 'within'] as const satisfies readonly (keyof StepAsWritten)[];
+
 export const targetKeys: KeyTable<TargetMapAsWritten> = {
-  host: 'required',
+  host: 'optional',
   port: 'optional',
+  socket: 'optional',
+  exec: 'optional',
+};
+
+export const tlsKeys: KeyTable<TlsMapAsWritten> = {
+  implicit: 'optional',
+  verify: 'optional',
+  ca: 'optional',
+  servername: 'optional',
+  cert: 'optional',
+  key: 'optional',
+};
+
+export const proxyKeys: KeyTable<ProxyAsWritten> = {
+  version: 'optional',
+  source: 'required',
+  destination: 'optional',
+};
+
+export const conditionKeys: KeyTable<ConditionAsWritten> = {
+  capability: 'optional',
+  var: 'optional',
+  equals: 'optional',
+  not: 'optional',
+};
+
+export const tlsAssertionKeys: KeyTable<TlsAssertionsAsWritten> = {
+  min_version: 'optional',
+  valid_for_days: 'optional',
+  hostname: 'optional',
+  issuer: 'optional',
+  subject: 'optional',
+};
+
+export const authKeys: KeyTable<AuthAsWritten> = {
+  mechanism: 'required',
+  username: 'required',
+  password: 'optional',
+  token: 'optional',
+  authzid: 'optional',
+  initial_response: 'optional',
+  cancel: 'optional',
+};
+
+export const pipelineCommandKeys: KeyTable<PipelineCommandAsWritten> = {
+  send: 'required',
+  expect: 'optional',
+  text: 'optional',
+};
+
+export const mailKeys: KeyTable<MailMapAsWritten> = {
+  from: 'required',
+  size: 'optional',
+  body: 'optional',
+  smtputf8: 'optional',
+  ret: 'optional',
+  envid: 'optional',
+};
+
+export const rcptKeys: KeyTable<RcptMapAsWritten> = {
+  to: 'required',
+  notify: 'optional',
+  orcpt: 'optional',
+};
+
+export const dataKeys: KeyTable<DataMapAsWritten> = {
+  file: 'optional',
+  headers: 'optional',
+  body: 'optional',
+  attachments: 'optional',
+};
+
+export const attachmentKeys: KeyTable<AttachmentAsWritten> = {
+  file: 'required',
+  filename: 'optional',
+  content_type: 'optional',
+};
+
+export const capabilitiesKeys: KeyTable<CapabilitiesAsWritten> = {
+  has: 'optional',
+  lacks: 'optional',
 };

@@ -60,8 +60,23 @@ export type VarLayer = ReadonlyMap<string, VarDefinition>;
 
 export type Env = Record<string, string | undefined>;
 
+/** A place in text filled only while the session runs, with a value captured from an earlier reply. */
+export interface CapturePart {
+  capture: string;
+}
+
+/**
+ * What a reference to a name that no variable layer defines means where it is written
+ * (references inside variable values excepted): a run-time placeholder, or an error sentence.
+ * Undefined leaves it an undefined variable.
+ */
+export type UnknownNameRule = (name: string) => 'capture' | { error: string } | undefined;
+
 export interface Expansion {
+  /** The expanded text; capture placeholders are left out. */
   text: string;
+  /** The expanded text with its capture placeholders, adjacent text merged. */
+  parts: (string | CapturePart)[];
   /** Problems found; when there are any, `text` is incomplete. */
   issues: SourceIssue[];
   /** Values that came from the environment, directly or through a variable. */
@@ -69,6 +84,8 @@ export interface Expansion {
   /** `variable "x"` or `environment variable X` when a reference brought in a CR or LF. */
   lineBreakFrom?: string;
 }
+
+type PartValue = { text: string; secrets: string[] } | CapturePart;
 
 interface ResolvedVar {
   text: string;
@@ -85,36 +102,61 @@ export class Interpolator {
     private readonly env: Env,
   ) {}
 
-  expand(template: string, pos: SourcePos): Expansion {
+  expand(template: string, pos: SourcePos, unknownName?: UnknownNameRule): Expansion {
     const issues: SourceIssue[] = [];
-    const result = this.expandWith(template, pos, [], issues);
+    const result = this.expandWith(template, pos, [], issues, unknownName);
     return { ...result, issues };
   }
 
-  private expandWith(template: string, pos: SourcePos, stack: string[], issues: SourceIssue[]) {
+  /** Whether a layer defines the name. */
+  defines(name: string): boolean {
+    return this.definition(name) !== undefined;
+  }
+
+  private expandWith(template: string, pos: SourcePos, stack: string[], issues: SourceIssue[], unknownName?: UnknownNameRule) {
     const parts = parseTemplate(template);
     if ('error' in parts) {
       issues.push({ pos, message: parts.error });
-      return { text: template, secrets: [] };
+      return { text: template, parts: [template], secrets: [] };
     }
     let text = '';
+    const expanded: (string | CapturePart)[] = [];
     const secrets: string[] = [];
     let lineBreakFrom: string | undefined;
     for (const part of parts) {
-      const value = this.partValue(part, pos, stack, issues);
+      const value = this.partValue(part, pos, stack, issues, unknownName);
       if (value === undefined) continue;
+      if ('capture' in value) {
+        expanded.push(value);
+        continue;
+      }
       text += value.text;
+      appendText(expanded, value.text);
       secrets.push(...value.secrets);
       if (part.kind !== 'text' && lineBreakFrom === undefined && /[\r\n]/.test(value.text)) {
         lineBreakFrom = part.kind === 'var' ? `variable "${part.name}"` : `environment variable ${part.name}`;
       }
     }
-    return { text, secrets, ...(lineBreakFrom === undefined ? {} : { lineBreakFrom }) };
+    return { text, parts: expanded, secrets, ...(lineBreakFrom === undefined ? {} : { lineBreakFrom }) };
   }
 
-  private partValue(part: TemplatePart, pos: SourcePos, stack: string[], issues: SourceIssue[]) {
+  private partValue(
+    part: TemplatePart,
+    pos: SourcePos,
+    stack: string[],
+    issues: SourceIssue[],
+    unknownName?: UnknownNameRule,
+  ): PartValue | undefined {
     if (part.kind === 'text') return { text: part.text, secrets: [] };
     if (part.kind === 'env') return this.envValue(part.name, pos, issues);
+    if (unknownName && stack.length === 0 && !this.definition(part.name)) {
+      const rule = unknownName(part.name);
+      if (rule === 'capture') return { capture: part.name };
+      if (rule) {
+        issues.push({ pos, message: rule.error });
+        return undefined;
+      }
+    }
     const resolved = this.variable(part.name, pos, stack, issues);
     return resolved && !resolved.failed ? resolved : undefined;
   }
@@ -159,4 +201,11 @@ export class Interpolator {
     }
     return undefined;
   }
+}
+
+function appendText(parts: (string | CapturePart)[], text: string): void {
+  if (text === '') return;
+  const last = parts.at(-1);
+  if (typeof last === 'string') parts[parts.length - 1] = last + text;
+  else parts.push(text);
 }

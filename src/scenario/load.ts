@@ -15,6 +15,8 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** The deadline per reply where a file, case or step sets none; default 30 s (`--timeout`). */
   defaultTimeoutMs?: number;
+  /** CA certificate files trusted for every scenario (`--ca`), relative to the current folder. */
+  ca?: string[];
 }
 
 /** Anchors may be reused this often in one file; more is treated as an attack (billion laughs). */
@@ -34,6 +36,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
       vars: options.vars ?? {},
       env,
       defaultTimeoutMs: options.defaultTimeoutMs,
+      ca: (options.ca ?? []).map((path) => resolve(path)),
     });
     issues.push(...normalized.issues);
     if (issues.length === 0) return normalized.scenario;

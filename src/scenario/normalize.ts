@@ -1,22 +1,27 @@
 import { basename, extname } from 'node:path';
-import type { SourceIssue } from '../errors.js';
-import type { CaseAsWritten, ScenarioFile, StepAsWritten } from './as-written.js';
+import type { SourceIssue, SourcePos } from '../errors.js';
+import { normalizeAction, verbOf, type ActionKey, type StepInput } from './actions.js';
+import { ACTION_KEYS, CHECK_KEYS, stepKeys, type CaseAsWritten, type ScenarioFile } from './as-written.js';
+import { normalizeCondition } from './conditions.js';
+import { isRecord, NormalizeContext, presentKeys, type CaptureScope, type Scope } from './context.js';
 import { durationRangeProblem, parseDuration } from './duration.js';
+import { alternatives, expectation } from './expectations.js';
 import { Interpolator, type Env, type VarDefinition, type VarLayer } from './interpolate.js';
-import type { DataPath, PositionFinder } from './positions.js';
-import { isValidHost, parseTarget } from './target.js';
+import { comparePos, type DataPath, type PositionFinder } from './positions.js';
+import { normalizeCapabilities, normalizeCapture, normalizeTlsAssertions } from './reply-checks.js';
+import { normalizeProxy, normalizeTarget, normalizeTls } from './settings.js';
 import {
-  DEFAULT_PORT,
   DEFAULT_TIMEOUT_MS,
   type Case,
-  type CodeAlternative,
+  type Protocol,
   type ReplyExpectation,
   type Scenario,
   type Step,
   type StepAction,
-  type Target,
   type TextPattern,
 } from './types.js';
+
+export { codeAlternative } from './patterns.js';
 
 export interface NormalizeOptions {
   /** Command-line variables: they win over case and file variables and are used as is. */
@@ -24,6 +29,8 @@ export interface NormalizeOptions {
   env: Env;
   /** Replaces the built-in default deadline where the file sets none (`--timeout`). */
   defaultTimeoutMs?: number;
+  /** CA files (absolute paths) added to every scenario's TLS settings (`--ca`). */
+  ca?: string[];
 }
 
 export interface Normalized {
@@ -37,38 +44,41 @@ export interface Normalized {
  * already checked, but tolerates parts the schema rejected (those are reported by the schema).
  */
 export function normalizeScenario(data: ScenarioFile, positions: PositionFinder, options: NormalizeOptions): Normalized {
-  const normalizer = new Normalizer(positions, options);
+  const normalizer = new Normalizer(new NormalizeContext(positions), options);
   const scenario = normalizer.scenario(data);
-  return { scenario, issues: normalizer.issues };
+  return { scenario, issues: normalizer.ctx.issues };
 }
 
-const REGEX_LITERAL = /^\/(.+)\/([A-Za-z]*)$/s;
-const ALLOWED_FLAGS = 'imsu';
-const CODE = /^[2-5][0-9x]{2}$/;
-const ENHANCED = /^[245x]\.(x|[0-9]{1,3})\.(x|[0-9]{1,3})$/;
+const GREETINGS = new Set(['EHLO', 'LHLO']);
+const NO_EHLO_AFTER_STARTTLS =
+  'no EHLO after STARTTLS: the server has forgotten the session (RFC 3207), so most commands will be refused';
+const NOTHING_TO_DO =
+  'a step needs an action (send, data, mail, rcpt, auth, starttls, pipeline or raw) or a check of the reply (expect, text, capture, capabilities, tls or within)';
 
 class Normalizer {
-  readonly issues: SourceIssue[] = [];
-  private readonly secrets = new Set<string>();
   private readonly commandLine: VarLayer;
+  private protocol: Protocol = 'smtp';
 
   constructor(
-    private readonly positions: PositionFinder,
+    readonly ctx: NormalizeContext,
     private readonly options: NormalizeOptions,
   ) {
     this.commandLine = new Map(Object.entries(options.vars).map(([name, value]) => [name, { value }]));
   }
 
   scenario(data: ScenarioFile): Scenario {
-    const file = this.positions.file;
+    const file = this.ctx.positions.file;
     const fileVars = this.varLayer(data.vars, ['vars']);
-    const timeoutMs =
-      this.timeout(data.timeout, ['timeout']) ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const target = this.target(data.target, new Interpolator([this.commandLine, fileVars], this.options.env));
+    const scope: Scope = { interpolator: new Interpolator([this.commandLine, fileVars], this.options.env) };
+    const timeoutMs = this.duration(data.timeout, ['timeout'], 'timeout') ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.protocol = data.protocol === 'lmtp' ? 'lmtp' : 'smtp';
+    const target = normalizeTarget(this.ctx, data.target, scope);
+    const tls = normalizeTls(this.ctx, data.tls, scope, this.options.ca ?? []);
+    const proxy = normalizeProxy(this.ctx, data.proxy, target);
     const cases = Array.isArray(data.cases) ? data.cases : [];
     const firstUse = new Map<string, number>();
     const normalized = cases.flatMap((written, index) => {
-      const result = isRecord(written) ? this.case(written, index, fileVars, timeoutMs) : undefined;
+      const result = isRecord(written) ? this.case(written as CaseAsWritten, index, fileVars, timeoutMs) : undefined;
       if (result) this.checkUnique(result, firstUse);
       return result ? [result] : [];
     });
@@ -76,131 +86,182 @@ class Normalizer {
       file,
       name: typeof data.name === 'string' ? data.name : basename(file, extname(file)),
       ...(target ? { target } : {}),
+      protocol: this.protocol,
+      tls,
+      ...(proxy ? { proxy } : {}),
       timeoutMs,
       cases: normalized,
-      secrets: [...this.secrets],
+      secrets: [...this.ctx.secrets],
+      warnings: [...this.ctx.warnings].sort((a, b) => comparePos(a.pos, b.pos)),
     };
   }
 
   private case(written: CaseAsWritten, index: number, fileVars: VarLayer, fileTimeoutMs: number): Case | undefined {
     const path = ['cases', index];
     const caseVars = this.varLayer(written.vars, [...path, 'vars']);
-    const interpolator = new Interpolator([this.commandLine, caseVars, fileVars], this.options.env);
-    const timeoutMs = this.timeout(written.timeout, [...path, 'timeout']) ?? fileTimeoutMs;
-    const steps = Array.isArray(written.steps) ? written.steps : [];
-    const normalized = steps.flatMap((step, stepIndex) =>
-      isRecord(step) ? [this.step(step, [...path, 'steps', stepIndex], interpolator, timeoutMs)] : [],
-    );
+    const layers = [this.commandLine, caseVars, fileVars];
+    const interpolator = new Interpolator(layers, this.options.env);
+    const timeoutMs = this.duration(written.timeout, [...path, 'timeout'], 'timeout') ?? fileTimeoutMs;
+    const writtenSteps: unknown[] = Array.isArray(written.steps) ? written.steps : [];
+    const plan = this.capturePlan(writtenSteps, [...path, 'steps'], interpolator);
+    const steps = writtenSteps.flatMap((step, stepIndex) => {
+      if (!isRecord(step)) return [];
+      const scope = { interpolator, captures: captureScope(plan, stepIndex) };
+      return [this.step(step, [...path, 'steps', stepIndex], scope, timeoutMs)];
+    });
+    this.warnMissingEhlo(steps);
+    const when = written.when === undefined ? undefined : normalizeCondition(this.ctx, written.when, [...path, 'when'], 'case');
     if (typeof written.name !== 'string') return undefined;
-    const name = this.expand(interpolator, written.name, [...path, 'name']) ?? written.name;
-    return { index, name, pos: this.positions.at(path), steps: normalized };
+    const name = this.ctx.expand({ interpolator }, written.name, [...path, 'name'], { label: 'case name' }) ?? written.name;
+    const pos = this.ctx.at(path);
+    const vars = this.resolvedVars(layers, interpolator, pos);
+    return { index, name, pos, ...(when ? { when } : {}), vars, steps };
   }
 
   private checkUnique(normalized: Case, firstUse: Map<string, number>): void {
+    const pos = this.ctx.at(['cases', normalized.index, 'name']);
     const first = firstUse.get(normalized.name);
     if (first === undefined) {
-      firstUse.set(normalized.name, this.positions.at(['cases', normalized.index, 'name']).line);
+      firstUse.set(normalized.name, pos.line);
       return;
     }
-    this.issues.push({
-      pos: this.positions.at(['cases', normalized.index, 'name']),
-      message: `duplicate case name "${normalized.name}" (first used on line ${first}): case names must be unique`,
+    this.ctx.error(pos, `duplicate case name "${normalized.name}" (first used on line ${first}): case names must be unique`);
+  }
+
+  /** The names each step captures, with its line; a name that is already a variable is an error. */
+  private capturePlan(steps: unknown[], path: DataPath, interpolator: Interpolator): CapturePlan {
+    return steps.map((step, index) => {
+      const capture = isRecord(step) && isRecord(step['capture']) ? step['capture'] : {};
+      const names = Object.keys(capture);
+      for (const name of names.filter((name) => interpolator.defines(name))) {
+        this.ctx.error(
+          this.ctx.keyAt([...path, index, 'capture'], name),
+          `capture "${name}" has the name of a variable: a captured value cannot replace a variable, choose another name`,
+        );
+      }
+      return { names, line: this.ctx.at([...path, index]).line };
     });
   }
 
-  private step(written: StepAsWritten, path: DataPath, interpolator: Interpolator, caseTimeoutMs: number): Step {
-    const index = Number(path.at(-1));
-    const timeoutMs = this.timeout(written.timeout, [...path, 'timeout']) ?? caseTimeoutMs;
-    const action = this.action(written, path, interpolator);
-    const expect = this.expectation(written, path, interpolator);
+  /** Every variable of the case whose value resolves, command line first; values from the environment become secrets. */
+  private resolvedVars(layers: VarLayer[], interpolator: Interpolator, pos: SourcePos): Record<string, string> {
+    const vars: Record<string, string> = {};
+    const names = new Set(layers.flatMap((layer) => [...layer.keys()]));
+    for (const name of names) {
+      const expansion = interpolator.expand(`\${${name}}`, pos);
+      if (expansion.issues.length > 0) continue;
+      vars[name] = expansion.text;
+      for (const secret of expansion.secrets) this.ctx.secret(secret);
+    }
+    return vars;
+  }
+
+  private step(written: Record<string, unknown>, path: DataPath, scope: Scope, caseTimeoutMs: number): Step {
+    const input: StepInput = { ctx: this.ctx, scope, written, path };
+    const key = this.actionKey(written, path);
+    const action = normalizeAction(input, key) ?? { type: 'read' };
+    const expect = this.stepExpectation(input, key);
+    const expectEach = this.expectEach(input, key, expect?.text);
+    this.checkPlacement(input, key);
+    const capabilities = normalizeCapabilities(this.ctx, written['capabilities'], [...path, 'capabilities']);
+    if (capabilities) this.warnCapabilitiesOff(action, path);
+    const capture = normalizeCapture(this.ctx, written['capture'], [...path, 'capture']);
+    const tls = normalizeTlsAssertions(this.ctx, scope, written['tls'], [...path, 'tls']);
+    const withinMs = this.duration(written['within'], [...path, 'within'], 'within');
+    const when = written['when'] === undefined ? undefined : normalizeCondition(this.ctx, written['when'], [...path, 'when'], 'step');
     return {
-      index,
-      pos: this.positions.at(path),
-      ...(typeof written.name === 'string' ? { name: written.name } : {}),
+      index: Number(path.at(-1)),
+      pos: this.ctx.at(path),
+      ...(typeof written['name'] === 'string' ? { name: written['name'] } : {}),
       action,
       ...(expect ? { expect } : {}),
-      timeoutMs,
+      ...(expectEach ? { expectEach } : {}),
+      ...(capabilities ? { capabilities } : {}),
+      ...(tls ? { tls } : {}),
+      ...(capture && capture.length > 0 ? { capture } : {}),
+      ...(withinMs === undefined ? {} : { withinMs }),
+      ...(when ? { when } : {}),
+      timeoutMs: this.duration(written['timeout'], [...path, 'timeout'], 'timeout') ?? caseTimeoutMs,
     };
   }
 
-  private action(written: StepAsWritten, path: DataPath, interpolator: Interpolator): StepAction {
-    if (typeof written.send === 'string') {
-      const line = this.expand(interpolator, written.send, [...path, 'send'], true) ?? written.send;
-      return { type: 'send', line };
+  /** The one action key of a step (undefined: a plain read); a second one is an error at the later key. */
+  private actionKey(written: Record<string, unknown>, path: DataPath): ActionKey | undefined {
+    const keys = presentKeys(written, ACTION_KEYS).sort((a, b) => comparePos(this.ctx.keyAt(path, a), this.ctx.keyAt(path, b)));
+    const [first, ...others] = keys;
+    for (const other of others) this.ctx.error(this.ctx.keyAt(path, other), `a step cannot have both "${first}" and "${other}"`);
+    const known = Object.keys(written).every((key) => key in stepKeys);
+    if (first === undefined && known && presentKeys(written, CHECK_KEYS).length === 0) {
+      this.ctx.error(this.ctx.at(path), NOTHING_TO_DO);
     }
-    if (typeof written.data === 'string') {
-      return { type: 'data', body: this.expand(interpolator, written.data, [...path, 'data']) ?? written.data };
-    }
-    return { type: 'read' };
+    return first;
   }
 
-  private expectation(written: StepAsWritten, path: DataPath, interpolator: Interpolator): ReplyExpectation | undefined {
-    const text = typeof written.text === 'string' ? this.textPattern(written.text, [...path, 'text'], interpolator) : undefined;
-    if (written.expect === undefined && written.text === undefined) return undefined;
-    const anyOf = this.alternatives(written.expect, [...path, 'expect']);
-    return { anyOf, ...(text ? { text } : {}) };
-  }
-
-  private alternatives(expect: unknown, path: DataPath): CodeAlternative[] {
-    if (expect === undefined) return [];
-    if (Array.isArray(expect)) return expect.flatMap((item, index) => this.alternative(item, [...path, index]));
-    return this.alternative(expect, path);
-  }
-
-  private alternative(written: unknown, path: DataPath): CodeAlternative[] {
-    const alternative = codeAlternative(written);
-    if (!alternative) return []; // the schema reports it
-    const { code, enhanced } = alternative;
-    if (code && enhanced && /\d/.test(code[0]!) && /\d/.test(enhanced[0]!) && code[0] !== enhanced[0]) {
-      this.issues.push({
-        pos: this.positions.at(path),
-        message: `expect "${String(written)}" can never match: an enhanced status code starts with the reply code's first digit`,
-      });
-    }
-    return [alternative];
-  }
-
-  private textPattern(written: string, path: DataPath, interpolator: Interpolator): TextPattern | undefined {
-    const text = this.expand(interpolator, written, path);
-    if (text === undefined) return undefined;
-    const literal = REGEX_LITERAL.exec(text);
-    if (!literal) return { source: escapeRegExp(text), flags: '', written: text };
-    const [, source = '', flags = ''] = literal;
-    const problem = flagProblem(flags) ?? regexProblem(source, flags);
-    if (problem) {
-      this.issues.push({ pos: this.positions.at(path), message: `text ${text} ${problem}` });
+  private stepExpectation(input: StepInput, key: ActionKey | undefined): ReplyExpectation | undefined {
+    const { ctx, scope, written, path } = input;
+    if (key === 'pipeline') {
+      for (const check of presentKeys(written, ['expect', 'text'])) {
+        ctx.error(ctx.keyAt(path, check), `a pipeline step has no "${check}" of its own: give each command its own`);
+      }
       return undefined;
     }
-    return { source, flags, written: text };
+    const found = expectation(ctx, scope, written, path);
+    if (key !== 'starttls' || written['expect'] !== undefined) return found;
+    return { anyOf: [{ code: '220' }], ...(found?.text ? { text: found.text } : {}) };
   }
 
-  private target(written: unknown, interpolator: Interpolator): Target | undefined {
-    const path = ['target'];
-    if (typeof written === 'string') {
-      const text = this.expand(interpolator, written, path);
-      if (text === undefined) return undefined;
-      const target = parseTarget(text, DEFAULT_PORT);
-      if (!target) this.issues.push({ pos: this.positions.at(path), message: targetMessage(written, text) });
-      return target;
+  /** LMTP: one expectation per accepted recipient for the replies after the message. */
+  private expectEach({ ctx, written, path }: StepInput, key: ActionKey | undefined, text?: TextPattern): ReplyExpectation[] | undefined {
+    const list = written['expect_each'];
+    if (list === undefined) return undefined;
+    const at = ctx.keyAt(path, 'expect_each');
+    if (key !== 'data') {
+      ctx.error(at, 'expect_each goes only on a data step: it checks the replies to the message');
+    } else if (this.protocol !== 'lmtp') {
+      ctx.error(at, 'expect_each is for LMTP (protocol: lmtp): an SMTP server sends one reply to the message');
+    } else if (written['expect'] !== undefined) {
+      ctx.error(ctx.laterKey(path, ['expect', 'expect_each']), 'a step cannot have both "expect" and "expect_each"');
+    } else if (Array.isArray(list)) {
+      return list.map((item, index) => ({ anyOf: alternatives(ctx, item, [...path, 'expect_each', index]), ...(text ? { text } : {}) }));
     }
-    if (!isRecord(written) || typeof written['host'] !== 'string') return undefined;
-    const host = this.expand(interpolator, written['host'], [...path, 'host'])?.replace(/^\[(.*)\]$/, '$1');
-    if (host === undefined) return undefined;
-    if (!isValidHost(host)) {
-      const shown = host === written['host'] ? `"${host}"` : `"${written['host']}" (once its variables are replaced)`;
-      this.issues.push({ pos: this.positions.at([...path, 'host']), message: `host ${shown} is not a host name or an IP address` });
-      return undefined;
-    }
-    const port = written['port'];
-    return { host, port: typeof port === 'number' ? port : DEFAULT_PORT };
+    return undefined;
   }
 
-  private timeout(written: unknown, path: DataPath): number | undefined {
+  /** Keys that make sense only with some actions. */
+  private checkPlacement({ ctx, written, path }: StepInput, key: ActionKey | undefined): void {
+    if (written['bdat'] !== undefined && key !== 'data') {
+      ctx.error(ctx.keyAt(path, 'bdat'), 'bdat goes only on a data step: it sends the message in BDAT chunks');
+    }
+    if (key === 'raw' && written['expect'] === undefined && written['text'] === undefined) {
+      for (const check of presentKeys(written, ['capture', 'capabilities', 'within'])) {
+        ctx.error(ctx.keyAt(path, check), `a raw step without "expect" or "text" reads no reply, so "${check}" has nothing to check`);
+      }
+    }
+  }
+
+  private warnCapabilitiesOff(action: StepAction, path: DataPath): void {
+    if (action.type === 'send' && GREETINGS.has(verbOf(action.line))) return;
+    this.ctx.warn(
+      this.ctx.keyAt(path, 'capabilities'),
+      'capabilities are checked on an EHLO or LHLO reply, and this step does not send EHLO or LHLO',
+    );
+  }
+
+  /** After STARTTLS the session starts over (RFC 3207 §4.2): a later step should greet again. */
+  private warnMissingEhlo(steps: Step[]): void {
+    steps.forEach((step, index) => {
+      if (step.action.type !== 'starttls') return;
+      if (steps.slice(index + 1).some((later) => greetsAgain(later.action))) return;
+      this.ctx.warn(step.pos, NO_EHLO_AFTER_STARTTLS);
+    });
+  }
+
+  private duration(written: unknown, path: DataPath, label: string): number | undefined {
     if (typeof written !== 'string') return undefined;
     const ms = parseDuration(written);
     if (ms === undefined) return undefined; // the schema reports it
     const problem = durationRangeProblem(ms);
-    if (problem) this.issues.push({ pos: this.positions.at(path), message: `timeout ${problem}` });
+    if (problem) this.ctx.error(this.ctx.at(path), `${label} ${problem}`);
     return ms;
   }
 
@@ -210,75 +271,35 @@ class Normalizer {
     for (const [name, value] of Object.entries(written)) {
       const usable = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
       // Values the schema rejected stand in as empty, so their uses add no second complaint.
-      layer.set(name, { value: usable ? String(value) : '', pos: this.positions.at([...path, name]) });
+      layer.set(name, { value: usable ? String(value) : '', pos: this.ctx.at([...path, name]) });
     }
     return layer;
   }
+}
 
-  /** The expanded text, or undefined (with issues recorded) when a reference cannot be resolved. */
-  private expand(interpolator: Interpolator, template: string, path: DataPath, isLine = false): string | undefined {
-    const pos = this.positions.at(path);
-    const expansion = interpolator.expand(template, pos);
-    this.issues.push(...expansion.issues);
-    for (const secret of expansion.secrets) this.secrets.add(secret);
-    if (isLine && expansion.lineBreakFrom) {
-      this.issues.push({ pos, message: `send must be one line: ${expansion.lineBreakFrom} contains a line break` });
-    }
-    return expansion.issues.length > 0 ? undefined : expansion.text;
+type CapturePlan = { names: string[]; line: number }[];
+
+/** What the steps of a case capture, as seen from the step at index. */
+function captureScope(plan: CapturePlan, index: number): CaptureScope {
+  const earlier = new Set(plan.slice(0, index).flatMap((step) => step.names));
+  const later = new Map<string, number>();
+  for (const { names, line } of plan.slice(index)) {
+    for (const name of names) if (!earlier.has(name) && !later.has(name)) later.set(name, line);
+  }
+  return { earlier, later };
+}
+
+/** Whether an action starts the session over: EHLO, LHLO or HELO, sent alone, pipelined or raw. */
+function greetsAgain(action: StepAction): boolean {
+  const greeting = (verb: string) => GREETINGS.has(verb) || verb === 'HELO';
+  switch (action.type) {
+    case 'send':
+      return greeting(verbOf(action.line));
+    case 'pipeline':
+      return action.commands.some((command) => greeting(verbOf(command.line)));
+    case 'raw':
+      return /(?:^|\n)\s*(?:EHLO|LHLO|HELO)\b/i.test(new TextDecoder('latin1').decode(action.bytes));
+    default:
+      return false;
   }
 }
-
-/** Expanded values are left out: they may come from the environment and be secret. */
-function targetMessage(written: string, expanded: string): string {
-  const after = written === expanded ? '' : ' once its variables are replaced';
-  return `target "${written}" is not "host", "host:port" or "[ipv6]:port" with a port from 1 to 65535${after}`;
-}
-
-/** The normalised form of one written alternative: codes and enhanced codes with lowercase x. */
-export function codeAlternative(written: unknown): CodeAlternative | undefined {
-  if (typeof written === 'number') return Number.isInteger(written) ? { code: String(written) } : undefined;
-  if (typeof written !== 'string') return undefined;
-  const [first = '', second, ...rest] = written.toLowerCase().split(' ');
-  if (rest.length > 0) return undefined;
-  if (second === undefined) {
-    if (CODE.test(first)) return { code: first };
-    return ENHANCED.test(first) ? { enhanced: normalizeEnhanced(first) } : undefined;
-  }
-  return CODE.test(first) && ENHANCED.test(second) ? { code: first, enhanced: normalizeEnhanced(second) } : undefined;
-}
-
-/** `5.01.1` → `5.1.1`: RFC 3463 sub-codes have no leading zeros. */
-function normalizeEnhanced(enhanced: string): string {
-  return enhanced
-    .split('.')
-    .map((part) => (part === 'x' ? part : String(Number(part))))
-    .join('.');
-}
-
-function flagProblem(flags: string): string | undefined {
-  for (const [index, flag] of [...flags].entries()) {
-    if (flag === 'g' || flag === 'y') return `has the flag "${flag}", which means nothing here: use i, m, s or u`;
-    if (!ALLOWED_FLAGS.includes(flag)) return `has an unknown flag "${flag}": use i, m, s or u`;
-    if (flags.indexOf(flag) !== index) return `has the flag "${flag}" twice`;
-  }
-  return undefined;
-}
-
-function regexProblem(source: string, flags: string): string | undefined {
-  try {
-    new RegExp(source, flags);
-    return undefined;
-  } catch (error) {
-    const reason = (error as Error).message.split(': ').at(-1) ?? '';
-    return `is not a valid regular expression: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-

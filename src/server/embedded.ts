@@ -1,6 +1,9 @@
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-info.js';
 
 /**
  * The embedded server: an in-process smtp-server acting as a local mail sink.
@@ -10,6 +13,8 @@ import type { AddressInfo } from 'node:net';
  * Recipients:  anything@<domain>        → 250 accepted
  *              nobody@<domain>          → 550 5.1.1 mailbox unavailable
  *              any other domain         → 550 5.7.1 relaying denied
+ * STARTTLS with a bundled self-signed certificate for localhost / 127.0.0.1 / ::1
+ * (`EMBEDDED_CA_FILE`); AUTH PLAIN, LOGIN and CRAM-MD5 for one demo user, offered only after STARTTLS.
  */
 
 export interface ReceivedMessage {
@@ -48,6 +53,17 @@ export interface EmbeddedServer {
 }
 
 export const EMBEDDED_DOMAIN = 'example.test';
+/** The one account the embedded server knows. Not a secret: it guards nothing. */
+export const EMBEDDED_USER = { username: 'alice', password: 'wonderland' } as const;
+
+/** The embedded server's certificate, which is also its own CA: trust this file to verify it. */
+export function embeddedCaFile(): string {
+  return join(packageRoot(), 'src', 'server', 'tls', 'embedded-cert.pem');
+}
+
+function embeddedKeyFile(): string {
+  return join(packageRoot(), 'src', 'server', 'tls', 'embedded-key.pem');
+}
 /** Larger messages are refused with 552 (and the limit is advertised with SIZE). */
 const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 /** The local part that does not exist, for scenarios about refused recipients. */
@@ -100,7 +116,10 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     disableReverseLookup: true,
     logger: false,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    authMethods: ['PLAIN', 'LOGIN', 'CRAM-MD5'],
+    key: readFileSync(embeddedKeyFile()),
+    cert: readFileSync(embeddedCaFile()),
+    hideREQUIRETLS: true,
     maxAllowedUnauthenticatedCommands: false,
     // smtp-server would derive 5.1.1 from every 550; the replies below carry their own codes.
     hideENHANCEDSTATUSCODES: true,
@@ -110,7 +129,20 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     socketTimeout: 60_000,
     onConnect(session, callback) {
       emit({ type: 'connect', sessionId: session.id, remote: `${session.remoteAddress}` });
+      // AUTH is neither offered nor accepted before STARTTLS, as on a well-configured server.
+      session.disabledCommands = ['AUTH'];
       callback();
+    },
+    onSecure(_socket, session, callback) {
+      session.disabledCommands = [];
+      callback();
+    },
+    onAuth(auth, _session, callback) {
+      const ok =
+        auth.username === EMBEDDED_USER.username &&
+        (auth.method === 'CRAM-MD5' ? auth.validatePassword(EMBEDDED_USER.password) : auth.password === EMBEDDED_USER.password);
+      if (!ok) return callback(rejection(535, '5.7.8 authentication credentials invalid'));
+      callback(null, { user: auth.username });
     },
     onRcptTo(address, _session, callback) {
       callback(checkRecipient(address.address, domain) ?? null);

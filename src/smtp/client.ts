@@ -1,9 +1,16 @@
-import net from 'node:net';
-import { encodeMessage } from './dot-stuff.js';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { PeerCertificate } from 'node:tls';
+import { DotStuffEncoder, encodeMessage } from './dot-stuff.js';
+import { describeProxyHeader, proxyHeader, type ProxyHeaderSettings } from './proxy.js';
 import { ReplyParser, type ParserLimits } from './reply-parser.js';
+import { certificateMatchesName, describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
 import { Transcript } from './transcript.js';
-import { SmtpError, type Reply } from './types.js';
-import { formatAddress } from './address.js';
+import { openTransport, type OpenTransport, type TransportSpec } from './transport.js';
+import { SmtpError, type Reply, type TlsFacts } from './types.js';
+
+export { describeSocketError, type TransportSpec } from './transport.js';
+export type { TlsClientOptions } from './tls.js';
 
 /**
  * A plain SMTP client session: it sends only what it is told and reads one reply at a time.
@@ -12,74 +19,82 @@ import { formatAddress } from './address.js';
  */
 
 export interface ConnectOptions {
-  host: string;
-  port: number;
-  /** Deadline for the TCP connection (name resolution included). */
+  transport?: TransportSpec;
+  /** Shorthand for a TCP transport, when `transport` is not given. */
+  host?: string;
+  port?: number;
+  /** Deadline for connecting (name resolution included), and for the implicit TLS handshake. */
   timeoutMs: number;
   transcript?: Transcript;
   limits?: ParserLimits;
+  /** With `implicit`, TLS starts right after connecting (RFC 8314), before the greeting. */
+  tls?: TlsClientOptions & { implicit: boolean };
+  /** A PROXY protocol header written right after the TCP connect (TCP only). */
+  proxy?: ProxyHeaderSettings;
 }
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
-/** DATA payloads are written in slices of this size, each awaited, so memory stays flat. */
+/** Payloads are written in slices of this size, each awaited, so memory stays flat. */
 const WRITE_SLICE_BYTES = 64 * 1024;
-/** DATA body lines shown in the transcript before the rest is summarised. */
+/** Message and raw lines shown in the transcript before the rest is summarised. */
 const TRANSCRIPT_BODY_LINES = 50;
+/** Longest message or raw line kept in the transcript, in bytes. */
+const TRANSCRIPT_LINE_BYTES = 1000;
+const SERVER_CLOSED = 'server closed the connection';
 
-/** Resolves once TCP is connected; the greeting is left for the first readReply. */
-export function connect(options: ConnectOptions): Promise<SmtpConnection> {
-  const address = formatAddress(options.host, options.port);
+/** Resolves once connected (and through TLS, with implicit TLS); the greeting is left for the first readReply. */
+export async function connect(options: ConnectOptions): Promise<SmtpConnection> {
   const transcript = options.transcript ?? new Transcript();
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: options.host, port: options.port });
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      socket.off('connect', onConnect);
-    };
-    const fail = (error: SmtpError): void => {
-      cleanup();
-      socket.on('error', ignore);
-      socket.destroy();
-      transcript.note(error.message);
-      reject(error);
-    };
-    const onError = (err: Error): void => fail(describeSocketError(err, options.host, address));
-    const onConnect = (): void => {
-      cleanup();
-      const remote = socket.remoteAddress;
-      transcript.note(`connected to ${address}${remote && remote !== options.host ? ` (${remote})` : ''}`);
-      resolve(new SmtpConnection(socket, { host: options.host, address, transcript, limits: options.limits }));
-    };
-    const timer = setTimeout(() => {
-      fail(new SmtpError('connect-timeout', `no answer from ${address} within ${options.timeoutMs} ms`));
-    }, options.timeoutMs);
-    socket.once('error', onError);
-    socket.once('connect', onConnect);
-  });
+  let transport: OpenTransport | undefined;
+  try {
+    // Files first: between connecting and wiring the session nothing may wait on the disk.
+    const spec = transportOf(options);
+    if (options.proxy && spec.kind !== 'tcp') throw new SmtpError('network', `a PROXY header can only be sent over TCP, not over the ${spec.kind} transport`);
+    const implicitTls = options.tls?.implicit ? { options: options.tls, files: await loadTlsFiles(options.tls) } : undefined;
+    transport = await openTransport(spec, options.timeoutMs, transcript);
+    if (options.proxy) await sendProxyHeader(transport, options.proxy, transcript);
+    let upgrade: TlsUpgrade | undefined;
+    if (implicitTls) {
+      // The TLS socket reports the plain stream's failures.
+      transport.stream.on('error', ignore);
+      upgrade = await upgradeToTls(transport.stream, implicitTls.options, implicitTls.files, tcpHost(transport), options.timeoutMs);
+      transcript.note(describeTls(upgrade.facts, implicitTls.options.verify));
+    }
+    return new SmtpConnection(transport, { transcript, limits: options.limits, upgrade });
+  } catch (caught) {
+    transport?.stream.on('error', ignore);
+    transport?.stream.destroy();
+    const error = caught instanceof SmtpError ? caught : new SmtpError('network', caught instanceof Error ? caught.message : String(caught));
+    transcript.note(error.message);
+    throw error;
+  }
 }
 
-/** Maps a socket error to an SmtpError with a named cause and a one-line message. */
-export function describeSocketError(err: Error, host: string, address: string): SmtpError {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return new SmtpError('refused', `connection refused by ${address}`);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_FAIL':
-    case 'ENODATA':
-      return new SmtpError('dns', `cannot resolve host "${host}"`);
-    case 'ECONNRESET':
-      return new SmtpError('reset', 'connection reset by the server');
-    case 'EPIPE':
-      return new SmtpError('closed', 'server closed the connection');
-    case 'ERR_STREAM_DESTROYED':
-    case 'ERR_STREAM_WRITE_AFTER_END':
-      return new SmtpError('closed', 'the connection is closed');
-    default:
-      return new SmtpError('network', `network error with ${address}: ${code ?? err.message}`);
-  }
+function transportOf(options: ConnectOptions): TransportSpec {
+  if (options.transport) return options.transport;
+  if (options.host === undefined || options.port === undefined) throw new SmtpError('network', 'no server to connect to');
+  return { kind: 'tcp', host: options.host, port: options.port };
+}
+
+function tcpHost(transport: OpenTransport): string | undefined {
+  return transport.spec.kind === 'tcp' ? transport.spec.host : undefined;
+}
+
+/** Writes the PROXY header before anything is read; the destination defaults to the address connected to. */
+async function sendProxyHeader(transport: OpenTransport, settings: ProxyHeaderSettings, transcript: Transcript): Promise<void> {
+  if (transport.spec.kind !== 'tcp') return;
+  const socket = transport.stream as net.Socket;
+  const header = proxyHeader(settings, { host: socket.remoteAddress ?? transport.spec.host, port: socket.remotePort ?? transport.spec.port });
+  transcript.note(`sent ${describeProxyHeader(header)}`);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(transport.describeError(err));
+    socket.once('error', onError);
+    socket.write(header, (err) => {
+      socket.off('error', onError);
+      if (err) onError(err);
+      else resolve();
+    });
+  });
 }
 
 type Outcome = { reply: Reply } | { error: SmtpError };
@@ -91,11 +106,10 @@ interface Waiter {
 }
 
 interface SessionOptions {
-  host: string;
-  /** `host:port`, for messages. */
-  address: string;
   transcript: Transcript;
   limits: ParserLimits | undefined;
+  /** Set when the session starts inside TLS (implicit TLS). */
+  upgrade: TlsUpgrade | undefined;
 }
 
 /** One connected session. Created by `connect()`. */
@@ -109,22 +123,42 @@ export class SmtpConnection {
   /** Lines of the reply in progress already written to the transcript. */
   private loggedLines = 0;
   private closing: Promise<void> | undefined;
-  private socket: net.Socket;
+  /** The stream the session talks over: the transport's, or the TLS socket on top of it. */
+  private stream: Duplex;
+  private unwire: () => void;
+  private upgrade: TlsUpgrade | undefined;
 
   constructor(
-    socket: net.Socket,
-    private readonly session: SessionOptions,
+    private readonly transport: OpenTransport,
+    options: SessionOptions,
   ) {
-    this.transcript = session.transcript;
-    this.parser = new ReplyParser(session.limits);
-    this.socket = socket;
-    socket.setNoDelay(true);
-    this.wire(socket);
+    this.transcript = options.transcript;
+    this.parser = new ReplyParser(options.limits);
+    this.upgrade = options.upgrade;
+    this.stream = options.upgrade?.socket ?? transport.stream;
+    this.unwire = this.wire(this.stream);
+    if (this.stream.destroyed || this.stream.readableEnded) this.peerClosed();
   }
 
   /** False once the server closed or reset the connection, a fatal protocol error struck, or close() was called. */
   get isOpen(): boolean {
     return this.ended === undefined;
+  }
+
+  /** The TLS session, once there is one. */
+  get tls(): TlsFacts | undefined {
+    return this.upgrade?.facts;
+  }
+
+  /** The server's certificate as Node reports it, once TLS is up (for name checks). */
+  get peerCertificate(): PeerCertificate | undefined {
+    return this.upgrade?.peerCertificate;
+  }
+
+  /** Why the server's certificate is not valid for `name` (see certificateMatchesName), or undefined when it is. */
+  certificateNameMismatch(name: string): string | undefined {
+    const peer = this.upgrade?.peerCertificate;
+    return peer ? certificateMatchesName(peer, name) : 'there is no TLS session';
   }
 
   /** One complete reply, within one deadline for the whole reply. Rejects with SmtpError. */
@@ -141,22 +175,106 @@ export class SmtpConnection {
 
   /** Sends one command line; CRLF is appended. A line containing CR or LF is refused and nothing is sent. */
   async sendLine(line: string): Promise<void> {
-    if (/[\r\n]/.test(line)) {
+    await this.sendLines([line]);
+  }
+
+  /**
+   * Sends several command lines in one write (RFC 2920 pipelining); CRLF is appended to each.
+   * If any line contains CR or LF, nothing is sent.
+   */
+  async sendLines(lines: string[]): Promise<void> {
+    if (lines.some((line) => /[\r\n]/.test(line))) {
       throw new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
     }
     this.assertWritable();
-    this.transcript.client(line);
-    await this.write(Buffer.from(`${line}\r\n`, 'utf8'));
+    if (lines.length === 0) return;
+    for (const line of lines) this.transcript.client(line);
+    await this.write(Buffer.from(lines.map((line) => `${line}\r\n`).join(''), 'utf8'));
+  }
+
+  /** Sends exactly these bytes, whatever they hold; the transcript shows them with CR, LF and controls escaped. */
+  async sendRaw(bytes: Uint8Array): Promise<void> {
+    this.assertWritable();
+    logRaw(this.transcript, bytes);
+    await this.writeSliced(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   /** Sends a message body after a 354: line endings to CRLF, dot-stuffing, then `.` CRLF. */
   async sendData(body: string): Promise<void> {
     this.assertWritable();
     const payload = encodeMessage(body);
-    this.logData(payload);
-    for (let offset = 0; offset < payload.length; offset += WRITE_SLICE_BYTES) {
-      await this.write(payload.subarray(offset, offset + WRITE_SLICE_BYTES));
+    const log = new DataLog(this.transcript);
+    log.push(payload.subarray(0, payload.length - 3));
+    log.finish();
+    await this.writeSliced(payload);
+  }
+
+  /**
+   * Streams a message body after a 354 with the same rules as sendData, one chunk at a time:
+   * each chunk is written before the next is read, so memory stays flat. Returns the bytes sent.
+   */
+  async sendDataStream(source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>): Promise<number> {
+    this.assertWritable();
+    const encoder = new DotStuffEncoder();
+    const log = new DataLog(this.transcript);
+    let sent = 0;
+    try {
+      for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+        const out = encoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+        if (out.length === 0) continue;
+        log.push(out);
+        await this.writeSliced(out);
+        sent += out.length;
+      }
+    } catch (error) {
+      log.finish(false);
+      this.transcript.note(`message stopped after ${sent} bytes: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
     }
+    const tail = encoder.finish();
+    log.push(tail.subarray(0, tail.length - 3));
+    log.finish();
+    await this.write(tail);
+    return sent + tail.length;
+  }
+
+  /** Sends `BDAT <n>[ LAST]` CRLF and the chunk in one write (RFC 3030); the chunk is sent as is. */
+  async sendBdat(chunk: Uint8Array, last: boolean): Promise<void> {
+    this.assertWritable();
+    const command = `BDAT ${chunk.length}${last ? ' LAST' : ''}`;
+    this.transcript.client(command);
+    if (chunk.length > 0) this.transcript.client(`<${plural(chunk.length, 'byte')}>`);
+    await this.writeSliced(Buffer.concat([Buffer.from(`${command}\r\n`, 'latin1'), chunk]));
+  }
+
+  /**
+   * Upgrades the session to TLS after the server's 220 to STARTTLS (RFC 3207), which the caller has read.
+   * Fails without a handshake if the server sent anything after that 220 (response injection,
+   * as in CVE-2011-0411). Nothing is written between the 220 and the handshake. A failed handshake
+   * ends the session. Replies are read inside TLS from then on.
+   */
+  async startTls(options: TlsClientOptions, timeoutMs: number): Promise<TlsFacts> {
+    this.assertWritable();
+    if (this.upgrade) throw new SmtpError('protocol', 'TLS is already active on this connection');
+    const files = await this.orEnd(loadTlsFiles(options));
+    if (this.ended) throw this.ended;
+    if (this.queue.length > 0 || this.parser.hasBufferedBytes) {
+      const error = new SmtpError('protocol', 'server sent data before the TLS handshake');
+      this.end(error, `${error.message} (response injection, as in CVE-2011-0411); no handshake attempted`);
+      this.stream.destroy();
+      throw error;
+    }
+    this.unwire();
+    // The TLS socket reports the plain stream's failures from now on.
+    this.stream.on('error', ignore);
+    const upgrade = await this.orEnd(upgradeToTls(this.stream, options, files, tcpHost(this.transport), timeoutMs));
+    this.upgrade = upgrade;
+    this.stream = upgrade.socket;
+    this.parser.reset();
+    this.loggedLines = 0;
+    this.unwire = this.wire(upgrade.socket);
+    this.transcript.note(describeTls(upgrade.facts, options.verify));
+    return upgrade.facts;
   }
 
   /** Half-closes, waits up to timeoutMs for the server to close, then destroys. Never rejects. */
@@ -167,35 +285,39 @@ export class SmtpConnection {
 
   private async shutDown(timeoutMs: number): Promise<void> {
     this.end(new SmtpError('closed', 'connection closed by the client'), 'client closed the connection');
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => socket.destroy(), timeoutMs);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.end();
-    });
+    const deadline = performance.now() + timeoutMs;
+    await closeStream(this.stream, timeoutMs);
+    if (this.stream !== this.transport.stream) await closeStream(this.transport.stream, Math.max(0, deadline - performance.now()));
   }
 
-  /** All socket wiring lives here, so the transport can later be swapped (STARTTLS). Returns the unwiring. */
-  private wire(socket: net.Socket): () => void {
+  /** Ends the session when `work` fails, and rethrows its failure as an SmtpError. */
+  private async orEnd<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (caught) {
+      const error = caught instanceof SmtpError ? caught : new SmtpError('tls', caught instanceof Error ? caught.message : String(caught));
+      this.end(error);
+      this.stream.destroy();
+      this.transport.stream.destroy();
+      throw error;
+    }
+  }
+
+  /** All stream wiring lives here, so the stream can be swapped (STARTTLS). Returns the unwiring. */
+  private wire(stream: Duplex): () => void {
     const onData = (chunk: Buffer): void => this.receive(chunk);
     const onEnd = (): void => this.peerClosed();
     const onClose = (): void => this.peerClosed();
-    const onError = (err: Error): void => {
-      this.end(describeSocketError(err, this.session.host, this.session.address));
-    };
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onClose);
-    socket.on('error', onError);
+    const onError = (err: Error): void => this.end(this.transport.describeError(err));
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('close', onClose);
+    stream.on('error', onError);
     return () => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onClose);
-      socket.off('error', onError);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('close', onClose);
+      stream.off('error', onError);
     };
   }
 
@@ -211,7 +333,7 @@ export class SmtpConnection {
       const error = this.masked(event.error);
       if (this.parser.failed === event.error) {
         this.end(error);
-        this.socket.destroy();
+        this.stream.destroy();
       } else {
         this.transcript.note(error.message);
         this.deliver({ error });
@@ -222,13 +344,14 @@ export class SmtpConnection {
 
   private peerClosed(): void {
     if (this.ended) return;
+    const closed = this.transport.closedMessage();
     const lines = this.parser.pendingLines.length;
     if (lines > 0) {
-      this.end(new SmtpError('closed', `server closed the connection mid-reply after ${plural(lines, 'line')}`, this.parser.pendingLines));
+      this.end(new SmtpError('closed', `${closed} mid-reply after ${plural(lines, 'line')}`, this.parser.pendingLines));
     } else if (this.parser.hasBufferedBytes) {
-      this.end(new SmtpError('closed', 'server closed the connection in the middle of a reply line'));
+      this.end(new SmtpError('closed', `${closed} in the middle of a reply line`));
     } else {
-      this.end(new SmtpError('closed', 'server closed the connection'), 'connection closed by server');
+      this.end(new SmtpError('closed', closed), closed === SERVER_CLOSED ? 'connection closed by server' : closed);
     }
   }
 
@@ -272,17 +395,23 @@ export class SmtpConnection {
     if (this.ended) throw this.ended;
   }
 
+  private async writeSliced(data: Buffer): Promise<void> {
+    for (let offset = 0; offset < data.length; offset += WRITE_SLICE_BYTES) {
+      await this.write(data.subarray(offset, offset + WRITE_SLICE_BYTES));
+    }
+  }
+
   private write(data: Buffer): Promise<void> {
-    const socket = this.socket;
+    const stream = this.stream;
     return new Promise((resolve, reject) => {
       const onClose = (): void => {
-        socket.off('close', onClose);
-        reject(this.ended ?? new SmtpError('closed', 'server closed the connection'));
+        stream.off('close', onClose);
+        reject(this.ended ?? new SmtpError('closed', this.transport.closedMessage()));
       };
-      socket.once('close', onClose);
-      socket.write(data, (err) => {
-        socket.off('close', onClose);
-        if (err) reject(this.ended ?? describeSocketError(err, this.session.host, this.session.address));
+      stream.once('close', onClose);
+      stream.write(data, (err) => {
+        stream.off('close', onClose);
+        if (err) reject(this.ended ?? this.transport.describeError(err));
         else resolve();
       });
     });
@@ -300,26 +429,124 @@ export class SmtpConnection {
     this.loggedLines = pending.length;
   }
 
-  private logData(payload: Buffer): void {
-    // The payload ends with the terminator `.` CRLF; count the body lines before it.
-    let start = 0;
-    let count = 0;
-    for (let end = payload.indexOf('\r\n', start); end !== -1; end = payload.indexOf('\r\n', start)) {
-      const isTerminator = end + 2 === payload.length;
-      if (!isTerminator) {
-        if (count < TRANSCRIPT_BODY_LINES) this.transcript.client(payload.toString('utf8', start, end));
-        count += 1;
-      }
-      start = end + 2;
-    }
-    if (count > TRANSCRIPT_BODY_LINES) this.transcript.client(`… ${plural(count - TRANSCRIPT_BODY_LINES, 'more line')}`);
-    this.transcript.client('.');
-  }
-
   private masked(error: SmtpError): SmtpError {
     const mask = (text: string): string => this.transcript.mask(text);
     return new SmtpError(error.kind, mask(error.message), error.partialLines.map(mask));
   }
+}
+
+/** Ends a stream and waits up to timeoutMs for it to close, then destroys it. */
+function closeStream(stream: Duplex, timeoutMs: number): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => stream.destroy(), timeoutMs);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on('error', ignore);
+    if (stream.destroyed) return;
+    stream.end();
+  });
+}
+
+/**
+ * The lines of a dot-stuffed message for the transcript, fed as it is sent:
+ * the first lines in full, then only a count, then the terminating `.`.
+ * The encoder always emits CR and LF together, so a line ending never spans two pushes.
+ */
+class DataLog {
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private count = 0;
+
+  constructor(private readonly transcript: Transcript) {}
+
+  push(bytes: Buffer): void {
+    let start = 0;
+    for (let lf = bytes.indexOf(0x0a, start); lf !== -1; lf = bytes.indexOf(0x0a, start)) {
+      const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
+      this.keep(bytes.subarray(start, end));
+      this.line();
+      start = lf + 1;
+    }
+    this.keep(bytes.subarray(start));
+  }
+
+  /** Logs what is left; `terminated` adds the final `.` line. */
+  finish(terminated = true): void {
+    if (this.partialBytes > 0) this.line();
+    if (this.count > TRANSCRIPT_BODY_LINES) this.transcript.client(`… ${plural(this.count - TRANSCRIPT_BODY_LINES, 'more line')}`);
+    if (terminated) this.transcript.client('.');
+  }
+
+  /** Holds the start of a line while it may still be shown, at most TRANSCRIPT_LINE_BYTES of it. */
+  private keep(piece: Buffer): void {
+    if (this.count < TRANSCRIPT_BODY_LINES && this.partialBytes < TRANSCRIPT_LINE_BYTES) this.partial.push(piece);
+    this.partialBytes += piece.length;
+  }
+
+  private line(): void {
+    if (this.count < TRANSCRIPT_BODY_LINES) {
+      const text = Buffer.concat(this.partial).subarray(0, TRANSCRIPT_LINE_BYTES).toString('utf8');
+      this.transcript.client(this.partialBytes > TRANSCRIPT_LINE_BYTES ? `${text}…` : text);
+    }
+    this.count += 1;
+    this.partial = [];
+    this.partialBytes = 0;
+  }
+}
+
+/** Raw bytes as transcript lines, one per LF, with `\r`, `\n`, `\t`, `\\` and `\xNN` escapes. */
+function logRaw(transcript: Transcript, bytes: Uint8Array): void {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let start = 0;
+  let count = 0;
+  while (start < buffer.length) {
+    const lf = buffer.indexOf(0x0a, start);
+    const end = lf === -1 ? buffer.length : lf + 1;
+    if (count < TRANSCRIPT_BODY_LINES) {
+      const piece = buffer.subarray(start, Math.min(end, start + TRANSCRIPT_LINE_BYTES));
+      transcript.client(`${escapeBytes(piece)}${end - start > TRANSCRIPT_LINE_BYTES ? '…' : ''}`);
+    }
+    count += 1;
+    start = end;
+  }
+  if (count > TRANSCRIPT_BODY_LINES) transcript.client(`… ${plural(count - TRANSCRIPT_BODY_LINES, 'more line')}`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Readable text for bytes: valid UTF-8 stays text, controls and invalid bytes become escapes. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return Array.from(bytes, (byte) => (byte >= 0x80 ? hexEscape(byte) : escapeChar(String.fromCharCode(byte)))).join('');
+  }
+  return Array.from(text, escapeChar).join('');
+}
+
+function escapeChar(char: string): string {
+  switch (char) {
+    case '\r':
+      return '\\r';
+    case '\n':
+      return '\\n';
+    case '\t':
+      return '\\t';
+    case '\\':
+      return '\\\\';
+  }
+  const code = char.codePointAt(0)!;
+  if (code < 0x20 || code === 0x7f) return hexEscape(code);
+  if (code >= 0x80 && code < 0xa0) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return char;
+}
+
+function hexEscape(byte: number): string {
+  return `\\x${byte.toString(16).padStart(2, '0')}`;
 }
 
 function plural(count: number, noun: string): string {

@@ -44,6 +44,7 @@ describe('parseArgs', () => {
       embedded: false,
       timeoutMs: 5000,
       vars: { rcpt: 'a@b', x: '1=2' },
+      ca: [],
       reporter: 'tap',
       junitFile: 'out/j.xml',
       tapFile: 't.tap',

@@ -84,4 +84,26 @@ describe('Interpolator', () => {
     assert.equal(interpolator.expand('EHLO ${env:CRLF}', pos).lineBreakFrom, 'environment variable CRLF');
     assert.equal(interpolator.expand('EHLO plain', pos).lineBreakFrom, undefined);
   });
+
+  test('a rule for unknown names keeps run-time placeholders or reports its own sentence', () => {
+    const interpolator = new Interpolator([layer({ who: { value: 'me', pos: at(2) } })], {});
+    const rule = (name: string) => (name === 'id' ? 'capture' : name === 'later' ? { error: 'not yet' } : undefined);
+    const kept = interpolator.expand('X ${id} by ${who}${id}', pos, rule);
+    assert.deepEqual(kept.parts, ['X ', { capture: 'id' }, ' by me', { capture: 'id' }]);
+    assert.equal(kept.text, 'X  by me');
+    assert.deepEqual(kept.issues, []);
+    assert.deepEqual(interpolator.expand('${later} ${other}', pos, rule).issues, [
+      { pos, message: 'not yet' },
+      { pos, message: 'undefined variable "other"' },
+    ]);
+  });
+
+  test('a defined variable wins over the rule, and the rule does not reach into variable values', () => {
+    const interpolator = new Interpolator([layer({ id: { value: 'v', pos: at(2) }, via: { value: '${cap}', pos: at(3) } })], {});
+    const rule = () => 'capture' as const;
+    assert.deepEqual(interpolator.expand('${id}', pos, rule).parts, ['v']);
+    assert.deepEqual(interpolator.expand('${via}', pos, rule).issues, [{ pos: at(3), message: 'undefined variable "cap"' }]);
+    assert.equal(interpolator.defines('id'), true);
+    assert.equal(interpolator.defines('cap'), false);
+  });
 });

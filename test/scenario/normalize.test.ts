@@ -51,7 +51,7 @@ describe('normalised scenarios', () => {
         { type: 'send', line: 'RCPT TO:<nobody@example.test>' },
         { type: 'send', line: 'AUTH PLAIN pw-from-env' },
         { type: 'send', line: 'DATA' },
-        { type: 'data', body: 'Subject: test\n\nbody\n' },
+        { type: 'data', source: { kind: 'text', text: 'Subject: test\n\nbody\n' } },
       ],
     );
     assert.equal(first.steps[5]?.expect, undefined, 'a step without expect accepts any reply');
@@ -95,7 +95,11 @@ describe('normalised scenarios', () => {
     assert.ok(plain);
     assert.ok(new RegExp(plain.source, plain.flags).test('250 a.b (c) ok'));
     assert.ok(!new RegExp(plain.source, plain.flags).test('250 axb (c) ok'), 'a plain substring matches literally');
-    assert.deepEqual(steps[10]?.action, { type: 'data', body: 'line 1\nline 2\n' }, 'data keeps LF line ends');
+    assert.deepEqual(
+      steps[10]?.action,
+      { type: 'data', source: { kind: 'text', text: 'line 1\nline 2\n' } },
+      'data keeps LF line ends',
+    );
   });
 
   test('variables: case over file, references resolved where used, $${ kept literal', async () => {

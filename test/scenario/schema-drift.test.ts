@@ -1,7 +1,25 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { caseKeys, scenarioFileKeys, stepKeys, targetKeys } from '../../src/scenario/as-written.js';
+import {
+  ACTION_KEYS,
+  attachmentKeys,
+  authKeys,
+  capabilitiesKeys,
+  caseKeys,
+  CHECK_KEYS,
+  conditionKeys,
+  dataKeys,
+  mailKeys,
+  pipelineCommandKeys,
+  proxyKeys,
+  rcptKeys,
+  scenarioFileKeys,
+  stepKeys,
+  targetKeys,
+  tlsAssertionKeys,
+  tlsKeys,
+} from '../../src/scenario/as-written.js';
 import { schemaPath } from '../../src/scenario/validate.js';
 
 interface ObjectSchema {
@@ -36,12 +54,38 @@ describe('the as-written types and the schema agree', () => {
     ['case', defs['case'], caseKeys],
     ['step', defs['step'], stepKeys],
     ['target map', defs['target'], targetKeys],
+    ['tls settings', defs['tls'], tlsKeys],
+    ['proxy', defs['proxy'], proxyKeys],
+    ['condition', defs['condition'], conditionKeys],
+    ['tls assertions', defs['tlsAssertions'], tlsAssertionKeys],
+    ['auth', defs['auth'], authKeys],
+    ['pipeline command', defs['pipelineCommand'], pipelineCommandKeys],
+    ['mail map', defs['mail'], mailKeys],
+    ['rcpt map', defs['rcpt'], rcptKeys],
+    ['data map', defs['data'], dataKeys],
+    ['attachment', defs['attachment'], attachmentKeys],
+    ['capabilities', defs['capabilities'], capabilitiesKeys],
   ];
   for (const [name, object, table] of pairs) {
     test(name, () => {
       assert.deepEqual(sorted(table), tableOf(object));
     });
   }
+
+  test('every object definition with properties has a key table', () => {
+    const covered = new Set(pairs.map(([, object]) => object));
+    const uncovered = Object.entries(defs).filter(([, object]) => object.properties && !covered.has(object));
+    assert.deepEqual(uncovered.map(([name]) => name), []);
+  });
+
+  test('the action and check keys are step keys', () => {
+    for (const key of [...ACTION_KEYS, ...CHECK_KEYS]) assert.ok(key in stepKeys, key);
+    assert.deepEqual(
+      [...ACTION_KEYS, ...CHECK_KEYS].filter((key, index, all) => all.indexOf(key) !== index),
+      [],
+      'no key is both an action and a check',
+    );
+  });
 
   test('every property and definition has a description and examples', () => {
     const objects: [string, ObjectSchema][] = [['root', schema], ...Object.entries(defs)];

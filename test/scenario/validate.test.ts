@@ -29,6 +29,28 @@ describe('schema validation', () => {
     ]);
   });
 
+  test('the new step keys, protocol settings and conditions are accepted', () => {
+    const source = [
+      'protocol: lmtp',
+      'target: { socket: /run/lmtp }',
+      'tls: { verify: false, ca: [a.pem, b.pem], cert: c.pem, key: k.pem }',
+      'proxy: { version: 2, source: "192.0.2.1:1" }',
+      'cases:',
+      '  - name: a',
+      '    when: { not: { var: x, equals: 1 } }',
+      '    steps:',
+      '      - { starttls: true, tls: { min_version: TLSv1.3 } }',
+      '      - { auth: { mechanism: XOAUTH2, username: u, token: t, initial_response: false, cancel: true } }',
+      '      - { pipeline: [{ send: RSET, expect: 250, text: ok }] }',
+      '      - { raw: "x", expect: 250, within: 1s }',
+      '      - { mail: "", when: { capability: "SIZE > 1" } }',
+      '      - { rcpt: { to: b, notify: [NEVER], orcpt: b } }',
+      '      - { data: { headers: { X-A: 1 }, attachments: [{ file: f }] }, bdat: true, expect_each: [250, [4xx, 5.2.2]] }',
+      '      - { send: EHLO x, capabilities: { has: [STARTTLS] }, capture: { x: /(a)/i } }',
+    ].join('\n');
+    assert.deepEqual(issuesOf(source), []);
+  });
+
   test('type errors name the key and the expected type', () => {
     assert.deepEqual(issuesOf('name: 7\ncases:\n  - name: [a]\n    steps: { expect: 220 }\n'), [
       '1:7: name must be a string',
@@ -44,6 +66,13 @@ describe('suggestions', () => {
     assert.equal(suggest('Expect', 'step'), 'expect');
     assert.equal(suggest('timout', 'case'), 'timeout');
     assert.equal(suggest('prot', 'target'), 'port');
+    assert.equal(suggest('sockt', 'target'), 'socket');
+    assert.equal(suggest('pasword', 'auth'), 'password');
+    assert.equal(suggest('initial-response', 'auth'), 'initial_response');
+    assert.equal(suggest('verfy', 'tls'), 'verify');
+    assert.equal(suggest('notfy', 'rcpt'), 'notify');
+    assert.equal(suggest('vars', 'condition'), 'var');
+    assert.equal(suggest('expect-each', 'step'), 'expect_each');
   });
 
   test('nothing for keys far from every allowed key', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '../../src/smtp/client.js';
-import { startEmbeddedServer, subjectOf, type ServerEvent } from '../../src/server/embedded.js';
+import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, subjectOf, type ServerEvent } from '../../src/server/embedded.js';
 
 describe('the embedded server', () => {
   test('accepts local mail, refuses unknown users and relaying, and reports each event', async (t) => {
@@ -19,7 +19,9 @@ describe('the embedded server', () => {
     const ehlo = await exchange('EHLO client.test');
     assert.ok(ehlo.lines.includes('DSN'), 'DSN is advertised');
     assert.ok(ehlo.lines.includes('SIZE 10485760'), 'SIZE is advertised');
-    assert.ok(!ehlo.lines.some((l) => /^(AUTH|STARTTLS)/.test(l)), 'no AUTH, no STARTTLS');
+    assert.ok(ehlo.lines.includes('STARTTLS'), 'STARTTLS is offered');
+    assert.ok(!ehlo.lines.some((l) => l.startsWith('AUTH')), 'no AUTH before STARTTLS');
+    assert.equal((await exchange('AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=')).code >= 500, true, 'AUTH refused before STARTTLS');
     assert.equal((await exchange('MAIL FROM:<a@client.test>')).code, 250);
 
     const unknown = await exchange('RCPT TO:<nobody@local.test>');
@@ -45,6 +47,28 @@ describe('the embedded server', () => {
       events.map((e) => e.type),
       ['listening', 'connect', 'message'],
     );
+  });
+
+  test('after STARTTLS with its bundled certificate, AUTH is offered and the demo account works', async (t) => {
+    const server = await startEmbeddedServer();
+    t.after(() => server.close());
+    const conn = await connect({ host: server.host, port: server.port, timeoutMs: 2_000 });
+    t.after(() => conn.close());
+    const exchange = async (line: string) => {
+      await conn.sendLine(line);
+      return conn.readReply(2_000);
+    };
+    await conn.readReply(2_000);
+    await exchange('EHLO client.test');
+    assert.equal((await exchange('STARTTLS')).code, 220);
+    const facts = await conn.startTls({ verify: true, ca: [embeddedCaFile()], servername: 'localhost' }, 2_000);
+    assert.equal(facts.verified, true);
+    const ehlo = await exchange('EHLO client.test');
+    assert.ok(ehlo.lines.includes('AUTH PLAIN LOGIN CRAM-MD5'), ehlo.lines.join('|'));
+    const token = Buffer.from(`\0${EMBEDDED_USER.username}\0wrong`).toString('base64');
+    assert.equal((await exchange(`AUTH PLAIN ${token}`)).code, 535);
+    const good = Buffer.from(`\0${EMBEDDED_USER.username}\0${EMBEDDED_USER.password}`).toString('base64');
+    assert.equal((await exchange(`AUTH PLAIN ${good}`)).code, 235);
   });
 
   test('subjectOf reads only the header section and unfolds it', () => {

@@ -1,0 +1,206 @@
+import { authenticate } from '../smtp/auth.js';
+import { parseEhloReply } from '../smtp/capabilities.js';
+import type { SmtpConnection } from '../smtp/client.js';
+import { messageStream } from '../smtp/message.js';
+import { SmtpError, type Reply } from '../smtp/types.js';
+import type { MessageSource, ReplyExpectation, Scenario, Step, StepAction, Target } from '../scenario/types.js';
+import { matchReply } from './match.js';
+import { resolveText, trackCommand, type SessionState } from './session-state.js';
+
+/** Everything a step's action needs; the action changes `state` as the protocol says. */
+export interface StepContext {
+  conn: SmtpConnection;
+  scenario: Scenario;
+  target: Target;
+  state: SessionState;
+}
+
+/** What an action did: every reply it read, the one the step's checks apply to, and a failure if one was found. */
+export interface ActionOutcome {
+  replies: Reply[];
+  /** The reply that `expect`, `text`, `capabilities` and `capture` are checked against. */
+  main?: Reply;
+  /** A failure the action found itself (per-command expectations, chunk replies, reply counts). */
+  failure?: string;
+  /** What was sent, for reports (secrets masked by the caller). */
+  sent?: string;
+  /** performance.now() when the last byte was handed to the connection. */
+  sentAt: number;
+}
+
+type Executor<A extends StepAction> = (action: A, step: Step, ctx: StepContext) => Promise<ActionOutcome>;
+
+const read: Executor<{ type: 'read' }> = async (_action, step, ctx) => {
+  const sentAt = performance.now();
+  const reply = await ctx.conn.readReply(step.timeoutMs);
+  return { replies: [reply], main: reply, sentAt };
+};
+
+/** CR or LF in a line would smuggle a second command; variables are checked at load time, captures only now. */
+function checkedLine(line: string): string {
+  if (/[\r\n]/.test(line)) throw new SmtpError('protocol', 'refusing to send a command with a line break in it (from a captured variable)');
+  return line;
+}
+
+const send: Executor<{ type: 'send'; line: import('../scenario/types.js').RuntimeText }> = async (action, step, ctx) => {
+  const line = checkedLine(resolveText(action.line, ctx.state.captures));
+  await ctx.conn.sendLine(line);
+  const sentAt = performance.now();
+  const reply = await ctx.conn.readReply(step.timeoutMs);
+  trackCommand(ctx.state, line, reply.code, () => parseEhloReply(reply.lines));
+  return { replies: [reply], main: reply, sent: line, sentAt };
+};
+
+function messageBytes(source: MessageSource, ctx: StepContext): AsyncIterable<Uint8Array> {
+  return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures) });
+}
+
+/** Re-slices a byte stream into chunks of exactly `size` bytes (the last may be shorter), knowing which is last. */
+async function* chunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<{ chunk: Buffer; last: boolean }> {
+  let pending = Buffer.alloc(0);
+  let ready: Buffer | undefined;
+  for await (const piece of source) {
+    pending = Buffer.concat([pending, piece]);
+    while (pending.length >= size) {
+      if (ready) yield { chunk: ready, last: false };
+      ready = pending.subarray(0, size);
+      pending = pending.subarray(size);
+    }
+  }
+  if (ready && pending.length === 0) {
+    yield { chunk: ready, last: true };
+    return;
+  }
+  if (ready) yield { chunk: ready, last: false };
+  yield { chunk: pending, last: true };
+}
+
+/** RFC 3030: every chunk gets a reply; a refused chunk ends the transfer. */
+async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Step, ctx: StepContext): Promise<ActionOutcome> {
+  const replies: Reply[] = [];
+  let sentAt = performance.now();
+  for await (const { chunk, last } of chunks(messageBytes(source, ctx), chunkBytes)) {
+    await ctx.conn.sendBdat(chunk, last);
+    sentAt = performance.now();
+    const reply = await ctx.conn.readReply(step.timeoutMs);
+    replies.push(reply);
+    if (!last && (reply.code < 200 || reply.code >= 300)) {
+      return { replies, main: reply, sentAt, failure: `BDAT chunk ${replies.length} was refused: ${reply.code} ${reply.lines[0] ?? ''}`.trimEnd() };
+    }
+  }
+  ctx.state.acceptedRecipients = 0;
+  return { replies, main: replies.at(-1), sentAt };
+}
+
+/** LMTP (RFC 2033 §4.2): after the final dot, one reply per accepted recipient, in RCPT order. */
+async function readLmtpReplies(step: Step, ctx: StepContext, sentAt: number): Promise<ActionOutcome> {
+  const expected = ctx.state.acceptedRecipients;
+  const each: (ReplyExpectation | undefined)[] = step.expectEach ?? Array.from({ length: expected }, () => step.expect);
+  if (step.expectEach && step.expectEach.length !== expected) {
+    return {
+      replies: [],
+      sentAt,
+      failure: `expect_each lists ${step.expectEach.length} replies, but ${expected} recipient${expected === 1 ? ' was' : 's were'} accepted`,
+    };
+  }
+  const replies: Reply[] = [];
+  for (let i = 0; i < Math.max(expected, 1); i++) {
+    const reply = await ctx.conn.readReply(step.timeoutMs);
+    replies.push(reply);
+    const match = matchReply(each[i], reply);
+    if (!match.ok) return { replies, main: reply, sentAt, failure: `recipient ${i + 1} of ${expected}: ${match.reason}` };
+  }
+  return { replies, main: replies.at(-1), sentAt };
+}
+
+const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, step, ctx) => {
+  if (action.bdatChunkBytes !== undefined) return sendWithBdat(action.source, action.bdatChunkBytes, step, ctx);
+  await ctx.conn.sendDataStream(messageBytes(action.source, ctx));
+  const sentAt = performance.now();
+  ctx.state.inDataPhase = false;
+  if (ctx.scenario.protocol === 'lmtp') {
+    const outcome = await readLmtpReplies(step, ctx, sentAt);
+    ctx.state.acceptedRecipients = 0;
+    return outcome;
+  }
+  const reply = await ctx.conn.readReply(step.timeoutMs);
+  ctx.state.acceptedRecipients = 0;
+  return { replies: [reply], main: reply, sentAt };
+};
+
+function tlsServername(ctx: StepContext): string | undefined {
+  if (ctx.scenario.tls.servername) return ctx.scenario.tls.servername;
+  return ctx.target.kind === undefined || ctx.target.kind === 'tcp' ? ctx.target.host : undefined;
+}
+
+/** RFC 3207: STARTTLS, a 220, then the handshake with nothing sent in between; capabilities are forgotten. */
+const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
+  await ctx.conn.sendLine('STARTTLS');
+  const sentAt = performance.now();
+  const reply = await ctx.conn.readReply(step.timeoutMs);
+  if (reply.code !== 220 || !matchReply(step.expect, reply).ok) return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt };
+  const { implicit: _implicit, ...settings } = ctx.scenario.tls;
+  await ctx.conn.startTls({ ...settings, servername: tlsServername(ctx) }, step.timeoutMs);
+  ctx.state.capabilities = undefined;
+  ctx.state.acceptedRecipients = 0;
+  return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt };
+};
+
+const auth: Executor<Extract<StepAction, { type: 'auth' }>> = async (action, step, ctx) => {
+  const started = performance.now();
+  const outcome = await authenticate(ctx.conn, action, step.timeoutMs);
+  return { replies: outcome.replies, main: outcome.reply, sent: `AUTH ${action.mechanism}`, sentAt: started };
+};
+
+/** RFC 2920: one write, then one reply per command in order; every reply is checked, a missing one is reported. */
+const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (action, step, ctx) => {
+  const lines = action.commands.map((command) => checkedLine(resolveText(command.line, ctx.state.captures)));
+  await ctx.conn.sendLines(lines);
+  const sentAt = performance.now();
+  const replies: Reply[] = [];
+  let failure: string | undefined;
+  for (const [i, command] of action.commands.entries()) {
+    let reply: Reply;
+    try {
+      reply = await ctx.conn.readReply(step.timeoutMs);
+    } catch (error) {
+      if (error instanceof SmtpError && error.kind === 'timeout') {
+        error.message = `${error.message}: got ${replies.length} of ${lines.length} replies to the pipelined group`;
+      }
+      throw error;
+    }
+    replies.push(reply);
+    trackCommand(ctx.state, lines[i]!, reply.code, () => parseEhloReply(reply.lines));
+    const match = matchReply(command.expect, reply);
+    failure ??= match.ok ? undefined : `command ${i + 1} of ${lines.length} (${lines[i]}): ${match.reason}`;
+  }
+  return { replies, main: replies.at(-1), sent: lines.join(' | '), sentAt, ...(failure ? { failure } : {}) };
+};
+
+const raw: Executor<Extract<StepAction, { type: 'raw' }>> = async (action, step, ctx) => {
+  await ctx.conn.sendRaw(action.bytes);
+  const sentAt = performance.now();
+  if (!action.readReply) return { replies: [], sentAt };
+  const reply = await ctx.conn.readReply(step.timeoutMs);
+  return { replies: [reply], main: reply, sentAt };
+};
+
+export function executeAction(step: Step, ctx: StepContext): Promise<ActionOutcome> {
+  const action = step.action;
+  switch (action.type) {
+    case 'read':
+      return read(action, step, ctx);
+    case 'send':
+      return send(action, step, ctx);
+    case 'data':
+      return data(action, step, ctx);
+    case 'starttls':
+      return starttls(action, step, ctx);
+    case 'auth':
+      return auth(action, step, ctx);
+    case 'pipeline':
+      return pipeline(action, step, ctx);
+    case 'raw':
+      return raw(action, step, ctx);
+  }
+}

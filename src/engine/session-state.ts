@@ -1,0 +1,54 @@
+import type { Capabilities } from '../smtp/capabilities.js';
+import type { RuntimeText } from '../scenario/types.js';
+
+/** What the engine knows about a session while it runs; reset as the protocol says. */
+export interface SessionState {
+  /** The code of the last reply received; 0 before the greeting. */
+  lastCode: number;
+  /** True after a 354 until the reply to the message data. */
+  inDataPhase: boolean;
+  /** From the last EHLO/LHLO reply; forgotten at STARTTLS (RFC 3207 §4.2). */
+  capabilities?: Capabilities;
+  /** Recipients accepted in the current transaction: LMTP sends one reply per recipient after the final dot. */
+  acceptedRecipients: number;
+  /** Variables captured from replies so far. */
+  captures: Map<string, string>;
+  /** The case's variables, for conditions. */
+  vars: Record<string, string>;
+}
+
+export function newSessionState(vars: Record<string, string>): SessionState {
+  return { lastCode: 0, inDataPhase: false, acceptedRecipients: 0, captures: new Map(), vars };
+}
+
+/** Raised when a step uses a captured variable whose capturing step did not run. */
+export class MissingCaptureError extends Error {}
+
+/** The final text of a field that may use variables captured earlier in the session. */
+export function resolveText(text: RuntimeText, captures: Map<string, string>): string {
+  if (typeof text === 'string') return text;
+  return text.parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const value = captures.get(part.capture);
+      if (value === undefined) {
+        throw new MissingCaptureError(`variable "${part.capture}" was not captured: the step that captures it did not run`);
+      }
+      return value;
+    })
+    .join('');
+}
+
+const verbOf = (line: string) => /^\s*([A-Za-z]+)/.exec(line)?.[1]?.toUpperCase() ?? '';
+
+/**
+ * Follows what a command and its reply mean for the session: a new EHLO/LHLO brings new
+ * capabilities and, like MAIL, RSET or HELO, starts a fresh transaction; an accepted RCPT counts.
+ */
+export function trackCommand(state: SessionState, line: string, code: number, parseEhlo: () => Capabilities): void {
+  const verb = verbOf(line);
+  const ok = code >= 200 && code < 300;
+  if ((verb === 'EHLO' || verb === 'LHLO') && ok) state.capabilities = parseEhlo();
+  if (['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET'].includes(verb)) state.acceptedRecipients = 0;
+  if (verb === 'RCPT' && ok) state.acceptedRecipients++;
+}

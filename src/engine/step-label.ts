@@ -1,0 +1,41 @@
+import type { Transcript } from '../smtp/transcript.js';
+import type { RuntimeText, Step } from '../scenario/types.js';
+
+/** A runtime text as written, captured variables shown as `${name}`. */
+export function writtenText(text: RuntimeText): string {
+  if (typeof text === 'string') return text;
+  return text.parts.map((part) => (typeof part === 'string' ? part : `\${${part.capture}}`)).join('');
+}
+
+function dataLabel(step: Extract<Step['action'], { type: 'data' }>): string {
+  const via = step.bdatChunkBytes !== undefined ? ' with BDAT' : '';
+  const source = step.source;
+  if (source.kind === 'file') return `data from ${source.path}${via}`;
+  if (source.kind === 'compose') return `data (composed message)${via}`;
+  const text = writtenText(source.text);
+  const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  return `data (${lines} line${lines === 1 ? '' : 's'})${via}`;
+}
+
+/** The label a step gets in reports when the file gives it no name. */
+export function stepLabel(step: Step, transcript?: Transcript): string {
+  if (step.name) return step.name;
+  const mask = (text: string) => (transcript ? transcript.mask(text) : text);
+  const action = step.action;
+  switch (action.type) {
+    case 'read':
+      return step.index === 0 ? 'greeting' : 'read reply';
+    case 'send':
+      return `send: ${mask(writtenText(action.line))}`;
+    case 'data':
+      return dataLabel(action);
+    case 'starttls':
+      return 'starttls';
+    case 'auth':
+      return `auth ${action.mechanism} as ${mask(action.username)}`;
+    case 'pipeline':
+      return `pipeline: ${action.commands.map((c) => mask(writtenText(c.line))).join(' | ')}`;
+    case 'raw':
+      return `raw (${action.bytes.length} bytes)`;
+  }
+}

@@ -1,0 +1,120 @@
+import { dirname, resolve } from 'node:path';
+import type { SourceIssue, SourcePos } from '../errors.js';
+import type { Interpolator, UnknownNameRule } from './interpolate.js';
+import { comparePos, type DataPath, type PositionFinder } from './positions.js';
+import type { RuntimeText } from './types.js';
+
+/** Names captured from replies within one case, as seen from one step. */
+export interface CaptureScope {
+  /** Captured by an earlier step: usable as run-time placeholders. */
+  earlier: ReadonlySet<string>;
+  /** Captured only by this step or a later one → the line of the first such step. */
+  later: ReadonlyMap<string, number>;
+}
+
+/** Where text is expanded: the variables in force and, inside a case's steps, the captured names. */
+export interface Scope {
+  interpolator: Interpolator;
+  captures?: CaptureScope;
+}
+
+/** How a field is expanded. */
+export interface Field {
+  /** The field in messages: `send`, `mail`, `auth password`. */
+  label: string;
+  /** CR or LF in the result is an error. */
+  oneLine?: boolean;
+}
+
+/** Collects the problems, warnings and secrets found while normalising one file. */
+export class NormalizeContext {
+  readonly issues: SourceIssue[] = [];
+  readonly warnings: SourceIssue[] = [];
+  readonly secrets = new Set<string>();
+
+  constructor(readonly positions: PositionFinder) {}
+
+  /** The folder relative paths in the file are resolved against. */
+  get folder(): string {
+    return dirname(this.positions.file);
+  }
+
+  /** An absolute path: relative ones are taken from the scenario file's folder. */
+  resolvePath(path: string): string {
+    return resolve(this.folder, path);
+  }
+
+  at(path: DataPath): SourcePos {
+    return this.positions.at(path);
+  }
+
+  keyAt(path: DataPath, key: string): SourcePos {
+    return this.positions.keyAt(path, key);
+  }
+
+  /** The key of the map at path written last among keys (for "cannot have both" messages). */
+  laterKey(path: DataPath, keys: readonly string[]): SourcePos {
+    const found = keys.map((key) => this.keyAt(path, key));
+    return found.reduce((later, pos) => (comparePos(pos, later) > 0 ? pos : later));
+  }
+
+  error(pos: SourcePos, message: string): void {
+    this.issues.push({ pos, message });
+  }
+
+  warn(pos: SourcePos, message: string): void {
+    this.warnings.push({ pos, message });
+  }
+
+  secret(value: string | undefined): void {
+    if (value) this.secrets.add(value);
+  }
+
+  /** The expanded text, or undefined (with issues recorded) when it cannot be resolved. Captured names are errors here. */
+  expand(scope: Scope, template: string, path: DataPath, field: Field): string | undefined {
+    const result = this.expandParts(scope, template, path, field, false);
+    return result === undefined ? undefined : result.text;
+  }
+
+  /** Like expand, but names captured by earlier steps stay placeholders filled at run time. */
+  expandRuntime(scope: Scope, template: string, path: DataPath, field: Field): RuntimeText | undefined {
+    const result = this.expandParts(scope, template, path, field, true);
+    if (result === undefined) return undefined;
+    const { parts } = result;
+    return parts.every((part) => typeof part === 'string') ? parts.join('') : { parts };
+  }
+
+  private expandParts(scope: Scope, template: string, path: DataPath, field: Field, runtime: boolean) {
+    const pos = this.at(path);
+    const rule = scope.captures ? captureRule(scope.captures, field.label, runtime) : undefined;
+    const expansion = scope.interpolator.expand(template, pos, rule);
+    this.issues.push(...expansion.issues);
+    for (const secret of expansion.secrets) this.secret(secret);
+    if (field.oneLine) {
+      const from = expansion.lineBreakFrom ?? (/[\r\n]/.test(template) ? 'it' : undefined);
+      if (from) this.error(pos, `${field.label} must be one line: ${from} contains a line break`);
+    }
+    return expansion.issues.length > 0 ? undefined : expansion;
+  }
+}
+
+function captureRule(captures: CaptureScope, label: string, runtime: boolean): UnknownNameRule {
+  return (name) => {
+    if (captures.earlier.has(name)) {
+      if (runtime) return 'capture';
+      return { error: `variable "${name}" is captured at run time and cannot be used in ${label} (only in send, pipeline and data text)` };
+    }
+    const line = captures.later.get(name);
+    if (line === undefined) return undefined;
+    return { error: `variable "${name}" is captured by the step on line ${line}, so it can only be used after that step` };
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The keys of a written map that are among the given ones, in the order given. */
+export function presentKeys<K extends string>(written: Record<string, unknown>, keys: readonly K[]): K[] {
+  return keys.filter((key) => written[key] !== undefined);
+}

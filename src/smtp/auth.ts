@@ -1,0 +1,166 @@
+import { createHmac } from 'node:crypto';
+import type { AuthAction, AuthMechanism } from '../scenario/types.js';
+import type { Transcript } from './transcript.js';
+import { SmtpError, type Reply } from './types.js';
+
+/**
+ * SMTP AUTH (RFC 4954) with PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195) and XOAUTH2.
+ * The exchange follows the server's 334 challenges and stops at the first other reply,
+ * which is the outcome; judging it is the caller's business.
+ */
+
+/** What authenticate needs of a session; SmtpConnection satisfies it. */
+export interface AuthSession {
+  sendLine(line: string): Promise<void>;
+  readReply(timeoutMs: number): Promise<Reply>;
+  readonly transcript: Transcript;
+}
+
+export interface AuthOutcome {
+  /** The first reply that is not a 334: 235 on success, 535, 501, 504, 538… otherwise. */
+  reply: Reply;
+  /** Every reply read, 334 challenges included, in order. */
+  replies: Reply[];
+}
+
+/** The client's side of one mechanism. */
+interface Exchange {
+  /** Sent with the AUTH command (RFC 4954 §4); undefined when the client waits for a challenge. */
+  initial?: string;
+  /** The answer to a 334 challenge (its decoded bytes), or undefined when the client has nothing left to say. */
+  respond(challenge: Buffer): string | undefined;
+}
+
+const CONTINUE = 334;
+const CANCEL = '*';
+
+/**
+ * Runs one AUTH exchange. Every secret is registered with the transcript before anything is sent,
+ * and the replies in the outcome are masked the way the transcript is.
+ */
+export async function authenticate(session: AuthSession, action: AuthAction, timeoutMs: number): Promise<AuthOutcome> {
+  const transcript = session.transcript;
+  for (const secret of secretsOf(action)) transcript.addSecret(secret);
+  const exchange = exchangeFor(action);
+  const replies: Reply[] = [];
+  const read = async (): Promise<Reply> => {
+    const reply = await session.readReply(timeoutMs);
+    replies.push(maskReply(reply, transcript));
+    return reply;
+  };
+  const outcome = (): AuthOutcome => ({ reply: replies[replies.length - 1] as Reply, replies });
+  try {
+    // A cancelled exchange sends no credentials at all, not even an initial response.
+    const initial = action.cancel ? undefined : exchange.initial;
+    await session.sendLine(authCommand(action.mechanism, initial));
+    let reply = await read();
+    while (reply.code === CONTINUE) {
+      const response = action.cancel ? undefined : exchange.respond(decodeChallenge(reply));
+      if (response === undefined) {
+        await session.sendLine(CANCEL);
+        // Whatever follows a cancel ends the exchange, so a server that keeps challenging cannot loop it.
+        await read();
+        return outcome();
+      }
+      transcript.addSecret(response);
+      await session.sendLine(response);
+      reply = await read();
+    }
+    return outcome();
+  } catch (error) {
+    throw error instanceof SmtpError ? maskError(error, transcript) : error;
+  }
+}
+
+/** Every value that must never appear in output: the credentials and each base64 form sent for them. */
+export function secretsOf(action: AuthAction): string[] {
+  const { username, password, token } = action;
+  const secrets = [username, password, token];
+  switch (action.mechanism) {
+    case 'PLAIN':
+      if (password !== undefined) secrets.push(plainResponse(action.authzid, username, password));
+      break;
+    case 'LOGIN':
+      secrets.push(base64(username));
+      if (password !== undefined) secrets.push(base64(password));
+      break;
+    case 'XOAUTH2':
+      if (token !== undefined) secrets.push(xoauth2Response(username, token));
+      break;
+    case 'CRAM-MD5':
+      // The response depends on the server's challenge; authenticate registers it when it is computed.
+      break;
+  }
+  return secrets.filter((secret): secret is string => secret !== undefined && secret !== '');
+}
+
+function exchangeFor(action: AuthAction): Exchange {
+  switch (action.mechanism) {
+    case 'PLAIN':
+      return steps(action.initialResponse, [plainResponse(action.authzid, action.username, required(action, 'password'))]);
+    case 'LOGIN':
+      return steps(action.initialResponse, [base64(action.username), base64(required(action, 'password'))]);
+    case 'CRAM-MD5':
+      return cramMd5(action.username, required(action, 'password'));
+    case 'XOAUTH2':
+      // After the token, a 334 carries a JSON error; the empty line asks for the final 535.
+      return steps(action.initialResponse, [xoauth2Response(action.username, required(action, 'token')), '']);
+  }
+}
+
+/** Client responses sent in order, one per challenge; the first goes with the command when `initial`. */
+function steps(initial: boolean, responses: string[]): Exchange {
+  const queue = [...responses];
+  return { ...(initial ? { initial: queue.shift() } : {}), respond: () => queue.shift() };
+}
+
+/** Server-first: the challenge is used once, as bytes, angle brackets included. */
+function cramMd5(username: string, password: string): Exchange {
+  let answered = false;
+  return {
+    respond(challenge) {
+      if (answered) return undefined;
+      answered = true;
+      const digest = createHmac('md5', password).update(challenge).digest('hex');
+      return base64(`${username} ${digest}`);
+    },
+  };
+}
+
+function plainResponse(authzid: string | undefined, username: string, password: string): string {
+  return base64(`${authzid ?? ''}\0${username}\0${password}`);
+}
+
+function xoauth2Response(username: string, token: string): string {
+  return base64(`user=${username}\x01auth=Bearer ${token}\x01\x01`);
+}
+
+/** RFC 4954 §4: a zero-length initial response is sent as `=`. */
+function authCommand(mechanism: AuthMechanism, initial: string | undefined): string {
+  if (initial === undefined) return `AUTH ${mechanism}`;
+  return `AUTH ${mechanism} ${initial === '' ? '=' : initial}`;
+}
+
+function required(action: AuthAction, field: 'password' | 'token'): string {
+  const value = action[field];
+  if (value === undefined) throw new Error(`AUTH ${action.mechanism} needs a ${field}`);
+  return value;
+}
+
+function decodeChallenge(reply: Reply): Buffer {
+  return Buffer.from((reply.lines[0] ?? '').trim(), 'base64');
+}
+
+function base64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+function maskReply(reply: Reply, transcript: Transcript): Reply {
+  const lines = reply.lines.map((line) => transcript.mask(line));
+  return { ...reply, lines };
+}
+
+function maskError(error: SmtpError, transcript: Transcript): SmtpError {
+  const mask = (text: string): string => transcript.mask(text);
+  return new SmtpError(error.kind, mask(error.message), error.partialLines.map(mask));
+}

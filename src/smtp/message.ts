@@ -1,0 +1,322 @@
+import { randomBytes } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { MessageSource, RuntimeText } from '../scenario/types.js';
+
+/**
+ * Messages to send after DATA (or with BDAT), produced as a stream of bytes with CRLF line
+ * endings and ending in CRLF, before dot-stuffing. Files are streamed, never read whole.
+ */
+
+export interface ComposeContext {
+  /** The time for a Date header the message lacks; default: now. */
+  now?: Date;
+  /** The domain of a generated Message-ID; default `smtpspec.invalid`. */
+  hostname?: string;
+  /** Resolves text that uses captured variables; plain strings need no resolving. */
+  resolveText?(text: RuntimeText): string;
+  /** Bytes read from a file at a time; default 64 KiB. */
+  readChunkBytes?: number;
+}
+
+/** A message that cannot be produced: a missing file, a header that would break the message. */
+export class MessageError extends Error {
+  override name = 'MessageError';
+}
+
+type ComposeSource = Extract<MessageSource, { kind: 'compose' }>;
+type Attachment = ComposeSource['attachments'][number];
+
+export const DEFAULT_MESSAGE_ID_HOST = 'smtpspec.invalid';
+const DEFAULT_READ_CHUNK_BYTES = 64 * 1024;
+const CR = 0x0d;
+const LF = 0x0a;
+const CRLF = Buffer.from('\r\n');
+/** 57 bytes encode to one 76-character base64 line (RFC 2045 §6.8). */
+const BASE64_LINE_BYTES = 57;
+/** RFC 2047 §2: an encoded-word is at most 75 characters; `=?UTF-8?B?` and `?=` take 12 of them. */
+const ENCODED_WORD_OVERHEAD = 12;
+/** 45 bytes are 60 base64 characters: 72 with the overhead, the most that fits in 75. */
+const ENCODED_WORD_BYTES = 45;
+const MAX_LINE_CHARS = 78;
+
+/**
+ * The message bytes. Errors (a missing file, an unusable header) surface on the first read,
+ * before any byte is produced, so a message is never sent half-way because of them.
+ */
+export function messageStream(source: MessageSource, context: ComposeContext = {}): AsyncIterable<Uint8Array> {
+  switch (source.kind) {
+    case 'text':
+      return textStream(source.text, context);
+    case 'file':
+      return fileStream(source.path, context);
+    case 'compose':
+      return composeStream(source, context);
+  }
+}
+
+function resolve(text: RuntimeText, context: ComposeContext): string {
+  if (typeof text === 'string') return text;
+  if (!context.resolveText) throw new MessageError('the message uses captured variables, but nothing resolves them');
+  return context.resolveText(text);
+}
+
+/**
+ * Line endings to CRLF, fed chunk by chunk: CRLF, a bare LF and a bare CR each become one CRLF,
+ * including a CR that ends one chunk and an LF that starts the next.
+ */
+export class CrlfNormalizer {
+  private pendingCr = false;
+  private atLineStart = true;
+
+  push(chunk: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(chunk.length * 2 + 2);
+    let n = 0;
+    for (const byte of chunk) {
+      if (this.pendingCr) {
+        this.pendingCr = false;
+        n = out.writeUInt16BE(0x0d0a, n);
+        if (byte === LF) continue;
+      }
+      if (byte === CR) {
+        this.pendingCr = true;
+        this.atLineStart = true;
+      } else if (byte === LF) {
+        n = out.writeUInt16BE(0x0d0a, n);
+        this.atLineStart = true;
+      } else {
+        out[n++] = byte;
+        this.atLineStart = false;
+      }
+    }
+    return out.subarray(0, n);
+  }
+
+  /** Whatever ends the last line: a held CR, or a CRLF when the last line is unterminated. */
+  finish(): Buffer {
+    const needsEnd = this.pendingCr || !this.atLineStart;
+    this.pendingCr = false;
+    this.atLineStart = true;
+    return needsEnd ? CRLF : Buffer.alloc(0);
+  }
+}
+
+/** Text with CRLF line endings, ending in CRLF unless empty. */
+export function normalizeText(text: string): Buffer {
+  const normalizer = new CrlfNormalizer();
+  return Buffer.concat([normalizer.push(Buffer.from(text, 'utf8')), normalizer.finish()]);
+}
+
+async function* textStream(text: RuntimeText, context: ComposeContext): AsyncGenerator<Uint8Array> {
+  const bytes = normalizeText(resolve(text, context));
+  if (bytes.length > 0) yield bytes;
+}
+
+async function* fileStream(path: string, context: ComposeContext): AsyncGenerator<Uint8Array> {
+  const handle = await openFile(path, 'message file');
+  try {
+    const normalizer = new CrlfNormalizer();
+    for await (const chunk of readChunks(handle, path, 'message file', context)) {
+      const out = normalizer.push(chunk);
+      if (out.length > 0) yield out;
+    }
+    const end = normalizer.finish();
+    if (end.length > 0) yield end;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function openFile(path: string, what: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw readError(error, path, what);
+  }
+  const stat = await handle.stat();
+  if (stat.isFile()) return handle;
+  await handle.close();
+  throw new MessageError(`cannot read ${what} "${path}": ${stat.isDirectory() ? 'it is a directory' : 'not a regular file'}`);
+}
+
+async function* readChunks(handle: FileHandle, path: string, what: string, context: ComposeContext): AsyncGenerator<Buffer> {
+  const highWaterMark = context.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES;
+  const stream = handle.createReadStream({ highWaterMark, autoClose: false, start: 0 });
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (error) {
+    throw readError(error, path, what);
+  } finally {
+    stream.destroy();
+  }
+}
+
+function readError(error: unknown, path: string, what: string): MessageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'it is a directory',
+  };
+  const reason = (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
+  return new MessageError(`cannot read ${what} "${path}": ${reason}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// compose
+
+async function* composeStream(source: ComposeSource, context: ComposeContext): AsyncGenerator<Uint8Array> {
+  const head = composeHeaders(source, context);
+  // Every attachment is opened before the first byte, so a missing one fails the message up front.
+  const handles: FileHandle[] = [];
+  try {
+    for (const attachment of source.attachments) handles.push(await openFile(attachment.path, 'attachment'));
+    const body = normalizeText(source.body);
+    const bodyHeaders = [`Content-Type: text/plain; charset=utf-8`, `Content-Transfer-Encoding: ${isAscii(body) ? '7bit' : '8bit'}`];
+    if (source.attachments.length === 0) {
+      yield Buffer.concat([lines([...head, ...bodyHeaders, '']), body]);
+      return;
+    }
+    const boundary = `=_${randomBytes(12).toString('hex')}`;
+    yield lines([...head, `Content-Type: multipart/mixed; boundary="${boundary}"`, '']);
+    yield Buffer.concat([lines([`--${boundary}`, ...bodyHeaders, '']), body]);
+    for (const [index, attachment] of source.attachments.entries()) {
+      yield lines([`--${boundary}`, ...attachmentHeaders(attachment), '']);
+      yield* base64Lines(readChunks(handles[index] as FileHandle, attachment.path, 'attachment', context));
+    }
+    yield lines([`--${boundary}--`]);
+  } finally {
+    await Promise.all(handles.map((handle) => handle.close()));
+  }
+}
+
+/** The top-level header lines: the scenario's in order, then Date, Message-ID and MIME-Version when absent. */
+export function composeHeaders(source: ComposeSource, context: ComposeContext = {}): string[] {
+  const present = new Set(source.headers.map(([name]) => name.toLowerCase()));
+  for (const reserved of ['content-type', 'content-transfer-encoding']) {
+    if (present.has(reserved)) {
+      throw new MessageError(`a composed message sets its own ${reserved === 'content-type' ? 'Content-Type' : 'Content-Transfer-Encoding'}; send a text or file message for another MIME structure`);
+    }
+  }
+  const head = source.headers.map(([name, value]) => headerLine(name, value));
+  if (!present.has('date')) head.push(`Date: ${formatDate(context.now ?? new Date())}`);
+  if (!present.has('message-id')) head.push(`Message-ID: <${randomBytes(16).toString('hex')}@${context.hostname ?? DEFAULT_MESSAGE_ID_HOST}>`);
+  if (!present.has('mime-version')) head.push('MIME-Version: 1.0');
+  return head;
+}
+
+function headerLine(name: string, value: string): string {
+  if (!/^[!-9;-~]+$/.test(name)) throw new MessageError(`invalid header name ${JSON.stringify(name)}`);
+  if (/[\r\n]/.test(value)) throw new MessageError(`header "${name}" contains a line break`);
+  return `${name}: ${encodeHeaderValue(value, name.length + 2)}`;
+}
+
+/**
+ * RFC 2047: each run of whitespace-separated words containing non-ASCII becomes UTF-8 B encoded-words.
+ * Adjacent non-ASCII words are encoded together with the space between them, because decoders drop
+ * whitespace between two encoded-words. `column` is where the value starts on its line (after `Name: `).
+ */
+export function encodeHeaderValue(value: string, column = 0): string {
+  if (isAscii(value)) return value;
+  const tokens = value.split(/(\s+)/);
+  const out: string[] = [];
+  let at = column;
+  for (let i = 0; i < tokens.length; i++) {
+    let token = tokens[i] as string;
+    if (i % 2 === 0 && !isAscii(token)) {
+      while (i + 2 < tokens.length && !isAscii(tokens[i + 2] as string)) {
+        token += `${tokens[i + 1]}${tokens[i + 2]}`;
+        i += 2;
+      }
+      token = encodedWords(token, at);
+    }
+    out.push(token);
+    const fold = token.lastIndexOf('\r\n');
+    at = fold === -1 ? at + token.length : token.length - fold - 2;
+  }
+  return out.join('');
+}
+
+/** One or more encoded-words folded onto lines of at most 78 characters; never splits a character. */
+function encodedWords(text: string, column: number): string {
+  const words: string[] = [];
+  let chunk: Buffer[] = [];
+  let size = 0;
+  // The first word fills what is left of the current line; later ones start after the folding space.
+  let budget = wordBudget(column);
+  const flush = (): void => {
+    words.push(`=?UTF-8?B?${Buffer.concat(chunk).toString('base64')}?=`);
+    chunk = [];
+    size = 0;
+    budget = ENCODED_WORD_BYTES;
+  };
+  for (const char of text) {
+    const bytes = Buffer.from(char, 'utf8');
+    if (size + bytes.length > budget && size > 0) flush();
+    chunk.push(bytes);
+    size += bytes.length;
+  }
+  if (size > 0) flush();
+  return words.join('\r\n ');
+}
+
+/** Bytes that fit in one encoded-word starting at `column` (RFC 5322 §2.1.1: lines SHOULD stay within 78). */
+function wordBudget(column: number): number {
+  const bytes = Math.floor((MAX_LINE_CHARS - column - ENCODED_WORD_OVERHEAD) / 4) * 3;
+  // Too little room for even one character: accept a longer first line rather than an empty word.
+  return bytes < 4 ? ENCODED_WORD_BYTES : Math.min(bytes, ENCODED_WORD_BYTES);
+}
+
+/** RFC 5322 §3.3 date-time in UTC: `Tue, 01 Jul 2003 08:52:37 +0000`. */
+export function formatDate(date: Date): string {
+  // toUTCString gives `Tue, 01 Jul 2003 08:52:37 GMT`; GMT is an obsolete zone name (RFC 5322 §4.3).
+  return date.toUTCString().replace(/GMT$/, '+0000');
+}
+
+function attachmentHeaders(attachment: Attachment): string[] {
+  const { filename, contentType } = attachment;
+  if (/[\r\n]/.test(contentType) || !isAscii(contentType)) throw new MessageError(`invalid content type ${JSON.stringify(contentType)}`);
+  if (/[\r\n]/.test(filename)) throw new MessageError(`attachment file name ${JSON.stringify(filename)} contains a line break`);
+  return [
+    `Content-Type: ${contentType}; ${parameter('name', filename)}`,
+    `Content-Disposition: attachment; ${parameter('filename', filename)}`,
+    'Content-Transfer-Encoding: base64',
+  ];
+}
+
+/** A MIME parameter: a quoted string, or RFC 2231 `name*=utf-8''…` for non-ASCII values. */
+function parameter(name: string, value: string): string {
+  if (isAscii(value)) return `${name}="${value.replace(/[\\"]/g, '\\$&')}"`;
+  const encoded = encodeURIComponent(value).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${name}*=utf-8''${encoded}`;
+}
+
+/** Base64 in 76-character lines, each ending in CRLF, from chunks of any size. */
+export async function* base64Lines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    const bytes = rest.length > 0 ? Buffer.concat([rest, chunk]) : Buffer.from(chunk);
+    const whole = bytes.length - (bytes.length % BASE64_LINE_BYTES);
+    rest = bytes.subarray(whole);
+    if (whole > 0) yield encodeLines(bytes.subarray(0, whole));
+  }
+  if (rest.length > 0) yield encodeLines(rest);
+}
+
+function encodeLines(bytes: Buffer): Buffer {
+  const parts: string[] = [];
+  for (let offset = 0; offset < bytes.length; offset += BASE64_LINE_BYTES) {
+    parts.push(bytes.subarray(offset, offset + BASE64_LINE_BYTES).toString('base64'), '\r\n');
+  }
+  return Buffer.from(parts.join(''), 'ascii');
+}
+
+function lines(texts: string[]): Buffer {
+  return Buffer.from(texts.map((text) => `${text}\r\n`).join(''), 'utf8');
+}
+
+function isAscii(text: string | Buffer): boolean {
+  if (typeof text === 'string') return /^[\x00-\x7f]*$/.test(text);
+  return text.every((byte) => byte < 0x80);
+}

@@ -1,0 +1,245 @@
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
+import { openSslReason } from './transport.js';
+import { SmtpError, type TlsFacts } from './types.js';
+
+/**
+ * The client side of TLS for SMTP: STARTTLS (RFC 3207) and implicit TLS (RFC 8314).
+ * The certificate is always checked; with `verify` off a failed check is reported, not fatal.
+ */
+
+export interface TlsClientOptions {
+  /** SNI and the name the certificate must match; default: the TCP host. An IP address is checked but not sent as SNI. */
+  servername?: string;
+  verify: boolean;
+  /** CA certificate files, trusted in addition to Node's root certificates. */
+  ca?: string[];
+  /** Client certificate and key files. */
+  cert?: string;
+  key?: string;
+}
+
+export interface TlsUpgrade {
+  socket: TLSSocket;
+  facts: TlsFacts;
+  peerCertificate: PeerCertificate;
+}
+
+/** Name checked when neither a servername nor a TCP host is known (UNIX sockets, child processes). */
+const FALLBACK_NAME = 'localhost';
+const DAY_MS = 86_400_000;
+
+const VERIFY_REASONS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'certificate has expired',
+  CERT_NOT_YET_VALID: 'certificate is not yet valid',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the certificate chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unable to verify the first certificate',
+  UNABLE_TO_GET_ISSUER_CERT: 'unable to get the issuer certificate',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unable to get the local issuer certificate',
+  CERT_SIGNATURE_FAILURE: 'certificate signature failure',
+  CERT_REVOKED: 'certificate revoked',
+  CERT_UNTRUSTED: 'certificate not trusted',
+  CERT_REJECTED: 'certificate rejected',
+  INVALID_CA: 'invalid CA certificate',
+  INVALID_PURPOSE: 'certificate not meant for this purpose',
+  PATH_LENGTH_EXCEEDED: 'certificate chain too long',
+  CERT_CHAIN_TOO_LONG: 'certificate chain too long',
+  ERROR_IN_CERT_NOT_BEFORE_FIELD: "format error in the certificate's notBefore field",
+  ERROR_IN_CERT_NOT_AFTER_FIELD: "format error in the certificate's notAfter field",
+};
+
+/** Certificate material read from the files the options name. */
+export interface TlsFiles {
+  ca?: string[];
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** Reads the CA, certificate and key files; rejects with a `tls` SmtpError naming the file. */
+export async function loadTlsFiles(options: TlsClientOptions): Promise<TlsFiles> {
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new SmtpError('tls', 'a client certificate needs both a certificate file and a key file');
+  }
+  const files: TlsFiles = {};
+  if (options.ca && options.ca.length > 0) {
+    const extra = await Promise.all(options.ca.map((path) => readTlsFile(path, 'CA file')));
+    files.ca = [...tls.rootCertificates, ...extra.map((pem) => pem.toString('utf8'))];
+  }
+  if (options.cert !== undefined && options.key !== undefined) {
+    files.cert = await readTlsFile(options.cert, 'client certificate');
+    files.key = await readTlsFile(options.key, 'client key');
+  }
+  return files;
+}
+
+/**
+ * Starts the client handshake over `stream` at once (before the first await, so no byte is
+ * read from `stream` by anyone else), then checks the certificate.
+ * Rejects with SmtpError: `tls` for a failed handshake or (with verify) a failed check, `timeout` past the deadline.
+ * On rejection the TLS socket is destroyed; the caller disposes of `stream`.
+ * `host` is the TCP host: the default name to check when the options name none.
+ */
+export async function upgradeToTls(
+  stream: Duplex,
+  options: TlsClientOptions,
+  files: TlsFiles,
+  host: string | undefined,
+  timeoutMs: number,
+): Promise<TlsUpgrade> {
+  const name = options.servername ?? host ?? FALLBACK_NAME;
+  const socket = tls.connect({
+    socket: stream,
+    ...(isIP(name) === 0 ? { servername: name } : {}),
+    ...files,
+    minVersion: 'TLSv1',
+    // The check happens after the handshake, so a failure has a readable reason and `verify: false` can report it.
+    rejectUnauthorized: false,
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
+  });
+  await handshake(socket, timeoutMs);
+  const peerCertificate = socket.getPeerCertificate();
+  const reason = socket.authorized ? undefined : verificationReason(socket.authorizationError, peerCertificate, name);
+  if (options.verify && reason !== undefined) {
+    socket.destroy();
+    throw new SmtpError('tls', `certificate verification failed: ${reason}`);
+  }
+  const facts = tlsFacts(socket, peerCertificate, options.verify, reason);
+  return { socket, facts, peerCertificate };
+}
+
+/** The transcript note after a handshake. */
+export function describeTls(facts: TlsFacts, verify: boolean): string {
+  const parts = [`TLS ${facts.protocol} ${facts.cipher}`, `subject ${facts.subject}`, `issuer ${facts.issuer}`, `valid until ${facts.validTo.replace(/\.000Z$/, 'Z')}`];
+  if (!verify && facts.authorizationError) parts.push(`NOT VERIFIED: ${facts.authorizationError}`);
+  return parts.join('; ');
+}
+
+/** Why the certificate is not valid for `name` (checked with tls.checkServerIdentity), or undefined when it is. */
+export function certificateMatchesName(certificate: PeerCertificate | TlsFacts, name: string): string | undefined {
+  const cert = typeof certificate.subject === 'string' ? certificateFromFacts(certificate as TlsFacts) : (certificate as PeerCertificate);
+  return tls.checkServerIdentity(name, cert) ? nameMismatch(cert, name) : undefined;
+}
+
+/** Whole days until the certificate expires; negative once it has. */
+export function daysUntilExpiry(facts: Pick<TlsFacts, 'validTo'>, now: number = Date.now()): number {
+  return Math.floor((Date.parse(facts.validTo) - now) / DAY_MS);
+}
+
+const TLS_VERSION_ORDER = ['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** Negative when `a` is older than `b`, 0 when equal, positive when newer; unknown names are the oldest. */
+export function compareTlsVersions(a: string, b: string): number {
+  return TLS_VERSION_ORDER.indexOf(a) - TLS_VERSION_ORDER.indexOf(b);
+}
+
+async function readTlsFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SmtpError('tls', `cannot read the ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`);
+  }
+}
+
+function handshake(socket: TLSSocket, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('secureConnect', onSecure);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    const fail = (error: SmtpError): void => {
+      cleanup();
+      socket.on('error', ignore);
+      socket.destroy();
+      reject(error);
+    };
+    const onSecure = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error): void => fail(new SmtpError('tls', `TLS handshake failed: ${handshakeReason(err)}`));
+    const onClose = (): void => fail(new SmtpError('tls', 'TLS handshake failed: the server closed the connection'));
+    const timer = setTimeout(() => fail(new SmtpError('timeout', `TLS handshake did not finish within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('secureConnect', onSecure);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+  });
+}
+
+function handshakeReason(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'the server closed the connection';
+  if (code?.startsWith('ERR_SSL_')) return openSslReason(err);
+  return code ?? err.message;
+}
+
+/** Node gives the reason as an OpenSSL code string (typed as Error); turns it into words. */
+function verificationReason(error: unknown, cert: PeerCertificate, name: string): string {
+  const code = typeof error === 'string' ? error : error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : 'unknown reason';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return nameMismatch(cert, name);
+  const words = VERIFY_REASONS[code];
+  return words ? `${words} (${code})` : code;
+}
+
+function nameMismatch(cert: PeerCertificate, name: string): string {
+  const names = certificateNames(cert);
+  if (names.length === 0) return `the certificate names no host, not "${name}"`;
+  const shown = names.slice(0, 5).map((n) => `"${n}"`);
+  const more = names.length > shown.length ? ` (and ${names.length - shown.length} more)` : '';
+  const list = shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1)!}`;
+  return `the certificate is for ${list}${more}, not "${name}"`;
+}
+
+/** DNS names and IP addresses of the subjectAltName, or else the common name. */
+function certificateNames(cert: PeerCertificate): string[] {
+  const alt = (cert.subjectaltname ?? '')
+    .split(', ')
+    .map((entry) => /^(?:DNS|IP Address):(.*)$/.exec(entry)?.[1])
+    .filter((value): value is string => value !== undefined && value !== '');
+  if (alt.length > 0) return alt;
+  const cn = cert.subject?.CN as string | string[] | undefined;
+  return cn === undefined ? [] : Array.isArray(cn) ? cn : [cn];
+}
+
+function tlsFacts(socket: TLSSocket, cert: PeerCertificate, verify: boolean, reason: string | undefined): TlsFacts {
+  const facts: TlsFacts = {
+    protocol: socket.getProtocol() ?? 'unknown',
+    cipher: socket.getCipher().standardName,
+    verified: verify && reason === undefined,
+    subject: distinguishedName(cert.subject),
+    issuer: distinguishedName(cert.issuer),
+    validFrom: isoDate(cert.valid_from),
+    validTo: isoDate(cert.valid_to),
+    fingerprint256: cert.fingerprint256 ?? '',
+  };
+  if (reason !== undefined) facts.authorizationError = reason;
+  if (cert.subjectaltname) facts.subjectAltName = cert.subjectaltname;
+  return facts;
+}
+
+/** `CN=mx.example.com, O=Example`; a repeated attribute appears once per value. */
+function distinguishedName(name: PeerCertificate['subject'] | undefined): string {
+  if (!name) return '';
+  return Object.entries(name as unknown as Record<string, string | string[]>)
+    .flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${key}=${v}`))
+    .join(', ');
+}
+
+function isoDate(text: string | undefined): string {
+  if (!text) return '';
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? text : new Date(time).toISOString();
+}
+
+/** Enough of a certificate for tls.checkServerIdentity, rebuilt from the facts. */
+function certificateFromFacts(facts: TlsFacts): PeerCertificate {
+  const cn = /(?:^|, )CN=([^,]*)/.exec(facts.subject)?.[1];
+  return { subject: cn === undefined ? {} : { CN: cn }, subjectaltname: facts.subjectAltName } as unknown as PeerCertificate;
+}
+
+function ignore(): void {}

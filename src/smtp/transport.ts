@@ -1,0 +1,347 @@
+import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { formatAddress } from './address.js';
+import type { Transcript } from './transcript.js';
+import { SmtpError } from './types.js';
+
+/**
+ * How a session reaches its server: TCP, a UNIX domain socket, or a child process
+ * speaking SMTP on its stdin/stdout (`sendmail -bs`). Every transport ends up as one Duplex.
+ */
+
+export type TransportSpec =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string }
+  /** Run without a shell: spawn(argv[0], argv.slice(1)). */
+  | { kind: 'exec'; argv: string[] };
+
+export interface OpenTransport {
+  readonly spec: TransportSpec;
+  /** The session's byte stream. */
+  readonly stream: Duplex;
+  /** Maps an error of the stream to an SmtpError with a named cause. */
+  describeError(err: Error): SmtpError;
+  /** How the other side ended the stream: `server closed the connection`, `process exited with code 1`. */
+  closedMessage(): string;
+}
+
+/** stderr lines of a child process kept in the transcript; the rest are only counted. */
+const STDERR_NOTE_LINES = 20;
+const STDERR_LINE_CHARS = 500;
+/** How long to wait for a child's exit status once its output has ended (or the reverse). */
+const EXIT_GRACE_MS = 1000;
+/** After SIGTERM, how long a child may take before SIGKILL. */
+const KILL_GRACE_MS = 500;
+
+export function openTransport(spec: TransportSpec, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
+  switch (spec.kind) {
+    case 'tcp':
+      return openTcp(spec, timeoutMs, transcript);
+    case 'unix':
+      return openUnix(spec, timeoutMs, transcript);
+    case 'exec':
+      return openExec(spec, timeoutMs, transcript);
+  }
+}
+
+/** Maps a socket error to an SmtpError with a named cause and a one-line message. */
+export function describeSocketError(err: Error, host: string, address: string): SmtpError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code?.startsWith('ERR_SSL_')) return new SmtpError('tls', `TLS error: ${openSslReason(err)}`);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new SmtpError('refused', `connection refused by ${address}`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'ENODATA':
+      return new SmtpError('dns', `cannot resolve host "${host}"`);
+    case 'ECONNRESET':
+      return new SmtpError('reset', 'connection reset by the server');
+    case 'EPIPE':
+      return new SmtpError('closed', 'server closed the connection');
+    case 'ERR_STREAM_DESTROYED':
+    case 'ERR_STREAM_WRITE_AFTER_END':
+      return new SmtpError('closed', 'the connection is closed');
+    default:
+      return new SmtpError('network', `network error with ${address}: ${code ?? err.message}`);
+  }
+}
+
+/** OpenSSL's reason (`tlsv13 alert certificate required`) with its code, or the message. */
+export function openSslReason(err: Error): string {
+  const { reason, code } = err as Error & { reason?: string; code?: string };
+  return reason ? `${reason}${code ? ` (${code})` : ''}` : err.message;
+}
+
+/** Connects a socket and settles once it is connected, failed, or the deadline passed. */
+function connectSocket(
+  socket: net.Socket,
+  timeoutMs: number,
+  onFailure: (err: Error) => SmtpError,
+  onTimeout: () => SmtpError,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off('connect', onConnect);
+    };
+    const fail = (error: SmtpError): void => {
+      cleanup();
+      socket.on('error', ignore);
+      socket.destroy();
+      reject(error);
+    };
+    const onError = (err: Error): void => fail(onFailure(err));
+    const onConnect = (): void => {
+      cleanup();
+      resolve();
+    };
+    const timer = setTimeout(() => fail(onTimeout()), timeoutMs);
+    socket.once('error', onError);
+    socket.once('connect', onConnect);
+  });
+}
+
+async function openTcp(spec: { host: string; port: number }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
+  const label = formatAddress(spec.host, spec.port);
+  const socket = net.connect({ host: spec.host, port: spec.port });
+  await connectSocket(
+    socket,
+    timeoutMs,
+    (err) => describeSocketError(err, spec.host, label),
+    () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
+  );
+  socket.setNoDelay(true);
+  const remote = socket.remoteAddress;
+  transcript.note(`connected to ${label}${remote && remote !== spec.host ? ` (${remote})` : ''}`);
+  return {
+    spec: { kind: 'tcp', ...spec },
+    stream: socket,
+    describeError: (err) => describeSocketError(err, spec.host, label),
+    closedMessage: () => 'server closed the connection',
+  };
+}
+
+async function openUnix(spec: { path: string }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
+  const label = `socket ${spec.path}`;
+  const socket = net.connect({ path: spec.path });
+  await connectSocket(
+    socket,
+    timeoutMs,
+    (err) => describeUnixError(err, spec.path),
+    () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
+  );
+  transcript.note(`connected to ${label}`);
+  return {
+    spec: { kind: 'unix', ...spec },
+    stream: socket,
+    describeError: (err) => describeSocketError(err, spec.path, label),
+    closedMessage: () => 'server closed the connection',
+  };
+}
+
+function describeUnixError(err: Error, path: string): SmtpError {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return new SmtpError('refused', `no server listening on socket ${path}`);
+    case 'EACCES':
+    case 'EPERM':
+      return new SmtpError('network', `permission denied for socket ${path}`);
+    case 'ENOTSOCK':
+      return new SmtpError('network', `${path} is not a socket`);
+    default:
+      return describeSocketError(err, path, `socket ${path}`);
+  }
+}
+
+async function openExec(spec: { argv: string[] }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
+  const [program, ...args] = spec.argv;
+  if (program === undefined || program === '') throw new SmtpError('network', 'no command to run');
+  const child = spawn(program, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+  await spawned(child, program, timeoutMs);
+  transcript.note(`started ${spec.argv.map(shellWord).join(' ')} (pid ${child.pid})`);
+  const stream = new ChildDuplex(child);
+  noteStderr(child, transcript);
+  return {
+    spec: { kind: 'exec', argv: [...spec.argv] },
+    stream,
+    describeError: (err) => stream.describeError(err),
+    closedMessage: () => stream.exitMessage(),
+  };
+}
+
+function spawned(child: ChildProcess, program: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.off('spawn', onSpawn);
+      child.off('error', onError);
+    };
+    const onSpawn = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(describeSpawnError(err, program));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      child.on('error', ignore);
+      child.kill('SIGKILL');
+      reject(new SmtpError('connect-timeout', `"${program}" did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('spawn', onSpawn);
+    child.once('error', onError);
+  });
+}
+
+function describeSpawnError(err: Error, program: string): SmtpError {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return new SmtpError('network', `cannot run "${program}": command not found`);
+    case 'EACCES':
+    case 'EPERM':
+      return new SmtpError('network', `cannot run "${program}": permission denied`);
+    default:
+      return new SmtpError('network', `cannot run "${program}": ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+  }
+}
+
+/** A child's stderr as transcript notes, `stderr: …`, the first lines only. */
+function noteStderr(child: ChildProcess, transcript: Transcript): void {
+  const stderr = child.stderr;
+  if (!stderr) return;
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  let shown = 0;
+  let hidden = 0;
+  const line = (text: string): void => {
+    if (shown >= STDERR_NOTE_LINES) {
+      hidden += 1;
+      return;
+    }
+    shown += 1;
+    const cut = text.length > STDERR_LINE_CHARS ? `${text.slice(0, STDERR_LINE_CHARS)}…` : text;
+    transcript.note(`stderr: ${cut.replace(/\r$/, '')}`);
+  };
+  stderr.on('data', (chunk: Buffer) => {
+    const lines = (partial + decoder.write(chunk)).split('\n');
+    partial = lines.pop() ?? '';
+    // An endless line is cut rather than held in memory.
+    if (partial.length > STDERR_LINE_CHARS) {
+      line(partial);
+      partial = '';
+    }
+    for (const text of lines) line(text);
+  });
+  stderr.on('error', ignore);
+  stderr.once('end', () => {
+    const rest = partial + decoder.end();
+    if (rest !== '') line(rest);
+    if (hidden > 0) transcript.note(`stderr: ${hidden} more ${hidden === 1 ? 'line' : 'lines'} not shown`);
+  });
+}
+
+/** A word of argv as a shell would need it, for notes only (nothing is ever run through a shell). */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : JSON.stringify(word);
+}
+
+/**
+ * The child's stdin and stdout as one Duplex. The readable side ends once the child has exited
+ * and closed its pipes (its stderr notes are then complete and its exit status known), or a
+ * grace period after either its output ended or it exited, for children whose pipes outlive them.
+ * Destroying it kills the child if it is still running.
+ */
+class ChildDuplex extends Duplex {
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readableDone = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly child: ChildProcess) {
+    super();
+    const { stdin, stdout } = child;
+    if (!stdin || !stdout) throw new Error('child process without pipes');
+    child.on('error', ignore);
+    stdin.on('error', ignore);
+    stdout.on('error', (err) => this.destroy(err));
+    stdout.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) stdout.pause();
+    });
+    stdout.once('end', () => this.startGrace());
+    child.once('exit', (code, signal) => {
+      this.exit = { code, signal };
+      this.startGrace();
+    });
+    child.once('close', () => this.finishReadable());
+  }
+
+  /** `process exited with code 0`, `process exited on signal SIGTERM`, or that it closed its output. */
+  exitMessage(): string {
+    if (!this.exit) return 'process closed its output';
+    if (this.exit.signal) return `process exited on signal ${this.exit.signal}`;
+    return `process exited with code ${this.exit.code}`;
+  }
+
+  describeError(err: Error): SmtpError {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END') {
+      return new SmtpError('closed', this.exit ? this.exitMessage() : 'process closed its input');
+    }
+    return new SmtpError('network', `error talking to the process: ${code ?? err.message}`);
+  }
+
+  override _read(): void {
+    this.child.stdout?.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const stdin = this.child.stdin;
+    if (!stdin || stdin.destroyed) {
+      callback(Object.assign(new Error('stdin is closed'), { code: 'EPIPE' }));
+      return;
+    }
+    stdin.write(chunk, (err) => callback(err ?? null));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const stdin = this.child.stdin;
+    if (!stdin || stdin.destroyed || stdin.writableEnded) return callback();
+    stdin.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.graceTimer);
+    this.child.stdin?.destroy();
+    this.child.stdout?.destroy();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      callback(error);
+      return;
+    }
+    const killTimer = setTimeout(() => this.child.kill('SIGKILL'), KILL_GRACE_MS);
+    this.child.once('exit', () => {
+      clearTimeout(killTimer);
+      callback(error);
+    });
+    this.child.kill('SIGTERM');
+  }
+
+  private startGrace(): void {
+    if (!this.readableDone) this.graceTimer ??= setTimeout(() => this.finishReadable(), EXIT_GRACE_MS);
+  }
+
+  private finishReadable(): void {
+    if (this.readableDone) return;
+    this.readableDone = true;
+    clearTimeout(this.graceTimer);
+    this.push(null);
+  }
+}
+
+function ignore(): void {}

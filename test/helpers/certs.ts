@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+
+/**
+ * Certificates for TLS tests, generated once per process (EC P-256, SHA-256) and written to a
+ * temporary directory that is removed when the process exits:
+ * a CA, a server certificate it signed for localhost / 127.0.0.1, an expired one,
+ * a self-signed one, and a client certificate signed by the CA.
+ */
+
+export interface PemFiles {
+  cert: string;
+  key: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface TestCertificates {
+  ca: PemFiles;
+  /** CN=localhost, SAN DNS:localhost, IP:127.0.0.1, signed by the CA, valid for a year. */
+  server: PemFiles;
+  /** Like `server`, but expired 30 days ago. */
+  expired: PemFiles;
+  /** CN=localhost, signed by itself. */
+  selfSigned: PemFiles;
+  /** CN=smtpspec test client, signed by the CA, for client authentication. */
+  client: PemFiles;
+}
+
+export const CA_NAME = 'smtpspec test CA';
+export const CLIENT_NAME = 'smtpspec test client';
+const DAY_MS = 86_400_000;
+const BASE = { keyType: 'ec', algorithm: 'sha256' } as const;
+type Extensions = NonNullable<Parameters<typeof generate>[1]>['extensions'];
+const SERVER_EXTENSIONS: Extensions = [
+  { name: 'basicConstraints', cA: false, critical: true },
+  { name: 'keyUsage', digitalSignature: true, critical: true },
+  { name: 'extKeyUsage', serverAuth: true },
+  {
+    name: 'subjectAltName',
+    altNames: [
+      { type: 2, value: 'localhost' },
+      { type: 7, ip: '127.0.0.1' },
+    ],
+  },
+];
+
+let cached: Promise<TestCertificates> | undefined;
+
+export function testCertificates(): Promise<TestCertificates> {
+  cached ??= create();
+  return cached;
+}
+
+async function create(): Promise<TestCertificates> {
+  const dir = mkdtempSync(join(tmpdir(), 'smtpspec-certs-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const save = (name: string, pems: { cert: string; private: string }): PemFiles => {
+    const certPath = join(dir, `${name}.crt`);
+    const keyPath = join(dir, `${name}.key`);
+    writeFileSync(certPath, pems.cert);
+    writeFileSync(keyPath, pems.private);
+    return { cert: pems.cert, key: pems.private, certPath, keyPath };
+  };
+  const now = Date.now();
+  const ca = save(
+    'ca',
+    await generate([{ name: 'commonName', value: CA_NAME }], {
+      ...BASE,
+      notBeforeDate: new Date(now - DAY_MS),
+      notAfterDate: new Date(now + 3650 * DAY_MS),
+      extensions: [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+      ],
+    }),
+  );
+  const signer = { key: ca.key, cert: ca.cert };
+  const localhost = [{ name: 'commonName', value: 'localhost' }];
+  const [server, expired, selfSigned, client] = await Promise.all([
+    generate(localhost, { ...BASE, ca: signer, notBeforeDate: new Date(now - DAY_MS), notAfterDate: new Date(now + 365 * DAY_MS), extensions: SERVER_EXTENSIONS }),
+    generate(localhost, { ...BASE, ca: signer, notBeforeDate: new Date(now - 400 * DAY_MS), notAfterDate: new Date(now - 30 * DAY_MS), extensions: SERVER_EXTENSIONS }),
+    generate(localhost, { ...BASE, notBeforeDate: new Date(now - DAY_MS), notAfterDate: new Date(now + 365 * DAY_MS), extensions: SERVER_EXTENSIONS }),
+    generate([{ name: 'commonName', value: CLIENT_NAME }], {
+      ...BASE,
+      ca: signer,
+      notBeforeDate: new Date(now - DAY_MS),
+      notAfterDate: new Date(now + 365 * DAY_MS),
+      extensions: [
+        { name: 'basicConstraints', cA: false, critical: true },
+        { name: 'keyUsage', digitalSignature: true, critical: true },
+        { name: 'extKeyUsage', clientAuth: true },
+      ],
+    }),
+  ]);
+  return {
+    ca,
+    server: save('server', server),
+    expired: save('expired', expired),
+    selfSigned: save('self-signed', selfSigned),
+    client: save('client', client),
+  };
+}
