@@ -1,0 +1,378 @@
+import type { Duplex } from 'node:stream';
+import type { PeerCertificate } from 'node:tls';
+import { DotStuffEncoder, encodeMessage } from './dot-stuff.js';
+import { ReplyParser, type ParserLimits } from './reply-parser.js';
+import { DataLog, logRaw, plural } from './sent-log.js';
+import { certificateMatchesName, describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
+import type { Transcript } from './transcript.js';
+import type { OpenTransport } from './transport.js';
+import { SmtpError, type Reply, type TlsFacts } from './types.js';
+
+export const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
+/** Payloads are written in slices of this size, each awaited, so memory stays flat. */
+const WRITE_SLICE_BYTES = 64 * 1024;
+const SERVER_CLOSED = 'server closed the connection';
+
+type Outcome = { reply: Reply } | { error: SmtpError };
+
+interface Waiter {
+  resolve(reply: Reply): void;
+  reject(error: SmtpError): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface SessionOptions {
+  transcript: Transcript;
+  limits: ParserLimits | undefined;
+  /** Set when the session starts inside TLS (implicit TLS). */
+  upgrade: TlsUpgrade | undefined;
+}
+
+/**
+ * A plain SMTP client session: it sends only what it is told and reads one reply at a time.
+ * Replies that arrive before anyone asks are queued in order.
+ * After a reply timeout the session stays usable: a late reply is returned by the next readReply.
+ */
+/** One connected session. Created by `connect()`. */
+export class SmtpConnection {
+  readonly transcript: Transcript;
+  private readonly parser: ReplyParser;
+  private readonly queue: Outcome[] = [];
+  private waiter: Waiter | undefined;
+  /** Set once the session is over; every later read (after the queue) and write fails with it. */
+  private ended: SmtpError | undefined;
+  /** Lines of the reply in progress already written to the transcript. */
+  private loggedLines = 0;
+  private closing: Promise<void> | undefined;
+  /** The stream the session talks over: the transport's, or the TLS socket on top of it. */
+  private stream: Duplex;
+  private unwire: () => void;
+  private upgrade: TlsUpgrade | undefined;
+
+  constructor(
+    private readonly transport: OpenTransport,
+    options: SessionOptions,
+  ) {
+    this.transcript = options.transcript;
+    this.parser = new ReplyParser(options.limits);
+    this.upgrade = options.upgrade;
+    this.stream = options.upgrade?.socket ?? transport.stream;
+    this.unwire = this.wire(this.stream);
+    if (this.stream.destroyed || this.stream.readableEnded) this.peerClosed();
+  }
+
+  /** False once the server closed or reset the connection, a fatal protocol error struck, or close() was called. */
+  get isOpen(): boolean {
+    return this.ended === undefined;
+  }
+
+  /** The TLS session, once there is one. */
+  get tls(): TlsFacts | undefined {
+    return this.upgrade?.facts;
+  }
+
+  /** The server's certificate as Node reports it, once TLS is up (for name checks). */
+  get peerCertificate(): PeerCertificate | undefined {
+    return this.upgrade?.peerCertificate;
+  }
+
+  /** Why the server's certificate is not valid for `name` (see certificateMatchesName), or undefined when it is. */
+  certificateNameMismatch(name: string): string | undefined {
+    const peer = this.upgrade?.peerCertificate;
+    return peer ? certificateMatchesName(peer, name) : 'there is no TLS session';
+  }
+
+  /** One complete reply, within one deadline for the whole reply. Rejects with SmtpError. */
+  readReply(timeoutMs: number): Promise<Reply> {
+    const next = this.queue.shift();
+    if (next) return 'reply' in next ? Promise.resolve(next.reply) : Promise.reject(next.error);
+    if (this.ended) return Promise.reject(this.ended);
+    if (this.waiter) return Promise.reject(new Error('readReply called while another readReply is waiting'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.expire(timeoutMs), timeoutMs);
+      this.waiter = { resolve, reject, timer };
+    });
+  }
+
+  /** Sends one command line; CRLF is appended. A line containing CR or LF is refused and nothing is sent. */
+  async sendLine(line: string): Promise<void> {
+    await this.sendLines([line]);
+  }
+
+  /**
+   * Sends several command lines in one write (RFC 2920 pipelining); CRLF is appended to each.
+   * If any line contains CR or LF, nothing is sent.
+   */
+  async sendLines(lines: string[]): Promise<void> {
+    if (lines.some((line) => /[\r\n]/.test(line))) {
+      throw new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
+    }
+    this.assertWritable();
+    if (lines.length === 0) return;
+    for (const line of lines) this.transcript.client(line);
+    await this.write(Buffer.from(lines.map((line) => `${line}\r\n`).join(''), 'utf8'));
+  }
+
+  /** Sends exactly these bytes, whatever they hold; the transcript shows them with CR, LF and controls escaped. */
+  async sendRaw(bytes: Uint8Array): Promise<void> {
+    this.assertWritable();
+    logRaw(this.transcript, bytes);
+    await this.writeSliced(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /** Sends a message body after a 354: line endings to CRLF, dot-stuffing, then `.` CRLF. */
+  async sendData(body: string): Promise<void> {
+    this.assertWritable();
+    const payload = encodeMessage(body);
+    const log = new DataLog(this.transcript);
+    log.push(payload.subarray(0, payload.length - 3));
+    log.finish();
+    await this.writeSliced(payload);
+  }
+
+  /**
+   * Streams a message body after a 354 with the same rules as sendData, one chunk at a time:
+   * each chunk is written before the next is read, so memory stays flat. Returns the bytes sent.
+   */
+  async sendDataStream(source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>): Promise<number> {
+    this.assertWritable();
+    const encoder = new DotStuffEncoder();
+    const log = new DataLog(this.transcript);
+    let sent = 0;
+    try {
+      for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+        const out = encoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+        if (out.length === 0) continue;
+        log.push(out);
+        await this.writeSliced(out);
+        sent += out.length;
+      }
+    } catch (error) {
+      log.finish(false);
+      this.transcript.note(`message stopped after ${sent} bytes: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+    const tail = encoder.finish();
+    log.push(tail.subarray(0, tail.length - 3));
+    log.finish();
+    await this.write(tail);
+    return sent + tail.length;
+  }
+
+  /** Sends `BDAT <n>[ LAST]` CRLF and the chunk in one write (RFC 3030); the chunk is sent as is. */
+  async sendBdat(chunk: Uint8Array, last: boolean): Promise<void> {
+    this.assertWritable();
+    const command = `BDAT ${chunk.length}${last ? ' LAST' : ''}`;
+    this.transcript.client(command);
+    if (chunk.length > 0) this.transcript.client(`<${plural(chunk.length, 'byte')}>`);
+    await this.writeSliced(Buffer.concat([Buffer.from(`${command}\r\n`, 'latin1'), chunk]));
+  }
+
+  /**
+   * Upgrades the session to TLS after the server's 220 to STARTTLS (RFC 3207), which the caller has read.
+   * Fails without a handshake if the server sent anything after that 220 (response injection,
+   * as in CVE-2011-0411). Nothing is written between the 220 and the handshake. A failed handshake
+   * ends the session. Replies are read inside TLS from then on.
+   */
+  async startTls(options: TlsClientOptions, timeoutMs: number): Promise<TlsFacts> {
+    this.assertWritable();
+    if (this.upgrade) throw new SmtpError('protocol', 'TLS is already active on this connection');
+    const files = await this.orEnd(loadTlsFiles(options));
+    if (this.ended) throw this.ended;
+    if (this.queue.length > 0 || this.parser.hasBufferedBytes) {
+      const error = new SmtpError('protocol', 'server sent data before the TLS handshake');
+      this.end(error, `${error.message} (response injection, as in CVE-2011-0411); no handshake attempted`);
+      this.stream.destroy();
+      throw error;
+    }
+    this.unwire();
+    // The TLS socket reports the plain stream's failures from now on.
+    this.stream.on('error', ignore);
+    const upgrade = await this.orEnd(upgradeToTls(this.stream, options, files, tcpHost(this.transport), timeoutMs));
+    this.upgrade = upgrade;
+    this.stream = upgrade.socket;
+    this.parser.reset();
+    this.loggedLines = 0;
+    this.unwire = this.wire(upgrade.socket);
+    this.transcript.note(describeTls(upgrade.facts, options.verify));
+    return upgrade.facts;
+  }
+
+  /** Half-closes, waits up to timeoutMs for the server to close, then destroys. Never rejects. */
+  close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    this.closing ??= this.shutDown(timeoutMs);
+    return this.closing;
+  }
+
+  private async shutDown(timeoutMs: number): Promise<void> {
+    this.end(new SmtpError('closed', 'connection closed by the client'), 'client closed the connection');
+    const deadline = performance.now() + timeoutMs;
+    await closeStream(this.stream, timeoutMs);
+    if (this.stream !== this.transport.stream) await closeStream(this.transport.stream, Math.max(0, deadline - performance.now()));
+  }
+
+  /** Ends the session when `work` fails, and rethrows its failure as an SmtpError. */
+  private async orEnd<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (caught) {
+      const error = caught instanceof SmtpError ? caught : new SmtpError('tls', caught instanceof Error ? caught.message : String(caught));
+      this.end(error);
+      this.stream.destroy();
+      this.transport.stream.destroy();
+      throw error;
+    }
+  }
+
+  /** All stream wiring lives here, so the stream can be swapped (STARTTLS). Returns the unwiring. */
+  private wire(stream: Duplex): () => void {
+    const onData = (chunk: Buffer): void => this.receive(chunk);
+    const onEnd = (): void => this.peerClosed();
+    const onClose = (): void => this.peerClosed();
+    const onError = (err: Error): void => this.end(this.transport.describeError(err));
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('close', onClose);
+    stream.on('error', onError);
+    return () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('close', onClose);
+      stream.off('error', onError);
+    };
+  }
+
+  private receive(chunk: Buffer): void {
+    for (const event of this.parser.push(chunk)) {
+      if (event.type === 'reply') {
+        this.logLines(event.raw);
+        for (const warning of event.warnings ?? []) this.transcript.note(`warning: ${warning}`);
+        this.deliver({ reply: event.reply });
+        continue;
+      }
+      this.logLines(event.error.partialLines);
+      const error = this.masked(event.error);
+      if (this.parser.failed === event.error) {
+        this.end(error);
+        this.stream.destroy();
+      } else {
+        this.transcript.note(error.message);
+        this.deliver({ error });
+      }
+    }
+    this.logPendingLines();
+  }
+
+  private peerClosed(): void {
+    if (this.ended) return;
+    const closed = this.transport.closedMessage();
+    const lines = this.parser.pendingLines.length;
+    if (lines > 0) {
+      this.end(new SmtpError('closed', `${closed} mid-reply after ${plural(lines, 'line')}`, this.parser.pendingLines));
+    } else if (this.parser.hasBufferedBytes) {
+      this.end(new SmtpError('closed', `${closed} in the middle of a reply line`));
+    } else {
+      this.end(new SmtpError('closed', closed), closed === SERVER_CLOSED ? 'connection closed by server' : closed);
+    }
+  }
+
+  private expire(timeoutMs: number): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = undefined;
+    const pending = this.parser.pendingLines;
+    let message = `no reply within ${timeoutMs} ms`;
+    if (pending.length > 0) message = `no complete reply within ${timeoutMs} ms (got ${plural(pending.length, 'line')} so far)`;
+    else if (this.parser.hasBufferedBytes) message = `no complete reply within ${timeoutMs} ms (got part of a line so far)`;
+    this.transcript.note(message);
+    waiter.reject(new SmtpError('timeout', message, pending));
+  }
+
+  private deliver(outcome: Outcome): void {
+    const waiter = this.waiter;
+    if (!waiter) {
+      this.queue.push(outcome);
+      return;
+    }
+    this.waiter = undefined;
+    clearTimeout(waiter.timer);
+    if ('reply' in outcome) waiter.resolve(outcome.reply);
+    else waiter.reject(outcome.error);
+  }
+
+  /** Ends the session once: later reads (after the queue) and writes fail with `error`. */
+  private end(error: SmtpError, note = error.message): void {
+    if (this.ended) return;
+    this.ended = error;
+    this.transcript.note(note);
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = undefined;
+    clearTimeout(waiter.timer);
+    waiter.reject(error);
+  }
+
+  private assertWritable(): void {
+    if (this.ended) throw this.ended;
+  }
+
+  private async writeSliced(data: Buffer): Promise<void> {
+    for (let offset = 0; offset < data.length; offset += WRITE_SLICE_BYTES) {
+      await this.write(data.subarray(offset, offset + WRITE_SLICE_BYTES));
+    }
+  }
+
+  private write(data: Buffer): Promise<void> {
+    const stream = this.stream;
+    return new Promise((resolve, reject) => {
+      const onClose = (): void => {
+        stream.off('close', onClose);
+        reject(this.ended ?? new SmtpError('closed', this.transport.closedMessage()));
+      };
+      stream.once('close', onClose);
+      stream.write(data, (err) => {
+        stream.off('close', onClose);
+        if (err) reject(this.ended ?? this.transport.describeError(err));
+        else resolve();
+      });
+    });
+  }
+
+  private logLines(raw: string[]): void {
+    for (const line of raw.slice(this.loggedLines)) this.transcript.server(line);
+    this.loggedLines = 0;
+  }
+
+  /** Lines of an unfinished multiline reply go to the transcript as they arrive, not when it ends. */
+  private logPendingLines(): void {
+    const pending = this.parser.pendingLines;
+    for (const line of pending.slice(this.loggedLines)) this.transcript.server(line);
+    this.loggedLines = pending.length;
+  }
+
+  private masked(error: SmtpError): SmtpError {
+    const mask = (text: string): string => this.transcript.mask(text);
+    return new SmtpError(error.kind, mask(error.message), error.partialLines.map(mask));
+  }
+}
+
+/** Ends a stream and waits up to timeoutMs for it to close, then destroys it. */
+function closeStream(stream: Duplex, timeoutMs: number): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => stream.destroy(), timeoutMs);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on('error', ignore);
+    if (stream.destroyed) return;
+    stream.end();
+  });
+}
+
+export function ignore(): void {}
+
+export function tcpHost(transport: OpenTransport): string | undefined {
+  return transport.spec.kind === 'tcp' ? transport.spec.host : undefined;
+}

@@ -1,0 +1,109 @@
+import type { Transcript } from './transcript.js';
+
+/** Message and raw lines shown in the transcript before the rest is summarised. */
+const TRANSCRIPT_BODY_LINES = 50;
+/** Longest message or raw line kept in the transcript, in bytes. */
+const TRANSCRIPT_LINE_BYTES = 1000;
+
+/**
+ * The lines of a dot-stuffed message for the transcript, fed as it is sent:
+ * the first lines in full, then only a count, then the terminating `.`.
+ * The encoder always emits CR and LF together, so a line ending never spans two pushes.
+ */
+export class DataLog {
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private count = 0;
+
+  constructor(private readonly transcript: Transcript) {}
+
+  push(bytes: Buffer): void {
+    let start = 0;
+    for (let lf = bytes.indexOf(0x0a, start); lf !== -1; lf = bytes.indexOf(0x0a, start)) {
+      const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
+      this.keep(bytes.subarray(start, end));
+      this.line();
+      start = lf + 1;
+    }
+    this.keep(bytes.subarray(start));
+  }
+
+  /** Logs what is left; `terminated` adds the final `.` line. */
+  finish(terminated = true): void {
+    if (this.partialBytes > 0) this.line();
+    if (this.count > TRANSCRIPT_BODY_LINES) this.transcript.client(`… ${plural(this.count - TRANSCRIPT_BODY_LINES, 'more line')}`);
+    if (terminated) this.transcript.client('.');
+  }
+
+  /** Holds the start of a line while it may still be shown, at most TRANSCRIPT_LINE_BYTES of it. */
+  private keep(piece: Buffer): void {
+    if (this.count < TRANSCRIPT_BODY_LINES && this.partialBytes < TRANSCRIPT_LINE_BYTES) this.partial.push(piece);
+    this.partialBytes += piece.length;
+  }
+
+  private line(): void {
+    if (this.count < TRANSCRIPT_BODY_LINES) {
+      const text = Buffer.concat(this.partial).subarray(0, TRANSCRIPT_LINE_BYTES).toString('utf8');
+      this.transcript.client(this.partialBytes > TRANSCRIPT_LINE_BYTES ? `${text}…` : text);
+    }
+    this.count += 1;
+    this.partial = [];
+    this.partialBytes = 0;
+  }
+}
+
+/** Raw bytes as transcript lines, one per LF, with `\r`, `\n`, `\t`, `\\` and `\xNN` escapes. */
+export function logRaw(transcript: Transcript, bytes: Uint8Array): void {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let start = 0;
+  let count = 0;
+  while (start < buffer.length) {
+    const lf = buffer.indexOf(0x0a, start);
+    const end = lf === -1 ? buffer.length : lf + 1;
+    if (count < TRANSCRIPT_BODY_LINES) {
+      const piece = buffer.subarray(start, Math.min(end, start + TRANSCRIPT_LINE_BYTES));
+      transcript.client(`${escapeBytes(piece)}${end - start > TRANSCRIPT_LINE_BYTES ? '…' : ''}`);
+    }
+    count += 1;
+    start = end;
+  }
+  if (count > TRANSCRIPT_BODY_LINES) transcript.client(`… ${plural(count - TRANSCRIPT_BODY_LINES, 'more line')}`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Readable text for bytes: valid UTF-8 stays text, controls and invalid bytes become escapes. */
+export function escapeBytes(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return Array.from(bytes, (byte) => (byte >= 0x80 ? hexEscape(byte) : escapeChar(String.fromCharCode(byte)))).join('');
+  }
+  return Array.from(text, escapeChar).join('');
+}
+
+function escapeChar(char: string): string {
+  switch (char) {
+    case '\r':
+      return '\\r';
+    case '\n':
+      return '\\n';
+    case '\t':
+      return '\\t';
+    case '\\':
+      return '\\\\';
+  }
+  const code = char.codePointAt(0)!;
+  if (code < 0x20 || code === 0x7f) return hexEscape(code);
+  if (code >= 0x80 && code < 0xa0) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return char;
+}
+
+function hexEscape(byte: number): string {
+  return `\\x${byte.toString(16).padStart(2, '0')}`;
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
