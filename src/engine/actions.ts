@@ -26,6 +26,30 @@ export interface ActionOutcome {
   sent?: string;
   /** performance.now() when the last byte was handed to the connection. */
   sentAt: number;
+  /** performance.now() when the last reply arrived, when work followed it (the STARTTLS handshake); default: when the action ended. */
+  repliedAt?: number;
+}
+
+/** An exchange of several replies that broke off part-way; the replies that did come belong in the step's result. */
+export class PartialRepliesError extends SmtpError {
+  constructor(
+    cause: SmtpError,
+    readonly replies: Reply[],
+  ) {
+    super(cause.kind, cause.message, cause.partialLines);
+  }
+}
+
+/** Reads the next reply of a multi-reply exchange into `replies`; a failure carries those read before it. */
+async function readInto(replies: Reply[], ctx: StepContext, timeoutMs: number): Promise<Reply> {
+  try {
+    const reply = await ctx.conn.readReply(timeoutMs);
+    replies.push(reply);
+    return reply;
+  } catch (error) {
+    if (error instanceof SmtpError && replies.length > 0) throw new PartialRepliesError(error, [...replies]);
+    throw error;
+  }
 }
 
 type Executor<A extends StepAction> = (action: A, step: Step, ctx: StepContext) => Promise<ActionOutcome>;
@@ -75,15 +99,22 @@ async function* chunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGe
   yield { chunk: pending, last: true };
 }
 
-/** RFC 3030: every chunk gets a reply; a refused chunk ends the transfer. */
+/**
+ * RFC 3030: every chunk gets a reply; a refused chunk ends the transfer.
+ * Under LMTP the LAST chunk gets one reply per accepted recipient instead (RFC 2033 §4.2).
+ */
 async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Step, ctx: StepContext): Promise<ActionOutcome> {
   const replies: Reply[] = [];
   let sentAt = performance.now();
   for await (const { chunk, last } of chunks(messageBytes(source, ctx), chunkBytes)) {
     await ctx.conn.sendBdat(chunk, last);
     sentAt = performance.now();
-    const reply = await ctx.conn.readReply(step.timeoutMs);
-    replies.push(reply);
+    if (last && ctx.scenario.protocol === 'lmtp') {
+      const outcome = await readLmtpReplies(step, ctx, sentAt, replies);
+      ctx.state.acceptedRecipients = 0;
+      return outcome;
+    }
+    const reply = await readInto(replies, ctx, step.timeoutMs);
     if (!last && (reply.code < 200 || reply.code >= 300)) {
       return { replies, main: reply, sentAt, failure: `BDAT chunk ${replies.length} was refused: ${reply.code} ${reply.lines[0] ?? ''}`.trimEnd() };
     }
@@ -92,21 +123,20 @@ async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Ste
   return { replies, main: replies.at(-1), sentAt };
 }
 
-/** LMTP (RFC 2033 §4.2): after the final dot, one reply per accepted recipient, in RCPT order. */
-async function readLmtpReplies(step: Step, ctx: StepContext, sentAt: number): Promise<ActionOutcome> {
+/** LMTP (RFC 2033 §4.2): after the final dot, one reply per accepted recipient, in RCPT order, added to `replies`. */
+async function readLmtpReplies(step: Step, ctx: StepContext, sentAt: number, replies: Reply[] = []): Promise<ActionOutcome> {
   const expected = ctx.state.acceptedRecipients;
   const each: (ReplyExpectation | undefined)[] = step.expectEach ?? Array.from({ length: expected }, () => step.expect);
   if (step.expectEach && step.expectEach.length !== expected) {
     return {
-      replies: [],
+      replies,
+      ...(replies.length > 0 ? { main: replies.at(-1) } : {}),
       sentAt,
       failure: `expect_each lists ${step.expectEach.length} replies, but ${expected} recipient${expected === 1 ? ' was' : 's were'} accepted`,
     };
   }
-  const replies: Reply[] = [];
   for (let i = 0; i < Math.max(expected, 1); i++) {
-    const reply = await ctx.conn.readReply(step.timeoutMs);
-    replies.push(reply);
+    const reply = await readInto(replies, ctx, step.timeoutMs);
     const match = matchReply(each[i], reply);
     if (!match.ok) return { replies, main: reply, sentAt, failure: `recipient ${i + 1} of ${expected}: ${match.reason}` };
   }
@@ -138,12 +168,13 @@ const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
   await ctx.conn.sendLine('STARTTLS');
   const sentAt = performance.now();
   const reply = await ctx.conn.readReply(step.timeoutMs);
+  const repliedAt = performance.now();
   if (reply.code !== 220 || !matchReply(step.expect, reply).ok) return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt };
   const { implicit: _implicit, ...settings } = ctx.scenario.tls;
   await ctx.conn.startTls({ ...settings, servername: tlsServername(ctx) }, step.timeoutMs);
   ctx.state.capabilities = undefined;
   ctx.state.acceptedRecipients = 0;
-  return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt };
+  return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt, repliedAt };
 };
 
 const auth: Executor<Extract<StepAction, { type: 'auth' }>> = async (action, step, ctx) => {
@@ -162,14 +193,13 @@ const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (act
   for (const [i, command] of action.commands.entries()) {
     let reply: Reply;
     try {
-      reply = await ctx.conn.readReply(step.timeoutMs);
+      reply = await readInto(replies, ctx, step.timeoutMs);
     } catch (error) {
       if (error instanceof SmtpError && error.kind === 'timeout') {
         error.message = `${error.message}: got ${replies.length} of ${lines.length} replies to the pipelined group`;
       }
       throw error;
     }
-    replies.push(reply);
     trackCommand(ctx.state, lines[i]!, reply.code, () => parseEhloReply(reply.lines));
     const match = matchReply(command.expect, reply);
     failure ??= match.ok ? undefined : `command ${i + 1} of ${lines.length} (${lines[i]}): ${match.reason}`;

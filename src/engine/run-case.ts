@@ -3,7 +3,7 @@ import { connect, type SmtpConnection } from '../smtp/client.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import type { Case, Scenario, Step, Target } from '../scenario/types.js';
-import { executeAction, type ActionOutcome, type StepContext } from './actions.js';
+import { executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
 import { describeExpectation } from './match.js';
@@ -27,11 +27,13 @@ const CLOSE_DEADLINE_MS = 2_000;
 export const VERIFY_OFF_WARNING = 'TLS certificate verification is off (tls.verify: false)';
 
 export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseInfo {
+  // Names may use variables, and those may come from the environment.
+  const names = new Transcript({ secrets: scenario.secrets });
   return {
     id: `${scenario.file}#${kase.index}`,
     file: scenario.file,
-    scenarioName: scenario.name,
-    caseName: kase.name,
+    scenarioName: names.mask(scenario.name),
+    caseName: names.mask(kase.name),
     caseIndex: kase.index,
     pos: kase.pos,
     target,
@@ -72,6 +74,11 @@ function maskReply(reply: Reply, transcript: Transcript): Reply {
   return { ...reply, lines: reply.lines.map((line) => transcript.mask(line)) };
 }
 
+/** Captured values are used as they are, but shown masked: a server may echo a secret back. */
+function maskValues(values: Record<string, string>, transcript: Transcript): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, transcript.mask(value)]));
+}
+
 /** The checks that follow a successful exchange, in order; the first failure is the step's. */
 function checkOutcome(step: Step, outcome: ActionOutcome, ctx: StepContext, latencyMs: number | undefined): { failure?: string; captures?: Record<string, string> } {
   if (outcome.failure) return { failure: outcome.failure };
@@ -104,15 +111,15 @@ function checkOutcome(step: Step, outcome: ActionOutcome, ctx: StepContext, late
 
 async function runStep(step: Step, ctx: StepContext, transcript: Transcript): Promise<StepOutcome> {
   const started = performance.now();
-  const base = { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: describeExpectation(step.expect) };
+  const base = { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: transcript.mask(describeExpectation(step.expect)) };
   const elapsed = () => Math.round(performance.now() - started);
   if (step.when) {
     const condition = evaluateCondition(step.when, ctx.state);
-    if (!condition.holds) return { result: { ...base, status: 'skipped', message: condition.reason, durationMs: 0 } };
+    if (!condition.holds) return { result: { ...base, status: 'skipped', message: transcript.mask(condition.reason), durationMs: 0 } };
   }
   try {
     const outcome = await executeAction(step, ctx);
-    const latencyMs = outcome.replies.length > 0 ? Math.round(performance.now() - outcome.sentAt) : undefined;
+    const latencyMs = outcome.replies.length > 0 ? Math.round((outcome.repliedAt ?? performance.now()) - outcome.sentAt) : undefined;
     const checked = checkOutcome(step, outcome, ctx, latencyMs);
     const replies = outcome.replies.map((reply) => maskReply(reply, transcript));
     const result: StepResult = {
@@ -123,7 +130,7 @@ async function runStep(step: Step, ctx: StepContext, transcript: Transcript): Pr
       ...(replies.length > 1 ? { replies } : {}),
       ...(checked.failure ? { message: transcript.mask(checked.failure) } : {}),
       ...(latencyMs !== undefined ? { latencyMs } : {}),
-      ...(checked.captures ? { captures: checked.captures } : {}),
+      ...(checked.captures ? { captures: maskValues(checked.captures, transcript) } : {}),
       ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : {}),
       durationMs: elapsed(),
     };
@@ -131,7 +138,8 @@ async function runStep(step: Step, ctx: StepContext, transcript: Transcript): Pr
   } catch (caught) {
     const error = asSmtpError(caught);
     const message = error.kind === 'timeout' ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message;
-    return { result: { ...base, status: statusOf(error), message: transcript.mask(message), durationMs: elapsed() }, error };
+    const replies = error instanceof PartialRepliesError ? { replies: error.replies.map((reply) => maskReply(reply, transcript)) } : {};
+    return { result: { ...base, status: statusOf(error), message: transcript.mask(message), ...replies, durationMs: elapsed() }, error };
   }
 }
 
@@ -141,7 +149,7 @@ function skipped(step: Step, transcript: Transcript, message: string): StepResul
     pos: step.pos,
     label: stepLabel(step, transcript),
     status: 'skipped',
-    expected: describeExpectation(step.expect),
+    expected: transcript.mask(describeExpectation(step.expect)),
     message,
     durationMs: 0,
   };
@@ -172,10 +180,14 @@ function credentials(step: Step): string[] {
   return step.action.type === 'auth' ? secretsOf(step.action) : [];
 }
 
-/** The greeting is read before anything is sent, even when the file has no step for it. */
-function needsImplicitGreeting(kase: Case): boolean {
+/**
+ * The greeting is read before anything is sent, even when the file has no step for it, or its
+ * step will be skipped: nothing has happened yet, so the condition holds now exactly when it would then.
+ */
+function needsImplicitGreeting(kase: Case, state: SessionState): boolean {
   const first = kase.steps[0];
-  return first !== undefined && first.action.type !== 'read';
+  if (first === undefined) return false;
+  return first.action.type !== 'read' || (first.when !== undefined && !evaluateCondition(first.when, state).holds);
 }
 
 function connectOptions(scenario: Scenario, target: Target, transcript: Transcript) {
@@ -218,14 +230,15 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
   if (kase.when) {
     const condition = evaluateCondition(kase.when, state);
     if (!condition.holds) {
-      for (const step of kase.steps) record(skipped(step, transcript, condition.reason));
-      return finish('skipped', { skipReason: condition.reason });
+      const reason = transcript.mask(condition.reason);
+      for (const step of kase.steps) record(skipped(step, transcript, reason));
+      return finish('skipped', { skipReason: reason });
     }
   }
 
   try {
     conn = await connect(connectOptions(scenario, target, transcript));
-    if (needsImplicitGreeting(kase)) {
+    if (needsImplicitGreeting(kase, state)) {
       const greeting = await conn.readReply(scenario.timeoutMs);
       transcript.note(`greeting ${greeting.code} read before the first step`);
       state.lastCode = greeting.code;
@@ -248,9 +261,9 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
     const outcome = await runStep(step, ctx, transcript);
     record(outcome.result);
     if (outcome.main) state.lastCode = outcome.main.code;
-    // After a 354 the server reads message data until a final dot: a data step always sends one.
-    if (step.action.type === 'data') state.inDataPhase = false;
-    else if (outcome.main) state.inDataPhase = outcome.main.code === 354;
+    // After a 354 the server reads message data until a final dot. A data step clears this itself once
+    // the dot is sent: one that was skipped, or failed before its end, leaves the server reading.
+    if (outcome.main && step.action.type !== 'data') state.inDataPhase = outcome.main.code === 354;
     if (outcome.result.status === 'passed' || outcome.result.status === 'skipped') continue;
 
     const rest = kase.steps.slice(step.index + 1);

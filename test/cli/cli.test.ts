@@ -205,3 +205,15 @@ describe('main', () => {
     assert.match(junit.stdout(), /<\/testsuites>\s*$/);
   });
 });
+
+describe('validate without secrets', () => {
+  test('unset environment variables are listed, not fatal; run still needs them', async () => {
+    const file = sourcePath('scenarios/other-servers/implicit-tls.yaml');
+    const c = capture({});
+    assert.equal(await main(['validate', file], c.io), 0, c.stderr());
+    assert.match(c.stderr(), /note: not set in this environment, needed to run: SMTP_PASSWORD, SMTP_USER/);
+    const r = capture({});
+    assert.equal(await main(['run', file, '--target', '127.0.0.1:1'], r.io), 2);
+    assert.match(r.stderr(), /environment variable SMTP_\w+ is not set/);
+  });
+});

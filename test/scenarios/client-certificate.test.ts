@@ -1,0 +1,83 @@
+import { describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
+import { startTestServer } from '../helpers/test-server.js';
+import { assertAllPassed, copyExample, runExample } from './fixtures/examples.js';
+
+const LOCAL_DOMAIN = 'example.com';
+
+/**
+ * A relay that requires a client certificate from the test CA in the STARTTLS handshake and
+ * takes mail for other domains only from sessions that presented one.
+ */
+async function certificateRelay(t: TestContext, certs: TestCertificates) {
+  const clients: string[] = [];
+  const certified = new Set<string>();
+  const accepted: string[] = [];
+  const server = await startTestServer({
+    key: certs.server.key,
+    cert: certs.server.cert,
+    requestCert: true,
+    rejectUnauthorized: true,
+    ca: [certs.ca.cert],
+    onSecure(socket, session, callback) {
+      const tls = socket as TLSSocket;
+      const name = tls.getPeerCertificate().subject?.CN;
+      clients.push(Array.isArray(name) ? name.join(',') : String(name));
+      if (tls.authorized) certified.add(session.id);
+      callback();
+    },
+    onRcptTo(address, session, callback) {
+      const local = address.address.endsWith(`@${LOCAL_DOMAIN}`);
+      if (!local && !certified.has(session.id)) {
+        return callback(Object.assign(new Error('Relay access denied'), { responseCode: 554 }));
+      }
+      accepted.push(address.address);
+      callback();
+    },
+  });
+  t.after(() => server.close());
+  return { server, clients, accepted };
+}
+
+/**
+ * The example, unchanged, in a temporary folder with the certificate files its relative
+ * paths name: certs/client.pem, certs/client-key.pem and certs/ca.pem.
+ */
+function exampleWithCertificates(t: TestContext, certs: TestCertificates): string {
+  const copy = copyExample('client-certificate.yaml');
+  t.after(() => copy.cleanup());
+  const dir = join(copy.dir, 'certs');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'client.pem'), certs.client.cert);
+  writeFileSync(join(dir, 'client-key.pem'), certs.client.key);
+  writeFileSync(join(dir, 'ca.pem'), certs.ca.cert);
+  return copy.path;
+}
+
+describe('scenarios/other-servers/client-certificate.yaml', () => {
+  test('passes against a relay that requires a client certificate', async (t) => {
+    const certs = await testCertificates();
+    const { server, clients, accepted } = await certificateRelay(t, certs);
+    const path = exampleWithCertificates(t, certs);
+    const result = await runExample(path, { target: { host: server.host, port: server.port } });
+    assertAllPassed(result);
+    assert.deepEqual(clients, [CLIENT_NAME], 'the server saw the client certificate');
+    assert.deepEqual(accepted, ['someone@elsewhere.example']);
+    assert.equal(result.cases[0]?.tls?.verified, true, 'the server certificate was verified against certs/ca.pem');
+  });
+
+  test('without the certificate files the STARTTLS step fails and names the missing file', async (t) => {
+    const certs = await testCertificates();
+    const { server } = await certificateRelay(t, certs);
+    const path = exampleWithCertificates(t, certs);
+    rmSync(join(path, '..', 'certs', 'client.pem'));
+    const result = await runExample(path, { target: { host: server.host, port: server.port } });
+    const kase = result.cases[0]!;
+    assert.equal(kase.status, 'failed');
+    assert.match(kase.failure?.message ?? '', /^step 3 .*cannot read the client certificate .*certs\/client\.pem: no such file/);
+  });
+});
