@@ -109,7 +109,7 @@ describe('STARTTLS through the engine', () => {
     assert.equal(result.status, 'failed');
     assert.equal(result.failure?.kind, 'expectation');
     // The certificate ends 365 days after it was made, a moment ago: 364 whole days are left.
-    assert.match(result.steps[2]!.message ?? '', /^TLS: the certificate expires in 364 days \(\d{4}-\d\d-\d\d\), fewer than 400$/);
+    assert.match(result.steps[2]!.message ?? '', /^TLS: the certificate expires in 36[45] days \(\d{4}-\d\d-\d\d\), fewer than 400$/);
     assert.equal(result.steps[2]!.tls?.verified, true, 'the facts are kept on the failed step');
     const enough = await runInline(starttlsCase(`{ ca: ${q(certs.ca.certPath)} }`, '  tls: { valid_for_days: 300 }'), tcp(good));
     assert.equal(enough.status, 'passed', why(enough));
@@ -142,13 +142,13 @@ describe('STARTTLS through the engine', () => {
     const slow = await server({
       key: certs.server.key,
       cert: certs.server.cert,
-      SNICallback: (_name, callback) => void setTimeout(() => callback(null, undefined), 150),
+      SNICallback: (_name, callback) => void setTimeout(() => callback(null, undefined), 250),
     });
-    const result = await runInline(starttlsCase(`{ ca: ${q(certs.ca.certPath)}, servername: localhost }`, '  within: 100ms'), tcp(slow));
+    const result = await runInline(starttlsCase(`{ ca: ${q(certs.ca.certPath)}, servername: localhost }`, '  within: 150ms'), tcp(slow));
     assert.equal(result.status, 'passed', why(result));
     const upgrade = result.steps[2]!;
-    assert.ok(upgrade.latencyMs! < 100, `latency ${upgrade.latencyMs}`);
-    assert.ok(upgrade.durationMs >= 140, `duration ${upgrade.durationMs}`);
+    assert.ok(upgrade.latencyMs! < 150, `latency ${upgrade.latencyMs}`);
+    assert.ok(upgrade.durationMs >= 240, `duration ${upgrade.durationMs}`);
   });
 
   test('a server that answers STARTTLS with 454 fails the expectation without a handshake', async () => {

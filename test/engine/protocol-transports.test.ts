@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { runCase } from '../../src/engine/run-case.js';
 import { testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { inline, q, runInline, statuses, tcp, why } from './fixtures/inline.js';
-import { runCase } from '../../src/engine/run-case.js';
 
 const CHILD = sourcePath('test/smtp/fixtures/smtp-child.mjs');
 
