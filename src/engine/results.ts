@@ -63,8 +63,12 @@ export interface CaseResult extends CaseInfo {
   warnings?: string[];
   /** The last TLS session of the case, if it had one. */
   tls?: TlsFacts;
-  /** Why a skipped case did not run (its `when` did not hold). */
+  /** Why a skipped case did not run (its `when` did not hold, or it never started: `not run: --bail`). */
   skipReason?: string;
+  /** Passed only after one or more retries of a network error. */
+  flaky?: boolean;
+  /** How many times the case ran, when it ran more than once. */
+  attempts?: number;
   /** The first step that did not pass, summarised; absent when the case passed. */
   failure?: {
     stepIndex: number;
@@ -82,6 +86,8 @@ export interface RunCounts {
   errors: number;
   skipped: number;
   total: number;
+  /** Passed cases that needed a retry (also counted in `passed`); set by batch runs. */
+  flaky?: number;
 }
 
 export interface RunResult {
