@@ -42,7 +42,7 @@ export interface StepResult {
 
 /** Identifies a case before it has run. */
 export interface CaseInfo {
-  /** Unique within the run: `file#caseIndex`. */
+  /** Unique within the run: `file#caseIndex@target`. */
   id: string;
   file: string;
   scenarioName: string;

@@ -2,6 +2,7 @@ import { secretsOf } from '../smtp/auth.js';
 import { connect, type SmtpConnection } from '../smtp/client.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
+import { formatTarget } from '../scenario/target.js';
 import type { Case, Scenario, Step, Target } from '../scenario/types.js';
 import { executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
@@ -30,7 +31,7 @@ export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseIn
   // Names may use variables, and those may come from the environment.
   const names = new Transcript({ secrets: scenario.secrets });
   return {
-    id: `${scenario.file}#${kase.index}`,
+    id: `${scenario.file}#${kase.index}@${formatTarget(target)}`,
     file: scenario.file,
     scenarioName: names.mask(scenario.name),
     caseName: names.mask(kase.name),

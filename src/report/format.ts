@@ -1,7 +1,6 @@
-import type { Target } from '../scenario/types.js';
 import type { ReplyData, TranscriptEntry } from '../engine/results.js';
 import type { SmtpErrorKind } from '../smtp/types.js';
-import { formatAddress } from '../smtp/address.js';
+import { formatTarget } from '../scenario/target.js';
 
 /** `12 ms` below one second, `1.23 s` from there on. */
 export function formatDuration(durationMs: number): string {
@@ -14,11 +13,7 @@ export function toSeconds(durationMs: number): number {
   return Number((Math.max(0, durationMs) / 1000).toFixed(3));
 }
 
-export function formatTarget(target: Target): string {
-  if (target.kind === 'unix') return `unix:${target.path}`;
-  if (target.kind === 'exec') return `exec: ${target.argv.join(' ')}`;
-  return formatAddress(target.host, target.port);
-}
+export { formatTarget };
 
 /** The reply as it looked on the wire: `250-first`, …, `250 last` (a bare `250` when the text is empty). */
 export function replyLines(reply: ReplyData): string[] {

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { formatAddress } from '../smtp/address.js';
 import { DEFAULT_PORT, type Target } from './types.js';
 
 const HOST_NAME = /^[\p{L}\p{N}_-][\p{L}\p{N}._-]*$/u;
@@ -37,4 +38,11 @@ function withPort(host: string, portText: string | undefined, defaultPort: numbe
   if (portText === undefined) return { host, port: defaultPort };
   const port = parsePort(portText);
   return port === undefined ? undefined : { host, port };
+}
+
+/** A target in one line, for reports and case ids: `mx.example.com:25`, `unix:/run/lmtp`, `exec: sendmail -bs`. */
+export function formatTarget(target: Target): string {
+  if (target.kind === 'unix') return `unix:${target.path}`;
+  if (target.kind === 'exec') return `exec: ${target.argv.join(' ')}`;
+  return formatAddress(target.host, target.port);
 }

@@ -1,0 +1,173 @@
+import { UsageError } from '../errors.js';
+import type { Reporter } from '../report/reporter.js';
+import type { Target } from '../scenario/types.js';
+import { secretsOf } from '../smtp/auth.js';
+import { Transcript } from '../smtp/transcript.js';
+import type { SmtpErrorKind } from '../smtp/types.js';
+import { describeExpectation } from './match.js';
+import { defaultHostKey, HostLimiter } from './host-limiter.js';
+import type { CaseInfo, CaseResult, RunResult, StepResult } from './results.js';
+import { caseInfo, runCase } from './run-case.js';
+import { countResults, type WorkItem } from './run.js';
+import { stepLabel } from './step-label.js';
+
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_PER_HOST_LIMIT = 2;
+/** The skip reason of cases that never started because an earlier one failed. */
+export const BAIL_REASON = 'not run: --bail';
+
+export interface BatchOptions {
+  /** Sessions at once overall. Default 8. */
+  concurrency?: number;
+  /** Sessions at once to one host (see `hostKey`). Default 2. */
+  perHostLimit?: number;
+  /** What counts as one host; default: the TCP host whatever the port, the socket path, the command line. */
+  hostKey?: (target: Target) => string;
+  /** After the first failed or errored case, start no new case; the rest are skipped with BAIL_REASON. */
+  bail?: boolean;
+  /** Reruns of a case that ended in a network error; expectation failures are never rerun. Default 0. */
+  retries?: number;
+  /**
+   * onBegin once with every case, then per case onCaseBegin, onStepEnd × steps, onCaseEnd (cases
+   * interleave), then onEnd once. Only the final attempt's steps are reported.
+   */
+  reporter?: Reporter;
+  /** Replaces the engine's runCase (for tests of the scheduling alone). */
+  runCase?: typeof runCase;
+}
+
+interface Settings {
+  concurrency: number;
+  perHostLimit: number;
+  hostKey: (target: Target) => string;
+  bail: boolean;
+  retries: number;
+  reporter: Reporter;
+  runCase: typeof runCase;
+}
+
+/** The causes worth another try: the network, not the server's answers. */
+const RETRYABLE = new Set<SmtpErrorKind>(['refused', 'reset', 'closed', 'timeout', 'connect-timeout', 'dns', 'network']);
+
+export function isRetryable(result: CaseResult): boolean {
+  const kind = result.failure?.kind;
+  return result.status === 'error' && kind !== undefined && kind !== 'expectation' && RETRYABLE.has(kind);
+}
+
+function wholeNumber(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`${name} must be a whole number of at least ${min}, not ${value}`);
+  return value;
+}
+
+function settingsOf(options: BatchOptions): Settings {
+  return {
+    concurrency: wholeNumber('concurrency', options.concurrency ?? DEFAULT_CONCURRENCY, 1),
+    perHostLimit: wholeNumber('per-host limit', options.perHostLimit ?? DEFAULT_PER_HOST_LIMIT, 1),
+    hostKey: options.hostKey ?? defaultHostKey,
+    bail: options.bail ?? false,
+    retries: wholeNumber('retries', options.retries ?? 0, 0),
+    reporter: options.reporter ?? {},
+    runCase: options.runCase ?? runCase,
+  };
+}
+
+/**
+ * Runs the items concurrently within the limits. `cases` of the result follow the order
+ * of `items`, whatever order the cases finished in. Rejects only if a reporter throws.
+ */
+export async function runBatch(items: WorkItem[], options: BatchOptions = {}): Promise<RunResult> {
+  const settings = settingsOf(options);
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const infos = items.map((item) => caseInfo(item.scenario, item.kase, item.target));
+  settings.reporter.onBegin?.({ startedAt, cases: infos });
+  const cases = await schedule(items, infos, settings);
+  const result: RunResult = {
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    cases,
+    counts: { ...countResults(cases), flaky: cases.filter((c) => c.flaky).length },
+  };
+  await settings.reporter.onEnd?.(result);
+  return result;
+}
+
+/** Starts the earliest waiting item whose host has room, whenever a session slot is free. */
+function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<CaseResult[]> {
+  const results = new Array<CaseResult>(items.length);
+  const waiting = items.map((_, index) => index);
+  const limiter = new HostLimiter(s.perHostLimit);
+  const keys = items.map((item) => s.hostKey(item.target));
+  let running = 0;
+  let bailed = false;
+
+  return new Promise((resolve, reject) => {
+    const pump = (): void => {
+      if (bailed) for (const index of waiting.splice(0)) results[index] = reportNotRun(items[index]!, infos[index]!, s.reporter);
+      while (running < s.concurrency) {
+        const at = waiting.findIndex((index) => limiter.canAcquire(keys[index]!));
+        if (at === -1) break;
+        const index = waiting.splice(at, 1)[0]!;
+        limiter.acquire(keys[index]!);
+        running++;
+        runWithRetries(items[index]!, infos[index]!, s)
+          .then((result) => {
+            results[index] = result;
+            running--;
+            limiter.release(keys[index]!);
+            if (s.bail && (result.status === 'failed' || result.status === 'error')) bailed = true;
+            pump();
+          })
+          .catch(reject);
+      }
+      if (running === 0 && waiting.length === 0) resolve(results);
+    };
+    pump();
+  });
+}
+
+async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
+  const { reporter } = s;
+  reporter.onCaseBegin?.(info);
+  for (let attempt = 1; ; attempt++) {
+    const final = attempt > s.retries;
+    // An attempt that may be retried holds its steps back: reporters see one attempt per case.
+    const held: StepResult[] = [];
+    const onStepEnd = (step: StepResult) => (final ? reporter.onStepEnd?.(info, step) : held.push(step));
+    const result = await s.runCase(item.scenario, item.kase, item.target, { onStepEnd });
+    if (!final && isRetryable(result)) continue;
+    for (const step of held) reporter.onStepEnd?.(info, step);
+    const outcome: CaseResult =
+      attempt === 1 ? result : { ...result, attempts: attempt, ...(result.status === 'passed' ? { flaky: true } : {}) };
+    reporter.onCaseEnd?.(outcome);
+    return outcome;
+  }
+}
+
+/** A case that never started: every step skipped, nothing sent. */
+function reportNotRun(item: WorkItem, info: CaseInfo, reporter: Reporter): CaseResult {
+  const secrets = [...item.scenario.secrets, ...item.kase.steps.flatMap((step) => (step.action.type === 'auth' ? secretsOf(step.action) : []))];
+  const transcript = new Transcript({ secrets });
+  const steps: StepResult[] = item.kase.steps.map((step) => ({
+    index: step.index,
+    pos: step.pos,
+    label: stepLabel(step, transcript),
+    status: 'skipped',
+    expected: transcript.mask(describeExpectation(step.expect)),
+    message: BAIL_REASON,
+    durationMs: 0,
+  }));
+  const result: CaseResult = {
+    ...info,
+    status: 'skipped',
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    steps,
+    transcript: [],
+    skipReason: BAIL_REASON,
+  };
+  reporter.onCaseBegin?.(info);
+  for (const step of steps) reporter.onStepEnd?.(info, step);
+  reporter.onCaseEnd?.(result);
+  return result;
+}

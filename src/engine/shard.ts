@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { Target } from '../scenario/types.js';
+import type { WorkItem } from './run.js';
+
+/** One of `total` shards, 1-based. */
+export interface Shard {
+  index: number;
+  total: number;
+}
+
+/** `2/5` → { index: 2, total: 5 }; undefined unless 1 ≤ index ≤ total. */
+export function parseShard(text: string): Shard | undefined {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (!match) return undefined;
+  const index = Number(match[1]);
+  const total = Number(match[2]);
+  if (!Number.isSafeInteger(total) || index < 1 || index > total) return undefined;
+  return { index, total };
+}
+
+function targetKey(target: Target): string {
+  if (target.kind === 'unix') return `unix:${target.path}`;
+  if (target.kind === 'exec') return `exec:${JSON.stringify(target.argv)}`;
+  return `${target.host.toLowerCase()}:${target.port}`;
+}
+
+/**
+ * `file#case@target`. The case is named rather than numbered (names are unique within a
+ * file), so adding a case to a file moves no other case to another shard.
+ */
+export function shardKey(item: WorkItem): string {
+  return `${item.scenario.file}#${item.kase.name}@${targetKey(item.target)}`;
+}
+
+/** 0-based bucket; SHA-256 gives the same answer on every machine and Node version. */
+function bucketOf(key: string, total: number): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) % total;
+}
+
+/** The items of one shard, in their order. An item's shard depends only on its key. */
+export function selectShard<T>(items: T[], shard: Shard, key: (item: T) => string): T[] {
+  return items.filter((item) => bucketOf(key(item), shard.total) === shard.index - 1);
+}

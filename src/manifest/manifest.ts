@@ -1,0 +1,212 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { isMap, parseDocument } from 'yaml';
+import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
+import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
+import { decodeUtf8 } from '../scenario/load.js';
+import { comparePos, type PositionFinder } from '../scenario/positions.js';
+import { isValidHost, parseTarget } from '../scenario/target.js';
+import type { TlsSettings } from '../scenario/types.js';
+import { manifestSchemaIssues } from './schema.js';
+import { parseYamlWithPositions } from './yaml.js';
+
+export type MxChoice = 'all' | 'primary';
+
+export interface ManifestTarget {
+  /** Unique in the manifest; default: the host or the domain. */
+  name: string;
+  /** Where the target is written, for messages. */
+  pos: SourcePos;
+  tags: string[];
+  /** Exactly one of host and domain is set. */
+  host?: string;
+  domain?: string;
+  port: number;
+  /** Which MX hosts of a domain target to test; meaningless for a host target. */
+  mx: MxChoice;
+  timeoutMs?: number;
+  /** defaults.tls with the target's tls merged over it key by key; paths are absolute. */
+  tls: Partial<TlsSettings>;
+  /** defaults.vars with the target's vars merged over them; values as written, as text. */
+  vars: Record<string, string>;
+  /** Absolute paths of scenario files and folders. */
+  scenarios: string[];
+}
+
+export interface Manifest {
+  file: string;
+  dnsServer?: { host: string; port: number };
+  targets: ManifestTarget[];
+}
+
+const DEFAULT_PORT = 25;
+const DNS_PORT = 53;
+
+type WrittenMap = Record<string, unknown>;
+
+/** True when the file looks like a manifest rather than a scenario: a top-level `targets:` key and no `cases:` key. */
+export function isManifestFile(path: string, source?: string): boolean {
+  let text = source;
+  if (text === undefined) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return false;
+    }
+  }
+  const contents = parseDocument(text).contents;
+  return isMap(contents) && contents.has('targets') && !contents.has('cases');
+}
+
+/** Reads a manifest; the path is kept as given in the result and in messages. */
+export async function loadManifest(path: string): Promise<Manifest> {
+  const bytes = await readFile(path).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new UsageError(`cannot read "${path}": ${reason}`);
+  });
+  return parseManifest(decodeUtf8(bytes, path), path);
+}
+
+/** Parses and checks a manifest; throws a ScenarioError listing every problem found. */
+export function parseManifest(source: string, file: string): Manifest {
+  const parsed = parseYamlWithPositions(source, file, 'the file is empty: a manifest needs at least "targets:"');
+  if ('issues' in parsed) throw new ScenarioError(parsed.issues);
+  const issues = manifestSchemaIssues(parsed.data, parsed.positions);
+  const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)));
+  const manifest = isRecord(parsed.data) ? builder.build(parsed.data, file) : undefined;
+  issues.push(...builder.issues);
+  if (manifest && issues.length === 0) return manifest;
+  throw new ScenarioError(issues.sort((a, b) => comparePos(a.pos, b.pos)));
+}
+
+/** Turns a written manifest into its final form, collecting the problems the schema cannot express. */
+class ManifestBuilder {
+  readonly issues: SourceIssue[] = [];
+
+  constructor(
+    private readonly positions: PositionFinder,
+    private readonly dir: string,
+  ) {}
+
+  build(written: WrittenMap, file: string): Manifest {
+    const defaults = isRecord(written['defaults']) ? written['defaults'] : {};
+    const dnsServer = this.dnsServer(written['dns_server']);
+    const targets = (Array.isArray(written['targets']) ? written['targets'] : []).flatMap((target, index) =>
+      isRecord(target) ? [this.target(target, index, defaults, written['scenarios'])] : [],
+    );
+    this.checkUniqueNames(targets);
+    return { file, ...(dnsServer ? { dnsServer } : {}), targets: targets.map(({ target }) => target) };
+  }
+
+  private target(written: WrittenMap, index: number, defaults: WrittenMap, topScenarios: unknown) {
+    const path = ['targets', index];
+    const { host, domain } = this.hostOrDomain(written, path);
+    const mx = (written['mx'] ?? defaults['mx'] ?? 'all') as MxChoice;
+    if (written['mx'] !== undefined && host !== undefined) this.error(this.positions.keyAt(path, 'mx'), 'mx applies only to a domain target');
+    const timeoutMs = this.timeout(written['timeout'], [...path, 'timeout']) ?? this.timeout(defaults['timeout'], ['defaults', 'timeout']);
+    const scenarios = stringList(written['scenarios'] ?? topScenarios).map((entry) => resolve(this.dir, entry));
+    if (written['scenarios'] === undefined && topScenarios === undefined) {
+      this.error(this.positions.at(path), 'this target has no scenarios: list them under "scenarios" at the top level or in the target');
+    }
+    const target: ManifestTarget = {
+      name: typeof written['name'] === 'string' ? written['name'] : (host ?? domain ?? ''),
+      pos: this.positions.at(path),
+      tags: stringList(written['tags']),
+      ...(host !== undefined ? { host } : {}),
+      ...(domain !== undefined ? { domain } : {}),
+      port: typeof written['port'] === 'number' ? written['port'] : DEFAULT_PORT,
+      mx,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      tls: { ...this.tls(defaults['tls']), ...this.tls(written['tls']) },
+      vars: { ...varsOf(defaults['vars']), ...varsOf(written['vars']) },
+      scenarios,
+    };
+    const namePos = this.positions.at(written['name'] !== undefined ? [...path, 'name'] : [...path, host !== undefined ? 'host' : 'domain']);
+    return { target, namePos };
+  }
+
+  private hostOrDomain(written: WrittenMap, path: (string | number)[]): { host?: string; domain?: string } {
+    const host = typeof written['host'] === 'string' && written['host'] !== '' ? written['host'] : undefined;
+    const domain = typeof written['domain'] === 'string' && written['domain'] !== '' ? written['domain'] : undefined;
+    if (written['host'] !== undefined && written['domain'] !== undefined) {
+      const later = [this.positions.keyAt(path, 'host'), this.positions.keyAt(path, 'domain')].sort(comparePos)[1]!;
+      this.error(later, 'a target takes exactly one of "host" and "domain", not both');
+    } else if (written['host'] === undefined && written['domain'] === undefined) {
+      this.error(this.positions.at(path), 'a target needs "host" (one server) or "domain" (the MX hosts of a mail domain)');
+    }
+    if (host !== undefined && !isValidHost(host)) {
+      const why = host.includes(':') && isIP(host) === 0 ? ': write the port under "port"' : '';
+      this.error(this.positions.at([...path, 'host']), `host must be a host name or an IP address${why}`);
+    }
+    if (domain !== undefined && (!isValidHost(domain) || isIP(domain) !== 0)) {
+      this.error(this.positions.at([...path, 'domain']), 'domain must be a mail domain such as example.org');
+    }
+    return { ...(host !== undefined ? { host } : {}), ...(domain !== undefined ? { domain } : {}) };
+  }
+
+  private dnsServer(written: unknown): { host: string; port: number } | undefined {
+    if (typeof written !== 'string' || written === '') return undefined;
+    const server = parseTarget(written, DNS_PORT);
+    if (server && 'host' in server && isIP(server.host) !== 0) return { host: server.host, port: server.port };
+    this.error(this.positions.at(['dns_server']), 'dns_server must be an IP address with an optional port, such as "127.0.0.1:5353" or "[::1]:53"');
+    return undefined;
+  }
+
+  private timeout(written: unknown, path: (string | number)[]): number | undefined {
+    if (typeof written !== 'string') return undefined;
+    const ms = parseDuration(written);
+    if (ms === undefined) return undefined;
+    const problem = durationRangeProblem(ms);
+    if (problem) this.error(this.positions.at(path), `timeout ${problem}`);
+    return ms;
+  }
+
+  private tls(written: unknown): Partial<TlsSettings> {
+    if (!isRecord(written)) return {};
+    const settings: Partial<TlsSettings> = {};
+    if (typeof written['implicit'] === 'boolean') settings.implicit = written['implicit'];
+    if (typeof written['verify'] === 'boolean') settings.verify = written['verify'];
+    if (written['ca'] !== undefined) settings.ca = stringList(written['ca']).map((path) => resolve(this.dir, path));
+    if (typeof written['servername'] === 'string') settings.servername = written['servername'];
+    if (typeof written['cert'] === 'string') settings.cert = resolve(this.dir, written['cert']);
+    if (typeof written['key'] === 'string') settings.key = resolve(this.dir, written['key']);
+    return settings;
+  }
+
+  private checkUniqueNames(targets: { target: ManifestTarget; namePos: SourcePos }[]): void {
+    const first = new Map<string, SourcePos>();
+    for (const { target, namePos } of targets) {
+      const earlier = first.get(target.name);
+      if (earlier) {
+        this.error(namePos, `duplicate target name "${target.name}" (first at line ${earlier.line}): give each target a unique name`);
+      } else if (target.name !== '') {
+        first.set(target.name, namePos);
+      }
+    }
+  }
+
+  private error(pos: SourcePos, message: string): void {
+    this.issues.push({ pos, message });
+  }
+}
+
+function isRecord(value: unknown): value is WrittenMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringList(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
+}
+
+function varsOf(value: unknown): Record<string, string> {
+  if (!isRecord(value)) return {};
+  const vars: Record<string, string> = {};
+  for (const [name, written] of Object.entries(value)) {
+    if (['string', 'number', 'boolean'].includes(typeof written)) vars[name] = String(written);
+  }
+  return vars;
+}

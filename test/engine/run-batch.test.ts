@@ -1,0 +1,295 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { CaseInfo, CaseResult, StepResult } from '../../src/engine/results.js';
+import { BAIL_REASON, runBatch } from '../../src/engine/run-batch.js';
+import { caseInfo } from '../../src/engine/run-case.js';
+import { defaultHostKey } from '../../src/engine/host-limiter.js';
+import { planRun, type WorkItem } from '../../src/engine/run.js';
+import { UsageError } from '../../src/errors.js';
+import type { Reporter } from '../../src/report/reporter.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import type { TcpTarget } from '../../src/scenario/types.js';
+import { fakeServer, type FakeServer, type FakeSession } from '../helpers/fake-server.js';
+
+const GREET_AND_QUIT = `
+    steps:
+      - expect: 220
+      - send: QUIT
+        expect: 221`;
+
+/** One inline scenario; `cases` is YAML for its case list. */
+function scenario(file: string, cases: string) {
+  return parseScenario(`name: ${file}\ntimeout: 2s\ncases:\n${cases}`, file, { env: {} });
+}
+
+/** `count` greet-and-quit cases named `<prefix> 0` … against one server. */
+function items(file: string, count: number, server: { host: string; port: number }): WorkItem[] {
+  const cases = Array.from({ length: count }, (_, i) => `  - name: ${file} ${i}${GREET_AND_QUIT}`).join('\n');
+  return planRun([scenario(file, cases)], target(server));
+}
+
+function target(server: { host: string; port: number }): TcpTarget {
+  return { host: server.host, port: server.port };
+}
+
+/** Sessions in progress on the server side, per label and overall, with their peaks. */
+class SessionCounter {
+  private readonly active = new Map<string, number>();
+  readonly peaks = new Map<string, number>();
+  private total = 0;
+  peakTotal = 0;
+
+  enter(label: string): void {
+    const now = (this.active.get(label) ?? 0) + 1;
+    this.active.set(label, now);
+    this.peaks.set(label, Math.max(this.peaks.get(label) ?? 0, now));
+    this.total++;
+    this.peakTotal = Math.max(this.peakTotal, this.total);
+  }
+
+  leave(label: string): void {
+    this.active.set(label, this.active.get(label)! - 1);
+    this.total--;
+  }
+}
+
+/**
+ * Holds each session `holdMs` before the greeting. The session stops counting when QUIT
+ * arrives, before the 221 goes out: the client cannot consider it over any earlier.
+ */
+function holdingServer(label: string, counter: SessionCounter, holdMs: number): Promise<FakeServer> {
+  return fakeServer(async (s: FakeSession) => {
+    counter.enter(label);
+    let line: string | undefined;
+    try {
+      await delay(holdMs);
+      await s.write('220 ready\r\n');
+      line = await s.nextLine();
+    } finally {
+      counter.leave(label);
+    }
+    if (line === 'QUIT') await s.write('221 bye\r\n');
+    s.end();
+  });
+}
+
+/** Records every reporter event as a short string. */
+function recorder(): { events: string[]; reporter: Reporter } {
+  const events: string[] = [];
+  const reporter: Reporter = {
+    onBegin: (info) => events.push(`begin ${info.cases.length}`),
+    onCaseBegin: (info: CaseInfo) => events.push(`case ${info.caseName}`),
+    onStepEnd: (info: CaseInfo, step: StepResult) => events.push(`step ${info.caseName} ${step.index} ${step.status}`),
+    onCaseEnd: (result: CaseResult) => events.push(`end ${result.caseName} ${result.status}`),
+    onEnd: (result) => void events.push(`done ${result.cases.length}`),
+  };
+  return { events, reporter };
+}
+
+describe('runBatch limits', () => {
+  const servers: FakeServer[] = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  test('by default one host is every port of it: two servers on 127.0.0.1 share the per-host limit', async () => {
+    const counter = new SessionCounter();
+    const a = await holdingServer('a', counter, 100);
+    const b = await holdingServer('b', counter, 100);
+    servers.push(a, b);
+    const work = [...items('a.yaml', 6, a), ...items('b.yaml', 6, b)];
+    const result = await runBatch(work, { concurrency: 8, perHostLimit: 2 });
+    assert.equal(result.counts.passed, 12, JSON.stringify(result.cases.map((c) => c.failure)));
+    assert.equal(counter.peakTotal, 2, 'at most (and, with 12 cases, exactly) 2 sessions to the host');
+    assert.equal(a.connectionCount + b.connectionCount, 12);
+  });
+
+  test('keyed on host:port, each server gets perHostLimit and the run as a whole stays within concurrency', async () => {
+    const counter = new SessionCounter();
+    const a = await holdingServer('a', counter, 100);
+    const b = await holdingServer('b', counter, 100);
+    servers.push(a, b);
+    const work = [...items('a.yaml', 6, a), ...items('b.yaml', 6, b)];
+    const hostKey = (t: WorkItem['target']) => ('port' in t ? `${t.host}:${t.port}` : defaultHostKey(t));
+    const result = await runBatch(work, { concurrency: 4, perHostLimit: 3, hostKey });
+    assert.equal(result.counts.passed, 12);
+    assert.equal(counter.peaks.get('a'), 3);
+    assert.ok(counter.peaks.get('b')! <= 3, `b peaked at ${counter.peaks.get('b')}`);
+    assert.equal(counter.peakTotal, 4);
+  });
+
+  test('concurrency 1 runs one session at a time', async () => {
+    const counter = new SessionCounter();
+    const a = await holdingServer('a', counter, 20);
+    servers.push(a);
+    const result = await runBatch(items('one.yaml', 4, a), { concurrency: 1, perHostLimit: 4 });
+    assert.equal(result.counts.passed, 4);
+    assert.equal(counter.peakTotal, 1);
+  });
+
+  test('limits that are not whole positive numbers are refused', async () => {
+    await assert.rejects(runBatch([], { concurrency: 0 }), UsageError);
+    await assert.rejects(runBatch([], { perHostLimit: 1.5 }), UsageError);
+    await assert.rejects(runBatch([], { retries: -1 }), UsageError);
+  });
+
+  test('an empty batch reports begin and end and counts nothing', async () => {
+    const { events, reporter } = recorder();
+    const result = await runBatch([], { reporter });
+    assert.deepEqual(events, ['begin 0', 'done 0']);
+    assert.equal(result.counts.total, 0);
+    assert.equal(result.counts.flaky, 0);
+  });
+});
+
+describe('runBatch results', () => {
+  const servers: FakeServer[] = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  test('results follow the order of the items although later cases finish first', async () => {
+    // Each case asks the server to sit on its NOOP for a while: the first the longest.
+    const server = await fakeServer(async (s) => {
+      await s.write('220 ready\r\n');
+      const noop = /^NOOP (\d+)$/.exec((await s.nextLine()) ?? '');
+      await delay(Number(noop?.[1] ?? 0));
+      await s.write('250 ok\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    const waits = [240, 160, 80, 0];
+    const cases = waits
+      .map((ms) => `  - name: wait ${ms}\n    steps:\n      - expect: 220\n      - send: NOOP ${ms}\n        expect: 250\n      - send: QUIT\n        expect: 221`)
+      .join('\n');
+    const work = planRun([scenario('order.yaml', cases)], target(server));
+    const { events, reporter } = recorder();
+    const result = await runBatch(work, { concurrency: 4, perHostLimit: 4, reporter });
+    assert.deepEqual(result.cases.map((c) => c.caseName), ['wait 240', 'wait 160', 'wait 80', 'wait 0']);
+    assert.deepEqual(result.cases.map((c) => c.id), work.map((w) => caseInfo(w.scenario, w.kase, w.target).id));
+    assert.deepEqual(
+      events.filter((e) => e.startsWith('end ')),
+      ['end wait 0 passed', 'end wait 80 passed', 'end wait 160 passed', 'end wait 240 passed'],
+    );
+    assert.equal(events[0], 'begin 4');
+    assert.equal(events.at(-1), 'done 4');
+  });
+
+  test('bail: after the first failure no new case starts; the rest are skipped as not run', async () => {
+    let greeting = 0;
+    const server = await fakeServer(async (s) => {
+      await s.write(greeting++ === 0 ? '554 go away\r\n' : '220 ready\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    const { events, reporter } = recorder();
+    const result = await runBatch(items('bail.yaml', 4, server), { concurrency: 1, bail: true, reporter });
+    assert.deepEqual(result.cases.map((c) => c.status), ['failed', 'skipped', 'skipped', 'skipped']);
+    assert.equal(server.connectionCount, 1, 'nothing connected after the failure');
+    for (const skipped of result.cases.slice(1)) {
+      assert.equal(skipped.skipReason, BAIL_REASON);
+      assert.deepEqual(skipped.steps.map((s) => [s.label, s.status, s.message]), [
+        ['greeting', 'skipped', BAIL_REASON],
+        ['send: QUIT', 'skipped', BAIL_REASON],
+      ]);
+      assert.deepEqual(skipped.transcript, []);
+    }
+    assert.deepEqual(result.counts, { passed: 0, failed: 1, errors: 0, skipped: 3, total: 4, flaky: 0 });
+    assert.ok(events.includes('end bail.yaml 3 skipped'));
+    assert.ok(events.includes('step bail.yaml 3 1 skipped'));
+  });
+
+  test('without bail a failure does not stop the others', async () => {
+    let greeting = 0;
+    const server = await fakeServer(async (s) => {
+      await s.write(greeting++ === 0 ? '554 go away\r\n' : '220 ready\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    const result = await runBatch(items('nobail.yaml', 3, server), { concurrency: 1 });
+    assert.deepEqual(result.cases.map((c) => c.status), ['failed', 'passed', 'passed']);
+  });
+});
+
+describe('runBatch retries', () => {
+  const servers: FakeServer[] = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  /** Resets the first `resets` connections, then greets and answers QUIT. */
+  async function resettingServer(resets: number): Promise<FakeServer> {
+    let seen = 0;
+    const server = await fakeServer(async (s) => {
+      if (seen++ < resets) return s.reset();
+      await s.write('220 ready\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    return server;
+  }
+
+  test('a case that passes after a reset is flaky, with its attempts; reporters see one attempt', async () => {
+    const server = await resettingServer(1);
+    const { events, reporter } = recorder();
+    const result = await runBatch(items('retry.yaml', 1, server), { retries: 2, reporter });
+    const [only] = result.cases;
+    assert.equal(only!.status, 'passed');
+    assert.equal(only!.flaky, true);
+    assert.equal(only!.attempts, 2);
+    assert.equal(server.connectionCount, 2);
+    assert.equal(result.counts.flaky, 1);
+    assert.equal(result.counts.passed, 1);
+    assert.deepEqual(events, [
+      'begin 1',
+      'case retry.yaml 0',
+      'step retry.yaml 0 0 passed',
+      'step retry.yaml 0 1 passed',
+      'end retry.yaml 0 passed',
+      'done 1',
+    ]);
+  });
+
+  test('without retries the reset is the result', async () => {
+    const server = await resettingServer(1);
+    const result = await runBatch(items('noretry.yaml', 1, server), {});
+    assert.equal(result.cases[0]!.status, 'error');
+    assert.equal(result.cases[0]!.attempts, undefined);
+    assert.equal(server.connectionCount, 1);
+  });
+
+  test('retries run out: the last error stands, not flaky', async () => {
+    const server = await resettingServer(10);
+    const result = await runBatch(items('always.yaml', 1, server), { retries: 2 });
+    const [only] = result.cases;
+    assert.equal(only!.status, 'error');
+    assert.ok(['reset', 'closed'].includes(only!.failure!.kind), only!.failure!.kind);
+    assert.equal(only!.attempts, 3);
+    assert.equal(only!.flaky, undefined);
+    assert.equal(server.connectionCount, 3);
+    assert.equal(result.counts.flaky, 0);
+  });
+
+  test('an expectation failure is never retried', async () => {
+    const server = await fakeServer(async (s) => {
+      await s.write('554 no service\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    const result = await runBatch(items('expect.yaml', 1, server), { retries: 3 });
+    const [only] = result.cases;
+    assert.equal(only!.status, 'failed');
+    assert.equal(only!.failure!.kind, 'expectation');
+    assert.equal(only!.attempts, undefined);
+    assert.equal(server.connectionCount, 1);
+  });
+});
+
+describe('defaultHostKey', () => {
+  test('a TCP host whatever its port and case; sockets and commands by themselves', () => {
+    assert.equal(defaultHostKey({ host: 'MX.example.com', port: 25 }), defaultHostKey({ host: 'mx.example.com', port: 587 }));
+    assert.notEqual(defaultHostKey({ host: '127.0.0.1', port: 25 }), defaultHostKey({ host: '127.0.0.2', port: 25 }));
+    assert.notEqual(defaultHostKey({ kind: 'unix', path: '/run/a' }), defaultHostKey({ kind: 'unix', path: '/run/b' }));
+    assert.equal(defaultHostKey({ kind: 'exec', argv: ['sendmail', '-bs'] }), 'exec:sendmail -bs');
+  });
+});

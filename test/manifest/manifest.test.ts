@@ -1,0 +1,224 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { formatIssue, ScenarioError, UsageError } from '../../src/errors.js';
+import { isManifestFile, loadManifest, parseManifest } from '../../src/manifest/manifest.js';
+import { manifestSchemaPath } from '../../src/manifest/schema.js';
+import { sourcePath } from '../helpers/paths.js';
+
+const fixture = (name: string) => sourcePath('test/manifest/fixtures', name);
+
+/** The issues of an inline manifest, as `file:line:col: message` lines. */
+function problems(source: string): string[] {
+  try {
+    parseManifest(source, 'fleet.yaml');
+  } catch (error) {
+    assert.ok(error instanceof ScenarioError, String(error));
+    return error.issues.map(formatIssue);
+  }
+  return assert.fail('parsed without errors');
+}
+
+describe('parseManifest: a valid manifest', () => {
+  test('defaults are merged, paths are absolute, names default to the host or domain', async () => {
+    const manifest = await loadManifest(fixture('fleet.yaml'));
+    const file = fixture('fleet.yaml');
+    const defaultTls = { verify: true, ca: [sourcePath('test/manifest/fixtures/certs/ca.pem')], servername: 'mx.example.com' };
+    const common = {
+      tags: [],
+      port: 25,
+      timeoutMs: 10_000,
+      tls: defaultTls,
+      vars: { rcpt: 'postmaster@example.com', size: '1024' },
+      scenarios: [sourcePath('test/manifest/fixtures/scenarios/basic.yaml'), sourcePath('test/manifest/fixtures/checks')],
+    };
+    assert.deepEqual(manifest, {
+      file,
+      dnsServer: { host: '127.0.0.1', port: 5353 },
+      targets: [
+        {
+          name: 'mx1',
+          pos: { file, line: 10, col: 5 },
+          tags: ['eu', 'primary'],
+          host: 'mx1.example.com',
+          port: 2525,
+          mx: 'primary',
+          timeoutMs: 5_000,
+          tls: {
+            ...defaultTls,
+            servername: 'mx1.example.com',
+            cert: sourcePath('test/manifest/fixtures/certs/client.pem'),
+            key: sourcePath('test/manifest/fixtures/certs/client-key.pem'),
+          },
+          vars: { rcpt: 'abuse@example.com', size: '1024' },
+          scenarios: [sourcePath('test/manifest/fixtures/checks/tls.yaml')],
+        },
+        { ...common, name: 'example.org', pos: { file, line: 18, col: 5 }, domain: 'example.org', mx: 'primary' },
+        { ...common, name: 'example.net', pos: { file, line: 19, col: 5 }, domain: 'example.net', mx: 'all' },
+      ],
+    });
+  });
+
+  test('the minimum: one target; no dns_server, no timeout, mx all, empty tls and vars', () => {
+    const manifest = parseManifest('scenarios: [a.yaml]\ntargets: [{ host: "::1" }]\n', 'sub/fleet.yaml');
+    assert.deepEqual(manifest.targets.map(({ pos: _pos, ...target }) => target), [
+      { name: '::1', tags: [], host: '::1', port: 25, mx: 'all', tls: {}, vars: {}, scenarios: [resolve('sub/a.yaml')] },
+    ]);
+    assert.equal(manifest.dnsServer, undefined);
+  });
+
+  test('dns_server without a port uses 53; an IPv6 one is written in brackets', () => {
+    const parse = (server: string) => parseManifest(`dns_server: "${server}"\nscenarios: [a.yaml]\ntargets: [{ domain: example.org }]\n`, 'm.yaml').dnsServer;
+    assert.deepEqual(parse('192.0.2.53'), { host: '192.0.2.53', port: 53 });
+    assert.deepEqual(parse('[::1]:5353'), { host: '::1', port: 5353 });
+  });
+});
+
+describe('parseManifest: problems, all collected with their positions', () => {
+  test('unknown keys, with a suggestion where one is close', () => {
+    assert.deepEqual(problems('scenarios: [a.yaml]\ndefault: {}\ntargets:\n  - hots: mx.example.com\n    host: mx.example.com\n'), [
+      'fleet.yaml:2:1: unknown key "default" at the top level (did you mean "defaults"?)',
+      'fleet.yaml:4:5: unknown key "hots" in a target (did you mean "host"?)',
+    ]);
+  });
+
+  test('wrong types and values', () => {
+    const source = [
+      'scenarios: a.yaml',
+      'defaults: { timeout: 10, mx: backup, tls: implicit, vars: { rcpt: [a] } }',
+      'targets:',
+      '  - host: mx.example.com',
+      '    port: 70000',
+      '    tags: [eu, "two words", eu]',
+      '    tls: { cert: c.pem, verfy: false }',
+      '',
+    ].join('\n');
+    assert.deepEqual(problems(source), [
+      'fleet.yaml:1:12: scenarios must be a list of files and folders',
+      'fleet.yaml:2:22: timeout must be a duration such as "500ms", "30s" or "2m"',
+      'fleet.yaml:2:30: mx must be "all" or "primary"',
+      'fleet.yaml:2:43: tls must be a map such as { verify: true, ca: certs/ca.pem }',
+      'fleet.yaml:2:67: variable "rcpt" must be a string, a number or a boolean',
+      'fleet.yaml:5:11: port must be a whole number from 1 to 65535',
+      'fleet.yaml:6:16: a tag must be text of letters, digits, ".", "_" and "-" (no spaces or commas)',
+      'fleet.yaml:6:11: tags must not list the same value twice',
+      'fleet.yaml:7:12: "cert" needs "key" beside it: a client certificate and its private key go together',
+      'fleet.yaml:7:25: unknown key "verfy" in tls (did you mean "verify"?)',
+    ].sort(byPosition));
+  });
+
+  test('both host and domain, neither, and bad names', () => {
+    const source = [
+      'scenarios: [a.yaml]',
+      'targets:',
+      '  - host: mx.example.com',
+      '    domain: example.com',
+      '  - name: lonely',
+      '  - host: "mx.example.com:25"',
+      '  - domain: 192.0.2.1',
+      '  - host: mx2.example.com',
+      '    mx: primary',
+      '',
+    ].join('\n');
+    assert.deepEqual(problems(source), [
+      'fleet.yaml:4:5: a target takes exactly one of "host" and "domain", not both',
+      'fleet.yaml:5:5: a target needs "host" (one server) or "domain" (the MX hosts of a mail domain)',
+      'fleet.yaml:6:11: host must be a host name or an IP address: write the port under "port"',
+      'fleet.yaml:7:13: domain must be a mail domain such as example.org',
+      'fleet.yaml:9:5: mx applies only to a domain target',
+    ]);
+  });
+
+  test('duplicate target names, written or defaulted', () => {
+    const source = [
+      'scenarios: [a.yaml]',
+      'targets:',
+      '  - { name: eu, host: mx1.example.com }',
+      '  - { name: eu, host: mx2.example.com }',
+      '  - domain: example.org',
+      '  - domain: example.org',
+      '',
+    ].join('\n');
+    assert.deepEqual(problems(source), [
+      'fleet.yaml:4:13: duplicate target name "eu" (first at line 3): give each target a unique name',
+      'fleet.yaml:6:13: duplicate target name "example.org" (first at line 5): give each target a unique name',
+    ]);
+  });
+
+  test('missing targets, an empty list, and a target with no scenarios anywhere', () => {
+    assert.deepEqual(problems('scenarios: [a.yaml]\n'), ['fleet.yaml:1:1: missing required key "targets"']);
+    assert.deepEqual(problems('scenarios: [a.yaml]\ntargets: []\n'), ['fleet.yaml:2:10: targets must list at least one target']);
+    assert.deepEqual(problems('targets:\n  - host: mx.example.com\n  - host: mx2.example.com\n    scenarios: [b.yaml]\n'), [
+      'fleet.yaml:2:5: this target has no scenarios: list them under "scenarios" at the top level or in the target',
+    ]);
+  });
+
+  test('dns_server that is not an IP address, a zero timeout', () => {
+    assert.deepEqual(problems('dns_server: ns.example.com\nscenarios: [a.yaml]\ntargets: [{ host: a, timeout: 0ms }]\n'), [
+      'fleet.yaml:1:13: dns_server must be an IP address with an optional port, such as "127.0.0.1:5353" or "[::1]:53"',
+      'fleet.yaml:3:31: timeout must be at least 1ms',
+    ]);
+  });
+
+  test('YAML errors and an empty file', () => {
+    assert.deepEqual(problems('targets: [a\n'), ['fleet.yaml:2:1: YAML syntax error: flow sequence in block collection must be sufficiently indented and end with a ]']);
+    assert.deepEqual(problems('targets: []\ntargets: []\n'), ['fleet.yaml:2:1: duplicate key: a key may appear only once in a map']);
+    assert.deepEqual(problems(''), ['fleet.yaml:1:1: the file is empty: a manifest needs at least "targets:"']);
+    assert.deepEqual(problems('- a\n'), ['fleet.yaml:1:1: a manifest must be a map with at least "targets:"']);
+    assert.deepEqual(problems('scenarios: [a.yaml]\ntargets: [mx.example.com]\n'), [
+      'fleet.yaml:2:11: a target must be a map such as { host: mx.example.com } or { domain: example.org }',
+    ]);
+  });
+
+  test('a file that cannot be read is a usage error', async () => {
+    await assert.rejects(loadManifest(fixture('missing.yaml')), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /cannot read ".*missing\.yaml": no such file or directory/);
+      return true;
+    });
+  });
+});
+
+describe('isManifestFile', () => {
+  test('a top-level targets: key and no cases: key', () => {
+    assert.equal(isManifestFile(fixture('fleet.yaml')), true);
+    assert.equal(isManifestFile(fixture('not-a-manifest.yaml')), false);
+    assert.equal(isManifestFile('x.yaml', 'name: a\ncases: []\n'), false);
+    assert.equal(isManifestFile('x.yaml', 'cases:\n  - name: targets\n'), false);
+    assert.equal(isManifestFile('x.yaml', 'targets: [{ host: a }]\n'), true);
+    assert.equal(isManifestFile('x.yaml', '- targets\n'), false);
+    assert.equal(isManifestFile(fixture('missing.yaml')), false);
+  });
+});
+
+describe('schema/manifest.schema.json', () => {
+  const schema = JSON.parse(readFileSync(manifestSchemaPath(), 'utf8')) as Record<string, unknown>;
+
+  test('compiles in strict mode', () => {
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
+    assert.equal(typeof ajv.compile(schema), 'function');
+  });
+
+  test('every property has a description and an example', () => {
+    const missing: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const properties = (node as { properties?: Record<string, Record<string, unknown>> }).properties ?? {};
+      for (const [key, property] of Object.entries(properties)) {
+        if (typeof property['description'] !== 'string') missing.push(`${where}/${key}: description`);
+        if (!Array.isArray(property['examples']) || property['examples'].length === 0) missing.push(`${where}/${key}: examples`);
+      }
+      for (const [key, child] of Object.entries(node)) walk(child, `${where}/${key}`);
+    };
+    walk(schema, '#');
+    assert.deepEqual(missing, []);
+  });
+});
+
+function byPosition(a: string, b: string): number {
+  const [, la = 0, ca = 0] = /:(\d+):(\d+):/.exec(a)?.map(Number) ?? [];
+  const [, lb = 0, cb = 0] = /:(\d+):(\d+):/.exec(b)?.map(Number) ?? [];
+  return la - lb || ca - cb;
+}

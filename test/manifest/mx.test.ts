@@ -1,0 +1,114 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ManifestTarget } from '../../src/manifest/manifest.js';
+import { resolveTargetHosts } from '../../src/manifest/mx.js';
+import { startDnsResponder, type DnsResponder } from './dns-responder.js';
+
+const ZONE = {
+  'example.org': {
+    mx: [
+      [20, 'backup.example.org'],
+      [10, 'mx-b.example.org'],
+      [10, 'mx-a.example.org'],
+    ] as [number, string][],
+  },
+  'implicit.example': { a: ['192.0.2.7'] },
+  'v6only.example': { aaaa: ['2001:db8::25'] },
+  'bare.example': {},
+  'null.example': { mx: [[0, '.']] as [number, string][] },
+};
+
+function domainTarget(domain: string, mx: 'all' | 'primary' = 'all'): ManifestTarget {
+  return { name: domain, pos: { file: 'm.yaml', line: 1, col: 1 }, tags: [], domain, port: 2525, mx, tls: {}, vars: {}, scenarios: [] };
+}
+
+describe('resolveTargetHosts against a DNS responder on loopback', () => {
+  let dns: DnsResponder;
+  let options: { dnsServer: { host: string; port: number }; timeoutMs: number };
+
+  before(async () => {
+    dns = await startDnsResponder(ZONE);
+    options = { dnsServer: { host: dns.host, port: dns.port }, timeoutMs: 1_000 };
+  });
+  after(() => dns.close());
+
+  test('all MX hosts, by preference and then by name, with the target port', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('example.org'), options), {
+      hosts: [
+        { host: 'mx-a.example.org', port: 2525, preference: 10, exchange: 'mx-a.example.org' },
+        { host: 'mx-b.example.org', port: 2525, preference: 10, exchange: 'mx-b.example.org' },
+        { host: 'backup.example.org', port: 2525, preference: 20, exchange: 'backup.example.org' },
+      ],
+    });
+  });
+
+  test('mx: primary keeps every host with the lowest preference', async () => {
+    const resolution = await resolveTargetHosts(domainTarget('example.org', 'primary'), options);
+    assert.ok('hosts' in resolution);
+    assert.deepEqual(resolution.hosts.map((host) => host.host), ['mx-a.example.org', 'mx-b.example.org']);
+  });
+
+  test('no MX but an A record: the domain itself (implicit MX)', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('implicit.example'), options), {
+      hosts: [{ host: 'implicit.example', port: 2525, implicit: true }],
+    });
+  });
+
+  test('no MX but an AAAA record: the domain itself too', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('v6only.example'), options), {
+      hosts: [{ host: 'v6only.example', port: 2525, implicit: true }],
+    });
+  });
+
+  test('no MX and no address', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('bare.example'), options), {
+      error: 'bare.example has no MX and no A/AAAA record',
+    });
+  });
+
+  test('a domain that does not exist', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('nowhere.example'), options), {
+      error: 'domain nowhere.example does not exist (NXDOMAIN)',
+    });
+  });
+
+  test('a null MX (RFC 7505)', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('null.example'), options), {
+      error: 'null.example does not accept mail (null MX, RFC 7505)',
+    });
+  });
+
+  test('a host target is itself, and asks DNS nothing', async () => {
+    const before = dns.queries.length;
+    const target: ManifestTarget = { ...domainTarget('unused'), domain: undefined, host: 'mx9.example.org', port: 25 };
+    assert.deepEqual(await resolveTargetHosts(target, options), { hosts: [{ host: 'mx9.example.org', port: 25 }] });
+    assert.equal(dns.queries.length, before);
+  });
+
+  test('the questions asked: MX first, then A and AAAA only when there is no MX', async () => {
+    dns.queries.length = 0;
+    await resolveTargetHosts(domainTarget('example.org'), options);
+    await resolveTargetHosts(domainTarget('implicit.example'), options);
+    assert.deepEqual(dns.queries.sort(), ['A implicit.example', 'AAAA implicit.example', 'MX example.org', 'MX implicit.example']);
+  });
+});
+
+describe('resolveTargetHosts with a DNS server that never answers', () => {
+  let dns: DnsResponder;
+  before(async () => {
+    dns = await startDnsResponder(ZONE, { silent: true });
+  });
+  after(() => dns.close());
+
+  test('fails within the deadline, naming the server', async () => {
+    const started = Date.now();
+    const resolution = await resolveTargetHosts(domainTarget('example.org'), {
+      dnsServer: { host: dns.host, port: dns.port },
+      timeoutMs: 300,
+    });
+    const elapsed = Date.now() - started;
+    assert.deepEqual(resolution, { error: `no answer from DNS server 127.0.0.1:${dns.port} within 300 ms (looking up example.org)` });
+    assert.ok(elapsed >= 250 && elapsed < 1_500, `took ${elapsed} ms`);
+    assert.deepEqual(dns.queries, ['MX example.org']);
+  });
+});
