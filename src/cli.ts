@@ -1,21 +1,33 @@
-import { cac } from 'cac';
+import { cac, type CAC } from 'cac';
+import {
+  oneOf,
+  optionalString,
+  parseDnsServer,
+  parseGrep,
+  parseStrings,
+  parseTargets,
+  parseTimeout,
+  parseVars,
+  parseWholeNumber,
+} from './cli-options.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './engine/limits.js';
+import { parseShard, type Shard } from './engine/shard.js';
 import { ScenarioError, UsageError, formatIssue, formatPos } from './errors.js';
 import { packageVersion } from './package-info.js';
-import { parseDuration } from './scenario/duration.js';
-import { parseTarget } from './scenario/target.js';
-import type { Scenario, Target } from './scenario/types.js';
+import type { Scenario } from './scenario/types.js';
 
 /**
  * Command-line wiring only: `parseArgs` turns argv into a plain command (pure, testable),
  * `main` runs it and returns the exit code. Heavy modules load only for the command that needs them.
  */
 
-export type StdoutReporter = 'console' | 'tap' | 'junit';
+export type StdoutReporter = 'console' | 'tap' | 'junit' | 'json';
 
 export interface RunCommand {
   command: 'run';
   paths: string[];
-  target?: Target;
+  /** `--target` values: one server for scenario files; target names or tags for a manifest. */
+  targets: string[];
   embedded: boolean;
   timeoutMs?: number;
   vars: Record<string, string>;
@@ -24,8 +36,18 @@ export interface RunCommand {
   reporter: StdoutReporter;
   junitFile?: string;
   tapFile?: string;
+  jsonFile?: string;
+  junitGranularity: 'case' | 'step';
   /** false with --no-color; otherwise colour follows the terminal and NO_COLOR. */
   color: boolean;
+  concurrency: number;
+  perHost: number;
+  grep?: RegExp;
+  tags: string[];
+  bail: boolean;
+  retries: number;
+  shard?: Shard;
+  dnsServer?: { host: string; port: number };
 }
 
 export interface ValidateCommand {
@@ -42,12 +64,20 @@ export interface ServeCommand {
   domain?: string;
 }
 
+export interface MergeCommand {
+  command: 'merge';
+  paths: string[];
+  junitFile?: string;
+  jsonFile?: string;
+  tapFile?: string;
+}
+
 /** Help or version was printed; nothing else to do. */
 export interface DoneCommand {
   command: 'done';
 }
 
-export type Command = RunCommand | ValidateCommand | ServeCommand | DoneCommand;
+export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | DoneCommand;
 
 export const EXIT = { passed: 0, failed: 1, unusable: 2, interrupted: 130 } as const;
 
@@ -59,91 +89,78 @@ export interface CliIO {
   untilStopped?: Promise<void>;
 }
 
-const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit'];
+const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
+const COMMANDS = 'run, validate, serve, merge';
 
-function parseVars(raw: unknown): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const item of ([] as unknown[]).concat(raw ?? [])) {
-    const text = String(item);
-    const eq = text.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--var expects name=value, got "${text}"`);
-    vars[text.slice(0, eq)] = text.slice(eq + 1);
-  }
-  return vars;
+function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
+  const targets = parseTargets(o.target);
+  if (targets.length > 0 && o.embedded) throw new UsageError('use either --target or --embedded, not both');
+  const shardText = optionalString(o.shard, '--shard');
+  const shard = shardText === undefined ? undefined : parseShard(shardText);
+  if (shardText !== undefined && !shard) throw new UsageError(`--shard expects i/n with 1 <= i <= n, such as 2/5, got "${shardText}"`);
+  return {
+    command: 'run',
+    paths: paths.map(String),
+    targets,
+    embedded: o.embedded === true,
+    timeoutMs: parseTimeout(o.timeout),
+    vars: parseVars(o.var),
+    ca: parseStrings(o.ca, '--ca', 'a file name'),
+    reporter: oneOf(o.reporter, '--reporter', REPORTERS),
+    junitFile: optionalString(o.junit, '--junit'),
+    tapFile: optionalString(o.tap, '--tap'),
+    jsonFile: optionalString(o.json, '--json'),
+    junitGranularity: oneOf(o.junitGranularity, '--junit-granularity', ['case', 'step'] as const),
+    color: o.color !== false,
+    concurrency: parseWholeNumber(o.concurrency, '--concurrency', 1),
+    perHost: parseWholeNumber(o.perHost, '--per-host', 1),
+    grep: parseGrep(o.grep),
+    tags: parseStrings(o.tag, '--tag'),
+    bail: o.bail === true,
+    retries: parseWholeNumber(o.retries, '--retries', 0),
+    shard,
+    dnsServer: parseDnsServer(o.dnsServer),
+  };
 }
 
-function parseFiles(raw: unknown, name: string): string[] {
-  return ([] as unknown[]).concat(raw ?? []).map((item) => {
-    if (item === true || item === '') throw new UsageError(`${name} needs a file name`);
-    return String(item);
-  });
-}
-
-function parseTimeoutOption(raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const ms = parseDuration(String(raw));
-  if (ms === undefined || ms <= 0) {
-    throw new UsageError(`--timeout expects a duration such as 500ms, 30s or 2m, got "${String(raw)}"`);
-  }
-  return ms;
-}
-
-function parseTargetOption(raw: unknown): Target | undefined {
-  if (raw === undefined) return undefined;
-  const target = parseTarget(String(raw));
-  if (!target) throw new UsageError(`--target expects host[:port], got "${String(raw)}"`);
-  return target;
-}
-
-function optionalString(raw: unknown, name: string): string | undefined {
-  if (raw === undefined) return undefined;
-  if (raw === true || raw === '') throw new UsageError(`${name} needs a value`);
-  return String(raw);
-}
-
-function buildCli(found: (command: Command) => void) {
-  const cli = cac('smtpspec');
+function addRunCommand(cli: CAC, found: (command: Command) => void): void {
   cli
-    .command('run <...paths>', 'Run scenario files (folders are searched for *.yaml / *.yml)')
-    .option('--target <host[:port]>', "Server to test, overriding each file's target (default port 25)")
+    .command('run <...paths>', 'Run scenario files (folders are searched for *.yaml / *.yml), or one manifest')
+    .option('--target <host[:port]>', "Server to test instead of each file's target (default port 25); with a manifest: only the targets with this name or tag (repeatable)", { type: [String] })
     .option('--embedded', 'Start the embedded test server and run every case against it')
     .option('--timeout <duration>', 'Default deadline per reply where a file sets none (e.g. 5s; default 30s)')
     .option('--var <name=value>', 'Set a variable (repeatable); overrides the files', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS, besides the system CAs (repeatable)', { type: [String] })
-    .option('--reporter <name>', 'What to print on stdout: console, tap or junit', { default: 'console' })
+    .option('--reporter <name>', 'What to print on stdout: console, tap, junit or json', { default: 'console' })
     .option('--junit <file>', 'Also write a JUnit XML report to this file')
+    .option('--junit-granularity <level>', 'One JUnit testcase per case or per step', { default: 'case' })
     .option('--tap <file>', 'Also write a TAP report to this file')
+    .option('--json <file>', 'Also write the results as JSON to this file (for dashboards and merge)')
+    .option('--concurrency <n>', 'Sessions at once', { default: DEFAULT_CONCURRENCY })
+    .option('--per-host <n>', 'Sessions at once to one host', { default: DEFAULT_PER_HOST_LIMIT })
+    .option('--grep <regex>', 'Only cases whose "<scenario> › <case>" name matches (case-insensitive)')
+    .option('--tag <tag>', 'Only cases with this tag (repeatable: any of them)', { type: [String] })
+    .option('--bail', 'Start no new case after the first failure')
+    .option('--retries <n>', 'Retry cases that failed on a network error up to n times; they are reported as flaky', { default: 0 })
+    .option('--shard <i/n>', 'Run only the i-th of n deterministic slices of the work (for CI matrices)')
+    .option('--dns-server <host:port>', 'Resolve MX records with this DNS server (manifests)')
     .option('--no-color', 'Never colour the console output')
     .example('smtpspec run scenarios/ --target mx.example.com')
     .example('smtpspec run scenarios/ --embedded --junit report.xml')
-    .action((paths: string[], o: Record<string, unknown>) => {
-      const reporter = String(o.reporter) as StdoutReporter;
-      if (!REPORTERS.includes(reporter)) {
-        throw new UsageError(`--reporter must be one of ${REPORTERS.join(', ')}, got "${String(o.reporter)}"`);
-      }
-      const target = parseTargetOption(o.target);
-      if (target && o.embedded) throw new UsageError('use either --target or --embedded, not both');
-      found({
-        command: 'run',
-        paths: paths.map(String),
-        target,
-        embedded: o.embedded === true,
-        timeoutMs: parseTimeoutOption(o.timeout),
-        vars: parseVars(o.var),
-        ca: parseFiles(o.ca, '--ca'),
-        reporter,
-        junitFile: optionalString(o.junit, '--junit'),
-        tapFile: optionalString(o.tap, '--tap'),
-        color: o.color !== false,
-      });
-    });
+    .example('smtpspec run fleet.yaml --concurrency 16 --shard 1/4 --json shard-1.json')
+    .action((paths: string[], o: Record<string, unknown>) => found(runCommandOf(paths, o)));
+}
+
+function buildCli(found: (command: Command) => void) {
+  const cli = cac('smtpspec');
+  addRunCommand(cli, found);
   cli
     .command('validate <...paths>', 'Check scenario files without connecting to any server')
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
     .example('smtpspec validate scenarios/')
     .action((paths: string[], o: Record<string, unknown>) => {
-      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseFiles(o.ca, '--ca') });
+      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name') });
     });
   cli
     .command('serve', 'Run the embedded SMTP server on its own and log what it receives')
@@ -157,6 +174,25 @@ function buildCli(found: (command: Command) => void) {
         throw new UsageError(`--port expects a number from 0 to 65535, got "${String(o.port)}"`);
       }
       found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain') });
+    });
+  cli
+    .command('merge <...reports>', 'Combine JSON results of several runs (shards) into one set of reports')
+    .option('--junit <file>', 'Write the merged JUnit XML report here')
+    .option('--json <file>', 'Write the merged JSON results here')
+    .option('--tap <file>', 'Write the merged TAP report here')
+    .example('smtpspec merge shard-*.json --junit report.xml')
+    .action((paths: string[], o: Record<string, unknown>) => {
+      const command: MergeCommand = {
+        command: 'merge',
+        paths: paths.map(String),
+        junitFile: optionalString(o.junit, '--junit'),
+        jsonFile: optionalString(o.json, '--json'),
+        tapFile: optionalString(o.tap, '--tap'),
+      };
+      if (!command.junitFile && !command.jsonFile && !command.tapFile) {
+        throw new UsageError('merge needs at least one of --junit, --json or --tap');
+      }
+      found(command);
     });
   cli.help();
   cli.version(packageVersion());
@@ -172,22 +208,22 @@ export function parseArgs(args: string[]): Command {
   try {
     const parsed = cli.parse(['node', 'smtpspec', ...args], { run: false });
     if (parsed.options.help || parsed.options.version) return { command: 'done' };
-    if (unknown !== undefined) throw new UsageError(`unknown command "${unknown}" (commands: run, validate, serve)`);
-    if (!cli.matchedCommand) throw new UsageError('no command given (commands: run, validate, serve)');
+    if (unknown !== undefined) throw new UsageError(`unknown command "${unknown}" (commands: ${COMMANDS})`);
+    if (!cli.matchedCommand) throw new UsageError(`no command given (commands: ${COMMANDS})`);
     cli.runMatchedCommand();
   } catch (error) {
     if ((error as Error).name === 'CACError') throw new UsageError((error as Error).message);
     throw error;
   }
-  if (!command) throw new UsageError('no command given (commands: run, validate, serve)');
+  if (!command) throw new UsageError(`no command given (commands: ${COMMANDS})`);
   return command;
 }
 
 /** Warnings never change the exit code; they go to stderr in the same `file:line:col:` form as errors. */
 export function printWarnings(scenarios: Scenario[], io: CliIO): void {
-  for (const scenario of scenarios) {
-    for (const warning of scenario.warnings) writeLine(io.stderr, `${formatPos(warning.pos)}: warning: ${warning.message}`);
-  }
+  // A manifest loads a file once per target: say each warning once.
+  const lines = new Set(scenarios.flatMap((s) => s.warnings.map((w) => `${formatPos(w.pos)}: warning: ${w.message}`)));
+  for (const line of lines) writeLine(io.stderr, line);
 }
 
 function writeLine(stream: NodeJS.WritableStream, text: string): void {
@@ -207,6 +243,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
         return await (await import('./commands/validate.js')).validateCommand(command, io);
       case 'serve':
         return await (await import('./commands/serve.js')).serveCommand(command, io);
+      case 'merge':
+        return await (await import('./commands/merge.js')).mergeCommand(command, io);
     }
   } catch (error) {
     return reportError(error, io);

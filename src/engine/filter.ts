@@ -12,14 +12,9 @@ export function itemTitle(item: WorkItem): string {
   return `${item.scenario.name} › ${item.kase.name}`;
 }
 
-/** Tags read structurally, so a `tags` field added to cases or scenarios later is picked up as it is. */
-function tagList(holder: object): string[] {
-  const tags = (holder as { tags?: unknown }).tags;
-  return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
-}
-
+/** A case's tags: its file's and its own (the loader has merged them). */
 export function itemTags(item: WorkItem): string[] {
-  return [...tagList(item.scenario), ...tagList(item.kase)];
+  return item.kase.tags;
 }
 
 /** Keeps the items that match every given criterion, in their order. */

@@ -6,13 +6,13 @@ import { Transcript } from '../smtp/transcript.js';
 import type { SmtpErrorKind } from '../smtp/types.js';
 import { describeExpectation } from './match.js';
 import { defaultHostKey, HostLimiter } from './host-limiter.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 import type { CaseInfo, CaseResult, RunResult, StepResult } from './results.js';
 import { caseInfo, runCase } from './run-case.js';
 import { countResults, type WorkItem } from './run.js';
 import { stepLabel } from './step-label.js';
 
-export const DEFAULT_CONCURRENCY = 8;
-export const DEFAULT_PER_HOST_LIMIT = 2;
+export { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 /** The skip reason of cases that never started because an earlier one failed. */
 export const BAIL_REASON = 'not run: --bail';
 

@@ -238,6 +238,7 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
   }
 
   try {
+    if (target.kind !== 'unix' && target.kind !== 'exec' && target.resolveError) throw new SmtpError('dns', target.resolveError);
     conn = await connect(connectOptions(scenario, target, transcript));
     if (needsImplicitGreeting(kase, state)) {
       const greeting = await conn.readReply(scenario.timeoutMs);

@@ -1,14 +1,19 @@
 import { formatPos } from '../errors.js';
-import type { CaseResult, RunCounts, RunResult, StepResult } from '../engine/results.js';
-import type { Reporter } from './reporter.js';
+import type { CaseInfo, CaseResult, RunCounts, RunResult, StepResult } from '../engine/results.js';
+import type { Reporter, RunInfo } from './reporter.js';
 import type { Sink } from './sink.js';
 import { describeKind, formatDuration, formatTarget, printable, replyLines, transcriptLine } from './format.js';
+import { PlanOrder, ProgressLine, progressText, type ProgressStats } from './progress.js';
 
 export interface ConsoleReporterOptions {
   /** ANSI colours; the caller decides (a TTY and no NO_COLOR). Without it the output has no escape codes. */
   color: boolean;
   /** How many of the last transcript entries to show under a failure; 0 hides them. Default 8. */
   transcriptLines?: number;
+  /** A live status line rewritten in place (for a terminal). Without it the output has no `\r` and no erase codes. */
+  progress?: boolean;
+  /** Milliseconds on a monotonic clock; for tests. Default `performance.now`. */
+  now?: () => number;
 }
 
 type Paint = (text: string) => string;
@@ -30,10 +35,19 @@ const NO_COLORS: Palette = { green: plain, red: plain, yellow: plain, dim: plain
 const DETAIL = '    ';
 const ENTRY = '      ';
 
-/** Human-readable progress: a heading per scenario file and target, one line per case, details under failures. */
+/**
+ * Human-readable output: a heading per scenario file and target, one line per case, details
+ * under failures. With onBegin's list, cases print in that order as soon as every case before
+ * them has ended; without it, as they end.
+ */
 export class ConsoleReporter implements Reporter {
   private readonly paint: Palette;
   private readonly transcriptLines: number;
+  private readonly now: () => number;
+  private readonly progress: ProgressLine | undefined;
+  private readonly stats: ProgressStats = { total: 0, done: 0, failed: 0, running: 0, elapsedMs: 0, doneDurationMs: 0, peakRunning: 0 };
+  private startedAt: number;
+  private order: PlanOrder<CaseResult> | undefined;
   private currentGroup: string | undefined;
 
   constructor(
@@ -42,21 +56,96 @@ export class ConsoleReporter implements Reporter {
   ) {
     this.paint = options.color ? COLORS : NO_COLORS;
     this.transcriptLines = Math.max(0, options.transcriptLines ?? 8);
+    this.now = options.now ?? (() => performance.now());
+    this.startedAt = this.now();
+    this.progress = options.progress ? new ProgressLine((text) => sink.write(text), () => this.statusText(), this.now) : undefined;
+  }
+
+  onBegin(info: RunInfo): void {
+    this.order = new PlanOrder(info.cases.map((c) => c.id));
+    this.stats.total = info.cases.length;
+    this.startedAt = this.now();
+    this.progress?.update();
+  }
+
+  onCaseBegin(_info: CaseInfo): void {
+    this.stats.running++;
+    this.stats.peakRunning = Math.max(this.stats.peakRunning, this.stats.running);
+    this.progress?.update();
   }
 
   onCaseEnd(result: CaseResult): void {
-    const lines = [...this.heading(result), this.caseLine(result)];
-    for (const warning of result.warnings ?? []) lines.push(DETAIL + this.paint.yellow(`⚠ ${printable(warning)}`));
-    if (result.status === 'failed' || result.status === 'error') lines.push(...this.failureDetails(result));
-    this.sink.write(lines.join('\n') + '\n');
+    this.count(result);
+    const ready = this.order ? this.order.add(result.id, result) : [result];
+    this.print(ready);
+    this.progress?.update();
   }
 
   async onEnd(result: RunResult): Promise<void> {
+    this.progress?.stop();
+    this.flush(result);
     const total = result.counts.total;
     const ran = `Ran ${total} ${total === 1 ? 'case' : 'cases'} in ${formatDuration(result.durationMs)}`;
+    const table = this.targetTable(result.cases);
     // The counts stand alone on the last line: CI log scrapers look for exactly that.
-    this.sink.write(`\n${ran}\n${summaryLine(result.counts)}\n`);
+    this.sink.write(`${table.map((line) => `\n${line}`).join('')}\n${ran}\n${summaryLine(result.counts)}\n`);
     await this.sink.close();
+  }
+
+  /** Whatever is still held back (a case never ended, or ended out of the plan): printed in plan order. */
+  private flush(result: RunResult): void {
+    const order = this.order;
+    if (!order) return;
+    const byId = new Map(result.cases.map((c) => [c.id, c]));
+    for (const id of order.missing()) {
+      const late = byId.get(id);
+      if (late) this.print(order.add(id, late));
+    }
+  }
+
+  private count(result: CaseResult): void {
+    const stats = this.stats;
+    stats.done++;
+    stats.running = Math.max(0, stats.running - 1);
+    stats.doneDurationMs += result.durationMs;
+    if (result.status === 'failed' || result.status === 'error') stats.failed++;
+  }
+
+  private statusText(): string {
+    return progressText({ ...this.stats, total: Math.max(this.stats.total, this.stats.done), elapsedMs: this.now() - this.startedAt });
+  }
+
+  private print(results: CaseResult[]): void {
+    if (results.length === 0) return;
+    this.progress?.clear();
+    this.sink.write(results.map((result) => this.caseBlock(result).join('\n') + '\n').join(''));
+  }
+
+  private caseBlock(result: CaseResult): string[] {
+    const lines = [...this.heading(result), this.caseLine(result)];
+    for (const warning of result.warnings ?? []) lines.push(DETAIL + this.paint.yellow(`⚠ ${printable(warning)}`));
+    if (result.status === 'failed' || result.status === 'error') lines.push(...this.failureDetails(result));
+    return lines;
+  }
+
+  /** One row per target, only when the run had more than one; empty otherwise. */
+  private targetTable(cases: CaseResult[]): string[] {
+    const rows = targetRows(cases);
+    if (rows.length < 2) return [];
+    const header = ['target', 'passed', 'failed', 'skipped', 'flaky', 'time'];
+    const cells = rows.map((r) => [printable(r.target), ...[r.passed, r.failed, r.skipped, r.flaky].map(String), formatDuration(r.durationMs)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
+    const align = (row: string[]): string[] => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)));
+    const { bold, red, yellow } = this.paint;
+    const body = cells.map((row, r) => {
+      const [target, passed, failed, skipped, flaky, time] = align(row);
+      const paintFailed = rows[r]!.failed > 0 ? red : plain;
+      const paintFlaky = rows[r]!.flaky > 0 ? yellow : plain;
+      // Paint the number only, not the padding before it.
+      const painted = (cell: string, paint: Paint): string => cell.replace(/\S+$/, (value) => paint(value));
+      return [target, passed, painted(failed!, paintFailed), skipped, painted(flaky!, paintFlaky), time].join('  ').trimEnd();
+    });
+    return [bold(align(header).join('  ').trimEnd()), ...body, ''];
   }
 
   private heading(result: CaseResult): string[] {
@@ -74,7 +163,7 @@ export class ConsoleReporter implements Reporter {
     const took = `(${formatDuration(result.durationMs)})`;
     switch (result.status) {
       case 'passed':
-        return `  ${green('✓')} ${name} ${took}`;
+        return `  ${green('✓')} ${name} ${took}${result.flaky ? ' ' + this.paint.yellow(`[flaky: passed on attempt ${result.attempts ?? 2}]`) : ''}`;
       case 'failed':
         return `  ${red('✗')} ${name} ${took}`;
       case 'error': {
@@ -118,8 +207,36 @@ function expectedAndGot(step: StepResult): string[] {
   return lines;
 }
 
-/** `N passed, N failed`, plus `, N skipped` when any were skipped; errors count as failed. */
+/** `N passed, N failed`, then `, N skipped` and `, N flaky` when there were any; errors count as failed. */
 export function summaryLine(counts: RunCounts): string {
-  const base = `${counts.passed} passed, ${counts.failed + counts.errors} failed`;
-  return counts.skipped > 0 ? `${base}, ${counts.skipped} skipped` : base;
+  const parts = [`${counts.passed} passed`, `${counts.failed + counts.errors} failed`];
+  if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);
+  if ((counts.flaky ?? 0) > 0) parts.push(`${counts.flaky} flaky`);
+  return parts.join(', ');
+}
+
+export interface TargetRow {
+  target: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  flaky: number;
+  /** The cases' durations added up (time spent in sessions, not wall-clock time). */
+  durationMs: number;
+}
+
+/** Counts per target, targets in order of first appearance; errors count as failed. */
+export function targetRows(cases: readonly CaseResult[]): TargetRow[] {
+  const rows = new Map<string, TargetRow>();
+  for (const item of cases) {
+    const target = formatTarget(item.target);
+    let row = rows.get(target);
+    if (!row) rows.set(target, (row = { target, passed: 0, failed: 0, skipped: 0, flaky: 0, durationMs: 0 }));
+    if (item.status === 'passed') row.passed++;
+    else if (item.status === 'skipped') row.skipped++;
+    else row.failed++;
+    if (item.flaky) row.flaky++;
+    row.durationMs += item.durationMs;
+  }
+  return [...rows.values()];
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
 import { formatPos } from '../errors.js';
-import type { CaseResult, RunResult } from '../engine/results.js';
+import type { CaseResult, RunResult, StepResult } from '../engine/results.js';
 import type { Reporter } from './reporter.js';
 import type { Sink } from './sink.js';
 import { formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
@@ -11,46 +11,53 @@ const builderRoot: Builder = createRequire(import.meta.url)('junit-report-builde
 export interface JUnitReporterOptions {
   /** The `name` of the root `<testsuites>`. Default `smtpspec`. */
   suiteName?: string;
+  /** `case` (default): a testcase per case; `step`: a testcase per step, named `<case> › <n>. <step label>`. */
+  granularity?: JUnitGranularity;
 }
+
+export type JUnitGranularity = 'case' | 'step';
 
 type Outcome =
   | { element: 'failure'; type: 'ExpectationFailed' | 'ProtocolError' | 'TlsError' }
   | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' };
 
 /**
- * JUnit XML, written once at the end: a `testsuite` per (scenario file, target),
- * a `testcase` per case with its transcript in `system-out`.
+ * JUnit XML, written once at the end: a `testsuite` per (target, scenario file), a `testcase`
+ * per case (or per step) with the case's transcript in `system-out`.
  */
 export class JUnitReporter implements Reporter {
-  private readonly suiteName: string;
+  private readonly options: Required<JUnitReporterOptions>;
 
   constructor(
     private readonly sink: Sink,
     options: JUnitReporterOptions = {},
   ) {
-    this.suiteName = options.suiteName ?? 'smtpspec';
+    this.options = { suiteName: options.suiteName ?? 'smtpspec', granularity: options.granularity ?? 'case' };
   }
 
   async onEnd(result: RunResult): Promise<void> {
-    this.sink.write(buildJUnit(result, this.suiteName));
+    this.sink.write(buildJUnit(result, this.options.suiteName, this.options.granularity));
     await this.sink.close();
   }
 }
 
 /** The whole document as text, ending with a newline. */
-export function buildJUnit(result: RunResult, suiteName = 'smtpspec'): string {
+export function buildJUnit(result: RunResult, suiteName = 'smtpspec', granularity: JUnitGranularity = 'case'): string {
   const builder = builderRoot.newBuilder().name(xmlSafe(suiteName));
   const names = new UniqueNames();
   for (const cases of groupBySuite(result.cases)) {
     const first = cases[0]!;
     const suite = builder
       .testSuite()
-      .name(xmlSafe(`${first.file} @ ${formatTarget(first.target)}`))
+      .name(xmlSafe(`${formatTarget(first.target)} · ${first.file}`))
       .timestamp(utcTimestamp(cases, result.startedAt))
       .time(toSeconds(cases.reduce((sum, c) => sum + c.durationMs, 0)))
       .property('target', xmlSafe(formatTarget(first.target)))
       .property('file', xmlSafe(first.file));
-    for (const item of cases) addCase(suite, item, names);
+    for (const item of cases) {
+      if (granularity === 'step' && item.steps.length > 0) addSteps(suite, item, names);
+      else addCase(suite, item, names);
+    }
   }
   return builder.build() + '\n';
 }
@@ -66,6 +73,40 @@ function addCase(suite: TestSuite, item: CaseResult, names: UniqueNames): void {
   if (item.status === 'skipped') testCase.skipped();
   if (item.status === 'failed' || item.status === 'error') addOutcome(testCase, item);
   addProperties(testCase, item);
+  addTranscript(testCase, item);
+}
+
+/** A testcase per step; the case's own properties and transcript go with its last step. */
+function addSteps(suite: TestSuite, item: CaseResult, names: UniqueNames): void {
+  const classname = xmlSafe(classnameOf(item.file));
+  item.steps.forEach((step, i) => {
+    const testCase = suite
+      .testCase()
+      .className(classname)
+      .name(names.claim(classname, xmlSafe(`${item.caseName} › ${step.index + 1}. ${step.label}`)))
+      .file(xmlSafe(item.file))
+      .time(toSeconds(step.durationMs));
+    addStepOutcome(testCase, item, step);
+    addStepProperties(testCase, step);
+    if (i < item.steps.length - 1) return;
+    addCaseProperties(testCase, item);
+    addTranscript(testCase, item);
+  });
+}
+
+/** The case's failure belongs to the step it names, even when that step is marked skipped (never connected). */
+function addStepOutcome(testCase: TestCase, item: CaseResult, step: StepResult): void {
+  const failing = item.failure?.stepIndex === step.index && (item.status === 'failed' || item.status === 'error');
+  if (failing) return addOutcome(testCase, item);
+  if (step.status === 'skipped') return void testCase.skipped();
+  if (step.status === 'passed') return;
+  const message = xmlSafe(step.message ?? `step ${step.status}`);
+  const body = cdataSafe(xmlSafe(stepBody(step, step.message ?? `step ${step.status}`)));
+  if (step.status === 'failed') testCase.failure(message, 'ExpectationFailed').stacktrace(body);
+  else testCase.error(message, 'ConnectionError', body);
+}
+
+function addTranscript(testCase: TestCase, item: CaseResult): void {
   const notes = [
     ...(item.skipReason ? [`skipped: ${item.skipReason}`] : []),
     ...(item.warnings ?? []).map((warning) => `warning: ${warning}`),
@@ -74,14 +115,37 @@ function addCase(suite: TestSuite, item: CaseResult, names: UniqueNames): void {
   if (transcript !== '') testCase.standardOutput(cdataSafe(xmlSafe(transcript + '\n')));
 }
 
-/** Per-step latencies, captured variables, warnings and TLS facts, as testcase properties. */
+const propertyOf =
+  (testCase: TestCase) =>
+  (name: string, value: string | number): void =>
+    void testCase.property(xmlSafe(name), xmlSafe(String(value)));
+
+/** Per-step latencies, captured variables, warnings, TLS facts and retries, as testcase properties. */
 function addProperties(testCase: TestCase, item: CaseResult): void {
-  const property = (name: string, value: string | number) => testCase.property(xmlSafe(name), xmlSafe(String(value)));
+  const property = propertyOf(testCase);
   for (const warning of item.warnings ?? []) property('warning', warning);
   for (const step of item.steps) {
     if (step.latencyMs !== undefined) property(`step ${step.index + 1} latency_ms`, step.latencyMs);
     for (const [name, value] of Object.entries(step.captures ?? {})) property(`capture ${name}`, value);
   }
+  addCaseFacts(testCase, item);
+}
+
+function addStepProperties(testCase: TestCase, step: StepResult): void {
+  const property = propertyOf(testCase);
+  if (step.latencyMs !== undefined) property('latency_ms', step.latencyMs);
+  for (const [name, value] of Object.entries(step.captures ?? {})) property(`capture ${name}`, value);
+}
+
+function addCaseProperties(testCase: TestCase, item: CaseResult): void {
+  for (const warning of item.warnings ?? []) propertyOf(testCase)('warning', warning);
+  addCaseFacts(testCase, item);
+}
+
+function addCaseFacts(testCase: TestCase, item: CaseResult): void {
+  const property = propertyOf(testCase);
+  if (item.flaky) property('flaky', 'true');
+  if (item.attempts !== undefined) property('attempts', item.attempts);
   if (item.tls) {
     property('tls protocol', item.tls.protocol);
     property('tls cipher', item.tls.cipher);
@@ -129,16 +193,22 @@ export function outcomeOf(item: Pick<CaseResult, 'status' | 'failure'>): Outcome
 /** Starts with `file:line:col` of the failing step, so CI annotations can point at it. */
 function failureBody(item: CaseResult): string {
   const failure = item.failure;
-  const lines = [formatPos(failure?.pos ?? item.pos), failure?.message ?? `case ${item.status}`];
+  const message = failure?.message ?? `case ${item.status}`;
   const step = failure && item.steps.find((s) => s.index === failure.stepIndex);
-  if (step?.sent !== undefined) lines.push(`sent: ${step.sent}`);
-  if (step?.expected !== undefined) lines.push(`expected: ${step.expected}`);
-  if (step?.reply) lines.push(...replyLines(step.reply).map((line, i) => (i === 0 ? 'got: ' : '     ') + line));
+  if (step) return stepBody(step, message, failure.pos);
+  return [formatPos(failure?.pos ?? item.pos), message].map(printable).join('\n');
+}
+
+function stepBody(step: StepResult, message: string, pos = step.pos): string {
+  const lines = [formatPos(pos), message];
+  if (step.sent !== undefined) lines.push(`sent: ${step.sent}`);
+  if (step.expected !== undefined) lines.push(`expected: ${step.expected}`);
+  if (step.reply) lines.push(...replyLines(step.reply).map((line, i) => (i === 0 ? 'got: ' : '     ') + line));
   // One line per item: line breaks and controls inside reply text become visible escapes.
   return lines.map(printable).join('\n');
 }
 
-/** Cases grouped by (file, target), groups in order of first appearance. */
+/** Cases grouped by (target, file), groups in order of first appearance. */
 function groupBySuite(cases: CaseResult[]): CaseResult[][] {
   const groups = new Map<string, CaseResult[]>();
   for (const item of cases) {

@@ -4,79 +4,151 @@ import type { CaseInfo, CaseResult, RunResult, StepResult } from '../engine/resu
 import type { Reporter, RunInfo } from './reporter.js';
 import type { Sink } from './sink.js';
 import { formatTarget, printable, replyLines } from './format.js';
+import { PlanOrder } from './progress.js';
 
 const SUBTEST_INDENT = '    ';
 const NOT_RUN = 'not run';
 
+/** A case as it is written: its result, or only its info when it never ran. */
+interface Entry {
+  info: CaseInfo;
+  result?: CaseResult;
+}
+
+/** One target's subtest in a run with several targets. */
+interface TargetGroup {
+  name: string;
+  size: number;
+  /** Cases of the group written so far. */
+  count: number;
+  failed: boolean;
+}
+
 /**
  * TAP version 14: one subtest per case with one test point per step, closed by a
- * top-level point carrying the same description. Each case is written when it ends.
+ * top-level point carrying the same description. Cases are written in onBegin's order, each
+ * as soon as every case before it has ended. When onBegin lists more than one target, each
+ * target is a top-level subtest of its own (plan = number of targets) holding its cases.
  */
 export class TapReporter implements Reporter {
   private headerWritten = false;
   private planned = false;
   private nextId = 1;
   private currentGroup: string | undefined;
-  private announced: CaseInfo[] = [];
-  private readonly reported = new Set<string>();
+  private order: PlanOrder<Entry> | undefined;
+  /** Set when the run has several targets: each case id's group, groups in order. */
+  private groups: Map<string, TargetGroup> | undefined;
+  private announced = new Map<string, CaseInfo>();
+  /** Without onBegin: the cases already written, so onEnd writes only the rest. */
+  private readonly written = new Set<string>();
 
   constructor(private readonly sink: Sink) {}
 
   onBegin(info: RunInfo): void {
-    this.announced = info.cases;
-    this.writeHeader(info.cases.length);
+    this.announced = new Map(info.cases.map((c) => [c.id, c]));
+    const groups = groupByTarget(info.cases);
+    if (groups.length > 1) {
+      this.groups = new Map(groups.flatMap(([group, cases]) => cases.map((c) => [c.id, group] as const)));
+      this.order = new PlanOrder(groups.flatMap(([, cases]) => cases.map((c) => c.id)));
+      this.writeHeader(groups.length);
+    } else {
+      this.order = new PlanOrder(info.cases.map((c) => c.id));
+      this.writeHeader(info.cases.length);
+    }
   }
 
   onCaseEnd(result: CaseResult): void {
     this.writeHeader();
-    this.reported.add(result.id);
-    this.sink.write(this.caseLines(result).join('\n') + '\n');
+    this.release(result.id, { info: result, result });
   }
 
   async onEnd(result: RunResult): Promise<void> {
     this.writeHeader();
-    for (const item of result.cases) if (!this.reported.has(item.id)) this.onCaseEnd(item);
-    // Cases announced but never run still need their points, or the plan would not add up.
-    for (const info of this.announced) if (!this.reported.has(info.id)) this.writeNotRun(info);
+    if (this.order) {
+      // Cases announced but never run still need their points, or the plan would not add up.
+      const byId = new Map(result.cases.map((c) => [c.id, c]));
+      for (const id of this.order.missing()) {
+        const late = byId.get(id);
+        this.release(id, late ? { info: late, result: late } : { info: this.announced.get(id)! });
+      }
+    } else {
+      for (const item of result.cases) if (!this.written.has(item.id)) this.release(item.id, { info: item, result: item });
+    }
     if (!this.planned) this.sink.write(`1..${this.nextId - 1}\n`);
     await this.sink.close();
   }
 
-  private writeHeader(plannedCases?: number): void {
+  private release(id: string, entry: Entry): void {
+    this.written.add(id);
+    const ready = this.order ? this.order.add(id, entry) : [entry];
+    const text = ready.flatMap((item) => this.entryLines(item)).join('\n');
+    if (text !== '') this.sink.write(text + '\n');
+  }
+
+  private entryLines(entry: Entry): string[] {
+    const group = this.groups?.get(entry.info.id);
+    if (!group) return this.caseOrNotRun(entry, this.nextId++);
+    const lines = group.count === 0 ? [`# Subtest: ${escapeDescription(group.name)}`] : [];
+    if (group.count === 0) this.currentGroup = undefined;
+    lines.push(...this.caseOrNotRun(entry, ++group.count).map((line) => SUBTEST_INDENT + line));
+    if (entry.result?.status === 'failed' || entry.result?.status === 'error') group.failed = true;
+    if (group.count < group.size) return lines;
+    const point = `${group.failed ? 'not ok' : 'ok'} ${this.nextId++} - ${escapeDescription(group.name)}`;
+    return [...lines, `${SUBTEST_INDENT}1..${group.size}`, point];
+  }
+
+  private caseOrNotRun(entry: Entry, id: number): string[] {
+    const lines = this.groupComment(entry.info);
+    const description = escapeDescription(entry.info.caseName);
+    if (!entry.result) return [...lines, `ok ${id} - ${description} # SKIP ${NOT_RUN}`];
+    return [...lines, ...caseLines(entry.result, id)];
+  }
+
+  private writeHeader(planned?: number): void {
     if (this.headerWritten) return;
     this.headerWritten = true;
     this.sink.write('TAP version 14\n');
-    if (plannedCases === undefined) return;
+    if (planned === undefined) return;
     this.planned = true;
-    this.sink.write(`1..${plannedCases}\n`);
-  }
-
-  private writeNotRun(info: CaseInfo): void {
-    this.reported.add(info.id);
-    const lines = [...this.groupComment(info), `ok ${this.nextId++} - ${escapeDescription(info.caseName)} # SKIP ${NOT_RUN}`];
-    this.sink.write(lines.join('\n') + '\n');
-  }
-
-  private caseLines(result: CaseResult): string[] {
-    const description = escapeDescription(result.caseName);
-    const id = this.nextId++;
-    const lines = this.groupComment(result);
-    const skip = escapeDescription(result.skipReason ?? NOT_RUN);
-    if (result.status === 'skipped') return [...lines, `ok ${id} - ${description} # SKIP ${skip}`];
-    for (const warning of result.warnings ?? []) lines.push(`# warning: ${printable(oneLine(warning))}`);
-    lines.push(`# Subtest: ${description}`);
-    result.steps.forEach((step, i) => lines.push(...stepLines(step, i + 1).map((line) => SUBTEST_INDENT + line)));
-    lines.push(`${SUBTEST_INDENT}1..${result.steps.length}`);
-    if (result.status === 'passed') return [...lines, `ok ${id} - ${description}`];
-    return [...lines, `not ok ${id} - ${description}`, ...diagnostics(caseDiagnostics(result), '  ')];
+    this.sink.write(`1..${planned}\n`);
   }
 
   private groupComment(info: CaseInfo): string[] {
-    const group = `${info.file} (${formatTarget(info.target)})`;
+    // Within a target's subtest the target is already named.
+    const group = this.groups ? info.file : `${info.file} (${formatTarget(info.target)})`;
     if (group === this.currentGroup) return [];
     this.currentGroup = group;
     return [`# ${printable(oneLine(group))}`];
   }
+}
+
+/** Cases grouped by target, targets in order of first appearance, cases in their order. */
+function groupByTarget(cases: readonly CaseInfo[]): [TargetGroup, CaseInfo[]][] {
+  const groups = new Map<string, [TargetGroup, CaseInfo[]]>();
+  for (const info of cases) {
+    const name = formatTarget(info.target);
+    const group = groups.get(name) ?? [{ name, size: 0, count: 0, failed: false }, []];
+    group[0].size++;
+    group[1].push(info);
+    groups.set(name, group);
+  }
+  return [...groups.values()];
+}
+
+function caseLines(result: CaseResult, id: number): string[] {
+  const description = escapeDescription(result.caseName);
+  const lines: string[] = [];
+  const skip = escapeDescription(result.skipReason ?? NOT_RUN);
+  if (result.status === 'skipped') return [`ok ${id} - ${description} # SKIP ${skip}`];
+  for (const warning of result.warnings ?? []) lines.push(`# warning: ${printable(oneLine(warning))}`);
+  lines.push(`# Subtest: ${description}`);
+  result.steps.forEach((step, i) => lines.push(...stepLines(step, i + 1).map((line) => SUBTEST_INDENT + line)));
+  lines.push(`${SUBTEST_INDENT}1..${result.steps.length}`);
+  if (result.status === 'passed') {
+    const flaky = result.flaky ? diagnostics({ flaky: true, attempts: result.attempts ?? 2 }, '  ') : [];
+    return [...lines, `ok ${id} - ${description}`, ...flaky];
+  }
+  return [...lines, `not ok ${id} - ${description}`, ...diagnostics(caseDiagnostics(result), '  ')];
 }
 
 function stepLines(step: StepResult, id: number): string[] {
@@ -122,6 +194,7 @@ function caseDiagnostics(result: CaseResult): Record<string, unknown> {
     at: formatPos(result.failure?.pos ?? result.pos),
     target: formatTarget(result.target),
     duration_ms: result.durationMs,
+    ...(result.attempts !== undefined && { attempts: result.attempts }),
   };
 }
 

@@ -143,6 +143,7 @@ export interface StepAsWritten {
 
 export interface CaseAsWritten {
   name: string;
+  tags?: string[];
   timeout?: string;
   vars?: VarsAsWritten;
   when?: ConditionAsWritten;
@@ -152,6 +153,7 @@ export interface CaseAsWritten {
 export interface ScenarioFile {
   name?: string;
   description?: string;
+  tags?: string[];
   target?: TargetAsWritten;
   protocol?: 'smtp' | 'lmtp';
   tls?: TlsAsWritten;
@@ -167,6 +169,7 @@ export type KeyTable<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? 'optional'
 export const scenarioFileKeys: KeyTable<ScenarioFile> = {
   name: 'optional',
   description: 'optional',
+  tags: 'optional',
   target: 'optional',
   protocol: 'optional',
   tls: 'optional',
@@ -178,6 +181,7 @@ export const scenarioFileKeys: KeyTable<ScenarioFile> = {
 
 export const caseKeys: KeyTable<CaseAsWritten> = {
   name: 'required',
+  tags: 'optional',
   timeout: 'optional',
   vars: 'optional',
   when: 'optional',

@@ -78,7 +78,7 @@ class Normalizer {
     const cases = Array.isArray(data.cases) ? data.cases : [];
     const firstUse = new Map<string, number>();
     const normalized = cases.flatMap((written, index) => {
-      const result = isRecord(written) ? this.case(written as CaseAsWritten, index, fileVars, timeoutMs) : undefined;
+      const result = isRecord(written) ? this.case(written as CaseAsWritten, index, fileVars, timeoutMs, tagsOf(data.tags)) : undefined;
       if (result) this.checkUnique(result, firstUse);
       return result ? [result] : [];
     });
@@ -96,7 +96,7 @@ class Normalizer {
     };
   }
 
-  private case(written: CaseAsWritten, index: number, fileVars: VarLayer, fileTimeoutMs: number): Case | undefined {
+  private case(written: CaseAsWritten, index: number, fileVars: VarLayer, fileTimeoutMs: number, fileTags: string[]): Case | undefined {
     const path = ['cases', index];
     const caseVars = this.varLayer(written.vars, [...path, 'vars']);
     const layers = [this.commandLine, caseVars, fileVars];
@@ -115,7 +115,8 @@ class Normalizer {
     const name = this.ctx.expand({ interpolator }, written.name, [...path, 'name'], { label: 'case name' }) ?? written.name;
     const pos = this.ctx.at(path);
     const vars = this.resolvedVars(layers, interpolator, pos);
-    return { index, name, pos, ...(when ? { when } : {}), vars, steps };
+    const tags = [...new Set([...fileTags, ...tagsOf(written.tags)])];
+    return { index, name, pos, tags, ...(when ? { when } : {}), vars, steps };
   }
 
   private checkUnique(normalized: Case, firstUse: Map<string, number>): void {
@@ -302,4 +303,9 @@ function greetsAgain(action: StepAction): boolean {
     default:
       return false;
   }
+}
+
+/** Tags as written (the schema has checked them), or none. */
+function tagsOf(written: unknown): string[] {
+  return Array.isArray(written) ? written.filter((tag): tag is string => typeof tag === 'string') : [];
 }

@@ -44,5 +44,6 @@ function withPort(host: string, portText: string | undefined, defaultPort: numbe
 export function formatTarget(target: Target): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec: ${target.argv.join(' ')}`;
-  return formatAddress(target.host, target.port);
+  const address = formatAddress(target.host, target.port);
+  return target.name && target.name !== target.host ? `${target.name} (${address})` : address;
 }

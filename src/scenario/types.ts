@@ -11,6 +11,10 @@ export interface TcpTarget {
   kind?: 'tcp';
   host: string;
   port: number;
+  /** A display name from a manifest (`mx1`, or the domain an MX host was found for). */
+  name?: string;
+  /** Set when a manifest domain has no usable MX: every case on it fails with this reason, unconnected. */
+  resolveError?: string;
 }
 
 /** A server listening on a UNIX domain socket (common for LMTP into a mailbox server). */
@@ -205,6 +209,8 @@ export interface Case {
   index: number;
   name: string;
   pos: SourcePos;
+  /** The file's tags and the case's own, for `--tag`. */
+  tags: string[];
   /** Only variable conditions: capabilities are unknown before the session starts. */
   when?: Condition;
   /** The variables visible in this case, resolved (command line > case > file), for `when: { var }`. */

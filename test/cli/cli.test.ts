@@ -41,35 +41,50 @@ describe('parseArgs', () => {
     const command = parseArgs([
       'run', 'a.yaml', 'dir', '--target', 'mx.example.com:2525', '--timeout', '5s',
       '--var', 'rcpt=a@b', '--var', 'x=1=2', '--reporter', 'tap', '--junit', 'out/j.xml', '--tap', 't.tap', '--no-color',
+      '--json', 'r.json', '--junit-granularity', 'step', '--concurrency', '16', '--per-host', '3', '--grep', 'relay',
+      '--tag', 'tls', '--tag', 'smoke', '--bail', '--retries', '2', '--shard', '2/4', '--dns-server', '127.0.0.1:5353',
+      '--ca', 'ca.pem',
     ]);
     assert.deepEqual(command, {
       command: 'run',
       paths: ['a.yaml', 'dir'],
-      target: { host: 'mx.example.com', port: 2525 },
+      targets: ['mx.example.com:2525'],
       embedded: false,
       timeoutMs: 5000,
       vars: { rcpt: 'a@b', x: '1=2' },
-      ca: [],
+      ca: ['ca.pem'],
       reporter: 'tap',
       junitFile: 'out/j.xml',
       tapFile: 't.tap',
+      jsonFile: 'r.json',
+      junitGranularity: 'step',
       color: false,
+      concurrency: 16,
+      perHost: 3,
+      grep: /relay/i,
+      tags: ['tls', 'smoke'],
+      bail: true,
+      retries: 2,
+      shard: { index: 2, total: 4 },
+      dnsServer: { host: '127.0.0.1', port: 5353 },
     });
   });
 
-  test('defaults: console reporter, port 25, colour allowed', () => {
+  test('defaults: console reporter, colour allowed, 8 sessions at once, 2 per host', () => {
     const command = parseArgs(['run', 'a.yaml', '--target', '192.0.2.1']);
     assert.equal(command.command, 'run');
     if (command.command !== 'run') return;
-    assert.deepEqual(command.target, { host: '192.0.2.1', port: 25 });
+    assert.deepEqual(command.targets, ['192.0.2.1']);
     assert.equal(command.reporter, 'console');
     assert.equal(command.color, true);
     assert.equal(command.timeoutMs, undefined);
+    assert.deepEqual([command.concurrency, command.perHost, command.retries, command.bail], [8, 2, 0, false]);
+    assert.equal(command.junitGranularity, 'case');
   });
 
   test('unusable input is a UsageError with one clear sentence', () => {
     const cases: [string[], RegExp][] = [
-      [['run', 'a.yaml', '--reporter', 'html'], /--reporter must be one of console, tap, junit/],
+      [['run', 'a.yaml', '--reporter', 'html'], /--reporter must be one of console, tap, junit, json/],
       [['run', 'a.yaml', '--timeout', '5'], /--timeout expects a duration/],
       [['run', 'a.yaml', '--var', 'novalue'], /--var expects name=value/],
       [['run', 'a.yaml', '--target', 'host:99999'], /--target expects host\[:port\]/],
@@ -79,6 +94,11 @@ describe('parseArgs', () => {
       [['frobnicate'], /unknown command "frobnicate"/],
       [[], /no command given/],
       [['serve', '--port', 'x'], /--port expects a number/],
+      [['run', 'a.yaml', '--shard', '5/4'], /--shard expects i\/n/],
+      [['run', 'a.yaml', '--concurrency', '0'], /--concurrency expects a whole number of at least 1/],
+      [['run', 'a.yaml', '--grep', '('], /--grep is not a valid regular expression/],
+      [['run', 'a.yaml', '--junit-granularity', 'suite'], /--junit-granularity must be one of case, step/],
+      [['merge', 'a.json'], /merge needs at least one of --junit, --json or --tap/],
     ];
     for (const [args, message] of cases) {
       assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && message.test(e.message), args.join(' '));

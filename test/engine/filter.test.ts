@@ -9,11 +9,26 @@ function itemsOf(file: string, name: string, cases: string[]): WorkItem[] {
   return planRun([parseScenario(yaml, file, { env: {} })], { host: '127.0.0.1', port: 25 });
 }
 
-/** Tags as a future `tags` field would carry them; the filter reads them structurally. */
-function tagged(item: WorkItem, caseTags: string[], scenarioTags?: string[]): WorkItem {
-  const kase = Object.assign({}, item.kase, { tags: caseTags });
-  const scenario = scenarioTags ? Object.assign({}, item.scenario, { tags: scenarioTags }) : item.scenario;
-  return { ...item, kase, scenario };
+/** Items of a file written with tags: `tags: [tls]` on the file, and per case. */
+function taggedItems(): WorkItem[] {
+  const relayYaml = `name: Relay rules
+cases:
+  - name: open relay refused
+    tags: [slow, relay]
+    steps: [{ expect: 220 }]
+  - name: local delivery accepted
+    tags: [smoke]
+    steps: [{ expect: 220 }]
+`;
+  const tlsYaml = `name: TLS
+tags: [tls]
+cases:
+  - name: STARTTLS offered
+    steps: [{ expect: 220 }]
+`;
+  const untagged = itemsOf('untagged.yaml', 'Plain', ['no tags']);
+  const scenarios = [parseScenario(relayYaml, 'relay.yaml', { env: {} }), parseScenario(tlsYaml, 'tls.yaml', { env: {} })];
+  return [...planRun(scenarios, { host: '127.0.0.1', port: 25 }), ...untagged];
 }
 
 const relay = itemsOf('relay.yaml', 'Relay rules', ['open relay refused', 'local delivery accepted']);
@@ -46,14 +61,15 @@ describe('filterItems', () => {
   });
 
   test('tags: any tag of the case or of its file matches; untagged cases never match', () => {
-    const items = [tagged(relay[0]!, ['slow', 'relay']), tagged(relay[1]!, ['smoke']), tagged(tls[0]!, [], ['tls']), tls[1]!];
+    const items = taggedItems();
     assert.deepEqual(names(filterItems(items, { tags: ['relay'] })), ['Relay rules › open relay refused']);
     assert.deepEqual(names(filterItems(items, { tags: ['smoke', 'tls'] })), ['Relay rules › local delivery accepted', 'TLS › STARTTLS offered']);
     assert.deepEqual(filterItems(items, { tags: ['missing'] }), []);
   });
 
   test('grep and tags together must both hold', () => {
-    const items = [tagged(relay[0]!, ['smoke']), tagged(relay[1]!, ['smoke']), tls[0]!];
+    const items = taggedItems();
     assert.deepEqual(names(filterItems(items, { grep: /local/, tags: ['smoke'] })), ['Relay rules › local delivery accepted']);
+    assert.deepEqual(names(filterItems(items, { grep: /refused/, tags: ['smoke'] })), []);
   });
 });

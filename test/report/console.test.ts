@@ -4,7 +4,7 @@ import { ConsoleReporter, summaryLine } from '../../src/report/console.js';
 import { memorySink } from '../../src/report/sink.js';
 import type { CaseResult, RunResult } from '../../src/engine/results.js';
 import { runResult } from './fixtures/run.js';
-import { replay } from './fixtures/replay.js';
+import { caseInfo, replay, runInfo } from './fixtures/replay.js';
 import { assertGolden } from './fixtures/golden.js';
 
 async function render(run: RunResult, color: boolean, transcriptLines?: number): Promise<string> {
@@ -88,5 +88,104 @@ describe('ConsoleReporter', () => {
     const text = await render(withCases([runResult.cases[3]!]), false);
     assert.match(text, /^ {2}✗ server is unreachable \(1 ms\) \[connection refused\]$/m);
     assert.match(text, /^ {4}at scenarios\/down\.yaml:5:7$/m);
+  });
+});
+
+describe('ConsoleReporter at fleet scale', () => {
+  const [passed, failed, skipped] = runResult.cases;
+  const CLEAR = '\r\x1b[2K';
+
+  test('prints cases in the planned order, holding back those that end early', async () => {
+    const sink = memorySink();
+    const reporter = new ConsoleReporter(sink, { color: false });
+    const run = withCases([passed!, failed!, skipped!]);
+    reporter.onBegin(runInfo(run));
+    reporter.onCaseEnd(skipped!);
+    reporter.onCaseEnd(failed!);
+    assert.equal(sink.text, '', 'nothing before the first planned case has ended');
+    reporter.onCaseEnd(passed!);
+    await reporter.onEnd(run);
+    assert.equal(sink.text, await render(run, false));
+    const names = sink.text.split('\n').filter((line) => /^ {2}[✓✗-] /.test(line));
+    assert.deepEqual(names.map((line) => line.slice(4, 15)), ['greeting an', 'unknown rec', 'STARTTLS is']);
+  });
+
+  test('prints as cases end when no plan came', async () => {
+    const sink = memorySink();
+    const reporter = new ConsoleReporter(sink, { color: false });
+    reporter.onCaseEnd(failed!);
+    assert.match(sink.text, /✗ unknown recipient is rejected/);
+    reporter.onCaseEnd(passed!);
+    await reporter.onEnd(withCases([passed!, failed!]));
+    assert.ok(sink.text.indexOf('unknown recipient') < sink.text.indexOf('greeting and EHLO'));
+  });
+
+  test('draws a progress line in place, throttled, and clears it before every block and the summary', async () => {
+    const run = withCases([passed!, failed!, skipped!]);
+    let clock = 0;
+    const sink = memorySink();
+    const reporter = new ConsoleReporter(sink, { color: false, progress: true, now: () => clock });
+    reporter.onBegin(runInfo(run));
+    clock = 50;
+    reporter.onCaseBegin(caseInfo(passed!));
+    clock = 60;
+    reporter.onCaseBegin(caseInfo(failed!));
+    clock = 4200;
+    reporter.onCaseEnd(passed!);
+    clock = 4250;
+    reporter.onCaseEnd(failed!);
+    clock = 4400;
+    reporter.onCaseBegin(caseInfo(skipped!));
+    reporter.onCaseEnd(skipped!);
+    await reporter.onEnd(run);
+
+    const parts = sink.text.split(CLEAR);
+    const status = parts.filter((part) => /^\d+\/\d+ done · /.test(part));
+    assert.deepEqual(status, [
+      '0/3 done · 0 failed · 0 running · 0.0 s elapsed',
+      // 12 ms mean × 2 left ÷ 2 seen running at once.
+      '1/3 done · 0 failed · 1 running · 4.2 s elapsed · ETA 12 ms',
+      // Case begin at 4.4 s draws; the end right after it waits for the interval, and onEnd cancels that.
+      '2/3 done · 1 failed · 1 running · 4.4 s elapsed · ETA 21 ms',
+    ]);
+    assert.ok(status.every((line) => !line.includes('\n')), 'every status line is cleared before anything else is written');
+    assert.equal(parts.filter((part) => !status.includes(part)).join(''), await render(run, false));
+    assert.match(parts.at(-1)!, /\n1 passed, 1 failed, 1 skipped\n$/, 'the summary comes after the last clear');
+  });
+
+  test('writes no carriage return and no escape code without progress', async () => {
+    const sink = memorySink();
+    await replay(new ConsoleReporter(sink, { color: false, progress: false }), runResult);
+    assert.doesNotMatch(sink.text, /[\r\x1b]/);
+  });
+
+  test('summarises each target in an aligned table when there are several', async () => {
+    const mx1 = { host: '192.0.2.1', port: 25, name: 'mx1' };
+    const flaky = { ...passed!, id: 'flaky', target: mx1, flaky: true, attempts: 2 };
+    const cases = [passed!, failed!, skipped!, flaky, { ...failed!, id: 'f2', target: mx1, durationMs: 1500 }];
+    const run = { ...withCases(cases), counts: { ...withCases(cases).counts, flaky: 1 } };
+    const lines = (await render(run, false)).trimEnd().split('\n');
+    assert.deepEqual(lines.slice(-6), [
+      'target              passed  failed  skipped  flaky    time',
+      '127.0.0.1:2525           1       1        1      0   42 ms',
+      'mx1 (192.0.2.1:25)       1       1        0      1  1.51 s',
+      '',
+      'Ran 5 cases in 1.23 s',
+      '2 passed, 2 failed, 1 skipped, 1 flaky',
+    ]);
+  });
+
+  test('leaves the table out for a single target', async () => {
+    const text = await render(withCases([passed!, failed!]), false);
+    assert.doesNotMatch(text, /^target /m);
+  });
+
+  test('marks a case that passed on a retry as flaky', async () => {
+    const flaky = { ...passed!, flaky: true, attempts: 3 };
+    const run = { ...withCases([flaky]), counts: { ...withCases([flaky]).counts, flaky: 1 } };
+    const text = await render(run, false);
+    assert.match(text, /^ {2}✓ greeting and EHLO \(12 ms\) \[flaky: passed on attempt 3\]$/m);
+    assert.equal(text.trimEnd().split('\n').at(-1), '1 passed, 0 failed, 1 flaky');
+    assert.match(await render(run, true), /\x1b\[33m\[flaky: passed on attempt 3\]\x1b\[39m/);
   });
 });

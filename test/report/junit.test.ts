@@ -64,9 +64,9 @@ describe('JUnitReporter', () => {
     assert.deepEqual(
       suites.map((s) => [s.attributes['name'], s.attributes['tests'], s.attributes['timestamp'], s.attributes['time']]),
       [
-        ['scenarios/basic.yaml @ 127.0.0.1:2525', '3', '2025-01-02T03:04:05', '0.042'],
-        ['scenarios/down.yaml @ 127.0.0.1:2626', '1', '2025-01-02T03:04:05', '0.001'],
-        ['scenarios/hostile.yaml @ 127.0.0.1:2525', '1', '2025-01-02T03:04:05', '0.008'],
+        ['127.0.0.1:2525 · scenarios/basic.yaml', '3', '2025-01-02T03:04:05', '0.042'],
+        ['127.0.0.1:2626 · scenarios/down.yaml', '1', '2025-01-02T03:04:05', '0.001'],
+        ['127.0.0.1:2525 · scenarios/hostile.yaml', '1', '2025-01-02T03:04:05', '0.008'],
       ],
     );
     const properties = all(suites[1]!, 'property').map((p) => [p.attributes['name'], p.attributes['value']]);
@@ -147,8 +147,8 @@ describe('JUnitReporter', () => {
     ]);
     assert.equal(new Set(names).size, names.length);
     assert.deepEqual(all(root, 'testsuite').map((s) => s.attributes['name']), [
-      'scenarios/basic.yaml @ 127.0.0.1:2525',
-      'scenarios/basic.yaml @ mx.example.test:25',
+      '127.0.0.1:2525 · scenarios/basic.yaml',
+      'mx.example.test:25 · scenarios/basic.yaml',
     ]);
   });
 
@@ -204,5 +204,72 @@ describe('JUnit helpers', () => {
   test('cdataSafe splits every "]]>" after the first', () => {
     assert.equal(cdataSafe('a]]>b]]>c]]>'), 'a]]>b]]]]><![CDATA[>c]]]]><![CDATA[>');
     assert.equal(cdataSafe('no end marker'), 'no end marker');
+  });
+});
+
+describe('JUnitReporter at fleet scale', () => {
+  const [passed, failed] = runResult.cases;
+  const mx1 = { host: '192.0.2.1', port: 25, name: 'mx1' };
+
+  test('names each suite target first, with target and file properties', () => {
+    const root = parseXml(buildJUnit({ ...runResult, cases: [{ ...passed!, target: mx1 }] }));
+    const suite = all(root, 'testsuite')[0]!;
+    assert.equal(suite.attributes['name'], 'mx1 (192.0.2.1:25) · scenarios/basic.yaml');
+    const properties = child(suite, 'properties')!.children.map((p) => [p.attributes['name'], p.attributes['value']]);
+    assert.deepEqual(properties, [['target', 'mx1 (192.0.2.1:25)'], ['file', 'scenarios/basic.yaml']]);
+  });
+
+  test('matches the golden output with a testcase per step', async () => {
+    const sink = memorySink();
+    await replay(new JUnitReporter(sink, { granularity: 'step' }), runResult);
+    await assertGolden('junit-steps.xml', sink.text);
+  });
+
+  test('writes a testcase per step, each outcome on its own step', () => {
+    const root = parseXml(buildJUnit(runResult, 'smtpspec', 'step'));
+    const steps = runResult.cases.reduce((sum, c) => sum + c.steps.length, 0);
+    assert.equal(steps, 16);
+    assert.deepEqual({ ...root.attributes }, { name: 'smtpspec', tests: '16', failures: '2', errors: '1', skipped: '6' });
+    const cases = all(root, 'testcase');
+    const keys = cases.map((c) => `${c.attributes['classname']}\n${c.attributes['name']}`);
+    assert.equal(new Set(keys).size, keys.length, '(classname, name) is unique');
+    const outcome = (c: Element): string => c.children.map((e) => e.name).filter((n) => n !== 'system-out' && n !== 'properties').join() || 'passed';
+    const rejected = cases.filter((c) => c.attributes['name']!.startsWith('unknown recipient is rejected › '));
+    assert.deepEqual(rejected.map((c) => [c.attributes['name'], outcome(c), c.attributes['time']]), [
+      ['unknown recipient is rejected › 1. greeting', 'passed', '0.003'],
+      ['unknown recipient is rejected › 2. send: EHLO client.test', 'passed', '0.002'],
+      ['unknown recipient is rejected › 3. send: MAIL FROM:<alice@example.test>', 'passed', '0.002'],
+      ['unknown recipient is rejected › 4. send: RCPT TO:<nobody@example.test>', 'failure', '0.005'],
+      ['unknown recipient is rejected › 5. data (2 lines)', 'skipped', '0'],
+      ['unknown recipient is rejected › 6. send: QUIT', 'skipped', '0'],
+    ]);
+    assert.equal(child(rejected[3]!, 'failure')!.attributes['message'], failed!.failure!.message);
+    assert.deepEqual(rejected.map((c) => child(c, 'system-out') !== undefined), [false, false, false, false, false, true], 'the transcript goes with the last step');
+    assert.match(child(rejected[5]!, 'system-out')!.text, /C: RCPT TO:<nobody@example\.test>/);
+    const refused = cases.filter((c) => c.attributes['name']!.startsWith('server is unreachable › '));
+    assert.deepEqual(refused.map(outcome), ['error', 'skipped', 'skipped'], 'a refused connection fails the step it names');
+    assert.equal(child(refused[0]!, 'error')!.attributes['type'], 'ConnectionError');
+    assert.equal(rejected[0]!.attributes['classname'], 'scenarios.basic');
+  });
+
+  test('keeps step names unique when a case name repeats', () => {
+    const root = parseXml(buildJUnit({ ...runResult, cases: [passed!, { ...passed!, id: 'again' }] }, 'smtpspec', 'step'));
+    const names = all(root, 'testcase').map((c) => c.attributes['name']);
+    assert.equal(names.length, 6);
+    assert.equal(new Set(names).size, 6);
+    assert.equal(names[3], 'greeting and EHLO › 1. greeting (2)');
+  });
+
+  test('marks a flaky case with properties and still passes it', () => {
+    const flaky = { ...passed!, flaky: true, attempts: 2 };
+    for (const granularity of ['case', 'step'] as const) {
+      const root = parseXml(buildJUnit({ ...runResult, cases: [flaky] }, 'smtpspec', granularity));
+      const last = all(root, 'testcase').at(-1)!;
+      const properties = Object.fromEntries(all(last, 'property').map((p) => [p.attributes['name'], p.attributes['value']]));
+      assert.equal(properties['flaky'], 'true', granularity);
+      assert.equal(properties['attempts'], '2', granularity);
+      assert.equal(root.attributes['failures'], '0');
+      assert.equal(root.attributes['errors'], '0');
+    }
   });
 });

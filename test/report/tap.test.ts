@@ -8,6 +8,12 @@ import { hostileLines, runResult } from './fixtures/run.js';
 import { replay, runInfo } from './fixtures/replay.js';
 import { assertGolden } from './fixtures/golden.js';
 
+/** The fixture with every case on one target: the layout without target subtests. */
+const oneTarget: RunResult = {
+  ...runResult,
+  cases: runResult.cases.map((c) => ({ ...c, target: runResult.cases[0]!.target })),
+};
+
 async function render(run: RunResult): Promise<string> {
   const sink = memorySink();
   await replay(new TapReporter(sink), run);
@@ -56,11 +62,11 @@ function assertSubtestsClosed(tap: string): number {
 
 describe('TapReporter', () => {
   test('matches the golden output', async () => {
-    await assertGolden('tap.txt', await render(runResult));
+    await assertGolden('tap.txt', await render(oneTarget));
   });
 
   test('parses in strict mode with only the expected failures', async () => {
-    const tap = await render(runResult);
+    const tap = await render(oneTarget);
     const { results, top, extra } = parse(tap);
     assert.deepEqual(extra, []);
     assert.equal(results.plan.end, runResult.cases.length);
@@ -78,11 +84,11 @@ describe('TapReporter', () => {
   });
 
   test('closes every subtest with a point of the same description', async () => {
-    assert.equal(assertSubtestsClosed(await render(runResult)), 4);
+    assert.equal(assertSubtestsClosed(await render(oneTarget)), 4);
   });
 
   test('writes one point per step, skipped steps with their reason', async () => {
-    const { children } = parse(await render(runResult));
+    const { children } = parse(await render(oneTarget));
     const failedCase = children[1]!;
     assert.deepEqual(
       failedCase.map((a) => [a.id, a.ok, a.name, a.skip]),
@@ -107,7 +113,7 @@ describe('TapReporter', () => {
   });
 
   test('keeps hostile reply text intact in the YAML diagnostics', async () => {
-    const { children, top } = parse(await render(runResult));
+    const { children, top } = parse(await render(oneTarget));
     const hostileStep = children[3]![1]!;
     assert.equal(hostileStep.name, 'send: NOOP # not a directive \\ really');
     const got = (hostileStep.diag as { got: string[] }).got;
@@ -117,12 +123,12 @@ describe('TapReporter', () => {
   });
 
   test('keeps a refused case valid: skipped step points, then a failing point', async () => {
-    const { children, top } = parse(await render(runResult));
+    const { children, top } = parse(await render(oneTarget));
     assert.deepEqual(children[2]!.map((a) => [a.ok, a.skip]), [[true, 'not run: connection refused'], [true, 'not run: connection refused'], [true, 'not run: connection refused']]);
     assert.deepEqual(top[3]!.diag, {
       message: 'step 1 (greeting): connection refused by 127.0.0.1:2626',
       at: 'scenarios/down.yaml:5:7',
-      target: '127.0.0.1:2626',
+      target: '127.0.0.1:2525',
     });
     assert.equal(top[3]!.time, 1);
   });
@@ -140,9 +146,9 @@ describe('TapReporter', () => {
   test('announced cases that never ran still fill the plan', async () => {
     const sink = memorySink();
     const reporter = new TapReporter(sink);
-    reporter.onBegin(runInfo(runResult));
-    reporter.onCaseEnd(runResult.cases[0]!);
-    await reporter.onEnd({ ...runResult, cases: [runResult.cases[0]!] });
+    reporter.onBegin(runInfo(oneTarget));
+    reporter.onCaseEnd(oneTarget.cases[0]!);
+    await reporter.onEnd({ ...oneTarget, cases: [oneTarget.cases[0]!] });
     const { results } = parse(sink.text);
     assert.equal(results.count, 5);
     assert.equal(results.ok, true);
@@ -163,5 +169,82 @@ describe('TapReporter', () => {
     assert.equal(escapeDescription('a \\# b # c'), 'a \\\\\\# b \\# c');
     assert.equal(escapeDescription('one\r\ntwo\nthree\rfour'), 'one two three four');
     assert.equal(escapeDescription('bell\x07'), 'bell\\\\x07');
+  });
+});
+
+describe('TapReporter with several targets', () => {
+  const mx1 = { host: '192.0.2.1', port: 25, name: 'mx1' };
+  const [passed, failed, skipped, errored, hostile] = runResult.cases;
+  const flaky = { ...passed!, id: 'flaky@mx1', target: mx1, flaky: true, attempts: 2 };
+  /** Plan order interleaves the targets; the report groups them, first appearance first. */
+  const fleet: RunResult = { ...runResult, cases: [passed!, flaky, failed!, errored!, skipped!, hostile!] };
+
+  test('matches the golden output', async () => {
+    await assertGolden('tap-targets.txt', await render(fleet));
+  });
+
+  test('has one top-level subtest per target, each holding its cases, valid in strict mode', async () => {
+    const tap = await render(fleet);
+    const { results, top, extra } = parse(tap);
+    assert.deepEqual(extra, []);
+    assert.equal(results.plan.end, 3);
+    assert.deepEqual(
+      top.map((a) => [a.id, a.ok, a.name]),
+      [[1, false, '127.0.0.1:2525'], [2, true, 'mx1 (192.0.2.1:25)'], [3, false, '127.0.0.1:2626']],
+    );
+    const topSubtests = tap.split('\n').filter((line) => line.startsWith('# Subtest: '));
+    assert.deepEqual(topSubtests, ['# Subtest: 127.0.0.1:2525', '# Subtest: mx1 (192.0.2.1:25)', '# Subtest: 127.0.0.1:2626']);
+    const cases = tap.split('\n').filter((line) => /^ {4}(not )?ok \d+ - /.test(line));
+    assert.deepEqual(cases, [
+      '    ok 1 - greeting and EHLO',
+      '    not ok 2 - unknown recipient is rejected',
+      '    ok 3 - STARTTLS is offered # SKIP not run',
+      '    not ok 4 - odd \\\\ names \\# are "escaped" and one line',
+      '    ok 1 - greeting and EHLO',
+      '    not ok 1 - server is unreachable',
+    ]);
+    assert.equal(assertSubtestsClosed(tap), 3 + 4 + 1);
+  });
+
+  test('writes in plan order whatever order the cases end in', async () => {
+    const sink = memorySink();
+    const reporter = new TapReporter(sink);
+    reporter.onBegin(runInfo(fleet));
+    for (const item of [...fleet.cases].reverse()) reporter.onCaseEnd(item);
+    await reporter.onEnd(fleet);
+    assert.equal(sink.text, await render(fleet));
+  });
+
+  test('streams each target once its cases are done', () => {
+    const sink = memorySink();
+    const reporter = new TapReporter(sink);
+    reporter.onBegin(runInfo(fleet));
+    reporter.onCaseEnd(passed!);
+    reporter.onCaseEnd(flaky);
+    assert.doesNotMatch(sink.text, /^ok \d/m, 'no target is complete yet');
+    reporter.onCaseEnd(failed!);
+    reporter.onCaseEnd(skipped!);
+    reporter.onCaseEnd(hostile!);
+    assert.match(sink.text, /^not ok 1 - 127\.0\.0\.1:2525$/m);
+    assert.match(sink.text, /^ok 2 - mx1 \(192\.0\.2\.1:25\)$/m, 'the next target had already ended, held back until now');
+    assert.doesNotMatch(sink.text, /2626/, 'the last target waits for its case');
+  });
+
+  test('fills a target with cases that never ran', async () => {
+    const sink = memorySink();
+    const reporter = new TapReporter(sink);
+    reporter.onBegin(runInfo(fleet));
+    reporter.onCaseEnd(passed!);
+    await reporter.onEnd({ ...fleet, cases: [passed!] });
+    const { results, top } = parse(sink.text);
+    assert.equal(results.ok, true);
+    assert.deepEqual(top.map((a) => a.ok), [true, true, true]);
+    assert.equal(assertSubtestsClosed(sink.text), 3 + 1);
+  });
+
+  test('records a flaky case in the diagnostics of its point, not as a directive', async () => {
+    const tap = await render(fleet);
+    assert.match(tap, /^ {4}ok 1 - greeting and EHLO\n {6}---\n {6}flaky: true\n {6}attempts: 2\n {6}\.\.\.$/m);
+    assert.doesNotMatch(tap, /# flaky/i);
   });
 });

@@ -1,0 +1,85 @@
+import { UsageError } from './errors.js';
+import { parseDuration } from './scenario/duration.js';
+import { parseTarget } from './scenario/target.js';
+
+/** Turning option values into typed values, each with a one-sentence error naming the option. */
+
+/** Every value of a repeatable option (cac gives one value or an array). */
+export function values(raw: unknown): unknown[] {
+  return ([] as unknown[]).concat(raw ?? []);
+}
+
+export function parseVars(raw: unknown): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const item of values(raw)) {
+    const text = String(item);
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--var expects name=value, got "${text}"`);
+    vars[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return vars;
+}
+
+export function parseStrings(raw: unknown, name: string, what = 'a value'): string[] {
+  return values(raw).map((item) => {
+    if (item === true || item === '') throw new UsageError(`${name} needs ${what}`);
+    return String(item);
+  });
+}
+
+export function optionalString(raw: unknown, name: string): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === true || raw === '') throw new UsageError(`${name} needs a value`);
+  return String(raw);
+}
+
+export function parseTimeout(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = parseDuration(String(raw));
+  if (ms === undefined || ms <= 0) {
+    throw new UsageError(`--timeout expects a duration such as 500ms, 30s or 2m, got "${String(raw)}"`);
+  }
+  return ms;
+}
+
+/** `--target` values: a server (host[:port]) for scenario files, a target name or tag for a manifest. */
+export function parseTargets(raw: unknown): string[] {
+  return parseStrings(raw, '--target', 'host[:port]').map((text) => {
+    if (!parseTarget(text)) throw new UsageError(`--target expects host[:port], got "${text}"`);
+    return text;
+  });
+}
+
+export function parseWholeNumber(raw: unknown, name: string, min: number): number {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${name} expects a whole number of at least ${min}, got "${String(raw)}"`);
+  }
+  return value;
+}
+
+export function parseDnsServer(raw: unknown): { host: string; port: number } | undefined {
+  const text = optionalString(raw, '--dns-server');
+  if (text === undefined) return undefined;
+  const target = parseTarget(text, 53);
+  if (!target || target.kind !== undefined && target.kind !== 'tcp') {
+    throw new UsageError(`--dns-server expects an address such as 127.0.0.1:5353, got "${text}"`);
+  }
+  return { host: target.host, port: target.port };
+}
+
+export function parseGrep(raw: unknown): RegExp | undefined {
+  const text = optionalString(raw, '--grep');
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text, 'i');
+  } catch (error) {
+    throw new UsageError(`--grep is not a valid regular expression: ${(error as Error).message}`);
+  }
+}
+
+export function oneOf<T extends string>(raw: unknown, name: string, allowed: readonly T[]): T {
+  const value = String(raw) as T;
+  if (!allowed.includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got "${String(raw)}"`);
+  return value;
+}

@@ -1,0 +1,89 @@
+import { UsageError } from '../errors.js';
+import type { WorkItem } from '../engine/run.js';
+import { loadScenarios, type LoadOptions } from '../scenario/load.js';
+import type { Scenario, TcpTarget, TlsSettings } from '../scenario/types.js';
+import type { Manifest, ManifestTarget } from './manifest.js';
+import { resolveTargetHosts, type ResolvedHost } from './mx.js';
+
+/** The deadline for a target's DNS lookups when neither the manifest nor the command line sets one. */
+const DNS_TIMEOUT_MS = 10_000;
+
+export interface PlanOptions {
+  /** `--var`: wins over the manifest's vars and the files'. */
+  vars: Record<string, string>;
+  env: Record<string, string | undefined>;
+  /** `--ca`: trusted besides what the manifest and files name. */
+  ca: string[];
+  /** `--timeout`: where neither the manifest nor a file sets one. */
+  defaultTimeoutMs?: number;
+  /** `--dns-server`: wins over the manifest's `dns_server`. */
+  dnsServer?: { host: string; port: number };
+  /** `--target`: keep only targets with one of these names or tags. */
+  only?: string[];
+}
+
+export interface Plan {
+  items: WorkItem[];
+  /** Every scenario loaded, for their warnings. */
+  scenarios: Scenario[];
+}
+
+function selectTargets(manifest: Manifest, only: string[] | undefined): ManifestTarget[] {
+  if (!only || only.length === 0) return manifest.targets;
+  const wanted = new Set(only);
+  const chosen = manifest.targets.filter((t) => wanted.has(t.name) || t.tags.some((tag) => wanted.has(tag)));
+  if (chosen.length === 0) {
+    const known = manifest.targets.map((t) => t.name).join(', ');
+    throw new UsageError(`--target ${only.join(', ')} matches no target name or tag in ${manifest.file} (targets: ${known})`);
+  }
+  return chosen;
+}
+
+/** The target's TLS settings over the file's: the manifest names the server, so it knows its certificate. */
+function withTargetTls(scenario: Scenario, tls: Partial<TlsSettings>): Scenario {
+  if (Object.keys(tls).length === 0) return scenario;
+  return { ...scenario, tls: { ...scenario.tls, ...tls, ca: [...scenario.tls.ca, ...(tls.ca ?? [])] } };
+}
+
+function hostTarget(target: ManifestTarget, host: ResolvedHost): TcpTarget {
+  const name = target.domain === undefined ? target.name : `${target.name} MX ${host.host}`;
+  return { kind: 'tcp', host: host.host, port: host.port, name };
+}
+
+async function loadFor(target: ManifestTarget, options: PlanOptions): Promise<Scenario[]> {
+  const load: LoadOptions = {
+    vars: { ...target.vars, ...options.vars },
+    env: options.env,
+    ca: options.ca,
+    ...(target.timeoutMs ?? options.defaultTimeoutMs ? { defaultTimeoutMs: target.timeoutMs ?? options.defaultTimeoutMs } : {}),
+  };
+  const scenarios = await loadScenarios(target.scenarios, load);
+  return scenarios.map((scenario) => withTargetTls(scenario, target.tls));
+}
+
+/**
+ * Turns a manifest into work items: each target's scenarios (loaded with its vars and TLS
+ * settings) against each of its hosts, MX records resolved. A domain without a usable MX
+ * still gets its items, each failing with the reason, so the report shows it.
+ */
+export async function planManifest(manifest: Manifest, options: PlanOptions): Promise<Plan> {
+  const targets = selectTargets(manifest, options.only);
+  const dnsServer = options.dnsServer ?? manifest.dnsServer;
+  const planned = await Promise.all(
+    targets.map(async (target) => {
+      const [scenarios, resolution] = await Promise.all([
+        loadFor(target, options),
+        resolveTargetHosts(target, { ...(dnsServer ? { dnsServer } : {}), timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS }),
+      ]);
+      const hosts: TcpTarget[] =
+        'error' in resolution
+          ? [{ kind: 'tcp', host: target.domain ?? target.name, port: target.port, name: target.name, resolveError: resolution.error }]
+          : resolution.hosts.map((host) => hostTarget(target, host));
+      const items = hosts.flatMap((host) =>
+        scenarios.flatMap((scenario) => scenario.cases.map((kase) => ({ scenario, kase, target: host }))),
+      );
+      return { items, scenarios };
+    }),
+  );
+  return { items: planned.flatMap((p) => p.items), scenarios: planned.flatMap((p) => p.scenarios) };
+}

@@ -1,0 +1,132 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main, type CliIO } from '../../src/cli.js';
+import type { RunResult } from '../../src/engine/results.js';
+import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { startDnsResponder, type DnsResponder } from '../manifest/dns-responder.js';
+import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
+import { sourcePath } from '../helpers/paths.js';
+import { startTestServer } from '../helpers/test-server.js';
+
+function capture(): { io: CliIO; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  return { io: { stdout, stderr, env: {} }, out: () => out, err: () => err };
+}
+
+async function results(file: string): Promise<RunResult> {
+  return JSON.parse(await readFile(file, 'utf8')) as RunResult;
+}
+
+/** What a run decided, without timings: the same for a sharded-then-merged run as for one run. */
+function verdicts(result: RunResult): string[] {
+  return result.cases.map((c) => `${c.id} ${c.status}`).sort();
+}
+
+describe('running a manifest', () => {
+  let dir: string;
+  let healthy: EmbeddedServer;
+  let refusing: Awaited<ReturnType<typeof startTestServer>>;
+  let stalling: FakeServer;
+  let dns: DnsResponder;
+  let manifest: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'smtpspec-fleet-'));
+    healthy = await startEmbeddedServer();
+    refusing = await startTestServer({
+      onRcptTo: (_address, _session, callback) => callback(Object.assign(new Error('no such user'), { responseCode: 550 })),
+    });
+    stalling = await fakeServer(() => {});
+    dns = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] }, 'nomail.test': {} });
+    manifest = join(dir, 'fleet.yaml');
+    await writeFile(
+      manifest,
+      `scenarios: [${sourcePath('test/cli/fixtures/fleet/transaction.yaml')}]
+dns_server: 127.0.0.1:${dns.port}
+defaults:
+  timeout: 500ms
+  vars: { rcpt: user@example.test }
+targets:
+  - { name: healthy, host: 127.0.0.1, port: ${healthy.port}, tags: [eu] }
+  - { name: refusing, host: 127.0.0.1, port: ${refusing.port}, tags: [us] }
+  - { name: stalling, host: 127.0.0.1, port: ${stalling.port}, tags: [us] }
+  - { domain: example.test, port: ${healthy.port} }
+  - { domain: nomail.test, port: 25 }
+`,
+    );
+  });
+  after(async () => {
+    await Promise.all([healthy.close(), refusing.close(), stalling.close(), dns.close()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('every (target × case) pair runs, each outcome with its own cause', async () => {
+    const json = join(dir, 'all.json');
+    const c = capture();
+    const code = await main(['run', manifest, '--concurrency', '4', '--json', json], c.io);
+    assert.equal(code, 1, c.err());
+    const result = await results(json);
+    const byTarget = (name: string) => result.cases.filter((k) => k.target.kind !== 'unix' && k.target.kind !== 'exec' && k.target.name?.startsWith(name));
+    assert.equal(result.cases.length, 10);
+    assert.deepEqual(byTarget('healthy').map((k) => k.status), ['passed', 'passed']);
+    assert.deepEqual(byTarget('refusing').map((k) => k.status), ['failed', 'passed']);
+    assert.equal(byTarget('refusing')[0]!.failure?.kind, 'expectation');
+    assert.deepEqual(byTarget('stalling').map((k) => k.failure?.kind), ['timeout', 'timeout']);
+    assert.deepEqual(byTarget('example.test').map((k) => k.status), ['passed', 'passed'], 'MX localhost found through the DNS server');
+    const nomail = byTarget('nomail.test');
+    assert.deepEqual(nomail.map((k) => k.failure?.kind), ['dns', 'dns']);
+    assert.match(nomail[0]!.failure!.message, /nomail\.test has no MX and no A\/AAAA record/);
+    assert.ok(dns.queries.includes('MX example.test'));
+    assert.match(c.out(), /5 passed, 5 failed/);
+  });
+
+  test('--target keeps the targets with that name or tag; --tag and --grep filter cases', async () => {
+    const json = join(dir, 'filtered.json');
+    const c = capture();
+    const code = await main(['run', manifest, '--target', 'us', '--tag', 'greeting', '--json', json], c.io);
+    assert.equal(code, 1);
+    const result = await results(json);
+    assert.deepEqual(
+      result.cases.map((k) => `${k.target.kind === undefined || k.target.kind === 'tcp' ? k.target.name : ''} ${k.caseName}`),
+      ['refusing the greeting names the server', 'stalling the greeting names the server'],
+    );
+    const none = capture();
+    assert.equal(await main(['run', manifest, '--grep', 'no such case'], none.io), 2);
+    assert.match(none.err(), /no case matches/);
+  });
+
+  test('shards cover every item once, and merging them equals the unsharded run', async () => {
+    const whole = join(dir, 'whole.json');
+    await main(['run', manifest, '--json', whole], capture().io);
+    const shards = [1, 2, 3].map((i) => join(dir, `shard-${i}.json`));
+    for (const [i, file] of shards.entries()) {
+      await main(['run', manifest, '--shard', `${i + 1}/3`, '--json', file], capture().io);
+    }
+    const parts = await Promise.all(shards.map(results));
+    assert.equal(parts.reduce((sum, part) => sum + part.cases.length, 0), 10);
+    const merged = join(dir, 'merged.json');
+    const junit = join(dir, 'merged.xml');
+    const c = capture();
+    assert.equal(await main(['merge', ...shards, '--json', merged, '--junit', junit], c.io), 1);
+    assert.match(c.out(), /merged 3 result files: 5 passed, 5 failed/);
+    assert.deepEqual(verdicts(await results(merged)), verdicts(await results(whole)));
+    assert.equal(((await readFile(junit, 'utf8')).match(/<testcase /g) ?? []).length, 10);
+  });
+
+  test('a manifest runs alone and without --embedded', async () => {
+    const mixed = capture();
+    assert.equal(await main(['run', manifest, sourcePath('scenarios/basic-conversation.yaml')], mixed.io), 2);
+    assert.match(mixed.err(), /a manifest runs on its own/);
+    const embedded = capture();
+    assert.equal(await main(['run', manifest, '--embedded'], embedded.io), 2);
+  });
+});
