@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 import { EXIT, main } from './cli.js';
 
-let stop: () => void = () => {};
-const untilStopped = new Promise<void>((resolve) => (stop = resolve));
-let interrupted = false;
+/** After the first Ctrl-C, how long a run may take to close its sessions and write its reports. */
+const GRACE_MS = 5_000;
 
-function onSignal(): void {
-  if (interrupted) process.exit(EXIT.interrupted);
-  interrupted = true;
-  stop();
-  process.exitCode = EXIT.interrupted;
-  // A run in progress has no graceful stop yet: end now rather than hang.
-  setTimeout(() => process.exit(EXIT.interrupted), 1_000).unref();
+const stop = new AbortController();
+let stopped: () => void = () => {};
+const untilStopped = new Promise<void>((resolve) => (stopped = resolve));
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stop.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now
+  process.stderr.write(`\nsmtpspec: ${signal}: stopping (closing sessions and writing reports; again to quit at once)\n`);
+  stop.abort();
+  stopped();
+  setTimeout(() => process.exit(EXIT.interrupted), GRACE_MS).unref();
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
@@ -21,5 +23,6 @@ const code = await main(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   untilStopped,
+  signal: stop.signal,
 });
-process.exitCode = interrupted ? EXIT.interrupted : code;
+process.exitCode = stop.signal.aborted ? EXIT.interrupted : code;

@@ -87,6 +87,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** Resolves when the user asks a long-running command (serve) to stop. */
   untilStopped?: Promise<void>;
+  /** Aborted on SIGINT / SIGTERM: a run starts no new case, closes its sessions and writes complete reports. */
+  signal?: AbortSignal;
 }
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];

@@ -116,10 +116,12 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
       bail: command.bail,
       retries: command.retries,
       reporter: mux,
+      ...(io.signal ? { signal: io.signal } : {}),
     });
     await Promise.all(sinks.map((sink) => sink.close()));
     for (const failure of mux.failures) io.stderr.write(`smtpspec: the ${failure.reporter} report failed: ${failure.error}\n`);
     if (mux.failures.length > 0) return EXIT.unusable;
+    if (io.signal?.aborted) return EXIT.interrupted;
     return result.counts.failed + result.counts.errors === 0 ? EXIT.passed : EXIT.failed;
   } finally {
     await planned.server?.close();

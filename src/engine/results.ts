@@ -13,6 +13,9 @@ export type { TlsFacts, TranscriptEntry };
  *  error: a transport problem (refused, timeout, reset, DNS); skipped: not run. */
 export type Status = 'passed' | 'failed' | 'error' | 'skipped';
 
+/** Why a case did not pass: a reply that did not match, the run being stopped, or a network, protocol or TLS cause. */
+export type FailureKind = 'expectation' | 'interrupted' | SmtpErrorKind;
+
 /** A reply as received. */
 export type ReplyData = Reply;
 
@@ -74,7 +77,7 @@ export interface CaseResult extends CaseInfo {
     stepIndex: number;
     pos: SourcePos;
     /** expectation: a reply did not match; otherwise the network, protocol or TLS cause. */
-    kind: 'expectation' | SmtpErrorKind;
+    kind: FailureKind;
     /** One sentence: `step 3 (send: RCPT TO:<x>): expected 250, got 550 5.1.1 No such user`. */
     message: string;
   };

@@ -15,6 +15,8 @@ import { stepLabel } from './step-label.js';
 export { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 /** The skip reason of cases that never started because an earlier one failed. */
 export const BAIL_REASON = 'not run: --bail';
+/** The skip reason of cases that never started because the run was interrupted (SIGINT, SIGTERM). */
+export const INTERRUPTED_REASON = 'not run: the run was interrupted';
 
 export interface BatchOptions {
   /** Sessions at once overall. Default 8. */
@@ -34,6 +36,8 @@ export interface BatchOptions {
   reporter?: Reporter;
   /** Replaces the engine's runCase (for tests of the scheduling alone). */
   runCase?: typeof runCase;
+  /** Aborting it stops the run: no new case starts, running sessions are closed, reports are still complete. */
+  signal?: AbortSignal;
 }
 
 interface Settings {
@@ -44,6 +48,7 @@ interface Settings {
   retries: number;
   reporter: Reporter;
   runCase: typeof runCase;
+  signal: AbortSignal | undefined;
 }
 
 /** The causes worth another try: the network, not the server's answers. */
@@ -51,7 +56,7 @@ const RETRYABLE = new Set<SmtpErrorKind>(['refused', 'reset', 'closed', 'timeout
 
 export function isRetryable(result: CaseResult): boolean {
   const kind = result.failure?.kind;
-  return result.status === 'error' && kind !== undefined && kind !== 'expectation' && RETRYABLE.has(kind);
+  return result.status === 'error' && kind !== undefined && RETRYABLE.has(kind as SmtpErrorKind);
 }
 
 function wholeNumber(name: string, value: number, min: number): number {
@@ -68,6 +73,7 @@ function settingsOf(options: BatchOptions): Settings {
     retries: wholeNumber('retries', options.retries ?? 0, 0),
     reporter: options.reporter ?? {},
     runCase: options.runCase ?? runCase,
+    signal: options.signal,
   };
 }
 
@@ -103,7 +109,8 @@ function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<Ca
 
   return new Promise((resolve, reject) => {
     const pump = (): void => {
-      if (bailed) for (const index of waiting.splice(0)) results[index] = reportNotRun(items[index]!, infos[index]!, s.reporter);
+      const stopReason = s.signal?.aborted ? INTERRUPTED_REASON : bailed ? BAIL_REASON : undefined;
+      if (stopReason) for (const index of waiting.splice(0)) results[index] = reportNotRun(items[index]!, infos[index]!, s.reporter, stopReason);
       while (running < s.concurrency) {
         const at = waiting.findIndex((index) => limiter.canAcquire(keys[index]!));
         if (at === -1) break;
@@ -134,8 +141,8 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
     // An attempt that may be retried holds its steps back: reporters see one attempt per case.
     const held: StepResult[] = [];
     const onStepEnd = (step: StepResult) => (final ? reporter.onStepEnd?.(info, step) : held.push(step));
-    const result = await s.runCase(item.scenario, item.kase, item.target, { onStepEnd });
-    if (!final && isRetryable(result)) continue;
+    const result = await s.runCase(item.scenario, item.kase, item.target, { onStepEnd, ...(s.signal ? { signal: s.signal } : {}) });
+    if (!final && isRetryable(result) && !s.signal?.aborted) continue;
     for (const step of held) reporter.onStepEnd?.(info, step);
     const outcome: CaseResult =
       attempt === 1 ? result : { ...result, attempts: attempt, ...(result.status === 'passed' ? { flaky: true } : {}) };
@@ -145,7 +152,7 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
 }
 
 /** A case that never started: every step skipped, nothing sent. */
-function reportNotRun(item: WorkItem, info: CaseInfo, reporter: Reporter): CaseResult {
+function reportNotRun(item: WorkItem, info: CaseInfo, reporter: Reporter, reason: string): CaseResult {
   const secrets = [...item.scenario.secrets, ...item.kase.steps.flatMap((step) => (step.action.type === 'auth' ? secretsOf(step.action) : []))];
   const transcript = new Transcript({ secrets });
   const steps: StepResult[] = item.kase.steps.map((step) => ({
@@ -154,7 +161,7 @@ function reportNotRun(item: WorkItem, info: CaseInfo, reporter: Reporter): CaseR
     label: stepLabel(step, transcript),
     status: 'skipped',
     expected: transcript.mask(describeExpectation(step.expect)),
-    message: BAIL_REASON,
+    message: reason,
     durationMs: 0,
   }));
   const result: CaseResult = {
@@ -164,7 +171,7 @@ function reportNotRun(item: WorkItem, info: CaseInfo, reporter: Reporter): CaseR
     durationMs: 0,
     steps,
     transcript: [],
-    skipReason: BAIL_REASON,
+    skipReason: reason,
   };
   reporter.onCaseBegin?.(info);
   for (const step of steps) reporter.onStepEnd?.(info, step);

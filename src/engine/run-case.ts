@@ -20,7 +20,11 @@ import { stepLabel } from './step-label.js';
 
 export interface RunCaseHooks {
   onStepEnd?(step: StepResult): void;
+  /** Aborted when the run is interrupted: the session is closed and the case ends as interrupted. */
+  signal?: AbortSignal;
 }
+
+const INTERRUPTED = 'interrupted: the run was stopped';
 
 /** Longest wait for the server's answer to a closing QUIT and for its close (shorter when the file's deadline is). */
 const CLOSE_DEADLINE_MS = 2_000;
@@ -259,8 +263,41 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
 
   const ctx: StepContext = { conn, scenario, target, state };
   const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
+  const session = conn;
+  // An interrupted run closes the session at once; the step waiting on it then fails, and is reported as interrupted.
+  const interrupt = () => {
+    transcript.note('the run was interrupted: closing the session');
+    void session.close(closeDeadlineMs);
+  };
+  hooks.signal?.addEventListener('abort', interrupt, { once: true });
+  try {
+    return await runSteps(kase, ctx, transcript, record, finish, closeDeadlineMs, hooks.signal);
+  } finally {
+    hooks.signal?.removeEventListener('abort', interrupt);
+  }
+}
+
+async function runSteps(
+  kase: Case,
+  ctx: StepContext,
+  transcript: Transcript,
+  record: (result: StepResult) => void,
+  finish: (status: Status, extra?: Partial<CaseResult>) => CaseResult,
+  closeDeadlineMs: number,
+  signal: AbortSignal | undefined,
+): Promise<CaseResult> {
+  const { conn, state } = ctx;
   for (const step of kase.steps) {
+    if (signal?.aborted) {
+      for (const later of kase.steps.slice(step.index)) record(skipped(later, transcript, `not run: ${INTERRUPTED}`));
+      await conn.close(closeDeadlineMs);
+      const label = stepLabel(step, transcript);
+      return finish('error', {
+        failure: { stepIndex: step.index, pos: step.pos, kind: 'interrupted', message: `step ${step.index + 1} (${label}): ${INTERRUPTED}` },
+      });
+    }
     const outcome = await runStep(step, ctx, transcript);
+    if (signal?.aborted && outcome.result.status !== 'passed') outcome.result = { ...outcome.result, status: 'error', message: INTERRUPTED };
     record(outcome.result);
     if (outcome.main) state.lastCode = outcome.main.code;
     // After a 354 the server reads message data until a final dot. A data step clears this itself once
@@ -275,7 +312,7 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
       failure: {
         stepIndex: step.index,
         pos: step.pos,
-        kind: outcome.error?.kind ?? 'expectation',
+        kind: signal?.aborted ? 'interrupted' : (outcome.error?.kind ?? 'expectation'),
         message: `step ${step.index + 1} (${outcome.result.label}): ${outcome.result.message ?? 'failed'}`,
       },
     });

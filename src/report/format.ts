@@ -1,5 +1,4 @@
-import type { ReplyData, TranscriptEntry } from '../engine/results.js';
-import type { SmtpErrorKind } from '../smtp/types.js';
+import type { FailureKind, ReplyData, TranscriptEntry } from '../engine/results.js';
 import { formatTarget } from '../scenario/target.js';
 
 /** `12 ms` below one second, `1.23 s` from there on. */
@@ -30,8 +29,9 @@ export function transcriptLine(entry: TranscriptEntry, withTime = true): string 
   return withTime ? `[+${(entry.atMs / 1000).toFixed(3)}s] ${line}` : line;
 }
 
-const KIND_WORDS: Record<SmtpErrorKind | 'expectation', string> = {
+const KIND_WORDS: Record<FailureKind, string> = {
   expectation: 'expectation failed',
+  interrupted: 'interrupted',
   dns: 'DNS lookup failed',
   refused: 'connection refused',
   'connect-timeout': 'connect timed out',
@@ -45,7 +45,7 @@ const KIND_WORDS: Record<SmtpErrorKind | 'expectation', string> = {
 };
 
 /** A few words for a failure cause: `connection refused`, `reply timed out`. */
-export function describeKind(kind: SmtpErrorKind | 'expectation'): string {
+export function describeKind(kind: FailureKind): string {
   return KIND_WORDS[kind];
 }
 

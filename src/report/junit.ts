@@ -19,7 +19,7 @@ export type JUnitGranularity = 'case' | 'step';
 
 type Outcome =
   | { element: 'failure'; type: 'ExpectationFailed' | 'ProtocolError' | 'TlsError' }
-  | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' };
+  | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' | 'Interrupted' };
 
 /**
  * JUnit XML, written once at the end: a `testsuite` per (target, scenario file), a `testcase`
@@ -183,6 +183,8 @@ export function outcomeOf(item: Pick<CaseResult, 'status' | 'failure'>): Outcome
     case 'closed':
     case 'network':
       return { element: 'error', type: 'ConnectionError' };
+    case 'interrupted':
+      return { element: 'error', type: 'Interrupted' };
     case undefined:
       return item.status === 'error'
         ? { element: 'error', type: 'ConnectionError' }

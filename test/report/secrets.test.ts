@@ -4,6 +4,7 @@ import { runScenarios } from '../../src/engine/run.js';
 import type { RunResult } from '../../src/engine/results.js';
 import { ConsoleReporter } from '../../src/report/console.js';
 import { JUnitReporter } from '../../src/report/junit.js';
+import { JsonReporter } from '../../src/report/json.js';
 import { ReporterMux } from '../../src/report/multiplex.js';
 import { memorySink, type MemorySink } from '../../src/report/sink.js';
 import { TapReporter } from '../../src/report/tap.js';
@@ -70,7 +71,12 @@ cases:
 describe('secrets never reach a report', () => {
   let server: TestServer;
   let run: RunResult;
-  const sinks: Record<'console' | 'tap' | 'junit', MemorySink> = { console: memorySink(), tap: memorySink(), junit: memorySink() };
+  const sinks: Record<'console' | 'tap' | 'junit' | 'json', MemorySink> = {
+    console: memorySink(),
+    tap: memorySink(),
+    junit: memorySink(),
+    json: memorySink(),
+  };
   const seen: string[] = [];
 
   before(async () => {
@@ -89,6 +95,7 @@ describe('secrets never reach a report', () => {
       new ConsoleReporter(sinks.console, { color: false, transcriptLines: 100 }),
       new TapReporter(sinks.tap),
       new JUnitReporter(sinks.junit),
+      new JsonReporter(sinks.json),
     ]);
     run = await runScenarios([scenario], { target: { host: server.host, port: server.port }, reporter });
     assert.deepEqual(reporter.failures, []);
@@ -106,7 +113,7 @@ describe('secrets never reach a report', () => {
     assert.equal(run.cases[1]!.failure?.stepIndex, 3);
   });
 
-  for (const name of ['console', 'tap', 'junit'] as const) {
+  for (const name of ['console', 'tap', 'junit', 'json'] as const) {
     test(`${name}: no secret in any form, and the mask is shown`, () => {
       const text = sinks[name].text;
       assert.ok(sinks[name].closed);
