@@ -1,25 +1,29 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { SourceIssue } from '../errors.js';
 import { packageRoot } from '../package-info.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from '../scenario/positions.js';
-import { editDistance } from '../scenario/validate.js';
+import { editDistance, loadValidator, scenarioValidatorSpec, type ValidatorSpec } from '../scenario/validate.js';
+
+const MANIFEST_SCHEMA_FILE = join('schema', 'manifest.schema.json');
 
 /** schema/manifest.schema.json of this package. */
 export function manifestSchemaPath(): string {
-  return join(packageRoot(), 'schema', 'manifest.schema.json');
+  return join(packageRoot(), MANIFEST_SCHEMA_FILE);
 }
+
+/** Compiled as the scenario schema is (precompiled by the build step when it can be). */
+export const manifestValidatorSpec: ValidatorSpec = {
+  schemaFile: MANIFEST_SCHEMA_FILE,
+  moduleUrl: import.meta.url,
+  precompiledFile: 'manifest-validator.cjs',
+  options: scenarioValidatorSpec.options,
+};
 
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(manifestSchemaPath(), 'utf8')) as object;
-    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
-    compiled = ajv.compile(schema);
-  }
-  return compiled;
+  return (compiled ??= loadValidator(manifestValidatorSpec));
 }
 
 /** The maps of a manifest, their allowed keys, and how messages say where they are. */

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import type { SourceIssue } from '../errors.js';
 import { packageRoot } from '../package-info.js';
 import {
@@ -22,23 +24,85 @@ import {
 } from './as-written.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from './positions.js';
 
-const SCHEMA_FILE = join('schema', 'scenario.schema.json');
+const SCENARIO_SCHEMA_FILE = join('schema', 'scenario.schema.json');
 
 /** schema/scenario.schema.json of this package. */
 export function schemaPath(): string {
-  return join(packageRoot(), SCHEMA_FILE);
+  return join(packageRoot(), SCENARIO_SCHEMA_FILE);
+}
+
+// ---- the compiled schema: precompiled at build time, compiled here only as a fallback ----
+
+/** One schema and how it is compiled; the build step precompiles every spec with the same options. */
+export interface ValidatorSpec {
+  /** The schema, relative to the package root. */
+  schemaFile: string;
+  /** The URL of the compiled module that uses the validator; the precompiled file sits beside it. */
+  moduleUrl: string;
+  /** The precompiled validator's file name (CommonJS: ajv's standalone output uses require). */
+  precompiledFile: string;
+  options: Options;
+}
+
+/** verbose: errors carry the offending value, for messages that repeat it. */
+const AJV_OPTIONS: Options = { strict: true, allowUnionTypes: true, allErrors: true, verbose: true };
+
+export const scenarioValidatorSpec: ValidatorSpec = {
+  schemaFile: SCENARIO_SCHEMA_FILE,
+  moduleUrl: import.meta.url,
+  precompiledFile: 'scenario-validator.cjs',
+  options: AJV_OPTIONS,
+};
+
+/** The file the build step writes a spec's precompiled validator to. */
+export function precompiledPath(spec: ValidatorSpec): string {
+  return join(dirname(fileURLToPath(spec.moduleUrl)), spec.precompiledFile);
+}
+
+/**
+ * What the precompiled validator records of its schema, to notice a schema edited since the build
+ * (FNV-1a over the text; node:crypto would cost more start-up time than the whole check).
+ */
+export function schemaDigest(schemaText: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < schemaText.length; i++) hash = Math.imul(hash ^ schemaText.charCodeAt(i), 0x01000193);
+  return `${schemaText.length}:${(hash >>> 0).toString(16)}`;
+}
+
+interface PrecompiledModule {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+  schemaDigest?: string;
+}
+
+/**
+ * The spec's validator: the precompiled one when it was built from the schema as it is now,
+ * otherwise compiled from the schema (slower to start: loads and runs ajv's compiler).
+ */
+export function loadValidator(spec: ValidatorSpec): ValidateFunction {
+  const schemaText = readFileSync(join(packageRoot(), spec.schemaFile), 'utf8');
+  const require = createRequire(spec.moduleUrl);
+  const precompiled = loadPrecompiled(require, spec, schemaText);
+  if (precompiled) return precompiled as ValidateFunction;
+  const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  return new Ajv2020(spec.options).compile(JSON.parse(schemaText) as object);
+}
+
+function loadPrecompiled(require: NodeJS.Require, spec: ValidatorSpec, schemaText: string): PrecompiledModule | undefined {
+  let loaded: PrecompiledModule;
+  try {
+    loaded = require(precompiledPath(spec)) as PrecompiledModule;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+  return loaded.schemaDigest === schemaDigest(schemaText) ? loaded : undefined;
 }
 
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as object;
-    // verbose: errors carry the offending value, for messages that repeat it.
-    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true, verbose: true });
-    compiled = ajv.compile(schema);
-  }
-  return compiled;
+  return (compiled ??= loadValidator(scenarioValidatorSpec));
 }
 
 /** The schema problems of data (empty when it is valid): one sentence per problem, at its position. */
