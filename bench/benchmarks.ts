@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../src/package-info.js';
+import type { JobResult } from './jobs.js';
+import { mb, median, ms, ratio, type Row } from './measure.js';
+import { runJob, startSinkProcess } from './processes.js';
+
+/** The four benchmarks; each prints its figures as it goes and returns its table row. */
+
+export type BenchmarkName = 'sessions' | 'memory' | 'startup' | 'stream';
+export const BENCHMARKS: readonly BenchmarkName[] = ['sessions', 'memory', 'startup', 'stream'];
+
+const log = (text: string): void => void process.stdout.write(`  ${text}\n`);
+const JOB_TIMEOUT_MS = 120_000;
+
+function checkSessions(what: string, result: JobResult): void {
+  if (result.failed > 0) throw new Error(`${what}: ${result.failed} sessions failed, e.g. ${result.firstError ?? '?'}`);
+}
+
+export const SESSIONS = 2_000;
+const CONCURRENCY = 64;
+
+export async function sessions(): Promise<Row> {
+  const sink = await startSinkProcess();
+  try {
+    const job = { port: sink.port, sessions: SESSIONS, concurrency: CONCURRENCY };
+    const floor = await runJob({ kind: 'floor-sessions', ...job }, JOB_TIMEOUT_MS);
+    checkSessions('floor client', floor);
+    log(`floor client: ${ms(floor.wallMs)}`);
+    const smtpspec = await runJob({ kind: 'smtpspec-sessions', ...job }, JOB_TIMEOUT_MS);
+    checkSessions('smtpspec', smtpspec);
+    log(`smtpspec:     ${ms(smtpspec.wallMs)}`);
+    const r = smtpspec.wallMs / floor.wallMs;
+    return {
+      name: `${SESSIONS} sessions at concurrency ${CONCURRENCY}`,
+      measured: `${ms(smtpspec.wallMs)} vs floor ${ms(floor.wallMs)} = ${ratio(r)}`,
+      target: '≤ 1.30× the floor',
+      pass: r <= 1.3,
+    };
+  } finally {
+    await sink.stop();
+  }
+}
+
+export const HELD_SESSIONS = 5_000;
+/** Descriptors each process needs besides one per session (stdio, the event loop, libraries). */
+const SPARE_DESCRIPTORS = 200;
+
+/** The soft limit on open files that child processes inherit. */
+function openFileLimit(): number {
+  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 5_000 }).stdout.trim();
+  return out === 'unlimited' ? Infinity : Number(out) || 1024;
+}
+
+export async function memory(): Promise<Row> {
+  const limit = openFileLimit();
+  let count = HELD_SESSIONS;
+  if (limit < HELD_SESSIONS + SPARE_DESCRIPTORS) {
+    count = Math.max(1, limit - SPARE_DESCRIPTORS);
+    log(`note: ulimit -n is ${limit}, too low for ${HELD_SESSIONS} sessions; holding ${count} instead (raise it with "ulimit -n 8192")`);
+  }
+  const sink = await startSinkProcess({ holdUntil: count, holdMs: 60_000 });
+  try {
+    const result = await runJob({ kind: 'smtpspec-hold', port: sink.port, sessions: count }, JOB_TIMEOUT_MS);
+    checkSessions('smtpspec', result);
+    log(`${count} sessions open at once, all done in ${ms(result.wallMs)}; peak RSS ${mb(result.peakRssMb)}`);
+    return {
+      name: `${count} sessions held open`,
+      measured: `peak RSS ${mb(result.peakRssMb)}`,
+      target: '< 400 MB',
+      pass: result.peakRssMb < 400 && count === HELD_SESSIONS,
+    };
+  } finally {
+    await sink.stop();
+  }
+}
+
+const STARTUP_RUNS = 20;
+
+/** Wall time of one spawn, from spawning to exit. */
+function spawnTime(args: string[]): number {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, args, { stdio: 'ignore', timeout: 10_000 });
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${String(result.status)}`);
+  return performance.now() - started;
+}
+
+export async function startup(): Promise<Row> {
+  const bin = fileURLToPath(new URL('../src/bin.js', import.meta.url));
+  const file = join(packageRoot(), 'scenarios', 'basic-conversation.yaml');
+  const bare: number[] = [];
+  const validate: number[] = [];
+  // Interleaved, so a busy moment on the machine weighs on both alike.
+  for (let run = 0; run < STARTUP_RUNS; run++) {
+    bare.push(spawnTime(['-e', '0']));
+    validate.push(spawnTime([bin, 'validate', file]));
+  }
+  const r = median(validate) / median(bare);
+  log(`node -e 0: median ${ms(median(bare))}; smtpspec validate: median ${ms(median(validate))} (${STARTUP_RUNS} runs each)`);
+  return {
+    name: 'smtpspec validate start-up',
+    measured: `${ms(median(validate))} vs node -e 0 ${ms(median(bare))} = ${ratio(r)}`,
+    target: '≤ 2.00× node -e 0',
+    pass: r <= 2,
+  };
+}
+
+export const MESSAGE_MB = 100;
+/** How far above the floor client's peak RSS smtpspec may go and still count as flat: half the message. */
+const FLAT_MARGIN_MB = MESSAGE_MB / 2;
+
+/** A message of `megabytes` MiB: CRLF lines of 76 characters, every tenth starting with a dot. */
+function writeMessage(path: string, megabytes: number): Promise<void> {
+  const line = (n: number): string => `${n % 10 === 0 ? '.' : 'x'}${'0123456789'.repeat(8).slice(0, 75)}\r\n`;
+  const block = Buffer.from(`Subject: stream\r\n\r\n${Array.from({ length: 13_000 }, (_, n) => line(n)).join('')}`.slice(0, 1 << 20));
+  const cut = block.lastIndexOf('\r\n') + 2;
+  const chunk = block.subarray(0, cut);
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(path);
+    out.on('error', reject);
+    let written = 0;
+    const more = (): void => {
+      while (written < megabytes * (1 << 20)) {
+        written += chunk.length;
+        if (!out.write(chunk)) return void out.once('drain', more);
+      }
+      out.end(resolve);
+    };
+    more();
+  });
+}
+
+export async function stream(): Promise<Row> {
+  const dir = await mkdtemp(join(tmpdir(), 'smtpspec-bench-'));
+  const sink = await startSinkProcess();
+  try {
+    const file = join(dir, 'message.eml');
+    await writeMessage(file, MESSAGE_MB);
+    const floor = await runJob({ kind: 'floor-stream', port: sink.port, file }, JOB_TIMEOUT_MS);
+    checkSessions('floor client', floor);
+    const smtpspec = await runJob({ kind: 'smtpspec-stream', port: sink.port, file }, JOB_TIMEOUT_MS);
+    checkSessions('smtpspec', smtpspec);
+    const rate = (result: JobResult): number => MESSAGE_MB / (result.wallMs / 1000);
+    const r = rate(smtpspec) / rate(floor);
+    log(`floor client: ${rate(floor).toFixed(1)} MB/s, peak RSS ${mb(floor.peakRssMb)}`);
+    log(`smtpspec:     ${rate(smtpspec).toFixed(1)} MB/s, peak RSS ${mb(smtpspec.peakRssMb)}`);
+    return {
+      name: `${MESSAGE_MB} MB message from a file`,
+      measured: `${rate(smtpspec).toFixed(1)} vs floor ${rate(floor).toFixed(1)} MB/s = ${Math.round(r * 100)}%; RSS ${mb(smtpspec.peakRssMb)} vs ${mb(floor.peakRssMb)}`,
+      target: `≥ 70% of the floor; RSS ≤ floor + ${FLAT_MARGIN_MB} MB`,
+      pass: r >= 0.7 && smtpspec.peakRssMb <= floor.peakRssMb + FLAT_MARGIN_MB,
+    };
+  } finally {
+    await sink.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

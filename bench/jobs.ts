@@ -1,0 +1,20 @@
+/** What a worker process is asked to measure, and what it reports back. */
+
+export type Job =
+  | { kind: 'floor-sessions'; port: number; sessions: number; concurrency: number }
+  | { kind: 'smtpspec-sessions'; port: number; sessions: number; concurrency: number }
+  | { kind: 'smtpspec-hold'; port: number; sessions: number }
+  | { kind: 'floor-stream'; port: number; file: string }
+  | { kind: 'smtpspec-stream'; port: number; file: string };
+
+export interface JobResult {
+  /** Wall time of the measured part alone (no start-up, no warm-up). */
+  wallMs: number;
+  /** Peak resident set size of the worker process. */
+  peakRssMb: number;
+  /** Sessions that ended as expected, and those that did not. */
+  passed: number;
+  failed: number;
+  /** The first failure, if any. */
+  firstError?: string;
+}

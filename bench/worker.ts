@@ -1,0 +1,134 @@
+import { once } from 'node:events';
+import { runBatch } from '../src/engine/run-batch.js';
+import type { RunResult } from '../src/engine/results.js';
+import { planRun, type WorkItem } from '../src/engine/run.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { floorSession, type FloorOptions } from './floor-client.js';
+import type { Job, JobResult } from './jobs.js';
+
+/**
+ * One measurement in a process of its own, so its peak RSS is the client's alone.
+ * Usage: node worker.js '<job as JSON>'; prints one JobResult as JSON.
+ */
+
+const FROM = 'bench@bench.invalid';
+const TO = 'user@example.test';
+const TIMEOUT = '60s';
+/** Sessions run before the timed part of the session benchmarks, so both sides start warm. */
+const WARM_UP_SESSIONS = 64;
+
+function classicScenario(port: number, message: string): string {
+  return `name: bench
+target: 127.0.0.1:${port}
+timeout: ${TIMEOUT}
+cases:
+  - name: classic transaction
+    steps:
+      - expect: 220
+      - send: EHLO bench.invalid
+        expect: 250
+      - send: MAIL FROM:<${FROM}>
+        expect: 250
+      - send: RCPT TO:<${TO}>
+        expect: 250
+      - send: DATA
+        expect: 354
+      - data: ${message}
+        expect: 250
+      - send: QUIT
+        expect: 221
+`;
+}
+
+function holdScenario(port: number): string {
+  return `name: hold
+target: 127.0.0.1:${port}
+timeout: ${TIMEOUT}
+cases:
+  - name: held session
+    steps:
+      - expect: 220
+      - send: NOOP
+        expect: 250
+      - send: QUIT
+        expect: 221
+`;
+}
+
+const SHORT_MESSAGE = '"Subject: bench\\n\\nA short message.\\n"';
+const SHORT_TEXT = 'Subject: bench\n\nA short message.\n';
+
+function workItems(yaml: string, count: number): WorkItem[] {
+  const [item] = planRun([parseScenario(yaml, 'bench.yaml')]);
+  return Array.from({ length: count }, () => item!);
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+async function timed(run: () => Promise<{ passed: number; failed: number; firstError?: string }>): Promise<JobResult> {
+  const started = performance.now();
+  const outcome = await run();
+  return { wallMs: performance.now() - started, peakRssMb: peakRssMb(), ...outcome };
+}
+
+function batchOutcome(result: RunResult): { passed: number; failed: number; firstError?: string } {
+  const bad = result.cases.find((c) => c.status !== 'passed');
+  const message = bad?.failure?.message ?? bad?.steps.find((s) => s.status !== 'passed')?.message;
+  return { passed: result.counts.passed, failed: result.counts.total - result.counts.passed, ...(bad ? { firstError: message ?? bad.status } : {}) };
+}
+
+async function smtpspecBatch(items: WorkItem[], concurrency: number): Promise<RunResult> {
+  return runBatch(items, { concurrency, perHostLimit: concurrency });
+}
+
+/** Runs `count` floor sessions, `concurrency` at a time. */
+async function floorPool(options: FloorOptions, count: number, concurrency: number): Promise<{ passed: number; failed: number; firstError?: string }> {
+  let next = 0;
+  let passed = 0;
+  let firstError: string | undefined;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      try {
+        await floorSession(options);
+        passed++;
+      } catch (error) {
+        firstError ??= (error as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return { passed, failed: count - passed, ...(firstError ? { firstError } : {}) };
+}
+
+async function run(job: Job): Promise<JobResult> {
+  const floor = (message: FloorOptions['message']): FloorOptions => ({ host: '127.0.0.1', port: job.port, from: FROM, to: TO, message, timeoutMs: 60_000 });
+  switch (job.kind) {
+    case 'floor-sessions': {
+      await floorPool(floor({ text: SHORT_TEXT }), WARM_UP_SESSIONS, job.concurrency);
+      return timed(() => floorPool(floor({ text: SHORT_TEXT }), job.sessions, job.concurrency));
+    }
+    case 'smtpspec-sessions': {
+      const yaml = classicScenario(job.port, SHORT_MESSAGE);
+      await smtpspecBatch(workItems(yaml, WARM_UP_SESSIONS), job.concurrency);
+      const items = workItems(yaml, job.sessions);
+      return timed(async () => batchOutcome(await smtpspecBatch(items, job.concurrency)));
+    }
+    case 'smtpspec-hold': {
+      const items = workItems(holdScenario(job.port), job.sessions);
+      return timed(async () => batchOutcome(await smtpspecBatch(items, job.sessions)));
+    }
+    case 'floor-stream':
+      return timed(() => floorPool(floor({ file: job.file }), 1, 1));
+    case 'smtpspec-stream': {
+      const items = workItems(classicScenario(job.port, `{ file: ${JSON.stringify(job.file)} }`), 1);
+      return timed(async () => batchOutcome(await smtpspecBatch(items, 1)));
+    }
+  }
+}
+
+const result = await run(JSON.parse(process.argv[2] ?? '{}') as Job);
+if (!process.stdout.write(`${JSON.stringify(result)}\n`)) await once(process.stdout, 'drain');
+process.exit(0);
