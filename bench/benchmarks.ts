@@ -24,20 +24,28 @@ function checkSessions(what: string, result: JobResult): void {
 export const SESSIONS = 2_000;
 const CONCURRENCY = 64;
 
+/** Rounds of each client, interleaved, so a busy moment on the machine hits both alike. */
+const SESSION_ROUNDS = 3;
+
 export async function sessions(): Promise<Row> {
   const sink = await startSinkProcess();
   try {
     const job = { port: sink.port, sessions: SESSIONS, concurrency: CONCURRENCY };
-    const floor = await runJob({ kind: 'floor-sessions', ...job }, JOB_TIMEOUT_MS);
-    checkSessions('floor client', floor);
-    log(`floor client: ${ms(floor.wallMs)}`);
-    const smtpspec = await runJob({ kind: 'smtpspec-sessions', ...job }, JOB_TIMEOUT_MS);
-    checkSessions('smtpspec', smtpspec);
-    log(`smtpspec:     ${ms(smtpspec.wallMs)}`);
-    const r = smtpspec.wallMs / floor.wallMs;
+    const floorMs: number[] = [];
+    const smtpspecMs: number[] = [];
+    for (let round = 1; round <= SESSION_ROUNDS; round++) {
+      const floor = await runJob({ kind: 'floor-sessions', ...job }, JOB_TIMEOUT_MS);
+      checkSessions('floor client', floor);
+      const smtpspec = await runJob({ kind: 'smtpspec-sessions', ...job }, JOB_TIMEOUT_MS);
+      checkSessions('smtpspec', smtpspec);
+      floorMs.push(floor.wallMs);
+      smtpspecMs.push(smtpspec.wallMs);
+      log(`round ${round}: floor client ${ms(floor.wallMs)}, smtpspec ${ms(smtpspec.wallMs)}`);
+    }
+    const r = median(smtpspecMs) / median(floorMs);
     return {
       name: `${SESSIONS} sessions at concurrency ${CONCURRENCY}`,
-      measured: `${ms(smtpspec.wallMs)} vs floor ${ms(floor.wallMs)} = ${ratio(r)}`,
+      measured: `median ${ms(median(smtpspecMs))} vs floor ${ms(median(floorMs))} = ${ratio(r)}`,
       target: '≤ 1.30× the floor',
       pass: r <= 1.3,
     };
