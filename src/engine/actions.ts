@@ -1,10 +1,11 @@
 import { authenticate } from '../smtp/auth.js';
 import { parseEhloReply } from '../smtp/capabilities.js';
 import type { SmtpConnection } from '../smtp/client.js';
+import type { Unread } from '../smtp/connection.js';
 import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import type { MessageSource, ReplyExpectation, Scenario, Step, StepAction, Target } from '../scenario/types.js';
-import { matchReply } from './match.js';
+import { describeReply, matchReply } from './match.js';
 import { resolveText, trackCommand, type SessionState } from './session-state.js';
 
 /** Everything a step's action needs; the action changes `state` as the protocol says. */
@@ -52,6 +53,26 @@ async function readInto(replies: Reply[], ctx: StepContext, timeoutMs: number): 
   }
 }
 
+/**
+ * Fails the step when the server has sent something nobody asked for: it must never pass for the
+ * answer to `what` (a quoted command, or `the message`). Only what has arrived by now is seen.
+ */
+function refuseUnsolicited(ctx: StepContext, what: string): void {
+  const unread = ctx.conn.takeUnsolicited();
+  if (unread.length === 0) return;
+  const more = unread.length - 1;
+  const others = more > 0 ? ` (and ${more} more ${more === 1 ? 'reply' : 'replies'})` : '';
+  throw new SmtpError('protocol', `the server sent a reply nobody asked for before ${what}: ${describeUnread(unread[0]!)}${others}`);
+}
+
+function describeUnread(unread: Unread): string {
+  if ('reply' in unread) return describeReply(unread.reply);
+  if ('error' in unread) return unread.error.message;
+  return `${unread.partial} (incomplete)`;
+}
+
+const quoted = (command: string): string => `"${command}"`;
+
 type Executor<A extends StepAction> = (action: A, step: Step, ctx: StepContext) => Promise<ActionOutcome>;
 
 const read: Executor<{ type: 'read' }> = async (_action, step, ctx) => {
@@ -68,6 +89,7 @@ function checkedLine(line: string): string {
 
 const send: Executor<{ type: 'send'; line: import('../scenario/types.js').RuntimeText }> = async (action, step, ctx) => {
   const line = checkedLine(resolveText(action.line, ctx.state.captures));
+  refuseUnsolicited(ctx, quoted(line));
   await ctx.conn.sendLine(line);
   const sentAt = performance.now();
   const reply = await ctx.conn.readReply(step.timeoutMs);
@@ -107,6 +129,7 @@ async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Ste
   const replies: Reply[] = [];
   let sentAt = performance.now();
   for await (const { chunk, last } of chunks(messageBytes(source, ctx), chunkBytes)) {
+    refuseUnsolicited(ctx, quoted(`BDAT ${chunk.length}${last ? ' LAST' : ''}`));
     await ctx.conn.sendBdat(chunk, last);
     sentAt = performance.now();
     if (last && ctx.scenario.protocol === 'lmtp') {
@@ -145,6 +168,7 @@ async function readLmtpReplies(step: Step, ctx: StepContext, sentAt: number, rep
 
 const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, step, ctx) => {
   if (action.bdatChunkBytes !== undefined) return sendWithBdat(action.source, action.bdatChunkBytes, step, ctx);
+  refuseUnsolicited(ctx, 'the message');
   await ctx.conn.sendDataStream(messageBytes(action.source, ctx));
   const sentAt = performance.now();
   ctx.state.inDataPhase = false;
@@ -165,6 +189,7 @@ function tlsServername(ctx: StepContext): string | undefined {
 
 /** RFC 3207: STARTTLS, a 220, then the handshake with nothing sent in between; capabilities are forgotten. */
 const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
+  refuseUnsolicited(ctx, quoted('STARTTLS'));
   await ctx.conn.sendLine('STARTTLS');
   const sentAt = performance.now();
   const reply = await ctx.conn.readReply(step.timeoutMs);
@@ -178,6 +203,7 @@ const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
 };
 
 const auth: Executor<Extract<StepAction, { type: 'auth' }>> = async (action, step, ctx) => {
+  refuseUnsolicited(ctx, quoted(`AUTH ${action.mechanism}`));
   const started = performance.now();
   const outcome = await authenticate(ctx.conn, action, step.timeoutMs);
   return { replies: outcome.replies, main: outcome.reply, sent: `AUTH ${action.mechanism}`, sentAt: started };
@@ -186,6 +212,7 @@ const auth: Executor<Extract<StepAction, { type: 'auth' }>> = async (action, ste
 /** RFC 2920: one write, then one reply per command in order; every reply is checked, a missing one is reported. */
 const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (action, step, ctx) => {
   const lines = action.commands.map((command) => checkedLine(resolveText(command.line, ctx.state.captures)));
+  refuseUnsolicited(ctx, quoted(lines[0] ?? 'the pipelined commands'));
   await ctx.conn.sendLines(lines);
   const sentAt = performance.now();
   const replies: Reply[] = [];
@@ -208,6 +235,7 @@ const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (act
 };
 
 const raw: Executor<Extract<StepAction, { type: 'raw' }>> = async (action, step, ctx) => {
+  refuseUnsolicited(ctx, 'the raw bytes');
   await ctx.conn.sendRaw(action.bytes);
   const sentAt = performance.now();
   if (!action.readReply) return { replies: [], sentAt };

@@ -1,5 +1,7 @@
 import { secretsOf } from '../smtp/auth.js';
 import { connect, type SmtpConnection } from '../smtp/client.js';
+import { isReplyTimeout } from '../smtp/connection.js';
+import type { ParserLimits } from '../smtp/reply-parser.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { formatTarget } from '../scenario/target.js';
@@ -7,7 +9,7 @@ import type { Case, Scenario, Step, Target } from '../scenario/types.js';
 import { executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
-import { describeExpectation } from './match.js';
+import { describeExpectation, describeReply } from './match.js';
 import type { CaseInfo, CaseResult, Status, StepResult } from './results.js';
 import { MissingCaptureError, newSessionState, type SessionState } from './session-state.js';
 import { stepLabel } from './step-label.js';
@@ -22,6 +24,11 @@ export interface RunCaseHooks {
   onStepEnd?(step: StepResult): void;
   /** Aborted when the run is interrupted: the session is closed and the case ends as interrupted. */
   signal?: AbortSignal;
+}
+
+export interface RunCaseOptions extends RunCaseHooks {
+  /** Limits on the server's replies; default: lines of 8192 bytes, 1000 lines a reply. */
+  limits?: ParserLimits;
 }
 
 const INTERRUPTED = 'interrupted: the run was stopped';
@@ -51,7 +58,7 @@ function awaited(step: Step, transcript: Transcript): string {
     case 'read':
       return step.index === 0 ? 'the greeting' : 'a reply';
     case 'data':
-      return 'the reply to the message (after the final dot)';
+      return 'the reply after the final dot of the message';
     default:
       return `the reply to "${stepLabel(step, transcript).replace(/^send: /, '')}"`;
   }
@@ -142,7 +149,7 @@ async function runStep(step: Step, ctx: StepContext, transcript: Transcript): Pr
     return { result, ...(outcome.main ? { main: outcome.main } : {}) };
   } catch (caught) {
     const error = asSmtpError(caught);
-    const message = error.kind === 'timeout' ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message;
+    const message = isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message;
     const replies = error instanceof PartialRepliesError ? { replies: error.replies.map((reply) => maskReply(reply, transcript)) } : {};
     return { result: { ...base, status: statusOf(error), message: transcript.mask(message), ...replies, durationMs: elapsed() }, error };
   }
@@ -165,10 +172,11 @@ const isQuit = (step: Step) => step.action.type === 'send' && typeof step.action
 /**
  * Ends the session after a failure. smtpspec sends only what the scenario says, so a
  * polite QUIT goes out only when the case itself ends with one, the greeting has
- * arrived, and the server is not reading message data (where QUIT would become text).
+ * arrived, the server is not reading message data (where QUIT would become text),
+ * and its last reply was not a 421 (it is closing the connection, RFC 5321 §3.8).
  */
 async function closeAfterFailure(conn: SmtpConnection, rest: Step[], state: SessionState, deadlineMs: number, transcript: Transcript) {
-  if (conn.isOpen && state.lastCode !== 0 && !state.inDataPhase && rest.some(isQuit)) {
+  if (conn.isOpen && state.lastCode !== 0 && state.lastCode !== 421 && !state.inDataPhase && rest.some(isQuit)) {
     transcript.note('closing: sending the QUIT of a later step');
     try {
       await conn.sendLine('QUIT');
@@ -195,19 +203,38 @@ function needsImplicitGreeting(kase: Case, state: SessionState): boolean {
   return first.action.type !== 'read' || (first.when !== undefined && !evaluateCondition(first.when, state).holds);
 }
 
-function connectOptions(scenario: Scenario, target: Target, transcript: Transcript) {
+function connectOptions(scenario: Scenario, target: Target, transcript: Transcript, limits: ParserLimits | undefined) {
   const transport = target.kind === 'unix' || target.kind === 'exec' ? target : { kind: 'tcp' as const, host: target.host, port: target.port };
   const servername = scenario.tls.servername ?? (transport.kind === 'tcp' ? transport.host : undefined);
   return {
     transport,
     timeoutMs: scenario.timeoutMs,
     transcript,
+    ...(limits ? { limits } : {}),
     ...(scenario.tls.implicit ? { tls: { ...scenario.tls, servername } } : {}),
     ...(scenario.proxy ? { proxy: scenario.proxy } : {}),
   };
 }
 
-export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseHooks = {}): Promise<CaseResult> {
+/**
+ * The greeting of a case whose first step sends: any code will do, except 421, with which the
+ * server says it is closing the connection (RFC 5321 §3.8): there is no session to run steps in.
+ */
+async function readImplicitGreeting(conn: SmtpConnection, timeoutMs: number, transcript: Transcript): Promise<Reply> {
+  let greeting: Reply;
+  try {
+    greeting = await conn.readReply(timeoutMs);
+  } catch (caught) {
+    const error = asSmtpError(caught);
+    if (isReplyTimeout(error)) error.message = `${error.message} (waiting for the greeting)`;
+    throw error;
+  }
+  transcript.note(`greeting ${greeting.code} read before the first step`);
+  if (greeting.code === 421) throw new SmtpError('closed', `the server greeted with ${describeReply(greeting)}: it is not taking sessions now`);
+  return greeting;
+}
+
+export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseOptions = {}): Promise<CaseResult> {
   const info = caseInfo(scenario, kase, target);
   const startedAt = new Date().toISOString();
   const started = performance.now();
@@ -243,12 +270,8 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
 
   try {
     if (target.kind !== 'unix' && target.kind !== 'exec' && target.resolveError) throw new SmtpError('dns', target.resolveError);
-    conn = await connect(connectOptions(scenario, target, transcript));
-    if (needsImplicitGreeting(kase, state)) {
-      const greeting = await conn.readReply(scenario.timeoutMs);
-      transcript.note(`greeting ${greeting.code} read before the first step`);
-      state.lastCode = greeting.code;
-    }
+    conn = await connect(connectOptions(scenario, target, transcript, hooks.limits));
+    if (needsImplicitGreeting(kase, state)) state.lastCode = (await readImplicitGreeting(conn, scenario.timeoutMs, transcript)).code;
   } catch (caught) {
     const error = asSmtpError(caught);
     const first = kase.steps[0]!;

@@ -21,6 +21,8 @@ export interface ConnectOptions {
   port?: number;
   /** Deadline for connecting (name resolution included), and for the implicit TLS handshake. */
   timeoutMs: number;
+  /** Deadline for each write to be taken by the server (a server that stops reading); default: timeoutMs. */
+  writeTimeoutMs?: number;
   transcript?: Transcript;
   limits?: ParserLimits;
   /** With `implicit`, TLS starts right after connecting (RFC 8314), before the greeting. */
@@ -48,7 +50,7 @@ export async function connect(options: ConnectOptions): Promise<SmtpConnection> 
       upgrade = await upgradeToTls(transport.stream, implicitTls.options, implicitTls.files, tcpHost(transport), options.timeoutMs);
       transcript.note(describeTls(upgrade.facts, implicitTls.options.verify));
     }
-    return new SmtpConnection(transport, { transcript, limits: options.limits, upgrade });
+    return new SmtpConnection(transport, { transcript, limits: options.limits, upgrade, writeTimeoutMs: options.writeTimeoutMs ?? options.timeoutMs });
   } catch (caught) {
     transport?.stream.on('error', ignore);
     transport?.stream.destroy();

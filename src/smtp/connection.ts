@@ -9,11 +9,21 @@ import type { OpenTransport } from './transport.js';
 import { SmtpError, type Reply, type TlsFacts } from './types.js';
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
+/** How long one write may wait for the server to take the bytes, unless the session says otherwise. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 /** Payloads are written in slices of this size, each awaited, so memory stays flat. */
 const WRITE_SLICE_BYTES = 64 * 1024;
 const SERVER_CLOSED = 'server closed the connection';
+/** Replies received and not read yet; more is a flood, and the session ends rather than hold it in memory. */
+const MAX_UNREAD_REPLIES = 1000;
+const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
+/** Longest server line kept in the transcript; the reply itself keeps every byte. */
+const TRANSCRIPT_LINE_CHARS = 1000;
 
 type Outcome = { reply: Reply } | { error: SmtpError };
+
+/** Something the server sent that no read has taken: a reply, a broken reply, or the start of a reply still arriving. */
+export type Unread = Outcome | { partial: string };
 
 interface Waiter {
   resolve(reply: Reply): void;
@@ -26,18 +36,24 @@ export interface SessionOptions {
   limits: ParserLimits | undefined;
   /** Set when the session starts inside TLS (implicit TLS). */
   upgrade: TlsUpgrade | undefined;
+  /** Deadline for each write (a slice of at most 64 KiB) to be taken by the server; default DEFAULT_WRITE_TIMEOUT_MS. */
+  writeTimeoutMs?: number;
 }
 
 /**
  * A plain SMTP client session: it sends only what it is told and reads one reply at a time.
- * Replies that arrive before anyone asks are queued in order.
+ * Replies that arrive before anyone asks are queued in order, up to 1000 of them or 16 MiB;
+ * a server that sends more ends the session, as does one that stops reading what is sent.
  * After a reply timeout the session stays usable: a late reply is returned by the next readReply.
  */
 /** One connected session. Created by `connect()`. */
 export class SmtpConnection {
   readonly transcript: Transcript;
   private readonly parser: ReplyParser;
-  private readonly queue: Outcome[] = [];
+  private readonly queue: { outcome: Outcome; bytes: number }[] = [];
+  /** Characters received of the replies in `queue`. */
+  private queuedBytes = 0;
+  private readonly writeTimeoutMs: number;
   private waiter: Waiter | undefined;
   /** Set once the session is over; every later read (after the queue) and write fails with it. */
   private ended: SmtpError | undefined;
@@ -55,6 +71,7 @@ export class SmtpConnection {
   ) {
     this.transcript = options.transcript;
     this.parser = new ReplyParser(options.limits);
+    this.writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.upgrade = options.upgrade;
     this.stream = options.upgrade?.socket ?? transport.stream;
     this.unwire = this.wire(this.stream);
@@ -85,13 +102,28 @@ export class SmtpConnection {
   /** One complete reply, within one deadline for the whole reply. Rejects with SmtpError. */
   readReply(timeoutMs: number): Promise<Reply> {
     const next = this.queue.shift();
-    if (next) return 'reply' in next ? Promise.resolve(next.reply) : Promise.reject(next.error);
+    if (next) {
+      this.queuedBytes -= next.bytes;
+      return 'reply' in next.outcome ? Promise.resolve(next.outcome.reply) : Promise.reject(next.outcome.error);
+    }
     if (this.ended) return Promise.reject(this.ended);
     if (this.waiter) return Promise.reject(new Error('readReply called while another readReply is waiting'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.expire(timeoutMs), timeoutMs);
       this.waiter = { resolve, reject, timer };
     });
+  }
+
+  /**
+   * Takes everything the server sent that no read has taken yet, in order: queued replies and
+   * broken replies, then the start of a reply still arriving (left in place). Only what has
+   * arrived by now is seen: a reply still in transit is read as the answer to the next command.
+   */
+  takeUnsolicited(): Unread[] {
+    const unread: Unread[] = this.queue.splice(0).map((entry) => entry.outcome);
+    this.queuedBytes = 0;
+    if (!this.ended && this.parser.hasBufferedBytes) unread.push({ partial: this.parser.pendingLines[0] ?? this.parser.partialLine() });
+    return unread;
   }
 
   /** Sends one command line; CRLF is appended. A line containing CR or LF is refused and nothing is sent. */
@@ -247,7 +279,7 @@ export class SmtpConnection {
       if (event.type === 'reply') {
         this.logLines(event.raw);
         for (const warning of event.warnings ?? []) this.transcript.note(`warning: ${warning}`);
-        this.deliver({ reply: event.reply });
+        this.deliver({ reply: event.reply }, rawBytes(event.raw));
         continue;
       }
       this.logLines(event.error.partialLines);
@@ -288,16 +320,31 @@ export class SmtpConnection {
     waiter.reject(new SmtpError('timeout', message, pending));
   }
 
-  private deliver(outcome: Outcome): void {
+  private deliver(outcome: Outcome, bytes = 0): void {
     const waiter = this.waiter;
     if (!waiter) {
-      this.queue.push(outcome);
+      this.enqueue(outcome, bytes);
       return;
     }
     this.waiter = undefined;
     clearTimeout(waiter.timer);
     if ('reply' in outcome) waiter.resolve(outcome.reply);
     else waiter.reject(outcome.error);
+  }
+
+  /** Keeps a reply for a later read; once the session is over nobody will read it, and a flood ends the session. */
+  private enqueue(outcome: Outcome, bytes: number): void {
+    if (this.ended) return;
+    this.queue.push({ outcome, bytes });
+    this.queuedBytes += bytes;
+    const tooMany = this.queue.length > MAX_UNREAD_REPLIES ? `more than ${MAX_UNREAD_REPLIES} replies` : undefined;
+    const tooBig = this.queuedBytes > MAX_UNREAD_BYTES ? `more than ${MAX_UNREAD_BYTES / 1024 / 1024} MiB of replies` : undefined;
+    if (!tooMany && !tooBig) return;
+    const error = new SmtpError('limit', `server sent ${tooMany ?? tooBig} that nobody read`);
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.end(error);
+    this.stream.destroy();
   }
 
   /** Ends the session once: later reads (after the queue) and writes fail with `error`. */
@@ -322,32 +369,45 @@ export class SmtpConnection {
     }
   }
 
+  /** Resolves once the bytes are handed to the system; a server that stops reading ends the session at the deadline. */
   private write(data: Buffer): Promise<void> {
     const stream = this.stream;
     return new Promise((resolve, reject) => {
-      const onClose = (): void => {
+      const settle = (error?: SmtpError): void => {
+        clearTimeout(timer);
         stream.off('close', onClose);
-        reject(this.ended ?? new SmtpError('closed', this.transport.closedMessage()));
-      };
-      stream.once('close', onClose);
-      stream.write(data, (err) => {
-        stream.off('close', onClose);
-        if (err) reject(this.ended ?? this.transport.describeError(err));
+        if (error) reject(error);
         else resolve();
-      });
+      };
+      const onClose = (): void => settle(this.ended ?? new SmtpError('closed', this.transport.closedMessage()));
+      const onStall = (): void => {
+        const ms = this.writeTimeoutMs;
+        this.end(new SmtpError('timeout', `the server stopped reading: no data could be sent for ${ms} ms`));
+        this.stream.destroy();
+        settle(this.ended);
+      };
+      const timer = setTimeout(onStall, this.writeTimeoutMs);
+      stream.once('close', onClose);
+      stream.write(data, (err) => settle(err ? (this.ended ?? this.transport.describeError(err)) : undefined));
     });
   }
 
   private logLines(raw: string[]): void {
-    for (const line of raw.slice(this.loggedLines)) this.transcript.server(line);
+    for (const line of raw.slice(this.loggedLines)) this.logServerLine(line);
     this.loggedLines = 0;
   }
 
   /** Lines of an unfinished multiline reply go to the transcript as they arrive, not when it ends. */
   private logPendingLines(): void {
     const pending = this.parser.pendingLines;
-    for (const line of pending.slice(this.loggedLines)) this.transcript.server(line);
+    for (const line of pending.slice(this.loggedLines)) this.logServerLine(line);
     this.loggedLines = pending.length;
+  }
+
+  /** Masked before it is cut, so no part of a secret survives the cut. */
+  private logServerLine(line: string): void {
+    const masked = this.transcript.mask(line);
+    this.transcript.server(masked.length > TRANSCRIPT_LINE_CHARS ? `${masked.slice(0, TRANSCRIPT_LINE_CHARS)}…` : masked);
   }
 
   private masked(error: SmtpError): SmtpError {
@@ -369,6 +429,16 @@ function closeStream(stream: Duplex, timeoutMs: number): Promise<void> {
     if (stream.destroyed) return;
     stream.end();
   });
+}
+
+/** Whether `error` is a reply's deadline passing (rather than a connect, handshake or write deadline). */
+export function isReplyTimeout(error: SmtpError): boolean {
+  return error.kind === 'timeout' && /^no (complete )?reply within /.test(error.message);
+}
+
+/** A reply's size as received (characters and line endings), for the flood limit. */
+function rawBytes(raw: string[]): number {
+  return raw.reduce((sum, line) => sum + line.length + 2, 0);
 }
 
 export function ignore(): void {}

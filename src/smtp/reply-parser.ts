@@ -7,6 +7,7 @@ import { SmtpError, type Reply } from './types.js';
  * - A reply spans lines `250-…` until a line `250 …` or a bare `250`.
  * - A multiline reply that mixes codes is reported as a protocol error once it ends, so the stream stays aligned.
  * - A line that is not a reply line, or a size limit being exceeded, is fatal: the parser refuses further input.
+ *   A line is refused as soon as its first bytes cannot start a reply, without waiting for its end.
  */
 
 export interface ParserLimits {
@@ -28,6 +29,15 @@ export const DEFAULT_MAX_REPLY_LINES = 1000;
 const RFC_MAX_LINE_BYTES = 512;
 const LF = 0x0a;
 const CR = 0x0d;
+const NOT_A_REPLY = 'server sent a line that is not an SMTP reply';
+const isDigit = (byte: number): boolean => byte >= 0x30 && byte <= 0x39;
+/** What each of the first four bytes of a reply line may be: a code 200–599, then `-`, space or the CR of CRLF. */
+const PREFIX_BYTES: ((byte: number) => boolean)[] = [
+  (byte) => byte >= 0x32 && byte <= 0x35,
+  isDigit,
+  isDigit,
+  (byte) => byte === 0x2d || byte === 0x20 || byte === CR,
+];
 
 const REPLY_LINE = /^([2-5][0-9][0-9])(?:([- ])(.*))?$/s;
 const ENHANCED_CODE = /^([245])\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})(?= |$)/;
@@ -48,6 +58,8 @@ export class ReplyParser {
   /** Bytes of the line being received (no LF seen yet). */
   private lineChunks: Buffer[] = [];
   private lineBytes = 0;
+  /** Whether the start of the line being received is known to be a possible reply line. */
+  private prefixChecked = false;
   private current: PartialReply | undefined;
   private failure: SmtpError | undefined;
 
@@ -66,6 +78,13 @@ export class ReplyParser {
     return this.lineBytes > 0 || this.current !== undefined;
   }
 
+  /** The start of the line being received, decoded (at most `maxChars` characters), for messages. */
+  partialLine(maxChars = 80): string {
+    const bytes = Buffer.concat(this.lineChunks);
+    const text = this.decoder.decode(bytes.subarray(0, maxChars * 4));
+    return text.length > maxChars || bytes.length > maxChars * 4 ? `${text.slice(0, maxChars)}…` : text;
+  }
+
   /** The fatal error after which the parser refuses input, if one happened. */
   get failed(): SmtpError | undefined {
     return this.failure;
@@ -73,8 +92,7 @@ export class ReplyParser {
 
   /** Discards everything buffered (e.g. when the transport changes) and clears a failure. */
   reset(): void {
-    this.lineChunks = [];
-    this.lineBytes = 0;
+    this.clearLine();
     this.current = undefined;
     this.failure = undefined;
   }
@@ -98,6 +116,7 @@ export class ReplyParser {
   private buffer(part: Buffer, events: ParseEvent[]): void {
     this.lineChunks.push(part);
     this.lineBytes += part.length;
+    if (!this.prefixChecked && !this.checkPrefix(events)) return;
     // A trailing CR may be the first half of the line ending, so it does not count yet.
     const last = part[part.length - 1];
     const contentBytes = last === CR ? this.lineBytes - 1 : this.lineBytes;
@@ -106,11 +125,23 @@ export class ReplyParser {
     }
   }
 
+  /** Refuses a line whose first bytes cannot start `NNN`, `NNN-…`, `NNN …`: garbage fails at once, not at the deadline. */
+  private checkPrefix(events: ParseEvent[]): boolean {
+    const head = this.lineChunks.length === 1 ? this.lineChunks[0]! : Buffer.concat(this.lineChunks);
+    const valid = PREFIX_BYTES.every((allowed, i) => i >= head.length || allowed(head[i]!));
+    if (!valid) {
+      const shown = this.partialLine();
+      this.fail(new SmtpError('protocol', `${NOT_A_REPLY}: ${JSON.stringify(shown)}`, [...this.pendingLines, shown]), events);
+      return false;
+    }
+    this.prefixChecked = head.length >= PREFIX_BYTES.length;
+    return true;
+  }
+
   /** Joins the buffered start of a line with its rest; returns the bytes and how the line ended. */
   private takeLine(rest: Buffer): { bytes: Buffer; bareLf: boolean } {
     const all = this.lineChunks.length === 0 ? rest : Buffer.concat([...this.lineChunks, rest]);
-    this.lineChunks = [];
-    this.lineBytes = 0;
+    this.clearLine();
     const crlf = all.length > 0 && all[all.length - 1] === CR;
     return { bytes: crlf ? all.subarray(0, all.length - 1) : all, bareLf: !crlf };
   }
@@ -124,7 +155,7 @@ export class ReplyParser {
     const match = REPLY_LINE.exec(text);
     if (!match) {
       const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-      const message = `server sent a line that is not an SMTP reply: ${JSON.stringify(shown)}`;
+      const message = `${NOT_A_REPLY}: ${JSON.stringify(shown)}`;
       this.fail(new SmtpError('protocol', message, [...this.pendingLines, text]), events);
       return;
     }
@@ -148,10 +179,15 @@ export class ReplyParser {
 
   private fail(error: SmtpError, events: ParseEvent[]): void {
     this.failure = error;
-    this.lineChunks = [];
-    this.lineBytes = 0;
+    this.clearLine();
     this.current = undefined;
     events.push({ type: 'error', error });
+  }
+
+  private clearLine(): void {
+    this.lineChunks = [];
+    this.lineBytes = 0;
+    this.prefixChecked = false;
   }
 }
 

@@ -171,9 +171,13 @@ function handshake(socket: TLSSocket, timeoutMs: number): Promise<void> {
   });
 }
 
+/** OpenSSL's words for a first answer that is not a TLS record (a banner, an HTTP error, garbage). */
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_UNEXPECTED_RECORD', 'ERR_SSL_RECORD_LAYER_FAILURE']);
+
 function handshakeReason(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'the server closed the connection';
+  if (code !== undefined && NOT_TLS.has(code)) return `the server did not answer with TLS (OpenSSL: ${(err as { reason?: string }).reason ?? code})`;
   if (code?.startsWith('ERR_SSL_')) return openSslReason(err);
   return code ?? err.message;
 }

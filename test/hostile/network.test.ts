@@ -1,0 +1,87 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net, { type AddressInfo } from 'node:net';
+import { fakeServer } from '../helpers/fake-server.js';
+import type { TestServer } from '../helpers/test-server.js';
+import { blackhole } from './fixtures/blackhole.js';
+import { assertCause, assertWithin, at, healthyServer, oneCase, runThenHealthy } from './fixtures/harness.js';
+
+/** Servers that cannot be reached, or that drop the connection. */
+
+let healthy: TestServer;
+before(async () => {
+  healthy = await healthyServer();
+});
+after(() => healthy.close());
+
+const STEPS = `
+- expect: 220
+- send: EHLO client.test
+  expect: 250
+- send: QUIT
+  expect: 221
+`;
+
+/** A loopback port nobody listens on (it was free a moment ago). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('reaching the server', () => {
+  test('connection refused', async () => {
+    const port = await freePort();
+    const run = await runThenHealthy(oneCase(`127.0.0.1:${port}`, STEPS), healthy);
+    assertCause(run.cases[0]!, {
+      status: 'error',
+      kind: 'refused',
+      message: new RegExp(`^step 1 \\(greeting\\): cannot start the session: connection refused by 127\\.0\\.0\\.1:${port}$`),
+    });
+    assertWithin(run.elapsedMs, 1000);
+  });
+
+  test('a name that does not resolve', async () => {
+    const run = await runThenHealthy(oneCase('smtpspec-test.invalid:25', STEPS, '500ms'), healthy);
+    assertCause(run.cases[0]!, {
+      status: 'error',
+      kind: 'dns',
+      message: /^step 1 \(greeting\): cannot start the session: cannot resolve host "smtpspec-test\.invalid"$/,
+    });
+    assertWithin(run.elapsedMs, 500 + 1000);
+  });
+
+  test('a connect that is never answered ends at the connect deadline', async (t) => {
+    const hole = await blackhole();
+    t.after(() => hole.close());
+    const run = await runThenHealthy(oneCase(at(hole), STEPS), healthy);
+    const [result] = run.cases;
+    assertCause(result!, {
+      status: 'error',
+      kind: 'connect-timeout',
+      message: new RegExp(`^step 1 \\(greeting\\): cannot start the session: no answer from 127\\.0\\.0\\.1:${hole.port} within 300 ms$`),
+    });
+    assert.ok(result!.durationMs >= 290, `gave up after ${result!.durationMs} ms, not at the deadline`);
+    assertWithin(result!.durationMs, 300 + 200, 'the case');
+  });
+});
+
+describe('losing the connection', () => {
+  test('a reset in the middle of the session', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await s.write('220 fake.test ESMTP\r\n');
+      await s.nextLine();
+      s.reset();
+    });
+    t.after(() => fake.close());
+    const run = await runThenHealthy(oneCase(at(fake), STEPS), healthy);
+    assertCause(run.cases[0]!, {
+      status: 'error',
+      kind: 'reset',
+      message: /^step 2 \(send: EHLO client\.test\): connection reset by the server$/,
+    });
+    assertWithin(run.elapsedMs, 1000);
+  });
+});

@@ -1,0 +1,138 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { testCertificates, type TestCertificates } from '../helpers/certs.js';
+import { fakeServer, type FakeSession } from '../helpers/fake-server.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { assertCause, assertWithin, at, healthyServer, runThenHealthy } from './fixtures/harness.js';
+
+/**
+ * TLS that goes wrong. test/engine/protocol-tls.test.ts already covers STARTTLS against an
+ * untrusted or expired certificate, a wrong name, response injection after the 220 and
+ * implicit TLS against a self-signed certificate; these are the cases it leaves out.
+ */
+
+let healthy: TestServer;
+let certs: TestCertificates;
+before(async () => {
+  [healthy, certs] = await Promise.all([healthyServer(), testCertificates()]);
+});
+after(() => healthy.close());
+
+function starttls(target: string, tls = '{}'): string {
+  return `
+target: ${target}
+timeout: 300ms
+tls: ${tls}
+cases:
+  - name: upgrade
+    steps:
+      - expect: 220
+      - send: EHLO client.test
+        expect: 250
+      - starttls: true
+      - send: EHLO client.test
+        expect: 250
+      - send: QUIT
+`;
+}
+
+function implicit(target: string, tls: string): string {
+  return `
+target: ${target}
+timeout: 300ms
+tls: ${tls}
+cases:
+  - name: submissions
+    steps:
+      - expect: 220
+      - send: QUIT
+`;
+}
+
+/** Plays the server up to its 220 to STARTTLS, then waits for the first bytes of the client's handshake. */
+async function upToHandshake(s: FakeSession): Promise<void> {
+  await s.write('220 fake.test ESMTP\r\n');
+  await s.nextLine();
+  await s.write('250-fake.test\r\n250 STARTTLS\r\n');
+  await s.nextLine();
+  const hello = once(s.socket, 'data');
+  await s.write('220 2.0.0 go ahead\r\n');
+  await hello;
+}
+
+describe('STARTTLS', () => {
+  test('garbage instead of a handshake after the 220: a TLS failure naming what OpenSSL saw', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await upToHandshake(s);
+      await s.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+    });
+    t.after(() => fake.close());
+    const run = await runThenHealthy(starttls(at(fake)), healthy);
+    assertCause(run.cases[0]!, { status: 'failed', kind: 'tls', message: /^step 3 \(starttls\): TLS handshake failed: the server did not answer with TLS \(OpenSSL: wrong version number\)$/ });
+    assert.ok(!fake.received.includes('QUIT'), 'the QUIT of the case is not sent in clear after a failed upgrade');
+  });
+
+  test('no answer to the handshake: the handshake deadline, not a reply timeout', async (t) => {
+    const fake = await fakeServer(upToHandshake);
+    t.after(() => fake.close());
+    const run = await runThenHealthy(starttls(at(fake)), healthy);
+    const [result] = run.cases;
+    assertCause(result!, { status: 'error', kind: 'timeout', message: /^step 3 \(starttls\): TLS handshake did not finish within 300 ms$/ });
+    assertWithin(result!.durationMs, 300 + 300 + 300, 'the case');
+  });
+
+  test('a close in the middle of the handshake', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await upToHandshake(s);
+      s.end();
+    });
+    t.after(() => fake.close());
+    const run = await runThenHealthy(starttls(at(fake)), healthy);
+    assertCause(run.cases[0]!, { status: 'failed', kind: 'tls', message: /^step 3 \(starttls\): TLS handshake failed: the server closed the connection$/ });
+  });
+});
+
+describe('implicit TLS', () => {
+  test('a server that answers in clear text: the session does not start', async (t) => {
+    const fake = await fakeServer((s) => s.write('220 fake.test ESMTP plain text\r\n'));
+    t.after(() => fake.close());
+    const run = await runThenHealthy(implicit(at(fake), '{ implicit: true }'), healthy);
+    assertCause(run.cases[0]!, {
+      status: 'failed',
+      kind: 'tls',
+      message: /^step 1 \(greeting\): cannot start the session: TLS handshake failed: the server did not answer with TLS \(OpenSSL: (wrong version number|packet length too long)\)$/,
+    });
+  });
+
+  test('a server that never answers the handshake: the connect deadline covers it', async (t) => {
+    const fake = await fakeServer(() => {});
+    t.after(() => fake.close());
+    const run = await runThenHealthy(implicit(at(fake), '{ implicit: true }'), healthy);
+    const [result] = run.cases;
+    assertCause(result!, { status: 'error', kind: 'timeout', message: /^step 1 \(greeting\): cannot start the session: TLS handshake did not finish within 300 ms$/ });
+    assertWithin(result!.durationMs, 300 + 300, 'the case');
+  });
+
+  test('an expired certificate', async (t) => {
+    const server = await startTestServer({ secure: true, key: certs.expired.key, cert: certs.expired.cert });
+    t.after(() => server.close());
+    const run = await runThenHealthy(implicit(at(server), `{ implicit: true, ca: ${JSON.stringify(certs.ca.certPath)} }`), healthy);
+    assertCause(run.cases[0]!, {
+      status: 'failed',
+      kind: 'tls',
+      message: /^step 1 \(greeting\): cannot start the session: certificate verification failed: certificate has expired \(CERT_HAS_EXPIRED\)$/,
+    });
+  });
+
+  test('a certificate from an issuer nobody trusts', async (t) => {
+    const server = await startTestServer({ secure: true, key: certs.server.key, cert: certs.server.cert });
+    t.after(() => server.close());
+    const run = await runThenHealthy(implicit(at(server), '{ implicit: true }'), healthy);
+    assertCause(run.cases[0]!, {
+      status: 'failed',
+      kind: 'tls',
+      message: /^step 1 \(greeting\): cannot start the session: certificate verification failed: unable to (verify the first certificate|get the local issuer certificate) \(UNABLE_TO_\w+\)$/,
+    });
+  });
+});
