@@ -48,6 +48,8 @@ export interface RunCommand {
   retries: number;
   shard?: Shard;
   dnsServer?: { host: string; port: number };
+  /** The longest reply line accepted, in bytes (`--max-reply-line`). */
+  maxReplyLineBytes?: number;
 }
 
 export interface ValidateCommand {
@@ -122,6 +124,7 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     retries: parseWholeNumber(o.retries, '--retries', 0),
     shard,
     dnsServer: parseDnsServer(o.dnsServer),
+    ...(o.maxReplyLine === undefined ? {} : { maxReplyLineBytes: parseWholeNumber(o.maxReplyLine, '--max-reply-line', 512) }),
   };
 }
 
@@ -146,6 +149,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--retries <n>', 'Retry cases that failed on a network error up to n times; they are reported as flaky', { default: 0 })
     .option('--shard <i/n>', 'Run only the i-th of n deterministic slices of the work (for CI matrices)')
     .option('--dns-server <host:port>', 'Resolve MX records with this DNS server (manifests)')
+    .option('--max-reply-line <bytes>', 'Longest reply line accepted (default 8192; RFC 5321 allows 512)')
     .option('--no-color', 'Never colour the console output')
     .example('smtpspec run scenarios/ --target mx.example.com')
     .example('smtpspec run scenarios/ --embedded --junit report.xml')

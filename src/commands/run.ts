@@ -117,6 +117,7 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
       retries: command.retries,
       reporter: mux,
       ...(io.signal ? { signal: io.signal } : {}),
+      ...(command.maxReplyLineBytes ? { limits: { maxLineBytes: command.maxReplyLineBytes } } : {}),
     });
     await Promise.all(sinks.map((sink) => sink.close()));
     for (const failure of mux.failures) io.stderr.write(`smtpspec: the ${failure.reporter} report failed: ${failure.error}\n`);

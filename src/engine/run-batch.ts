@@ -3,6 +3,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { Target } from '../scenario/types.js';
 import { secretsOf } from '../smtp/auth.js';
 import { Transcript } from '../smtp/transcript.js';
+import type { ParserLimits } from '../smtp/reply-parser.js';
 import type { SmtpErrorKind } from '../smtp/types.js';
 import { describeExpectation } from './match.js';
 import { defaultHostKey, HostLimiter } from './host-limiter.js';
@@ -38,6 +39,8 @@ export interface BatchOptions {
   runCase?: typeof runCase;
   /** Aborting it stops the run: no new case starts, running sessions are closed, reports are still complete. */
   signal?: AbortSignal;
+  /** Reply size limits (line length, lines per reply); defaults in the reply parser. */
+  limits?: ParserLimits;
 }
 
 interface Settings {
@@ -49,6 +52,7 @@ interface Settings {
   reporter: Reporter;
   runCase: typeof runCase;
   signal: AbortSignal | undefined;
+  limits: ParserLimits | undefined;
 }
 
 /** The causes worth another try: the network, not the server's answers. */
@@ -74,6 +78,7 @@ function settingsOf(options: BatchOptions): Settings {
     reporter: options.reporter ?? {},
     runCase: options.runCase ?? runCase,
     signal: options.signal,
+    limits: options.limits,
   };
 }
 
@@ -141,7 +146,7 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
     // An attempt that may be retried holds its steps back: reporters see one attempt per case.
     const held: StepResult[] = [];
     const onStepEnd = (step: StepResult) => (final ? reporter.onStepEnd?.(info, step) : held.push(step));
-    const result = await s.runCase(item.scenario, item.kase, item.target, { onStepEnd, ...(s.signal ? { signal: s.signal } : {}) });
+    const result = await s.runCase(item.scenario, item.kase, item.target, { onStepEnd, ...(s.signal ? { signal: s.signal } : {}), ...(s.limits ? { limits: s.limits } : {}) });
     if (!final && isRetryable(result) && !s.signal?.aborted) continue;
     for (const step of held) reporter.onStepEnd?.(info, step);
     const outcome: CaseResult =
