@@ -5,60 +5,126 @@ import { Transform, type TransformCallback } from 'node:stream';
  * every line ending (CRLF, bare LF, bare CR) becomes CRLF, a leading `.` is doubled,
  * the body is made to end in CRLF, and `.` CRLF terminates it.
  * Works on bytes: CR, LF and `.` never occur inside a multi-byte UTF-8 sequence.
+ *
+ * The hot path searches whole buffers with Buffer.indexOf and copies only the runs between
+ * the places that change; a chunk that needs no change comes back as a view of the same memory.
  */
 
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
 const CRLF = Buffer.from('\r\n');
+const ONE_DOT = Buffer.from('.');
 const TERMINATOR = Buffer.from('.\r\n');
+const EMPTY = Buffer.alloc(0);
 
-/** The dot-stuffing state machine, fed chunk by chunk; the one place the rules live. */
-export class DotStuffEncoder {
-  private atLineStart = true;
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** One buffer from parts; a single view of the chunk is returned as is, the shared CRLF never. */
+function joined(parts: Buffer[]): Buffer {
+  const only = parts.length === 1 ? parts[0] : undefined;
+  return only && only !== CRLF ? only : Buffer.concat(parts);
+}
+
+/**
+ * The line rules, the one place they live, fed chunk by chunk: CRLF, a bare LF and a bare CR each become one CRLF,
+ * including a CR that ends one chunk and an LF that starts the next; with `stuffDots`,
+ * a `.` that starts a line is doubled in the same pass. The result may share memory with the chunk.
+ */
+class LineEncoder {
   /** A CR ended the previous chunk: it is a line end whether or not an LF follows. */
   private pendingCr = false;
+  private atLineStart = true;
+
+  constructor(private readonly stuffDots: boolean) {}
 
   push(chunk: Uint8Array): Buffer {
-    // Each byte yields at most two, plus the CRLF for a CR held over from the previous chunk.
-    const out = Buffer.allocUnsafe(chunk.length * 2 + 2);
-    let n = 0;
-    for (const byte of chunk) {
-      if (this.pendingCr) {
-        this.pendingCr = false;
-        n = writeCrlf(out, n);
-        this.atLineStart = true;
-        if (byte === LF) continue;
-      }
-      if (byte === CR) {
-        this.pendingCr = true;
-      } else if (byte === LF) {
-        n = writeCrlf(out, n);
-        this.atLineStart = true;
+    const bytes = asBuffer(chunk);
+    if (bytes.length === 0) return EMPTY;
+    const parts: Buffer[] = [];
+    let from = 0;
+    if (this.pendingCr) {
+      parts.push(CRLF);
+      if (bytes[0] === LF) from = 1;
+    }
+    if (this.stuffDots && this.atLineStart && bytes[from] === DOT) parts.push(ONE_DOT);
+    const last = bytes[bytes.length - 1];
+    // A CR that ends the chunk is held back: whether an LF follows is known only with the next chunk.
+    this.pendingCr = last === CR;
+    this.atLineStart = last === CR || last === LF;
+    this.encodeRange(bytes, from, this.pendingCr ? bytes.length - 1 : bytes.length, parts);
+    return joined(parts);
+  }
+
+  /** Whatever ends the last line: a held CR, or a CRLF when the last line is unterminated. */
+  finish(): Buffer {
+    const needsEnd = this.pendingCr || !this.atLineStart;
+    this.pendingCr = false;
+    this.atLineStart = true;
+    return needsEnd ? Buffer.from(CRLF) : EMPTY;
+  }
+
+  /**
+   * Appends bytes[from, end) to `parts` with every bare CR and bare LF replaced by CRLF (and
+   * leading dots doubled). Runs that are already right, CRLF pairs included, are appended as views.
+   */
+  private encodeRange(bytes: Buffer, from: number, end: number, parts: Buffer[]): void {
+    let run = from;
+    let cr = bytes.indexOf(CR, from);
+    let lf = bytes.indexOf(LF, from);
+    if (cr >= end) cr = -1;
+    while (cr !== -1 || lf !== -1) {
+      let next: number;
+      if (cr === -1 || (lf !== -1 && lf < cr)) {
+        // An LF with no CR before it (the LF of a CRLF is passed over with its CR).
+        if (lf > run) parts.push(bytes.subarray(run, lf));
+        parts.push(CRLF);
+        run = next = lf + 1;
+        lf = bytes.indexOf(LF, next);
       } else {
-        if (this.atLineStart && byte === DOT) out[n++] = DOT;
-        out[n++] = byte;
-        this.atLineStart = false;
+        if (bytes[cr + 1] === LF) {
+          next = cr + 2;
+          lf = bytes.indexOf(LF, next);
+        } else {
+          if (cr > run) parts.push(bytes.subarray(run, cr));
+          parts.push(CRLF);
+          run = next = cr + 1;
+        }
+        cr = bytes.indexOf(CR, next);
+        if (cr >= end) cr = -1;
+      }
+      if (this.stuffDots && bytes[next] === DOT) {
+        if (next > run) parts.push(bytes.subarray(run, next));
+        parts.push(ONE_DOT);
+        run = next;
       }
     }
-    return out.subarray(0, n);
+    if (end > run) parts.push(bytes.subarray(run, end));
+  }
+}
+
+/** Line endings to CRLF, fed chunk by chunk (see LineEncoder); no dot-stuffing. */
+export class CrlfNormalizer extends LineEncoder {
+  constructor() {
+    super(false);
+  }
+}
+
+/** Message transparency fed chunk by chunk: the rules of LineEncoder with dot-stuffing, then the terminator. */
+export class DotStuffEncoder {
+  private readonly lines = new LineEncoder(true);
+
+  /** The encoded bytes for this chunk; they may share memory with the chunk. */
+  push(chunk: Uint8Array): Buffer {
+    return this.lines.push(chunk);
   }
 
   /** Ends the last line if needed and appends the terminator. */
   finish(): Buffer {
-    const parts: Buffer[] = [];
-    if (this.pendingCr || !this.atLineStart) parts.push(CRLF);
-    parts.push(TERMINATOR);
-    this.pendingCr = false;
-    this.atLineStart = true;
-    return Buffer.concat(parts);
+    return Buffer.concat([this.lines.finish(), TERMINATOR]);
   }
-}
-
-function writeCrlf(out: Buffer, n: number): number {
-  out[n] = CR;
-  out[n + 1] = LF;
-  return n + 2;
 }
 
 /** The complete DATA payload for a body: normalised, dot-stuffed, terminated. */

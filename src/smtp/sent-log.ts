@@ -4,26 +4,40 @@ import type { Transcript } from './transcript.js';
 const TRANSCRIPT_BODY_LINES = 50;
 /** Longest message or raw line kept in the transcript, in bytes. */
 const TRANSCRIPT_LINE_BYTES = 1000;
+const CR = 0x0d;
+const LF = 0x0a;
 
 /**
  * The lines of a dot-stuffed message for the transcript, fed as it is sent:
  * the first lines in full, then only a count, then the terminating `.`.
- * The encoder always emits CR and LF together, so a line ending never spans two pushes.
+ * A CRLF split between two pushes is still one line end.
  */
 export class DataLog {
   private partial: Buffer[] = [];
   private partialBytes = 0;
+  /** The line so far ends in CR: with an LF at the start of the next push, that CR is part of the line end. */
+  private endsWithCr = false;
   private count = 0;
 
   constructor(private readonly transcript: Transcript) {}
 
   push(bytes: Buffer): void {
     let start = 0;
-    for (let lf = bytes.indexOf(0x0a, start); lf !== -1; lf = bytes.indexOf(0x0a, start)) {
-      const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
-      this.keep(bytes.subarray(start, end));
+    let lf = bytes.indexOf(LF);
+    for (; lf !== -1 && this.count < TRANSCRIPT_BODY_LINES; lf = bytes.indexOf(LF, start)) {
+      if (lf > start && bytes[lf - 1] === CR) this.keep(bytes.subarray(start, lf - 1));
+      else if (lf > start) this.keep(bytes.subarray(start, lf));
+      else if (this.endsWithCr) this.partialBytes -= 1;
       this.line();
       start = lf + 1;
+    }
+    // Past the lines shown, only the number of lines is needed: no byte is looked at but the LFs.
+    if (lf !== -1) {
+      for (; lf !== -1; lf = bytes.indexOf(LF, lf + 1)) {
+        this.count += 1;
+        start = lf + 1;
+      }
+      this.partialBytes = 0;
     }
     this.keep(bytes.subarray(start));
   }
@@ -37,18 +51,21 @@ export class DataLog {
 
   /** Holds the start of a line while it may still be shown, at most TRANSCRIPT_LINE_BYTES of it. */
   private keep(piece: Buffer): void {
+    if (piece.length === 0) return;
     if (this.count < TRANSCRIPT_BODY_LINES && this.partialBytes < TRANSCRIPT_LINE_BYTES) this.partial.push(piece);
     this.partialBytes += piece.length;
+    this.endsWithCr = piece[piece.length - 1] === CR;
   }
 
   private line(): void {
     if (this.count < TRANSCRIPT_BODY_LINES) {
-      const text = Buffer.concat(this.partial).subarray(0, TRANSCRIPT_LINE_BYTES).toString('utf8');
+      const text = Buffer.concat(this.partial).subarray(0, Math.min(this.partialBytes, TRANSCRIPT_LINE_BYTES)).toString('utf8');
       this.transcript.client(this.partialBytes > TRANSCRIPT_LINE_BYTES ? `${text}…` : text);
     }
     this.count += 1;
     this.partial = [];
     this.partialBytes = 0;
+    this.endsWithCr = false;
   }
 }
 

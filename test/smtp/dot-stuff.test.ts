@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { DotStuffEncoder, DotStuffer, encodeMessage } from '../../src/smtp/dot-stuff.js';
+import { CrlfNormalizer, DotStuffEncoder, DotStuffer, encodeMessage } from '../../src/smtp/dot-stuff.js';
 
 /** An independent statement of the rules, used as the oracle for exhaustive checks. */
 function reference(body: string): string {
@@ -22,8 +22,12 @@ function* allStrings(alphabet: string[], maxLength: number): Generator<string> {
   }
 }
 
-function encodeInChunks(body: Buffer, cuts: number[]): string {
-  const encoder = new DotStuffEncoder();
+interface ChunkEncoder {
+  push(chunk: Uint8Array): Buffer;
+  finish(): Buffer;
+}
+
+function encodeInChunks(body: Buffer, cuts: number[], encoder: ChunkEncoder = new DotStuffEncoder()): string {
   const parts: Buffer[] = [];
   let start = 0;
   for (const cut of [...cuts, body.length]) {
@@ -93,6 +97,107 @@ describe('DotStuffEncoder across chunk boundaries', () => {
   test('a multi-byte character split between chunks survives', () => {
     const bytes = Buffer.from('é\n.é');
     assert.equal(encodeInChunks(bytes, [1, 4]), 'é\r\n..é\r\n.\r\n');
+  });
+});
+
+/** A small seeded generator (mulberry32), so a failure can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** A message of mostly text with every kind of line end, leading dots and multi-byte characters. */
+function randomMessage(random: () => number, pieces: number): string {
+  const kinds = ['\r\n', '\r\n', '\n', '\r', '.', '..', 'é', '€', '\r\n.', '\n.\r', 'x'];
+  let text = '';
+  for (let i = 0; i < pieces; i++) {
+    text += random() < 0.5 ? 'x'.repeat(Math.floor(random() * 90)) : (kinds[Math.floor(random() * kinds.length)] as string);
+  }
+  return text;
+}
+
+/** Random cuts: mostly small chunks, some empty, some large. */
+function randomCuts(random: () => number, length: number): number[] {
+  const cuts: number[] = [];
+  const largest = 1 + Math.floor(random() * 4000);
+  for (let at = 0; at < length; ) {
+    at += random() < 0.1 ? 0 : 1 + Math.floor(random() * largest);
+    cuts.push(Math.min(at, length));
+  }
+  return cuts;
+}
+
+describe('random messages in chunks of random sizes', () => {
+  const SEEDS = 200;
+
+  test('DotStuffEncoder gives the same bytes as encodeMessage', () => {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const random = seededRandom(seed);
+      const body = randomMessage(random, 400);
+      const bytes = Buffer.from(body, 'utf8');
+      const expected = encodeMessage(body).toString('utf8');
+      assert.equal(expected, reference(body), `seed ${seed}: one-shot`);
+      assert.equal(encodeInChunks(bytes, randomCuts(random, bytes.length)), expected, `seed ${seed}`);
+    }
+  });
+
+  test('CrlfNormalizer gives the same bytes as one push', () => {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const random = seededRandom(seed);
+      const bytes = Buffer.from(randomMessage(random, 400), 'utf8');
+      const expected = encodeInChunks(bytes, [], new CrlfNormalizer());
+      assert.doesNotMatch(expected, /\r(?!\n)|(?<!\r)\n/, `seed ${seed}: only CRLF line ends`);
+      assert.equal(encodeInChunks(bytes, randomCuts(random, bytes.length), new CrlfNormalizer()), expected, `seed ${seed}`);
+    }
+  });
+});
+
+describe('DotStuffEncoder edges', () => {
+  test('an empty chunk between a CR and an LF keeps them one line end', () => {
+    assert.equal(encodeInChunks(Buffer.from('a\r\n.b'), [2, 2, 2]), 'a\r\n..b\r\n.\r\n');
+    assert.equal(encodeInChunks(Buffer.from('a\r\n'), [2, 2], new CrlfNormalizer()), 'a\r\n');
+  });
+
+  test('a dot after a line end made from a bare CR or LF is doubled, also at a chunk start', () => {
+    assert.equal(encodeInChunks(Buffer.from('a\r.b\n.c'), []), 'a\r\n..b\r\n..c\r\n.\r\n');
+    assert.equal(encodeInChunks(Buffer.from('a\r.b\n.c'), [2, 6]), 'a\r\n..b\r\n..c\r\n.\r\n');
+  });
+
+  test('a Uint8Array window on a larger buffer is read within its window only', () => {
+    const backing = new TextEncoder().encode('zz.a\nb\rzz');
+    const window = new Uint8Array(backing.buffer, 2, backing.length - 4);
+    const encoder = new DotStuffEncoder();
+    const out = Buffer.concat([encoder.push(window), encoder.finish()]);
+    assert.equal(out.toString('utf8'), '..a\r\nb\r\n.\r\n');
+  });
+
+  test('a chunk with nothing to change comes back as a view of the same bytes, not a copy', () => {
+    const chunk = Buffer.from('a line\r\nanother line\r\n');
+    const out = new DotStuffEncoder().push(chunk);
+    assert.equal(out.buffer, chunk.buffer);
+    assert.equal(out.byteOffset, chunk.byteOffset);
+    assert.equal(out.length, chunk.length);
+  });
+
+  test('changing a returned buffer does not change later results', () => {
+    const encoder = new DotStuffEncoder();
+    const first = encoder.push(Buffer.from('\n'));
+    first.fill(0x21);
+    assert.equal(encoder.push(Buffer.from('\n')).toString('latin1'), '\r\n');
+    const end = encoder.finish();
+    end.fill(0x21);
+    assert.equal(new DotStuffEncoder().finish().toString('latin1'), '.\r\n');
+    const normalizer = new CrlfNormalizer();
+    normalizer.push(Buffer.from('x'));
+    normalizer.finish().fill(0x21);
+    normalizer.push(Buffer.from('y'));
+    assert.equal(normalizer.finish().toString('latin1'), '\r\n');
   });
 });
 

@@ -1,6 +1,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from '../../src/smtp/client.js';
 import {
   CrlfNormalizer,
@@ -9,6 +12,7 @@ import {
   encodeHeaderValue,
   formatDate,
   messageStream,
+  normalizeText,
   type ComposeContext,
 } from '../../src/smtp/message.js';
 import type { MessageSource, RuntimeText } from '../../src/scenario/types.js';
@@ -96,6 +100,22 @@ describe('file messages', () => {
       normalizer.finish(),
     ]);
     assert.equal(out.toString(), 'one\r\ntwo\r\nthree\r\n');
+  });
+
+  test('a file of several default-sized reads, with a CRLF across the first read boundary, streams as normalised whole', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-message-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const endings = ['\r\n', '\n', '\r', '\r\n', '\n\r'];
+    const lines = Array.from({ length: 12_000 }, (_, i) => `${i % 7 === 0 ? '.' : ''}${'x'.repeat((i * 37) % 90)}${endings[i % endings.length]}`);
+    const head = Buffer.from(lines.join(''), 'latin1');
+    // The default read is 256 KiB: its last byte is a CR, the next read starts with the LF.
+    const boundary = 256 * 1024;
+    const bytes = Buffer.concat([head.subarray(0, boundary - 1), Buffer.from('\r\n.after the seam\n'), head.subarray(boundary - 1)]);
+    const path = join(dir, 'large.eml');
+    await writeFile(path, bytes);
+    const chunks = await chunksOf({ kind: 'file', path });
+    assert.ok(chunks.length > 2, `${chunks.length} chunks`);
+    assert.deepEqual(Buffer.concat(chunks), normalizeText(bytes.toString('latin1')));
   });
 
   test('a missing file is a clear error on the first read', async () => {
