@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { isMap, parseDocument } from 'yaml';
-import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
+import { isMap } from 'yaml';
+import { ScenarioError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
-import { decodeUtf8 } from '../scenario/load.js';
-import { comparePos, type PositionFinder } from '../scenario/positions.js';
+import { cleanIssues, MAX_FILE_BYTES, readSourceFile } from '../scenario/load.js';
+import { comparePos, parseYamlDocument, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
 import type { TlsSettings } from '../scenario/types.js';
 import { manifestSchemaIssues } from './schema.js';
@@ -48,38 +47,59 @@ type WrittenMap = Record<string, unknown>;
 
 /** True when the file looks like a manifest rather than a scenario: a top-level `targets:` key and no `cases:` key. */
 export function isManifestFile(path: string, source?: string): boolean {
-  let text = source;
-  if (text === undefined) {
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      return false;
-    }
-  }
-  const contents = parseDocument(text).contents;
+  const text = source === undefined ? readForDetection(path) : detectionPart(source);
+  if (text === undefined) return false;
+  const parsed = parseYamlDocument(text, path);
+  if ('problem' in parsed) return hasManifestKeys(text);
+  const contents = parsed.doc.contents;
   return isMap(contents) && contents.has('targets') && !contents.has('cases');
+}
+
+/** How much of a file over the size limit is read to tell what it is (loading it will refuse it). */
+const DETECTION_BYTES = 16 * 1024;
+
+function detectionPart(source: string): string {
+  return source.length > MAX_FILE_BYTES ? source.slice(0, DETECTION_BYTES) : source;
+}
+
+/** Enough of a file to tell what it is: all of it, or its start when it is over the size limit. */
+function readForDetection(path: string): string | undefined {
+  try {
+    const info = statSync(path);
+    if (!info.isFile()) return undefined;
+    if (info.size <= MAX_FILE_BYTES) return readFileSync(path, 'utf8');
+    const head = Buffer.alloc(DETECTION_BYTES);
+    const fd = openSync(path, 'r');
+    try {
+      return head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** For text the YAML parser gave up on: block-style top-level keys, read line by line. */
+function hasManifestKeys(text: string): boolean {
+  return /^targets[ \t]*:/m.test(text) && !/^cases[ \t]*:/m.test(text);
 }
 
 /** Reads a manifest; the path is kept as given in the result and in messages. */
 export async function loadManifest(path: string): Promise<Manifest> {
-  const bytes = await readFile(path).catch((error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-    throw new UsageError(`cannot read "${path}": ${reason}`);
-  });
-  return parseManifest(decodeUtf8(bytes, path), path);
+  return parseManifest(await readSourceFile(path, 'manifests'), path);
 }
 
 /** Parses and checks a manifest; throws a ScenarioError listing every problem found. */
 export function parseManifest(source: string, file: string): Manifest {
   const parsed = parseYamlWithPositions(source, file, 'the file is empty: a manifest needs at least "targets:"');
-  if ('issues' in parsed) throw new ScenarioError(parsed.issues);
+  if ('issues' in parsed) throw new ScenarioError(cleanIssues(parsed.issues));
   const issues = manifestSchemaIssues(parsed.data, parsed.positions);
   const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)));
   const manifest = isRecord(parsed.data) ? builder.build(parsed.data, file) : undefined;
-  issues.push(...builder.issues);
+  for (const issue of builder.issues) issues.push(issue);
   if (manifest && issues.length === 0) return manifest;
-  throw new ScenarioError(issues.sort((a, b) => comparePos(a.pos, b.pos)));
+  throw new ScenarioError(cleanIssues(issues));
 }
 
 /** Turns a written manifest into its final form, collecting the problems the schema cannot express. */

@@ -20,6 +20,13 @@ export function parseTemplate(text: string): TemplatePart[] | { error: string } 
   let literal = '';
   let index = 0;
   while (index < text.length) {
+    const dollar = text.indexOf('$', index);
+    if (dollar < 0) {
+      literal += text.slice(index);
+      break;
+    }
+    literal += text.slice(index, dollar);
+    index = dollar;
     if (text.startsWith('$${', index)) {
       literal += '${';
       index += 3;
@@ -33,7 +40,7 @@ export function parseTemplate(text: string): TemplatePart[] | { error: string } 
       literal = '';
       index = close + 1;
     } else {
-      literal += text[index];
+      literal += '$';
       index += 1;
     }
   }
@@ -91,6 +98,43 @@ interface ResolvedVar {
   text: string;
   secrets: string[];
   failed: boolean;
+  /** The problems found resolving it, repeated wherever it is used again (duplicates are dropped later). */
+  issues: SourceIssue[];
+}
+
+interface Expanded {
+  text: string;
+  parts: (string | CapturePart)[];
+  secrets: string[];
+  lineBreakFrom?: string;
+  failed: boolean;
+}
+
+/** Variables may refer to variables this deep; deeper chains are an error rather than a stack overflow. */
+export const MAX_VARIABLE_NESTING = 32;
+
+/** All the text expanded for one file may be at most this long: "billion laughs" built from variables. */
+export const MAX_EXPANDED_CHARS = 64 * 1024 * 1024;
+
+/** What each expansion costs besides its text, so that very many small ones are bounded too. */
+const EXPANSION_COST = 32;
+
+/** What expansions for one file may still produce; share one among the Interpolators of a file. */
+export class ExpansionBudget {
+  private left = MAX_EXPANDED_CHARS;
+  private issue: SourceIssue | undefined;
+
+  /** False, with the one issue that says so, once the budget is spent. */
+  take(chars: number, pos: SourcePos, issues: SourceIssue[]): boolean {
+    if (!this.issue) {
+      this.left -= chars;
+      if (this.left >= 0) return true;
+      const megabytes = MAX_EXPANDED_CHARS / (1024 * 1024);
+      this.issue = { pos, message: `variables expand to more than ${megabytes} MB of text in this file: use fewer or shorter values` };
+    }
+    issues.push(this.issue);
+    return false;
+  }
 }
 
 /** Expands templates against variable layers (highest precedence first) and an environment. */
@@ -100,12 +144,13 @@ export class Interpolator {
   constructor(
     private readonly layers: readonly VarLayer[],
     private readonly env: Env,
+    private readonly budget = new ExpansionBudget(),
   ) {}
 
   expand(template: string, pos: SourcePos, unknownName?: UnknownNameRule): Expansion {
     const issues: SourceIssue[] = [];
-    const result = this.expandWith(template, pos, [], issues, unknownName);
-    return { ...result, issues };
+    const { failed: _failed, ...result } = this.expandWith(template, pos, [], issues, unknownName);
+    return { ...result, issues: distinct(issues) };
   }
 
   /** Whether a layer defines the name. */
@@ -113,31 +158,39 @@ export class Interpolator {
     return this.definition(name) !== undefined;
   }
 
-  private expandWith(template: string, pos: SourcePos, stack: string[], issues: SourceIssue[], unknownName?: UnknownNameRule) {
-    const parts = parseTemplate(template);
+  private expandWith(template: string, pos: SourcePos, stack: string[], issues: SourceIssue[], unknownName?: UnknownNameRule): Expanded {
+    const parts = this.budget.take(EXPANSION_COST, pos, issues) ? parseTemplate(template) : { error: '' };
     if ('error' in parts) {
-      issues.push({ pos, message: parts.error });
-      return { text: template, parts: [template], secrets: [] };
+      if (parts.error) issues.push({ pos, message: parts.error });
+      return { text: template, parts: [template], secrets: [], failed: true };
     }
     let text = '';
     const expanded: (string | CapturePart)[] = [];
     const secrets: string[] = [];
     let lineBreakFrom: string | undefined;
+    let failed = false;
     for (const part of parts) {
       const value = this.partValue(part, pos, stack, issues, unknownName);
-      if (value === undefined) continue;
+      if (value === undefined) {
+        failed = true;
+        continue;
+      }
       if ('capture' in value) {
         expanded.push(value);
         continue;
       }
+      // Checked before the text grows, so no string ever gets longer than the budget. A template
+      // that is one reference makes no new text (the value itself is used), so it costs nothing.
+      const cost = parts.length > 1 ? value.text.length : 0;
+      if (!this.budget.take(cost, pos, issues)) return { text, parts: expanded, secrets, failed: true };
       text += value.text;
       appendText(expanded, value.text);
-      secrets.push(...value.secrets);
+      pushAll(secrets, value.secrets);
       if (part.kind !== 'text' && lineBreakFrom === undefined && /[\r\n]/.test(value.text)) {
         lineBreakFrom = part.kind === 'var' ? `variable "${part.name}"` : `environment variable ${part.name}`;
       }
     }
-    return { text, parts: expanded, secrets, ...(lineBreakFrom === undefined ? {} : { lineBreakFrom }) };
+    return { text, parts: expanded, secrets, ...(lineBreakFrom === undefined ? {} : { lineBreakFrom }), failed };
   }
 
   private partValue(
@@ -163,7 +216,8 @@ export class Interpolator {
 
   private envValue(name: string, pos: SourcePos, issues: SourceIssue[]) {
     const value = this.env[name];
-    if (value === undefined) {
+    // Not `=== undefined`: process.env also answers names such as "constructor".
+    if (typeof value !== 'string') {
       issues.push({ pos, message: `environment variable ${name} is not set` });
       return undefined;
     }
@@ -177,20 +231,31 @@ export class Interpolator {
       issues.push({ pos, message: `undefined variable "${name}"` });
       return undefined;
     }
-    if (!definition.pos) return { text: definition.value, secrets: [], failed: false };
+    if (!definition.pos) return { text: definition.value, secrets: [], failed: false, issues: [] };
     if (stack.includes(name)) {
       const loop = [...stack.slice(stack.indexOf(name)), name].join(' → ');
       issues.push({ pos: definition.pos, message: `variables refer to each other in a loop: ${loop}` });
-      return { text: '', secrets: [], failed: true };
+      return { text: '', secrets: [], failed: true, issues: [] };
     }
+    // Every result is kept, failures too: a variable in a loop fails whichever way it is reached,
+    // and computing each value once keeps chains of variables that use others twice linear.
     const cached = this.resolved.get(name);
-    if (cached) return cached;
-    const own: SourceIssue[] = [];
-    const value = this.expandWith(definition.value, definition.pos, [...stack, name], own);
-    issues.push(...own);
-    const resolved = { text: value.text, secrets: value.secrets, failed: own.length > 0 };
-    // A result computed inside a loop depends on the path taken, so only cache clean ones.
-    if (!resolved.failed) this.resolved.set(name, resolved);
+    if (cached) {
+      pushAll(issues, cached.issues);
+      return cached;
+    }
+    if (stack.length >= MAX_VARIABLE_NESTING) {
+      const message = `variables refer to each other more than ${MAX_VARIABLE_NESTING} levels deep: ${stack[0]} → … → ${name}`;
+      issues.push({ pos: definition.pos, message });
+      return { text: '', secrets: [], failed: true, issues: [] };
+    }
+    const found: SourceIssue[] = [];
+    const value = this.expandWith(definition.value, definition.pos, [...stack, name], found);
+    // A value that uses a failing variable twice gets its issues twice: keep each once.
+    const own = [...new Set(found)];
+    pushAll(issues, own);
+    const resolved = { text: value.text, secrets: [...new Set(value.secrets)], failed: value.failed || own.length > 0, issues: own };
+    this.resolved.set(name, resolved);
     return resolved;
   }
 
@@ -201,6 +266,20 @@ export class Interpolator {
     }
     return undefined;
   }
+}
+
+/** Each problem once: a text may use the same undefined variable many times. */
+function distinct(issues: SourceIssue[]): SourceIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const id = `${issue.pos.line}:${issue.pos.col}:${issue.message}`;
+    return !seen.has(id) && Boolean(seen.add(id));
+  });
+}
+
+/** push(...items) overflows the stack for very long lists. */
+function pushAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }
 
 function appendText(parts: (string | CapturePart)[], text: string): void {

@@ -1,10 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
-import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
+import type { YAMLError } from 'yaml';
+import { ScenarioError, UsageError, type SourceIssue } from '../errors.js';
 import type { ScenarioFile } from './as-written.js';
 import { normalizeScenario } from './normalize.js';
-import { comparePos, PositionFinder } from './positions.js';
+import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
 import type { Scenario } from './types.js';
 import { schemaIssues } from './validate.js';
 
@@ -19,15 +19,18 @@ export interface LoadOptions {
   ca?: string[];
 }
 
-/** Anchors may be reused this often in one file; more is treated as an attack (billion laughs). */
-const MAX_ALIAS_COUNT = 100;
+/** Scenario files and manifests larger than this are refused before they are parsed. */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+/** What a file is, for messages: "scenario files may be at most 5 MB". */
+export type FileKind = 'scenario files' | 'manifests';
 
 const SCENARIO_EXTENSIONS = new Set(['.yaml', '.yml']);
 
 /** Parses, validates and normalises one scenario; throws a ScenarioError listing every problem found. */
 export function parseScenario(source: string, file: string, options: LoadOptions = {}): Scenario {
   const parsed = parseYaml(source, file);
-  if ('issues' in parsed) throw new ScenarioError(parsed.issues);
+  if ('issues' in parsed) throw new ScenarioError(cleanIssues(parsed.issues));
   const { data, positions } = parsed;
   const issues = schemaIssues(data, positions);
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
@@ -38,18 +41,15 @@ export function parseScenario(source: string, file: string, options: LoadOptions
       defaultTimeoutMs: options.defaultTimeoutMs,
       ca: (options.ca ?? []).map((path) => resolve(path)),
     });
-    issues.push(...normalized.issues);
+    for (const issue of normalized.issues) issues.push(issue);
     if (issues.length === 0) return normalized.scenario;
   }
-  throw new ScenarioError(sortIssues(issues));
+  throw new ScenarioError(cleanIssues(issues));
 }
 
 /** Reads one scenario file; the path is kept as given in the result and in messages. */
 export async function loadScenarioFile(path: string, options: LoadOptions = {}): Promise<Scenario> {
-  const bytes = await readFile(path).catch((error: unknown) => {
-    throw readError(path, error);
-  });
-  return parseScenario(decodeUtf8(bytes, path), path, options);
+  return parseScenario(await readSourceFile(path, 'scenario files'), path, options);
 }
 
 /**
@@ -65,7 +65,7 @@ export async function loadScenarios(paths: string[], options: LoadOptions = {}):
       scenarios.push(await loadScenarioFile(file, options));
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
-      issues.push(...error.issues);
+      for (const issue of error.issues) issues.push(issue);
     }
   }
   if (issues.length > 0) throw new ScenarioError(issues);
@@ -130,10 +130,79 @@ function readError(path: string, error: unknown): Error {
   return new UsageError(`cannot read "${path}": ${reason}`);
 }
 
-// ---- bytes and YAML ----
+// ---- reading a file ----
+
+/**
+ * The text of a scenario file or manifest. A file over the size limit is refused before it is
+ * read, and at most one byte more than the limit is ever read (from a pipe or a device, say).
+ */
+export async function readSourceFile(path: string, kind: FileKind): Promise<string> {
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    throw readError(path, error);
+  });
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new UsageError(`cannot read "${path}": it is a folder`);
+    if (info.isFile() && info.size > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, info.size, kind)]);
+    const bytes = await readAtMost(handle, MAX_FILE_BYTES + 1).catch((error: unknown) => {
+      throw readError(path, error);
+    });
+    if (bytes.length > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, undefined, kind)]);
+    return decodeUtf8(bytes, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < limit) {
+    const chunk = Buffer.alloc(Math.min(64 * 1024, limit - total));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) break;
+    chunks.push(chunk.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** The problem of a file over the size limit; its size is unknown when it was not a regular file. */
+export function sizeIssue(file: string, bytes: number | undefined, kind: FileKind): SourceIssue {
+  const size = bytes === undefined ? `more than ${megabytes(MAX_FILE_BYTES)}` : megabytes(bytes);
+  return { pos: { file, line: 1, col: 1 }, message: `the file is ${size}; ${kind} may be at most ${megabytes(MAX_FILE_BYTES)}` };
+}
+
+/** A source given as text: the same limit, counted in UTF-8 bytes as the file would hold them. */
+export function sourceSizeIssue(source: string, file: string, kind: FileKind): SourceIssue | undefined {
+  // Each UTF-16 code unit is at most 3 bytes of UTF-8, so most sources need no count.
+  if (source.length * 3 <= MAX_FILE_BYTES) return undefined;
+  const bytes = Buffer.byteLength(source, 'utf8');
+  return bytes > MAX_FILE_BYTES ? sizeIssue(file, bytes, kind) : undefined;
+}
+
+/** Rounded up to a tenth, so a file just over the limit does not read as exactly at it. */
+function megabytes(bytes: number): string {
+  const tenths = Math.ceil((bytes * 10) / (1024 * 1024));
+  return `${tenths % 10 === 0 ? tenths / 10 : (tenths / 10).toFixed(1)} MB`;
+}
+
+// ---- bytes ----
+
+const BYTE_ORDER_MARKS: [number[], string][] = [
+  [[0x00, 0x00, 0xfe, 0xff], 'UTF-32'],
+  [[0xff, 0xfe, 0x00, 0x00], 'UTF-32'],
+  [[0xfe, 0xff], 'UTF-16'],
+  [[0xff, 0xfe], 'UTF-16'],
+];
 
 /** UTF-8 text without a byte order mark; a ScenarioError pointing at the first bad byte otherwise. */
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  const bom = BYTE_ORDER_MARKS.find(([mark]) => mark.every((byte, index) => bytes[index] === byte));
+  if (bom) {
+    const message = `the file is ${bom[1]} text (it starts with a ${bom[1]} byte order mark): save it as UTF-8`;
+    throw new ScenarioError([{ pos: { file, line: 1, col: 1 }, message }]);
+  }
   const bad = firstInvalidUtf8(bytes);
   if (bad < 0) return new TextDecoder('utf-8').decode(bytes);
   const lineStart = bytes.lastIndexOf(0x0a, bad - 1) + 1;
@@ -177,48 +246,28 @@ function utf8SequenceLength(bytes: Uint8Array, index: number): number {
   return length;
 }
 
+// ---- YAML ----
+
 type ParsedYaml = { data: unknown; positions: PositionFinder } | { issues: SourceIssue[] };
 
 function parseYaml(source: string, file: string): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true, strict: true });
-  const positions = new PositionFinder(doc, lineCounter, file);
-  const nul = source.indexOf('\0');
-  if (nul >= 0) return { issues: [{ pos: positions.offset(nul), message: 'the file contains a NUL byte: it is not YAML text' }] };
-  if (doc.errors.length > 0) return { issues: sortIssues(doc.errors.map((error) => yamlIssue(error, source, positions))) };
+  const tooBig = sourceSizeIssue(source, file, 'scenario files');
+  if (tooBig) return { issues: [tooBig] };
+  const parsed = parseYamlDocument(source, file);
+  if ('problem' in parsed) return { issues: [parsed.problem] };
+  const { doc, positions, errors, stopped } = parsed;
+  if (errors.length > 0 || stopped) {
+    return { issues: [...errors.map((error) => yamlIssue(error, source, positions)), ...(stopped ? [stopped] : [])] };
+  }
   if (doc.contents === null) {
     return { issues: [{ pos: { file, line: 1, col: 1 }, message: 'the file is empty: a scenario needs at least "cases:"' }] };
   }
-  try {
-    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), positions };
-  } catch (error) {
-    return { issues: [{ pos: firstAlias(doc, positions), message: aliasMessage(error) }] };
-  }
-}
-
-function aliasMessage(error: unknown): string {
-  const message = (error as Error).message;
-  if (/alias/i.test(message)) {
-    return `the YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} uses): reuse fewer anchors`;
-  }
-  return `the YAML cannot be read: ${message}`;
-}
-
-function firstAlias(doc: ReturnType<typeof parseDocument>, positions: PositionFinder): SourcePos {
-  let pos: SourcePos = { file: positions.file, line: 1, col: 1 };
-  visit(doc, {
-    Alias(_, node) {
-      if (node.range) pos = positions.offset(node.range[0]);
-      return visit.BREAK;
-    },
-  });
-  return pos;
+  const data = yamlData(doc, positions);
+  return 'problem' in data ? { issues: [data.problem] } : { data: data.data, positions };
 }
 
 function yamlIssue(error: YAMLError, source: string, positions: PositionFinder): SourceIssue {
-  const start = error.linePos?.[0];
-  const pos = start ? { file: positions.file, line: start.line, col: start.col } : positions.offset(error.pos[0]);
-  return { pos, message: yamlMessage(error, source) };
+  return { pos: positions.offset(error.pos[0]), message: yamlMessage(error, source) };
 }
 
 function yamlMessage(error: YAMLError, source: string): string {
@@ -231,27 +280,46 @@ function yamlMessage(error: YAMLError, source: string): string {
       return 'the file holds more than one YAML document ("---"): a scenario file is one document';
     case 'TAB_AS_INDENT':
       return 'YAML syntax error: tabs are not allowed as indentation, use spaces';
-    default: {
-      // yaml appends " at line L, column C:" and a code frame; the position is reported separately.
-      const sentence = (error.message.split(/ at line \d+, column \d+/)[0] ?? '').split('\n')[0]!.trim().replace(/\.$/, '');
-      return `YAML syntax error: ${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}`;
-    }
+    default:
+      return syntaxMessage(error);
   }
 }
 
-/** The map key written at offset, for duplicate-key messages. */
+/** "YAML syntax error: " and the library's first sentence. */
+export function syntaxMessage(error: YAMLError): string {
+  const sentence = firstLine(error.message);
+  return `YAML syntax error: ${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}`;
+}
+
+/** The map key written at offset, for duplicate-key messages; long keys are left unnamed. */
 function keyAt(source: string, offset: number): string | undefined {
-  const match = /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\n:#,{}[\]]*?))\s*:/.exec(source.slice(offset));
+  const match = /^(?:"((?:[^"\\\r\n]|\\.)*)"|'((?:[^'\r\n]|'')*)'|([^\r\n:#,{}[\]]*?))[ \t]*:/.exec(source.slice(offset, offset + 200));
   if (!match) return undefined;
   return match[1] ?? match[2]?.replace(/''/g, "'") ?? match[3];
 }
 
-function sortIssues(issues: SourceIssue[]): SourceIssue[] {
+/**
+ * Sorted by position, without repeats, each message one line of printable text: a message may
+ * quote what the file says, and every problem is printed as one `file:line:col: message` line.
+ */
+export function cleanIssues(issues: SourceIssue[]): SourceIssue[] {
   const seen = new Set<string>();
   return issues
+    .map((issue) => ({ ...issue, message: printable(issue.message) }))
     .filter((issue) => {
       const id = `${issue.pos.line}:${issue.pos.col}:${issue.message}`;
       return !seen.has(id) && Boolean(seen.add(id));
     })
     .sort((a, b) => comparePos(a.pos, b.pos));
+}
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Longer messages (they quote a very long key, say) keep their start and end. */
+const MAX_MESSAGE_LENGTH = 500;
+
+function printable(message: string): string {
+  const short =
+    message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH - 100)}…${message.slice(-99)}`;
+  return short.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -6,7 +6,7 @@ import { normalizeCondition } from './conditions.js';
 import { isRecord, NormalizeContext, presentKeys, type CaptureScope, type Scope } from './context.js';
 import { durationRangeProblem, parseDuration } from './duration.js';
 import { alternatives, expectation } from './expectations.js';
-import { Interpolator, type Env, type VarDefinition, type VarLayer } from './interpolate.js';
+import { ExpansionBudget, Interpolator, type Env, type VarDefinition, type VarLayer } from './interpolate.js';
 import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import { normalizeCapabilities, normalizeCapture, normalizeTlsAssertions } from './reply-checks.js';
 import { normalizeProxy, normalizeTarget, normalizeTls } from './settings.js';
@@ -57,6 +57,8 @@ const NOTHING_TO_DO =
 
 class Normalizer {
   private readonly commandLine: VarLayer;
+  /** One for the whole file: every case has its own Interpolator. */
+  private readonly budget = new ExpansionBudget();
   private protocol: Protocol = 'smtp';
 
   constructor(
@@ -69,7 +71,7 @@ class Normalizer {
   scenario(data: ScenarioFile): Scenario {
     const file = this.ctx.positions.file;
     const fileVars = this.varLayer(data.vars, ['vars']);
-    const scope: Scope = { interpolator: new Interpolator([this.commandLine, fileVars], this.options.env) };
+    const scope: Scope = { interpolator: new Interpolator([this.commandLine, fileVars], this.options.env, this.budget) };
     const timeoutMs = this.duration(data.timeout, ['timeout'], 'timeout') ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.protocol = data.protocol === 'lmtp' ? 'lmtp' : 'smtp';
     const target = normalizeTarget(this.ctx, data.target, scope);
@@ -100,13 +102,13 @@ class Normalizer {
     const path = ['cases', index];
     const caseVars = this.varLayer(written.vars, [...path, 'vars']);
     const layers = [this.commandLine, caseVars, fileVars];
-    const interpolator = new Interpolator(layers, this.options.env);
+    const interpolator = new Interpolator(layers, this.options.env, this.budget);
     const timeoutMs = this.duration(written.timeout, [...path, 'timeout'], 'timeout') ?? fileTimeoutMs;
     const writtenSteps: unknown[] = Array.isArray(written.steps) ? written.steps : [];
-    const plan = this.capturePlan(writtenSteps, [...path, 'steps'], interpolator);
+    const captures = captureScopes(this.capturePlan(writtenSteps, [...path, 'steps'], interpolator));
     const steps = writtenSteps.flatMap((step, stepIndex) => {
       if (!isRecord(step)) return [];
-      const scope = { interpolator, captures: captureScope(plan, stepIndex) };
+      const scope = { interpolator, captures: captures[stepIndex]! };
       return [this.step(step, [...path, 'steps', stepIndex], scope, timeoutMs)];
     });
     this.warnMissingEhlo(steps);
@@ -280,12 +282,32 @@ class Normalizer {
 
 type CapturePlan = { names: string[]; line: number }[];
 
-/** What the steps of a case capture, as seen from the step at index. */
-function captureScope(plan: CapturePlan, index: number): CaptureScope {
-  const earlier = new Set(plan.slice(0, index).flatMap((step) => step.names));
+/**
+ * What the steps of a case capture, as seen from each step. A scope changes only after a step
+ * that is the first to capture some name, so the steps in between share one: a case of
+ * thousands of steps is not quadratic.
+ */
+function captureScopes(plan: CapturePlan): CaptureScope[] {
+  const first = new Map<string, { index: number; line: number }>();
+  plan.forEach(({ names, line }, index) => {
+    for (const name of names) if (!first.has(name)) first.set(name, { index, line });
+  });
+  const introduces = (index: number) => plan[index]!.names.some((name) => first.get(name)?.index === index);
+  const scopes: CaptureScope[] = [];
+  let scope = scopeAt(first, 0);
+  for (let index = 0; index < plan.length; index++) {
+    if (index > 0 && introduces(index - 1)) scope = scopeAt(first, index);
+    scopes.push(scope);
+  }
+  return scopes;
+}
+
+function scopeAt(first: ReadonlyMap<string, { index: number; line: number }>, index: number): CaptureScope {
+  const earlier = new Set<string>();
   const later = new Map<string, number>();
-  for (const { names, line } of plan.slice(index)) {
-    for (const name of names) if (!earlier.has(name) && !later.has(name)) later.set(name, line);
+  for (const [name, where] of first) {
+    if (where.index < index) earlier.add(name);
+    else later.set(name, where.line);
   }
   return { earlier, later };
 }

@@ -1,0 +1,55 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeUtf8, parseScenario, type LoadOptions } from '../../src/scenario/load.js';
+import { assertCleanFailure } from '../corpus/check-issues.js';
+import { mutate, Random, seedOf } from '../corpus/mutate.js';
+import { sourcePath } from '../helpers/paths.js';
+
+const MUTATIONS_PER_FILE = 250;
+
+const examples = ['scenarios', 'scenarios/other-servers'].flatMap((dir) =>
+  readdirSync(sourcePath(dir))
+    .filter((name) => name.endsWith('.yaml'))
+    .sort()
+    .map((name) => join(dir, name)),
+);
+
+/** Every variable the file uses set on the command line, and every environment variable set. */
+function optionsFor(source: string): LoadOptions {
+  const names = [...source.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((match) => match[1]!);
+  const env = new Proxy<Record<string, string | undefined>>({}, { get: (_, name) => (typeof name === 'string' ? `env-${name}` : undefined) });
+  return { vars: Object.fromEntries(names.map((name) => [name, 'value'])), env };
+}
+
+function load(bytes: Buffer, file: string, options: LoadOptions): unknown {
+  return parseScenario(decodeUtf8(bytes, file), file, options);
+}
+
+describe('fuzzing the scenario loader: a scenario or a ScenarioError with clean positions, nothing else', () => {
+  test('there are examples to mutate', () => {
+    assert.ok(examples.length >= 10, examples.join(', '));
+  });
+
+  for (const example of examples) {
+    test(example, () => {
+      const file = sourcePath(example);
+      const original = readFileSync(file);
+      const options = optionsFor(original.toString('utf8'));
+      assert.ok(load(original, file, options), 'the unmutated example loads');
+      const random = new Random(seedOf(example));
+      let failures = 0;
+      for (let round = 0; round < MUTATIONS_PER_FILE; round++) {
+        const bytes = mutate(original, random);
+        try {
+          load(bytes, file, options);
+        } catch (error) {
+          failures += 1;
+          assertCleanFailure(error, file, bytes, `${example}, mutation ${round}:\n${bytes.toString('utf8')}\n`);
+        }
+      }
+      assert.ok(failures > MUTATIONS_PER_FILE / 10, `only ${failures} of ${MUTATIONS_PER_FILE} mutations were refused`);
+    });
+  }
+});
