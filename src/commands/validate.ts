@@ -1,4 +1,5 @@
 import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js';
+import { isManifestFile, loadManifest } from '../manifest/manifest.js';
 import { loadScenarios } from '../scenario/load.js';
 
 /**
@@ -19,10 +20,23 @@ function lenientEnv(env: CliIO['env'], missing: Set<string>): CliIO['env'] {
 /** Loads and checks every file; problems are thrown as ScenarioError and printed by the CLI. */
 export async function validateCommand(command: ValidateCommand, io: CliIO): Promise<number> {
   const missing = new Set<string>();
-  const env = lenientEnv(io.env, missing);
-  const scenarios = await loadScenarios(command.paths, { vars: command.vars, env, ca: command.ca });
+  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca };
+  const manifests = command.paths.filter((path) => isManifestFile(path));
+  const files = command.paths.filter((path) => !manifests.includes(path));
+  const scenarios = files.length === 0 ? [] : await loadScenarios(files, options);
+  for (const path of manifests) {
+    // A manifest is checked with every scenario it names, each loaded as that target would run it.
+    const manifest = await loadManifest(path);
+    for (const target of manifest.targets) {
+      scenarios.push(...(await loadScenarios(target.scenarios, { ...options, vars: { ...target.vars, ...command.vars } })));
+    }
+    io.stdout.write(`${path}: ok (${manifest.targets.length} target${manifest.targets.length === 1 ? '' : 's'})\n`);
+  }
   printWarnings(scenarios, io);
+  const reported = new Set<string>();
   for (const scenario of scenarios) {
+    if (reported.has(scenario.file)) continue;
+    reported.add(scenario.file);
     const cases = scenario.cases.length;
     io.stdout.write(`${scenario.file}: ok (${cases} case${cases === 1 ? '' : 's'})\n`);
   }

@@ -130,3 +130,29 @@ targets:
     assert.equal(await main(['run', manifest, '--embedded'], embedded.io), 2);
   });
 });
+
+describe('validating a manifest', () => {
+  test('checks the manifest and every scenario it names, without connecting', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-validate-fleet-'));
+    try {
+      const manifest = join(dir, 'fleet.yaml');
+      await writeFile(
+        manifest,
+        `scenarios: [${sourcePath('test/cli/fixtures/fleet/transaction.yaml')}]
+targets:
+  - { name: one, host: 192.0.2.1, vars: { rcpt: a@example.test } }
+`,
+      );
+      const c = capture();
+      assert.equal(await main(['validate', manifest], c.io), 0, c.err());
+      assert.match(c.out(), /fleet\.yaml: ok \(1 target\)/);
+      assert.match(c.out(), /transaction\.yaml: ok \(2 cases\)/);
+      await writeFile(manifest, `targets:\n  - { name: one, hots: 192.0.2.1 }\n`);
+      const broken = capture();
+      assert.equal(await main(['validate', manifest], broken.io), 2);
+      assert.match(broken.err(), /fleet\.yaml:2:\d+: .*hots/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
