@@ -1,7 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { isMap } from 'yaml';
 import { ScenarioError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { cleanIssues, MAX_FILE_BYTES, readSourceFile } from '../scenario/load.js';
@@ -10,6 +9,9 @@ import { isValidHost, parseTarget } from '../scenario/target.js';
 import type { TlsSettings } from '../scenario/types.js';
 import { manifestSchemaIssues } from './schema.js';
 import { parseYamlWithPositions } from './yaml.js';
+import { yaml } from '../yaml-lib.js';
+
+const { isMap } = yaml;
 
 export type MxChoice = 'all' | 'primary';
 

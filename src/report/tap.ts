@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yaml as yamlLib } from '../yaml-lib.js';
 import { formatPos } from '../errors.js';
 import type { CaseInfo, CaseResult, RunResult, StepResult } from '../engine/results.js';
 import type { Reporter, RunInfo } from './reporter.js';
@@ -212,7 +212,7 @@ const YAML_UNPRINTABLE = /[\x7F-\x9F\u200E\u200F\u202A-\u202E\u2028\u2029\u2066-
 
 /** A YAML diagnostics block, `---` to `...`, indented relative to its test point. */
 function diagnostics(data: Record<string, unknown>, indent: string): string[] {
-  const yaml = stringify(data, YAML_OPTIONS).replace(
+  const yaml = yamlLib.stringify(data, YAML_OPTIONS).replace(
     YAML_UNPRINTABLE,
     (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

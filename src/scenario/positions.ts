@@ -1,23 +1,8 @@
-import {
-  Composer,
-  isAlias,
-  isMap,
-  isNode,
-  isScalar,
-  isSeq,
-  Lexer,
-  LineCounter,
-  Parser,
-  visit,
-  YAMLParseError,
-  type Alias,
-  type Document,
-  type Node,
-  type Pair,
-  type YAMLError,
-  type YAMLMap,
-} from 'yaml';
+import type { Alias, Document, LineCounter as LineCounterType, Node, Pair, YAMLError, YAMLMap, YAMLParseError as YAMLParseErrorType } from 'yaml';
+import { yaml } from '../yaml-lib.js';
 import type { SourceIssue, SourcePos } from '../errors.js';
+
+const { Composer, isAlias, isMap, isNode, isScalar, isSeq, Lexer, LineCounter, Parser, visit, YAMLParseError } = yaml;
 
 /** A path into the parsed data: map keys and list indexes, as in a JSON pointer. */
 export type DataPath = readonly (string | number)[];
@@ -38,7 +23,7 @@ export class PositionFinder {
 
   constructor(
     private readonly doc: Document,
-    private readonly lineCounter: LineCounter,
+    private readonly lineCounter: LineCounterType,
     readonly file: string,
   ) {}
 
@@ -208,7 +193,7 @@ function unreadable(source: string, file: string): SourceIssue | undefined {
  * Every line of the source, counted from the text itself: the parser's own count misses
  * line breaks inside some tokens after a syntax error, and positions drift from there.
  */
-function lineStarts(source: string): LineCounter {
+function lineStarts(source: string): LineCounterType {
   const lineCounter = new LineCounter();
   lineCounter.addNewLine(0);
   for (let at = source.indexOf('\n'); at >= 0; at = source.indexOf('\n', at + 1)) lineCounter.addNewLine(at + 1);
@@ -219,8 +204,8 @@ function lineStarts(source: string): LineCounter {
  * Keys written twice in one map, found in one pass (the composer's own check compares each key
  * with every earlier one): the same test, equal scalar values. At most one more than is reported.
  */
-function duplicateKeys(doc: Document): YAMLParseError[] {
-  const errors: YAMLParseError[] = [];
+function duplicateKeys(doc: Document): YAMLParseErrorType[] {
+  const errors: YAMLParseErrorType[] = [];
   visit(doc, {
     Map(_, map) {
       const seen = new Set<unknown>();
