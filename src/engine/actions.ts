@@ -1,5 +1,4 @@
 import { authenticate } from '../smtp/auth.js';
-import { parseEhloReply } from '../smtp/capabilities.js';
 import type { SmtpConnection } from '../smtp/client.js';
 import type { Unread } from '../smtp/connection.js';
 import { messageStream } from '../smtp/message.js';
@@ -55,11 +54,13 @@ async function readInto(replies: Reply[], ctx: StepContext, timeoutMs: number): 
 
 /**
  * Fails the step when the server has sent something nobody asked for: it must never pass for the
- * answer to `what` (a quoted command, or `the message`). Only what has arrived by now is seen.
+ * answer to `what` (a command, quoted when `command` is set, or `the message`). Only what has arrived by now is seen.
  */
-function refuseUnsolicited(ctx: StepContext, what: string): void {
+function refuseUnsolicited(ctx: StepContext, what: string, command = false): void {
+  if (!ctx.conn.hasUnread) return;
   const unread = ctx.conn.takeUnsolicited();
   if (unread.length === 0) return;
+  if (command) what = quoted(what);
   const more = unread.length - 1;
   const others = more > 0 ? ` (and ${more} more ${more === 1 ? 'reply' : 'replies'})` : '';
   throw new SmtpError('protocol', `the server sent a reply nobody asked for before ${what}: ${describeUnread(unread[0]!)}${others}`);
@@ -89,11 +90,11 @@ function checkedLine(line: string): string {
 
 const send: Executor<{ type: 'send'; line: import('../scenario/types.js').RuntimeText }> = async (action, step, ctx) => {
   const line = checkedLine(resolveText(action.line, ctx.state.captures));
-  refuseUnsolicited(ctx, quoted(line));
+  refuseUnsolicited(ctx, line, true);
   await ctx.conn.sendLine(line);
   const sentAt = performance.now();
   const reply = await ctx.conn.readReply(step.timeoutMs);
-  trackCommand(ctx.state, line, reply.code, () => parseEhloReply(reply.lines));
+  trackCommand(ctx.state, line, reply);
   return { replies: [reply], main: reply, sent: line, sentAt };
 };
 
@@ -129,7 +130,7 @@ async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Ste
   const replies: Reply[] = [];
   let sentAt = performance.now();
   for await (const { chunk, last } of chunks(messageBytes(source, ctx), chunkBytes)) {
-    refuseUnsolicited(ctx, quoted(`BDAT ${chunk.length}${last ? ' LAST' : ''}`));
+    refuseUnsolicited(ctx, `BDAT ${chunk.length}${last ? ' LAST' : ''}`, true);
     await ctx.conn.sendBdat(chunk, last);
     sentAt = performance.now();
     if (last && ctx.scenario.protocol === 'lmtp') {
@@ -169,7 +170,10 @@ async function readLmtpReplies(step: Step, ctx: StepContext, sentAt: number, rep
 const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, step, ctx) => {
   if (action.bdatChunkBytes !== undefined) return sendWithBdat(action.source, action.bdatChunkBytes, step, ctx);
   refuseUnsolicited(ctx, 'the message');
-  await ctx.conn.sendDataStream(messageBytes(action.source, ctx));
+  const source = action.source;
+  // Text without captured variables cannot fail to resolve: it goes out whole, with no stream to set up.
+  if (source.kind === 'text' && typeof source.text === 'string') await ctx.conn.sendData(source.text);
+  else await ctx.conn.sendDataStream(messageBytes(source, ctx));
   const sentAt = performance.now();
   ctx.state.inDataPhase = false;
   if (ctx.scenario.protocol === 'lmtp') {
@@ -189,7 +193,7 @@ function tlsServername(ctx: StepContext): string | undefined {
 
 /** RFC 3207: STARTTLS, a 220, then the handshake with nothing sent in between; capabilities are forgotten. */
 const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
-  refuseUnsolicited(ctx, quoted('STARTTLS'));
+  refuseUnsolicited(ctx, 'STARTTLS', true);
   await ctx.conn.sendLine('STARTTLS');
   const sentAt = performance.now();
   const reply = await ctx.conn.readReply(step.timeoutMs);
@@ -203,7 +207,7 @@ const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
 };
 
 const auth: Executor<Extract<StepAction, { type: 'auth' }>> = async (action, step, ctx) => {
-  refuseUnsolicited(ctx, quoted(`AUTH ${action.mechanism}`));
+  refuseUnsolicited(ctx, `AUTH ${action.mechanism}`, true);
   const started = performance.now();
   const outcome = await authenticate(ctx.conn, action, step.timeoutMs);
   return { replies: outcome.replies, main: outcome.reply, sent: `AUTH ${action.mechanism}`, sentAt: started };
@@ -212,7 +216,7 @@ const auth: Executor<Extract<StepAction, { type: 'auth' }>> = async (action, ste
 /** RFC 2920: one write, then one reply per command in order; every reply is checked, a missing one is reported. */
 const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (action, step, ctx) => {
   const lines = action.commands.map((command) => checkedLine(resolveText(command.line, ctx.state.captures)));
-  refuseUnsolicited(ctx, quoted(lines[0] ?? 'the pipelined commands'));
+  refuseUnsolicited(ctx, lines[0] ?? 'the pipelined commands', true);
   await ctx.conn.sendLines(lines);
   const sentAt = performance.now();
   const replies: Reply[] = [];
@@ -227,7 +231,7 @@ const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (act
       }
       throw error;
     }
-    trackCommand(ctx.state, lines[i]!, reply.code, () => parseEhloReply(reply.lines));
+    trackCommand(ctx.state, lines[i]!, reply);
     const match = matchReply(command.expect, reply);
     failure ??= match.ok ? undefined : `command ${i + 1} of ${lines.length} (${lines[i]}): ${match.reason}`;
   }

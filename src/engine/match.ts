@@ -11,8 +11,12 @@ export type MatchResult = { ok: true } | { ok: false; reason: string };
 /** `x` in a pattern part matches any digit(s) in that place; everything else must be equal. */
 function codeMatches(pattern: string, code: number): boolean {
   const digits = String(code);
+  if (pattern === digits) return true;
   if (pattern.length !== digits.length) return false;
-  return [...pattern].every((p, i) => p === 'x' || p === digits[i]);
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== 'x' && pattern[i] !== digits[i]) return false;
+  }
+  return true;
 }
 
 function enhancedMatches(pattern: string, enhanced: string | undefined): boolean {
@@ -28,17 +32,24 @@ function alternativeMatches(alt: CodeAlternative, reply: Reply): boolean {
   return true;
 }
 
+function anyAlternativeMatches(alternatives: CodeAlternative[], reply: Reply): boolean {
+  for (const alt of alternatives) if (alternativeMatches(alt, reply)) return true;
+  return false;
+}
+
 /** The whole reply text, one line per reply line, codes left out. */
 export function replyText(reply: Reply): string {
   return reply.lines.join('\n');
 }
 
 /** Checks a reply against an expectation; the reason is phrased for a failure message. */
+const MATCHED: MatchResult = Object.freeze({ ok: true });
+
 export function matchReply(expect: ReplyExpectation | undefined, reply: Reply): MatchResult {
-  if (!expect) return { ok: true };
-  const codesOk = expect.anyOf.length === 0 || expect.anyOf.some((alt) => alternativeMatches(alt, reply));
+  if (!expect) return MATCHED;
+  const codesOk = expect.anyOf.length === 0 || anyAlternativeMatches(expect.anyOf, reply);
   const textOk = !expect.text || new RegExp(expect.text.source, expect.text.flags).test(replyText(reply));
-  if (codesOk && textOk) return { ok: true };
+  if (codesOk && textOk) return MATCHED;
   return { ok: false, reason: `expected ${describeExpectation(expect)}, got ${describeReply(reply)}` };
 }
 

@@ -6,10 +6,10 @@ import { Transcript } from '../smtp/transcript.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
 import type { SmtpErrorKind } from '../smtp/types.js';
 import { describeExpectation } from './match.js';
-import { defaultHostKey, HostLimiter } from './host-limiter.js';
+import { defaultHostKey, HostLimiter, WaitingItems } from './host-limiter.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 import type { CaseInfo, CaseResult, RunResult, StepResult } from './results.js';
-import { caseInfo, runCase } from './run-case.js';
+import { caseInfo, runCase, type RunCaseOptions } from './run-case.js';
 import { countResults, type WorkItem } from './run.js';
 import { stepLabel } from './step-label.js';
 
@@ -106,20 +106,20 @@ export async function runBatch(items: WorkItem[], options: BatchOptions = {}): P
 /** Starts the earliest waiting item whose host has room, whenever a session slot is free. */
 function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<CaseResult[]> {
   const results = new Array<CaseResult>(items.length);
-  const waiting = items.map((_, index) => index);
   const limiter = new HostLimiter(s.perHostLimit);
+  const hasRoom = (key: string): boolean => limiter.canAcquire(key);
   const keys = items.map((item) => s.hostKey(item.target));
+  const waiting = new WaitingItems(keys);
   let running = 0;
   let bailed = false;
 
   return new Promise((resolve, reject) => {
     const pump = (): void => {
       const stopReason = s.signal?.aborted ? INTERRUPTED_REASON : bailed ? BAIL_REASON : undefined;
-      if (stopReason) for (const index of waiting.splice(0)) results[index] = reportNotRun(items[index]!, infos[index]!, s.reporter, stopReason);
+      if (stopReason) for (const index of waiting.takeAll()) results[index] = reportNotRun(items[index]!, infos[index]!, s.reporter, stopReason);
       while (running < s.concurrency) {
-        const at = waiting.findIndex((index) => limiter.canAcquire(keys[index]!));
-        if (at === -1) break;
-        const index = waiting.splice(at, 1)[0]!;
+        const index = waiting.take(hasRoom);
+        if (index === undefined) break;
         limiter.acquire(keys[index]!);
         running++;
         runWithRetries(items[index]!, infos[index]!, s)
@@ -132,7 +132,7 @@ function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<Ca
           })
           .catch(reject);
       }
-      if (running === 0 && waiting.length === 0) resolve(results);
+      if (running === 0 && waiting.size === 0) resolve(results);
     };
     pump();
   });
@@ -146,7 +146,10 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
     // An attempt that may be retried holds its steps back: reporters see one attempt per case.
     const held: StepResult[] = [];
     const onStepEnd = (step: StepResult) => (final ? reporter.onStepEnd?.(info, step) : held.push(step));
-    const result = await s.runCase(item.scenario, item.kase, item.target, { onStepEnd, ...(s.signal ? { signal: s.signal } : {}), ...(s.limits ? { limits: s.limits } : {}) });
+    const options: RunCaseOptions = { onStepEnd, info };
+    if (s.signal) options.signal = s.signal;
+    if (s.limits) options.limits = s.limits;
+    const result = await s.runCase(item.scenario, item.kase, item.target, options);
     if (!final && isRetryable(result) && !s.signal?.aborted) continue;
     for (const step of held) reporter.onStepEnd?.(info, step);
     const outcome: CaseResult =

@@ -53,7 +53,7 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions = 
   for (const { scenario, kase, target } of items) {
     const info = caseInfo(scenario, kase, target);
     reporter.onCaseBegin?.(info);
-    const result = await runCase(scenario, kase, target, { onStepEnd: (step) => reporter.onStepEnd?.(info, step) });
+    const result = await runCase(scenario, kase, target, { onStepEnd: (step) => reporter.onStepEnd?.(info, step), info });
     cases.push(result);
     reporter.onCaseEnd?.(result);
   }

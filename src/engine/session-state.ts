@@ -1,4 +1,5 @@
-import type { Capabilities } from '../smtp/capabilities.js';
+import { parseEhloReply, type Capabilities } from '../smtp/capabilities.js';
+import type { Reply } from '../smtp/types.js';
 import type { RuntimeText } from '../scenario/types.js';
 
 /** What the engine knows about a session while it runs; reset as the protocol says. */
@@ -39,16 +40,28 @@ export function resolveText(text: RuntimeText, captures: Map<string, string>): s
     .join('');
 }
 
-const verbOf = (line: string) => /^\s*([A-Za-z]+)/.exec(line)?.[1]?.toUpperCase() ?? '';
+/** The command's verb in upper case: the letters after any leading white space. */
+function verbOf(line: string): string {
+  let start = 0;
+  while (start < line.length && /\s/.test(line[start]!)) start++;
+  let end = start;
+  while (end < line.length && isLetter(line.charCodeAt(end))) end++;
+  return line.slice(start, end).toUpperCase();
+}
+
+const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+
+/** Commands after which no recipient of a transaction is accepted yet. */
+const FRESH_TRANSACTION = new Set(['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET']);
 
 /**
  * Follows what a command and its reply mean for the session: a new EHLO/LHLO brings new
  * capabilities and, like MAIL, RSET or HELO, starts a fresh transaction; an accepted RCPT counts.
  */
-export function trackCommand(state: SessionState, line: string, code: number, parseEhlo: () => Capabilities): void {
+export function trackCommand(state: SessionState, line: string, reply: Reply): void {
   const verb = verbOf(line);
-  const ok = code >= 200 && code < 300;
-  if ((verb === 'EHLO' || verb === 'LHLO') && ok) state.capabilities = parseEhlo();
-  if (['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET'].includes(verb)) state.acceptedRecipients = 0;
+  const ok = reply.code >= 200 && reply.code < 300;
+  if ((verb === 'EHLO' || verb === 'LHLO') && ok) state.capabilities = parseEhloReply(reply.lines);
+  if (FRESH_TRANSACTION.has(verb)) state.acceptedRecipients = 0;
   if (verb === 'RCPT' && ok) state.acceptedRecipients++;
 }

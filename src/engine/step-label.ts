@@ -1,5 +1,7 @@
+import type { SourcePos } from '../errors.js';
 import type { Transcript } from '../smtp/transcript.js';
 import type { RuntimeText, Step } from '../scenario/types.js';
+import { describeExpectation } from './match.js';
 
 /** A runtime text as written, captured variables shown as `${name}`. */
 export function writtenText(text: RuntimeText): string {
@@ -38,4 +40,28 @@ export function stepLabel(step: Step, transcript?: Transcript): string {
     case 'raw':
       return `raw (${action.bytes.length} bytes)`;
   }
+}
+
+/** The fields every step result starts with. */
+export interface StepHead {
+  index: number;
+  pos: SourcePos;
+  label: string;
+  expected: string;
+}
+
+/** The head of a step's results when nothing needs masking: the same for every run of the step. */
+const plainHeads = new WeakMap<Step, Readonly<StepHead>>();
+
+/** The step's index, position, label and expectation (masked); made once per step when nothing needs masking. */
+export function stepHead(step: Step, transcript: Transcript): Readonly<StepHead> {
+  if (transcript.hasSecrets) {
+    return { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: transcript.mask(describeExpectation(step.expect)) };
+  }
+  let head = plainHeads.get(step);
+  if (!head) {
+    head = { index: step.index, pos: step.pos, label: stepLabel(step), expected: describeExpectation(step.expect) };
+    plainHeads.set(step, head);
+  }
+  return head;
 }

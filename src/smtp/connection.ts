@@ -6,7 +6,7 @@ import { DataLog, logRaw, plural } from './sent-log.js';
 import { certificateMatchesName, describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
 import type { Transcript } from './transcript.js';
 import type { OpenTransport } from './transport.js';
-import { SmtpError, type Reply, type TlsFacts } from './types.js';
+import { SmtpError, type Reply, type SmtpErrorKind, type TlsFacts } from './types.js';
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
 /** How long one write may wait for the server to take the bytes, unless the session says otherwise. */
@@ -22,6 +22,12 @@ const TRANSCRIPT_LINE_CHARS = 1000;
 
 type Outcome = { reply: Reply } | { error: SmtpError };
 
+/** How a session ended without anything going wrong: the server or the client closing. */
+interface Ending {
+  kind: SmtpErrorKind;
+  message: string;
+}
+
 /** Something the server sent that no read has taken: a reply, a broken reply, or the start of a reply still arriving. */
 export type Unread = Outcome | { partial: string };
 
@@ -29,6 +35,7 @@ interface Waiter {
   resolve(reply: Reply): void;
   reject(error: SmtpError): void;
   timer: NodeJS.Timeout;
+  timeoutMs: number;
 }
 
 export interface SessionOptions {
@@ -55,8 +62,11 @@ export class SmtpConnection {
   private queuedBytes = 0;
   private readonly writeTimeoutMs: number;
   private waiter: Waiter | undefined;
-  /** Set once the session is over; every later read (after the queue) and write fails with it. */
-  private ended: SmtpError | undefined;
+  /**
+   * Set once the session is over; every later read (after the queue) and write fails with it.
+   * An ordinary close is kept as its kind and message: the SmtpError is made only if something needs it.
+   */
+  private ending: SmtpError | Ending | undefined;
   /** Lines of the reply in progress already written to the transcript. */
   private loggedLines = 0;
   private closing: Promise<void> | undefined;
@@ -80,7 +90,13 @@ export class SmtpConnection {
 
   /** False once the server closed or reset the connection, a fatal protocol error struck, or close() was called. */
   get isOpen(): boolean {
-    return this.ended === undefined;
+    return this.ending === undefined;
+  }
+
+  private get ended(): SmtpError | undefined {
+    const ending = this.ending;
+    if (ending === undefined || ending instanceof SmtpError) return ending;
+    return (this.ending = new SmtpError(ending.kind, ending.message));
   }
 
   /** The TLS session, once there is one. */
@@ -109,9 +125,13 @@ export class SmtpConnection {
     if (this.ended) return Promise.reject(this.ended);
     if (this.waiter) return Promise.reject(new Error('readReply called while another readReply is waiting'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.expire(timeoutMs), timeoutMs);
-      this.waiter = { resolve, reject, timer };
+      this.waiter = { resolve, reject, timer: setTimeout(this.expire, timeoutMs), timeoutMs };
     });
+  }
+
+  /** Whether takeUnsolicited would find anything. */
+  get hasUnread(): boolean {
+    return this.queue.length > 0 || (!this.ending && this.parser.hasBufferedBytes);
   }
 
   /**
@@ -120,15 +140,19 @@ export class SmtpConnection {
    * arrived by now is seen: a reply still in transit is read as the answer to the next command.
    */
   takeUnsolicited(): Unread[] {
+    if (!this.hasUnread) return [];
     const unread: Unread[] = this.queue.splice(0).map((entry) => entry.outcome);
     this.queuedBytes = 0;
-    if (!this.ended && this.parser.hasBufferedBytes) unread.push({ partial: this.parser.pendingLines[0] ?? this.parser.partialLine() });
+    if (!this.ending && this.parser.hasBufferedBytes) unread.push({ partial: this.parser.pendingLines[0] ?? this.parser.partialLine() });
     return unread;
   }
 
   /** Sends one command line; CRLF is appended. A line containing CR or LF is refused and nothing is sent. */
-  async sendLine(line: string): Promise<void> {
-    await this.sendLines([line]);
+  sendLine(line: string): Promise<void> {
+    if (hasLineBreak(line)) return Promise.reject(lineBreakRefused());
+    if (this.ending) return Promise.reject(this.ended);
+    this.transcript.client(line);
+    return this.write(`${line}\r\n`);
   }
 
   /**
@@ -136,13 +160,11 @@ export class SmtpConnection {
    * If any line contains CR or LF, nothing is sent.
    */
   async sendLines(lines: string[]): Promise<void> {
-    if (lines.some((line) => /[\r\n]/.test(line))) {
-      throw new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
-    }
+    if (lines.some(hasLineBreak)) throw lineBreakRefused();
     this.assertWritable();
     if (lines.length === 0) return;
     for (const line of lines) this.transcript.client(line);
-    await this.write(Buffer.from(lines.map((line) => `${line}\r\n`).join(''), 'utf8'));
+    await this.write(lines.map((line) => `${line}\r\n`).join(''));
   }
 
   /** Sends exactly these bytes, whatever they hold; the transcript shows them with CR, LF and controls escaped. */
@@ -164,22 +186,38 @@ export class SmtpConnection {
 
   /**
    * Streams a message body after a 354 with the same rules as sendData, one chunk at a time:
-   * each chunk is written before the next is read, so memory stays flat. Returns the bytes sent.
+   * each chunk is written before the next but one is read, so memory stays flat. A small chunk
+   * waits for the next, so that a short message and its terminator go out in one write.
+   * Returns the bytes sent.
    */
   async sendDataStream(source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>): Promise<number> {
     this.assertWritable();
     const encoder = new DotStuffEncoder();
     const log = new DataLog(this.transcript);
+    let held: Buffer | undefined;
     let sent = 0;
+    const send = async (out: Buffer): Promise<void> => {
+      await this.writeSliced(out);
+      sent += out.length;
+    };
+    const release = (): Promise<void> | undefined => {
+      const out = held;
+      held = undefined;
+      return out && send(out);
+    };
     try {
       for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
         const out = encoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
         if (out.length === 0) continue;
         log.push(out);
-        await this.writeSliced(out);
-        sent += out.length;
+        await release();
+        // A copy: the encoder's output may share memory with a chunk the source reuses.
+        if (out.length < WRITE_SLICE_BYTES) held = Buffer.from(out);
+        else await send(out);
       }
     } catch (error) {
+      // What was read before the failure is sent, as it would have been without the wait.
+      if (held && this.isOpen) await release()?.catch(ignore);
       log.finish(false);
       this.transcript.note(`message stopped after ${sent} bytes: ${error instanceof Error ? error.message : String(error)}`);
       throw error;
@@ -187,8 +225,8 @@ export class SmtpConnection {
     const tail = encoder.finish();
     log.push(tail.subarray(0, tail.length - 3));
     log.finish();
-    await this.write(tail);
-    return sent + tail.length;
+    await this.writeSliced(held ? Buffer.concat([held, tail]) : tail);
+    return sent + (held?.length ?? 0) + tail.length;
   }
 
   /** Sends `BDAT <n>[ LAST]` CRLF and the chunk in one write (RFC 3030); the chunk is sent as is. */
@@ -237,7 +275,7 @@ export class SmtpConnection {
   }
 
   private async shutDown(timeoutMs: number): Promise<void> {
-    this.end(new SmtpError('closed', 'connection closed by the client'), 'client closed the connection');
+    this.end({ kind: 'closed', message: 'connection closed by the client' }, 'client closed the connection');
     const deadline = performance.now() + timeoutMs;
     await closeStream(this.stream, timeoutMs);
     if (this.stream !== this.transport.stream) await closeStream(this.transport.stream, Math.max(0, deadline - performance.now()));
@@ -278,8 +316,8 @@ export class SmtpConnection {
     for (const event of this.parser.push(chunk)) {
       if (event.type === 'reply') {
         this.logLines(event.raw);
-        for (const warning of event.warnings ?? []) this.transcript.note(`warning: ${warning}`);
-        this.deliver({ reply: event.reply }, rawBytes(event.raw));
+        if (event.warnings) for (const warning of event.warnings) this.transcript.note(`warning: ${warning}`);
+        this.deliverReply(event.reply, event.raw);
         continue;
       }
       this.logLines(event.error.partialLines);
@@ -296,7 +334,7 @@ export class SmtpConnection {
   }
 
   private peerClosed(): void {
-    if (this.ended) return;
+    if (this.ending) return;
     const closed = this.transport.closedMessage();
     const lines = this.parser.pendingLines.length;
     if (lines > 0) {
@@ -304,20 +342,33 @@ export class SmtpConnection {
     } else if (this.parser.hasBufferedBytes) {
       this.end(new SmtpError('closed', `${closed} in the middle of a reply line`));
     } else {
-      this.end(new SmtpError('closed', closed), closed === SERVER_CLOSED ? 'connection closed by server' : closed);
+      this.end({ kind: 'closed', message: closed }, closed === SERVER_CLOSED ? 'connection closed by server' : closed);
     }
   }
 
-  private expire(timeoutMs: number): void {
+  /** The deadline of the read in progress passed (one function per session, for every read's timer). */
+  private readonly expire = (): void => {
     const waiter = this.waiter;
     if (!waiter) return;
     this.waiter = undefined;
+    const timeoutMs = waiter.timeoutMs;
     const pending = this.parser.pendingLines;
     let message = `no reply within ${timeoutMs} ms`;
     if (pending.length > 0) message = `no complete reply within ${timeoutMs} ms (got ${plural(pending.length, 'line')} so far)`;
     else if (this.parser.hasBufferedBytes) message = `no complete reply within ${timeoutMs} ms (got part of a line so far)`;
     this.transcript.note(message);
     waiter.reject(new SmtpError('timeout', message, pending));
+  };
+
+  private deliverReply(reply: Reply, raw: string[]): void {
+    const waiter = this.waiter;
+    if (!waiter) {
+      this.enqueue({ reply }, rawBytes(raw));
+      return;
+    }
+    this.waiter = undefined;
+    clearTimeout(waiter.timer);
+    waiter.resolve(reply);
   }
 
   private deliver(outcome: Outcome, bytes = 0): void {
@@ -334,7 +385,7 @@ export class SmtpConnection {
 
   /** Keeps a reply for a later read; once the session is over nobody will read it, and a flood ends the session. */
   private enqueue(outcome: Outcome, bytes: number): void {
-    if (this.ended) return;
+    if (this.ending) return;
     this.queue.push({ outcome, bytes });
     this.queuedBytes += bytes;
     const tooMany = this.queue.length > MAX_UNREAD_REPLIES ? `more than ${MAX_UNREAD_REPLIES} replies` : undefined;
@@ -348,59 +399,68 @@ export class SmtpConnection {
   }
 
   /** Ends the session once: later reads (after the queue) and writes fail with `error`. */
-  private end(error: SmtpError, note = error.message): void {
-    if (this.ended) return;
-    this.ended = error;
+  private end(error: SmtpError | Ending, note = error.message): void {
+    if (this.ending) return;
+    this.ending = error;
     this.transcript.note(note);
     const waiter = this.waiter;
     if (!waiter) return;
     this.waiter = undefined;
     clearTimeout(waiter.timer);
-    waiter.reject(error);
+    waiter.reject(this.ended!);
   }
 
   private assertWritable(): void {
     if (this.ended) throw this.ended;
   }
 
-  private async writeSliced(data: Buffer): Promise<void> {
+  private writeSliced(data: Buffer): Promise<void> {
+    if (data.length > WRITE_SLICE_BYTES) return this.writeSlices(data);
+    return data.length > 0 ? this.write(data) : RESOLVED;
+  }
+
+  private async writeSlices(data: Buffer): Promise<void> {
     for (let offset = 0; offset < data.length; offset += WRITE_SLICE_BYTES) {
       await this.write(data.subarray(offset, offset + WRITE_SLICE_BYTES));
     }
   }
 
   /** Resolves once the bytes are handed to the system; a server that stops reading ends the session at the deadline. */
-  private write(data: Buffer): Promise<void> {
+  private write(data: Buffer | string): Promise<void> {
     const stream = this.stream;
+    // Write callbacks always come after write() returns, so `settle` is set by then when it is needed.
+    let settle: ((error?: SmtpError) => void) | undefined;
+    stream.write(data, (err) => settle?.(err ? (this.ended ?? this.transport.describeError(err)) : undefined));
+    // Nothing left in the stream's buffer: the system took every byte at once, and no deadline is needed.
+    if (!stream.destroyed && stream.writableLength === 0) return RESOLVED;
     return new Promise((resolve, reject) => {
-      const settle = (error?: SmtpError): void => {
+      settle = (error?: SmtpError): void => {
         clearTimeout(timer);
         stream.off('close', onClose);
         if (error) reject(error);
         else resolve();
       };
-      const onClose = (): void => settle(this.ended ?? new SmtpError('closed', this.transport.closedMessage()));
+      const onClose = (): void => settle!(this.ended ?? new SmtpError('closed', this.transport.closedMessage()));
       const onStall = (): void => {
         const ms = this.writeTimeoutMs;
         this.end(new SmtpError('timeout', `the server stopped reading: no data could be sent for ${ms} ms`));
         this.stream.destroy();
-        settle(this.ended);
+        settle!(this.ended);
       };
       const timer = setTimeout(onStall, this.writeTimeoutMs);
       stream.once('close', onClose);
-      stream.write(data, (err) => settle(err ? (this.ended ?? this.transport.describeError(err)) : undefined));
     });
   }
 
-  private logLines(raw: string[]): void {
-    for (const line of raw.slice(this.loggedLines)) this.logServerLine(line);
+  private logLines(raw: readonly string[]): void {
+    for (let i = this.loggedLines; i < raw.length; i++) this.logServerLine(raw[i]!);
     this.loggedLines = 0;
   }
 
   /** Lines of an unfinished multiline reply go to the transcript as they arrive, not when it ends. */
   private logPendingLines(): void {
-    const pending = this.parser.pendingLines;
-    for (const line of pending.slice(this.loggedLines)) this.logServerLine(line);
+    const pending = this.parser.pendingRawLines;
+    for (let i = this.loggedLines; i < pending.length; i++) this.logServerLine(pending[i]!);
     this.loggedLines = pending.length;
   }
 
@@ -438,10 +498,17 @@ export function isReplyTimeout(error: SmtpError): boolean {
 
 /** A reply's size as received (characters and line endings), for the flood limit. */
 function rawBytes(raw: string[]): number {
-  return raw.reduce((sum, line) => sum + line.length + 2, 0);
+  let sum = 0;
+  for (const line of raw) sum += line.length + 2;
+  return sum;
 }
 
 export function ignore(): void {}
+
+const hasLineBreak = (line: string): boolean => line.includes('\r') || line.includes('\n');
+const lineBreakRefused = (): SmtpError => new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export function tcpHost(transport: OpenTransport): string | undefined {
   return transport.spec.kind === 'tcp' ? transport.spec.host : undefined;

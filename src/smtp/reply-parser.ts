@@ -39,7 +39,13 @@ const PREFIX_BYTES: ((byte: number) => boolean)[] = [
   (byte) => byte === 0x2d || byte === 0x20 || byte === CR,
 ];
 
-const REPLY_LINE = /^([2-5][0-9][0-9])(?:([- ])(.*))?$/s;
+const ZERO = 0x30;
+const DASH = 0x2d;
+const SPACE = 0x20;
+const DOT = 0x2e;
+const NO_LINES: readonly string[] = [];
+/** Stateless (never given `stream: true`), so one serves every parser. */
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const ENHANCED_CODE = /^([245])\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})(?= |$)/;
 
 interface PartialReply {
@@ -48,13 +54,13 @@ interface PartialReply {
   otherCode?: number;
   lines: string[];
   raw: string[];
-  warnings: string[];
+  /** Made with the first warning: most replies have none. */
+  warnings?: string[];
 }
 
 export class ReplyParser {
   private readonly maxLineBytes: number;
   private readonly maxReplyLines: number;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   /** Bytes of the line being received (no LF seen yet). */
   private lineChunks: Buffer[] = [];
   private lineBytes = 0;
@@ -73,6 +79,11 @@ export class ReplyParser {
     return this.current ? [...this.current.raw] : [];
   }
 
+  /** The same lines without a copy, to be read at once. */
+  get pendingRawLines(): readonly string[] {
+    return this.current ? this.current.raw : NO_LINES;
+  }
+
   /** True while any received byte is not yet part of a complete reply. */
   get hasBufferedBytes(): boolean {
     return this.lineBytes > 0 || this.current !== undefined;
@@ -81,7 +92,7 @@ export class ReplyParser {
   /** The start of the line being received, decoded (at most `maxChars` characters), for messages. */
   partialLine(maxChars = 80): string {
     const bytes = Buffer.concat(this.lineChunks);
-    const text = this.decoder.decode(bytes.subarray(0, maxChars * 4));
+    const text = decoder.decode(bytes.subarray(0, maxChars * 4));
     return text.length > maxChars || bytes.length > maxChars * 4 ? `${text.slice(0, maxChars)}…` : text;
   }
 
@@ -106,9 +117,16 @@ export class ReplyParser {
         this.buffer(chunk.subarray(start), events);
         break;
       }
-      const lineEnd = this.takeLine(chunk.subarray(start, lf));
+      if (this.lineChunks.length === 0) {
+        // A line without CR before its LF ends in a bare LF.
+        const crlf = lf > start && chunk[lf - 1] === CR;
+        this.line(chunk.subarray(start, crlf ? lf - 1 : lf), !crlf, events);
+      } else {
+        const line = this.joinLine(chunk.subarray(start, lf));
+        const crlf = line.length > 0 && line[line.length - 1] === CR;
+        this.line(crlf ? line.subarray(0, line.length - 1) : line, !crlf, events);
+      }
       start = lf + 1;
-      this.line(lineEnd, events);
     }
     return events;
   }
@@ -138,36 +156,38 @@ export class ReplyParser {
     return true;
   }
 
-  /** Joins the buffered start of a line with its rest; returns the bytes and how the line ended. */
-  private takeLine(rest: Buffer): { bytes: Buffer; bareLf: boolean } {
-    const all = this.lineChunks.length === 0 ? rest : Buffer.concat([...this.lineChunks, rest]);
+  /** Joins the buffered start of a line with its rest. */
+  private joinLine(rest: Buffer): Buffer {
+    const all = Buffer.concat([...this.lineChunks, rest]);
     this.clearLine();
-    const crlf = all.length > 0 && all[all.length - 1] === CR;
-    return { bytes: crlf ? all.subarray(0, all.length - 1) : all, bareLf: !crlf };
+    return all;
   }
 
-  private line({ bytes, bareLf }: { bytes: Buffer; bareLf: boolean }, events: ParseEvent[]): void {
+  private line(bytes: Buffer, bareLf: boolean, events: ParseEvent[]): void {
     if (bytes.length > this.maxLineBytes) {
       this.fail(new SmtpError('limit', `reply line longer than ${this.maxLineBytes} bytes`, this.pendingLines), events);
       return;
     }
-    const text = this.decoder.decode(bytes);
-    const match = REPLY_LINE.exec(text);
-    if (!match) {
+    const text = decoder.decode(bytes);
+    const code = replyLineCode(text);
+    if (code === undefined) {
       const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
       const message = `${NOT_A_REPLY}: ${JSON.stringify(shown)}`;
       this.fail(new SmtpError('protocol', message, [...this.pendingLines, text]), events);
       return;
     }
-    const reply = this.current ?? { code: Number(match[1]), lines: [], raw: [], warnings: [] };
-    this.current = reply;
-    const code = Number(match[1]);
-    if (code !== reply.code && reply.otherCode === undefined) reply.otherCode = code;
-    reply.lines.push(match[3] ?? '');
-    reply.raw.push(text);
+    const content = text.length > 4 ? text.slice(4) : '';
+    let reply = this.current;
+    if (reply) {
+      if (code !== reply.code && reply.otherCode === undefined) reply.otherCode = code;
+      reply.lines.push(content);
+      reply.raw.push(text);
+    } else {
+      reply = this.current = { code, lines: [content], raw: [text] };
+    }
     if (bareLf) addWarning(reply, 'reply line ended with a bare LF');
     if (bytes.length + 2 > RFC_MAX_LINE_BYTES) addWarning(reply, `reply line longer than ${RFC_MAX_LINE_BYTES} bytes (RFC 5321 §4.5.3.1.5)`);
-    if (match[2] === '-') {
+    if (text.length > 3 && text.charCodeAt(3) === DASH) {
       if (reply.lines.length >= this.maxReplyLines) {
         this.fail(new SmtpError('limit', `reply has more than ${this.maxReplyLines} lines`, reply.raw), events);
       }
@@ -192,7 +212,22 @@ export class ReplyParser {
 }
 
 function addWarning(reply: PartialReply, warning: string): void {
+  reply.warnings ??= [];
   if (!reply.warnings.includes(warning)) reply.warnings.push(warning);
+}
+
+/**
+ * The code of a reply line (`NNN`, `NNN-text`, `NNN text`, NNN from 200 to 599), or undefined
+ * when the line is not one. Checked by hand: this runs for every line received.
+ */
+function replyLineCode(text: string): number | undefined {
+  if (text.length < 3) return undefined;
+  const hundreds = text.charCodeAt(0) - ZERO;
+  const tens = text.charCodeAt(1) - ZERO;
+  const units = text.charCodeAt(2) - ZERO;
+  if (hundreds < 2 || hundreds > 5 || tens < 0 || tens > 9 || units < 0 || units > 9) return undefined;
+  if (text.length > 3 && text.charCodeAt(3) !== DASH && text.charCodeAt(3) !== SPACE) return undefined;
+  return hundreds * 100 + tens * 10 + units;
 }
 
 function finish(partial: PartialReply): ParseEvent {
@@ -204,12 +239,14 @@ function finish(partial: PartialReply): ParseEvent {
   const enhanced = enhancedCode(partial.code, partial.lines[0] ?? '');
   if (enhanced !== undefined) reply.enhanced = enhanced;
   const event: ParseEvent = { type: 'reply', reply, raw: partial.raw };
-  if (partial.warnings.length > 0) event.warnings = partial.warnings;
+  if (partial.warnings) event.warnings = partial.warnings;
   return event;
 }
 
 /** The RFC 3463 code at the start of the text, when its class agrees with the reply code. */
 export function enhancedCode(code: number, text: string): string | undefined {
+  // Without a dot after its first character the text has no enhanced code: the expression need not run.
+  if (text.charCodeAt(1) !== DOT) return undefined;
   const match = ENHANCED_CODE.exec(text);
   if (!match || match[1] !== String(code).charAt(0)) return undefined;
   return match[0];

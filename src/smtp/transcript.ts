@@ -48,7 +48,13 @@ export class Transcript {
     this.add('*', text);
   }
 
+  /** Whether anything is masked at all. */
+  get hasSecrets(): boolean {
+    return this.secrets.length > 0;
+  }
+
   mask(text: string): string {
+    if (this.secrets.length === 0) return text;
     let masked = text;
     for (const secret of this.secrets) masked = masked.split(secret).join(MASK);
     return masked;

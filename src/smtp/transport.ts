@@ -108,18 +108,18 @@ function connectSocket(
 
 async function openTcp(spec: { host: string; port: number }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
   const label = formatAddress(spec.host, spec.port);
-  const socket = net.connect({ host: spec.host, port: spec.port });
+  const socket = net.connect({ host: spec.host, port: spec.port, noDelay: true });
   await connectSocket(
     socket,
     timeoutMs,
     (err) => describeSocketError(err, spec.host, label),
     () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
   );
-  socket.setNoDelay(true);
-  const remote = socket.remoteAddress;
+  // An IPv4 address is the address connected to, as written: no need to ask the system.
+  const remote = net.isIPv4(spec.host) ? spec.host : socket.remoteAddress;
   transcript.note(`connected to ${label}${remote && remote !== spec.host ? ` (${remote})` : ''}`);
   return {
-    spec: { kind: 'tcp', ...spec },
+    spec: { kind: 'tcp', host: spec.host, port: spec.port },
     stream: socket,
     describeError: (err) => describeSocketError(err, spec.host, label),
     closedMessage: () => 'server closed the connection',

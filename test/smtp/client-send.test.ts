@@ -1,6 +1,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import { connect, escapeBytes, type SmtpConnection } from '../../src/smtp/client.js';
 import { Transcript } from '../../src/smtp/transcript.js';
@@ -87,6 +88,82 @@ describe('sendRaw', () => {
     assert.equal(lines.length, 51);
     assert.equal(lines[49], 'l49\\n');
     assert.equal(lines[50], '… 10 more lines');
+  });
+});
+
+function rejectAfter(ms: number, message: string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
+}
+
+/** Counts the writes clients make to `port` until the test ends, by watching every socket's write. */
+function countClientWrites(t: TestContext, port: number): { readonly count: number } {
+  const original = net.Socket.prototype.write;
+  let count = 0;
+  net.Socket.prototype.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+    if (this.remotePort === port) count++;
+    return original.apply(this, args);
+  } as net.Socket['write'];
+  t.after(() => {
+    net.Socket.prototype.write = original;
+  });
+  return {
+    get count() {
+      return count;
+    },
+  };
+}
+
+describe('writes', () => {
+  test('a short message goes out with its terminator in one write', async (t) => {
+    const { fake, conn } = await session(t, async (s) => {
+      await s.write('220 hi\r\n');
+    });
+    await conn.readReply(TIMEOUT_MS);
+    const writes = countClientWrites(t, fake.port);
+    await conn.sendData('Subject: x\n\n.dot\nbody');
+    assert.equal(writes.count, 1);
+    await conn.sendDataStream(Readable.from([Buffer.from('Subject: y\r\n\r\n'), Buffer.from('body\r\n')]));
+    // The first chunk once the second is read; the second with the terminator.
+    assert.equal(writes.count, 3);
+    await conn.close();
+    await fake.done();
+    assert.equal(fake.receivedBytes().toString('latin1'), 'Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\nSubject: y\r\n\r\nbody\r\n.\r\n');
+  });
+
+  test('a large chunk is written at once, not held for the next', async (t) => {
+    let firstData: (() => void) | undefined;
+    const arrived = new Promise<void>((resolve) => (firstData = resolve));
+    const { fake, conn } = await session(t, async (s) => {
+      s.socket.once('data', () => firstData?.());
+      await s.write('220 hi\r\n');
+    });
+    await conn.readReply(TIMEOUT_MS);
+    const big = Buffer.alloc(128 * 1024, 'x');
+    async function* slowSource(): AsyncGenerator<Uint8Array> {
+      yield big;
+      // The server has bytes before the source says what comes next (a held chunk would never get there).
+      await Promise.race([arrived, rejectAfter(500, 'the first chunk was held back')]);
+      yield Buffer.from('\r\n');
+    }
+    const sent = await conn.sendDataStream(slowSource());
+    await conn.close();
+    await fake.done();
+    assert.equal(sent, big.length + 5);
+    assert.equal(fake.receivedBytes().length, big.length + 5);
+  });
+
+  test('after the client closes, every read and write fails with one and the same error', async (t) => {
+    const { fake, conn } = await session(t, async (s) => {
+      await s.write('220 hi\r\n');
+    });
+    await conn.readReply(TIMEOUT_MS);
+    await conn.close();
+    const first = await conn.readReply(TIMEOUT_MS).catch((error: unknown) => error);
+    const second = await conn.sendLine('NOOP').catch((error: unknown) => error);
+    assert.ok(first instanceof Error);
+    assert.equal(second, first);
+    assert.deepEqual({ kind: (first as { kind?: string }).kind, message: first.message }, { kind: 'closed', message: 'connection closed by the client' });
+    await fake.done();
   });
 });
 
