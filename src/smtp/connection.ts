@@ -481,11 +481,13 @@ function closeStream(stream: Duplex, timeoutMs: number): Promise<void> {
   if (stream.closed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => stream.destroy(), timeoutMs);
-    stream.once('close', () => {
+    const onClose = (): void => {
       clearTimeout(timer);
+      stream.off('close', onClose);
       resolve();
-    });
-    stream.on('error', ignore);
+    };
+    stream.on('close', onClose);
+    if (stream.listenerCount('error') === 0) stream.on('error', ignore);
     if (stream.destroyed) return;
     stream.end();
   });

@@ -11,6 +11,8 @@ export interface TranscriptOptions {
 
 export const DEFAULT_MAX_TRANSCRIPT_ENTRIES = 2000;
 const MASK = '****';
+/** One clock function for every transcript: calls through it stay monomorphic. */
+const performanceNow = (): number => performance.now();
 
 /** The session as C:/S: lines and notes, timed from construction, secrets masked at the source. */
 export class Transcript {
@@ -22,7 +24,7 @@ export class Transcript {
   private droppedCount = 0;
 
   constructor(options: TranscriptOptions = {}) {
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? performanceNow;
     this.startMs = this.now();
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_TRANSCRIPT_ENTRIES;
     for (const secret of options.secrets ?? []) this.addSecret(secret);

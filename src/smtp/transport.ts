@@ -101,8 +101,9 @@ function connectSocket(
       resolve();
     };
     const timer = setTimeout(() => fail(onTimeout()), timeoutMs);
-    socket.once('error', onError);
-    socket.once('connect', onConnect);
+    // `on`, not `once`: cleanup removes both at the first of them.
+    socket.on('error', onError);
+    socket.on('connect', onConnect);
   });
 }
 
