@@ -11,7 +11,7 @@ import {
   parseWholeNumber,
 } from './cli-options.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './engine/limits.js';
-import { parseShard, type Shard } from './engine/shard.js';
+import { parseShard, type Shard } from './engine/shard-spec.js';
 import { ScenarioError, UsageError, formatIssue, formatPos } from './errors.js';
 import { packageVersion } from './package-info.js';
 import type { Scenario } from './scenario/types.js';
@@ -37,6 +37,8 @@ export interface RunCommand {
   junitFile?: string;
   tapFile?: string;
   jsonFile?: string;
+  /** `--html FILE`: a self-contained page for people. */
+  htmlFile?: string;
   junitGranularity: 'case' | 'step';
   /** false with --no-color; otherwise colour follows the terminal and NO_COLOR. */
   color: boolean;
@@ -72,6 +74,7 @@ export interface MergeCommand {
   junitFile?: string;
   jsonFile?: string;
   tapFile?: string;
+  htmlFile?: string;
 }
 
 /** Help or version was printed; nothing else to do. */
@@ -114,6 +117,7 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     junitFile: optionalString(o.junit, '--junit'),
     tapFile: optionalString(o.tap, '--tap'),
     jsonFile: optionalString(o.json, '--json'),
+    htmlFile: optionalString(o.html, '--html'),
     junitGranularity: oneOf(o.junitGranularity, '--junit-granularity', ['case', 'step'] as const),
     color: o.color !== false,
     concurrency: parseWholeNumber(o.concurrency, '--concurrency', 1),
@@ -141,6 +145,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--junit-granularity <level>', 'One JUnit testcase per case or per step', { default: 'case' })
     .option('--tap <file>', 'Also write a TAP report to this file')
     .option('--json <file>', 'Also write the results as JSON to this file (for dashboards and merge)')
+    .option('--html <file>', 'Also write a self-contained HTML report to this file')
     .option('--concurrency <n>', 'Sessions at once', { default: DEFAULT_CONCURRENCY })
     .option('--per-host <n>', 'Sessions at once to one host', { default: DEFAULT_PER_HOST_LIMIT })
     .option('--grep <regex>', 'Only cases whose "<scenario> › <case>" name matches (case-insensitive)')
@@ -186,6 +191,7 @@ function buildCli(found: (command: Command) => void) {
     .option('--junit <file>', 'Write the merged JUnit XML report here')
     .option('--json <file>', 'Write the merged JSON results here')
     .option('--tap <file>', 'Write the merged TAP report here')
+    .option('--html <file>', 'Write the merged HTML report here')
     .example('smtpspec merge shard-*.json --junit report.xml')
     .action((paths: string[], o: Record<string, unknown>) => {
       const command: MergeCommand = {
@@ -194,9 +200,10 @@ function buildCli(found: (command: Command) => void) {
         junitFile: optionalString(o.junit, '--junit'),
         jsonFile: optionalString(o.json, '--json'),
         tapFile: optionalString(o.tap, '--tap'),
+        htmlFile: optionalString(o.html, '--html'),
       };
-      if (!command.junitFile && !command.jsonFile && !command.tapFile) {
-        throw new UsageError('merge needs at least one of --junit, --json or --tap');
+      if (!command.junitFile && !command.jsonFile && !command.tapFile && !command.htmlFile) {
+        throw new UsageError('merge needs at least one of --junit, --json, --tap or --html');
       }
       found(command);
     });

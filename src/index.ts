@@ -10,6 +10,7 @@ export { ReporterMux } from './report/multiplex.js';
 export { ConsoleReporter } from './report/console.js';
 export { TapReporter } from './report/tap.js';
 export { JUnitReporter } from './report/junit.js';
+export { HtmlReporter, renderHtml, type HtmlRun, type HtmlOptions } from './report/html.js';
 export { fileSink, streamSink, type Sink } from './report/sink.js';
 export { startEmbeddedServer, type EmbeddedServer, type ReceivedMessage } from './server/embedded.js';
 export { ScenarioError, UsageError, formatIssue, type SourceIssue, type SourcePos } from './errors.js';

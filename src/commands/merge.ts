@@ -19,6 +19,7 @@ export async function mergeCommand(command: MergeCommand, io: CliIO): Promise<nu
     ...(command.junitFile ? { junit: command.junitFile } : {}),
     ...(command.jsonFile ? { json: command.jsonFile } : {}),
     ...(command.tapFile ? { tap: command.tapFile } : {}),
+    ...(command.htmlFile ? { html: command.htmlFile } : {}),
   });
   const c = merged.counts;
   io.stdout.write(`merged ${runs.length} result file${runs.length === 1 ? '' : 's'}: ${c.passed} passed, ${c.failed + c.errors} failed${c.skipped ? `, ${c.skipped} skipped` : ''}\n`);

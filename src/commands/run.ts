@@ -13,6 +13,7 @@ import { ConsoleReporter } from '../report/console.js';
 import { TapReporter } from '../report/tap.js';
 import { JUnitReporter } from '../report/junit.js';
 import { JsonReporter } from '../report/json.js';
+import { HtmlReporter } from '../report/html.js';
 import { loadScenarios } from '../scenario/load.js';
 import { parseTarget } from '../scenario/target.js';
 import type { Scenario, Target } from '../scenario/types.js';
@@ -43,6 +44,7 @@ function buildReporters(command: RunCommand, io: CliIO): { reporters: Reporter[]
   toFile(command.tapFile, (sink) => new TapReporter(sink));
   toFile(command.junitFile, (sink) => new JUnitReporter(sink, { granularity }));
   toFile(command.jsonFile, (sink) => new JsonReporter(sink));
+  toFile(command.htmlFile, (sink) => new HtmlReporter(sink));
   return { reporters, sinks };
 }
 

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP } from '../ip.js';
 import { dirname, resolve } from 'node:path';
 import { ScenarioError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';

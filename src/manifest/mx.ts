@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import type { MxRecord } from 'node:dns';
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../ip.js';
 import type { ManifestTarget } from './manifest.js';
 
 /** One server to connect to; for a domain target, one of its MX hosts (or the domain itself: implicit MX). */

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { CaseInfo, CaseResult, RunResult } from '../engine/results.js';
 import { formatTarget } from './format.js';
+import { HtmlReporter } from './html.js';
 import { JsonReporter, recount } from './json.js';
 import { JUnitReporter } from './junit.js';
 import type { Reporter } from './reporter.js';
@@ -71,6 +72,7 @@ export interface MergedOutputs {
   junit?: string;
   json?: string;
   tap?: string;
+  html?: string;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function renderMerged(result: RunResult, outputs: MergedOutputs): P
     ...(outputs.junit !== undefined ? [new JUnitReporter(fileSink(outputs.junit))] : []),
     ...(outputs.json !== undefined ? [new JsonReporter(fileSink(outputs.json))] : []),
     ...(outputs.tap !== undefined ? [new TapReporter(fileSink(outputs.tap))] : []),
+    ...(outputs.html !== undefined ? [new HtmlReporter(fileSink(outputs.html))] : []),
   ];
   for (const reporter of reporters) replayCases(reporter, result);
   const settled = await Promise.allSettled(reporters.map(async (reporter) => reporter.onEnd?.(result)));

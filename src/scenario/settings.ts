@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP } from '../ip.js';
 import { isAbsolute } from 'node:path';
 import { targetKeys } from './as-written.js';
 import { isRecord, presentKeys, type NormalizeContext, type Scope } from './context.js';

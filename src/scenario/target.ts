@@ -1,8 +1,18 @@
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../ip.js';
 import { formatAddress } from '../smtp/address.js';
 import { DEFAULT_PORT, type Target } from './types.js';
 
-const HOST_NAME = /^[\p{L}\p{N}_-][\p{L}\p{N}._-]*$/u;
+const ASCII_HOST_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/** Built on first use: a Unicode property class costs milliseconds to compile at start-up. */
+let unicodeHostName: RegExp | undefined;
+
+function isHostName(host: string): boolean {
+  if (ASCII_HOST_NAME.test(host)) return true;
+  if (/^[\x00-\x7f]*$/.test(host)) return false;
+  unicodeHostName ??= new RegExp('^[\\p{L}\\p{N}_-][\\p{L}\\p{N}._-]*$', 'u');
+  return unicodeHostName.test(host);
+}
+
 const PORT = /^[0-9]{1,5}$/;
 
 /**
@@ -23,7 +33,7 @@ export function parseTarget(text: string, defaultPort: number = DEFAULT_PORT): T
 
 /** True for a host name, an IPv4 address or an IPv6 address (without brackets). */
 export function isValidHost(host: string): boolean {
-  return isIPv6(host) || HOST_NAME.test(host);
+  return isIPv6(host) || isHostName(host);
 }
 
 /** The port as a number when the text is one from 1 to 65535. */

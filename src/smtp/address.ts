@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../ip.js';
 
 /** `host:port`, with IPv6 literals in brackets so the port stays readable: `[::1]:25`. */
 export function formatAddress(host: string, port: number): string {

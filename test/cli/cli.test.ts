@@ -43,7 +43,7 @@ describe('parseArgs', () => {
       '--var', 'rcpt=a@b', '--var', 'x=1=2', '--reporter', 'tap', '--junit', 'out/j.xml', '--tap', 't.tap', '--no-color',
       '--json', 'r.json', '--junit-granularity', 'step', '--concurrency', '16', '--per-host', '3', '--grep', 'relay',
       '--tag', 'tls', '--tag', 'smoke', '--bail', '--retries', '2', '--shard', '2/4', '--dns-server', '127.0.0.1:5353',
-      '--ca', 'ca.pem',
+      '--ca', 'ca.pem', '--html', 'r.html',
     ]);
     assert.deepEqual(command, {
       command: 'run',
@@ -57,6 +57,7 @@ describe('parseArgs', () => {
       junitFile: 'out/j.xml',
       tapFile: 't.tap',
       jsonFile: 'r.json',
+      htmlFile: 'r.html',
       junitGranularity: 'step',
       color: false,
       concurrency: 16,
@@ -98,7 +99,7 @@ describe('parseArgs', () => {
       [['run', 'a.yaml', '--concurrency', '0'], /--concurrency expects a whole number of at least 1/],
       [['run', 'a.yaml', '--grep', '('], /--grep is not a valid regular expression/],
       [['run', 'a.yaml', '--junit-granularity', 'suite'], /--junit-granularity must be one of case, step/],
-      [['merge', 'a.json'], /merge needs at least one of --junit, --json or --tap/],
+      [['merge', 'a.json'], /merge needs at least one of --junit, --json, --tap or --html/],
     ];
     for (const [args, message] of cases) {
       assert.throws(() => parseArgs(args), (e: unknown) => e instanceof UsageError && message.test(e.message), args.join(' '));

@@ -115,11 +115,15 @@ targets:
     assert.equal(parts.reduce((sum, part) => sum + part.cases.length, 0), 10);
     const merged = join(dir, 'merged.json');
     const junit = join(dir, 'merged.xml');
+    const html = join(dir, 'merged.html');
     const c = capture();
-    assert.equal(await main(['merge', ...shards, '--json', merged, '--junit', junit], c.io), 1);
+    assert.equal(await main(['merge', ...shards, '--json', merged, '--junit', junit, '--html', html], c.io), 1);
     assert.match(c.out(), /merged 3 result files: 5 passed, 5 failed/);
     assert.deepEqual(verdicts(await results(merged)), verdicts(await results(whole)));
     assert.equal(((await readFile(junit, 'utf8')).match(/<testcase /g) ?? []).length, 10);
+    const page = await readFile(html, 'utf8');
+    assert.equal((page.match(/<td class="cell (?:passed|failed|error)"/g) ?? []).length, 10);
+    assert.equal((page.match(/<td class="cell (?:failed|error)"/g) ?? []).length, 5);
   });
 
   test('a manifest runs alone and without --embedded', async () => {
