@@ -2,7 +2,7 @@
 // loading and running ajv's compiler. Run after tsc: it reads each spec from the compiled
 // module that uses it and writes the validator beside that module.
 // Usage: node scripts/build-validators.mjs [outDir]   (default: dist)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,17 +16,19 @@ const standaloneCode = require('ajv/dist/standalone/index.js').default;
 /** The compiled modules and the name of the spec each exports. */
 const SPECS = [
   ['src/scenario/validate.js', 'scenarioValidatorSpec'],
+  ['src/scenario/validate.js', 'stepsValidatorSpec'],
   ['src/manifest/schema.js', 'manifestValidatorSpec'],
 ];
 
-const { precompiledPath, schemaDigest } = await import(pathToFileURL(join(outDir, 'src/scenario/validate.js')).href);
+const { precompiledPath, specSources } = await import(pathToFileURL(join(outDir, 'src/scenario/validate.js')).href);
 
 for (const [module, name] of SPECS) {
   const spec = (await import(pathToFileURL(join(outDir, module)).href))[name];
-  const schemaText = readFileSync(join(root, spec.schemaFile), 'utf8');
+  const { schema, refs, recordedText } = specSources(spec);
   const ajv = new Ajv2020({ ...spec.options, code: { source: true } });
-  const validate = ajv.compile(JSON.parse(schemaText));
-  const code = `${standaloneCode(ajv, validate)}\nmodule.exports.schemaDigest = ${JSON.stringify(schemaDigest(schemaText))};\n`;
+  for (const ref of refs) ajv.addSchema(JSON.parse(ref));
+  const validate = ajv.compile(JSON.parse(schema));
+  const code = `${standaloneCode(ajv, validate)}\nmodule.exports.schemaText = ${JSON.stringify(recordedText)};\n`;
   const target = precompiledPath(spec);
   writeFileSync(target, code);
 }

@@ -119,6 +119,8 @@ export type CaptureAsWritten = Record<string, string>;
 
 export interface StepAsWritten {
   name?: string;
+  /** The path of a file of steps to insert here, relative to this file; alone in its step. */
+  include?: string;
   send?: string;
   data?: string | DataMapAsWritten;
   starttls?: true;
@@ -163,6 +165,13 @@ export interface ScenarioFile {
   cases: CaseAsWritten[];
 }
 
+/** A file of steps that scenarios include (schema/steps.schema.json). */
+export interface IncludedFileAsWritten {
+  description?: string;
+  vars?: VarsAsWritten;
+  steps: StepAsWritten[];
+}
+
 /** Every key of T, each marked as it is in T; the compiler rejects missing or extra keys. */
 export type KeyTable<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? 'optional' : 'required' };
 
@@ -179,6 +188,12 @@ export const scenarioFileKeys: KeyTable<ScenarioFile> = {
   cases: 'required',
 };
 
+export const includedFileKeys: KeyTable<IncludedFileAsWritten> = {
+  description: 'optional',
+  vars: 'optional',
+  steps: 'required',
+};
+
 export const caseKeys: KeyTable<CaseAsWritten> = {
   name: 'required',
   tags: 'optional',
@@ -190,6 +205,7 @@ export const caseKeys: KeyTable<CaseAsWritten> = {
 
 export const stepKeys: KeyTable<StepAsWritten> = {
   name: 'optional',
+  include: 'optional',
   send: 'optional',
   data: 'optional',
   starttls: 'optional',

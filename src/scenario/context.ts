@@ -8,8 +8,8 @@ import type { RuntimeText } from './types.js';
 export interface CaptureScope {
   /** Captured by an earlier step: usable as run-time placeholders. */
   earlier: ReadonlySet<string>;
-  /** Captured only by this step or a later one → the line of the first such step. */
-  later: ReadonlyMap<string, number>;
+  /** Captured only by this step or a later one → where the first such step is written. */
+  later: ReadonlyMap<string, SourcePos>;
 }
 
 /** Where text is expanded: the variables in force and, inside a case's steps, the captured names. */
@@ -28,11 +28,24 @@ export interface Field {
 
 /** Collects the problems, warnings and secrets found while normalising one file. */
 export class NormalizeContext {
-  readonly issues: SourceIssue[] = [];
-  readonly warnings: SourceIssue[] = [];
-  readonly secrets = new Set<string>();
+  readonly issues: SourceIssue[];
+  readonly warnings: SourceIssue[];
+  readonly secrets: Set<string>;
 
-  constructor(readonly positions: PositionFinder) {}
+  /** With shared, problems, warnings and secrets go to the lists of that context. */
+  constructor(
+    readonly positions: PositionFinder,
+    shared?: NormalizeContext,
+  ) {
+    this.issues = shared?.issues ?? [];
+    this.warnings = shared?.warnings ?? [];
+    this.secrets = shared?.secrets ?? new Set();
+  }
+
+  /** A context for another file (an included one) that records into this one's lists. */
+  forFile(positions: PositionFinder): NormalizeContext {
+    return positions === this.positions ? this : new NormalizeContext(positions, this);
+  }
 
   /** The folder relative paths in the file are resolved against. */
   get folder(): string {
@@ -86,7 +99,7 @@ export class NormalizeContext {
 
   private expandParts(scope: Scope, template: string, path: DataPath, field: Field, runtime: boolean) {
     const pos = this.at(path);
-    const rule = scope.captures ? captureRule(scope.captures, field.label, runtime) : undefined;
+    const rule = scope.captures ? captureRule(scope.captures, field.label, runtime, pos) : undefined;
     const expansion = scope.interpolator.expand(template, pos, rule);
     this.issues.push(...expansion.issues);
     for (const secret of expansion.secrets) this.secret(secret);
@@ -98,15 +111,16 @@ export class NormalizeContext {
   }
 }
 
-function captureRule(captures: CaptureScope, label: string, runtime: boolean): UnknownNameRule {
+function captureRule(captures: CaptureScope, label: string, runtime: boolean, usedAt: SourcePos): UnknownNameRule {
   return (name) => {
     if (captures.earlier.has(name)) {
       if (runtime) return 'capture';
       return { error: `variable "${name}" is captured at run time and cannot be used in ${label} (only in send, pipeline and data text)` };
     }
-    const line = captures.later.get(name);
-    if (line === undefined) return undefined;
-    return { error: `variable "${name}" is captured by the step on line ${line}, so it can only be used after that step` };
+    const at = captures.later.get(name);
+    if (at === undefined) return undefined;
+    const where = at.file === usedAt.file ? `line ${at.line}` : `line ${at.line} of ${at.file}`;
+    return { error: `variable "${name}" is captured by the step on ${where}, so it can only be used after that step` };
   };
 }
 

@@ -1,8 +1,10 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { YAMLError } from 'yaml';
 import { ScenarioError, UsageError, type SourceIssue } from '../errors.js';
 import type { ScenarioFile } from './as-written.js';
+import { IncludeResolver, type LoadedYaml } from './include.js';
 import { normalizeScenario } from './normalize.js';
 import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
 import type { Scenario } from './types.js';
@@ -23,7 +25,7 @@ export interface LoadOptions {
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
 /** What a file is, for messages: "scenario files may be at most 5 MB". */
-export type FileKind = 'scenario files' | 'manifests';
+export type FileKind = 'scenario files' | 'manifests' | 'included files';
 
 const SCENARIO_EXTENSIONS = new Set(['.yaml', '.yml']);
 
@@ -35,16 +37,18 @@ export function parseScenario(source: string, file: string, options: LoadOptions
   const issues = schemaIssues(data, positions);
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const env = options.env ?? process.env;
+    const includes = new IncludeResolver(loadIncludedFile);
     const normalized = normalizeScenario(data as ScenarioFile, positions, {
       vars: options.vars ?? {},
       env,
       defaultTimeoutMs: options.defaultTimeoutMs,
       ca: (options.ca ?? []).map((path) => resolve(path)),
+      includes,
     });
-    for (const issue of normalized.issues) issues.push(issue);
+    for (const issue of [...includes.issues, ...normalized.issues]) issues.push(issue);
     if (issues.length === 0) return normalized.scenario;
   }
-  throw new ScenarioError(cleanIssues(issues));
+  throw new ScenarioError(cleanIssues(issues, file));
 }
 
 /** Reads one scenario file; the path is kept as given in the result and in messages. */
@@ -119,15 +123,52 @@ function byCodeUnits(a: string, b: string): number {
 }
 
 function readError(path: string, error: unknown): Error {
+  return new UsageError(`cannot read "${path}": ${readReason(error, 'no such file or directory')}`);
+}
+
+function readReason(error: unknown, missing: string): string {
   const code = (error as NodeJS.ErrnoException).code;
   const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    ENOTDIR: 'no such file or directory',
+    ENOENT: missing,
+    ENOTDIR: missing,
     EACCES: 'permission denied',
     EISDIR: 'it is a folder',
   };
-  const reason = (code && reasons[code]) ?? (error as Error).message;
-  return new UsageError(`cannot read "${path}": ${reason}`);
+  return (code && reasons[code]) ?? firstLine((error as Error).message);
+}
+
+// ---- included files ----
+
+/**
+ * A file of steps named by `include:`, read synchronously so that parseScenario stays
+ * synchronous; the same limits apply as to scenario files.
+ */
+function loadIncludedFile(file: string): LoadedYaml {
+  let source: string;
+  try {
+    source = readSourceFileSync(file);
+  } catch (error) {
+    if (error instanceof ScenarioError) return { issues: error.issues };
+    return { unreadable: readReason(error, 'no such file') };
+  }
+  const parsed = parseYaml(source, file, 'the file is empty: an included file needs "steps:"');
+  return 'issues' in parsed ? { issues: parsed.issues } : parsed;
+}
+
+function readSourceFileSync(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const info = fstatSync(fd);
+    if (info.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    if (info.isFile() && info.size > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, info.size, 'included files')]);
+    const buffer = Buffer.alloc(Math.min(info.isFile() ? info.size + 1 : MAX_FILE_BYTES + 1, MAX_FILE_BYTES + 1));
+    let total = 0;
+    for (let read = -1; read !== 0 && total < buffer.length; total += read) read = readSync(fd, buffer, total, buffer.length - total, null);
+    if (total > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, undefined, 'included files')]);
+    return decodeUtf8(buffer.subarray(0, total), path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 // ---- reading a file ----
@@ -250,7 +291,9 @@ function utf8SequenceLength(bytes: Uint8Array, index: number): number {
 
 type ParsedYaml = { data: unknown; positions: PositionFinder } | { issues: SourceIssue[] };
 
-function parseYaml(source: string, file: string): ParsedYaml {
+const EMPTY_SCENARIO = 'the file is empty: a scenario needs at least "cases:"';
+
+function parseYaml(source: string, file: string, emptyMessage = EMPTY_SCENARIO): ParsedYaml {
   const tooBig = sourceSizeIssue(source, file, 'scenario files');
   if (tooBig) return { issues: [tooBig] };
   const parsed = parseYamlDocument(source, file);
@@ -260,7 +303,7 @@ function parseYaml(source: string, file: string): ParsedYaml {
     return { issues: [...errors.map((error) => yamlIssue(error, source, positions)), ...(stopped ? [stopped] : [])] };
   }
   if (doc.contents === null) {
-    return { issues: [{ pos: { file, line: 1, col: 1 }, message: 'the file is empty: a scenario needs at least "cases:"' }] };
+    return { issues: [{ pos: { file, line: 1, col: 1 }, message: emptyMessage }] };
   }
   const data = yamlData(doc, positions);
   return 'problem' in data ? { issues: [data.problem] } : { data: data.data, positions };
@@ -302,15 +345,18 @@ function keyAt(source: string, offset: number): string | undefined {
  * Sorted by position, without repeats, each message one line of printable text: a message may
  * quote what the file says, and every problem is printed as one `file:line:col: message` line.
  */
-export function cleanIssues(issues: SourceIssue[]): SourceIssue[] {
+export function cleanIssues(issues: SourceIssue[], mainFile?: string): SourceIssue[] {
   const seen = new Set<string>();
+  // Problems in included files follow those of the scenario, each file in the order first met.
+  const fileOrder = new Map<string, number>(mainFile === undefined ? [] : [[mainFile, 0]]);
+  for (const { pos } of issues) if (!fileOrder.has(pos.file)) fileOrder.set(pos.file, fileOrder.size);
   return issues
     .map((issue) => ({ ...issue, message: printable(issue.message) }))
     .filter((issue) => {
-      const id = `${issue.pos.line}:${issue.pos.col}:${issue.message}`;
+      const id = `${issue.pos.file}:${issue.pos.line}:${issue.pos.col}:${issue.message}`;
       return !seen.has(id) && Boolean(seen.add(id));
     })
-    .sort((a, b) => comparePos(a.pos, b.pos));
+    .sort((a, b) => fileOrder.get(a.pos.file)! - fileOrder.get(b.pos.file)! || comparePos(a.pos, b.pos));
 }
 
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

@@ -3,9 +3,11 @@ import type { SourceIssue, SourcePos } from '../errors.js';
 import { normalizeAction, verbOf, type ActionKey, type StepInput } from './actions.js';
 import { ACTION_KEYS, CHECK_KEYS, stepKeys, type CaseAsWritten, type ScenarioFile } from './as-written.js';
 import { normalizeCondition } from './conditions.js';
-import { isRecord, NormalizeContext, presentKeys, type CaptureScope, type Scope } from './context.js';
+import { isRecord, NormalizeContext, presentKeys, type Scope } from './context.js';
 import { durationRangeProblem, parseDuration } from './duration.js';
 import { alternatives, expectation } from './expectations.js';
+import type { IncludedFile, IncludeResolver, StepSource } from './include.js';
+import { captureScopes, type CapturePlan } from './captures.js';
 import { ExpansionBudget, Interpolator, type Env, type VarDefinition, type VarLayer } from './interpolate.js';
 import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import { normalizeCapabilities, normalizeCapture, normalizeTlsAssertions } from './reply-checks.js';
@@ -31,6 +33,8 @@ export interface NormalizeOptions {
   defaultTimeoutMs?: number;
   /** CA files (absolute paths) added to every scenario's TLS settings (`--ca`). */
   ca?: string[];
+  /** Reads the files that steps include; its problems are its own to report. */
+  includes: IncludeResolver;
 }
 
 export interface Normalized {
@@ -60,6 +64,8 @@ class Normalizer {
   /** One for the whole file: every case has its own Interpolator. */
   private readonly budget = new ExpansionBudget();
   private protocol: Protocol = 'smtp';
+  private readonly contexts = new Map<PositionFinder, NormalizeContext>();
+  private readonly includeLayers = new WeakMap<IncludedFile, VarLayer>();
 
   constructor(
     readonly ctx: NormalizeContext,
@@ -70,7 +76,7 @@ class Normalizer {
 
   scenario(data: ScenarioFile): Scenario {
     const file = this.ctx.positions.file;
-    const fileVars = this.varLayer(data.vars, ['vars']);
+    const fileVars = this.varLayer(this.ctx, data.vars, ['vars']);
     const scope: Scope = { interpolator: new Interpolator([this.commandLine, fileVars], this.options.env, this.budget) };
     const timeoutMs = this.duration(data.timeout, ['timeout'], 'timeout') ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.protocol = data.protocol === 'lmtp' ? 'lmtp' : 'smtp';
@@ -100,23 +106,26 @@ class Normalizer {
 
   private case(written: CaseAsWritten, index: number, fileVars: VarLayer, fileTimeoutMs: number, fileTags: string[]): Case | undefined {
     const path = ['cases', index];
-    const caseVars = this.varLayer(written.vars, [...path, 'vars']);
+    const caseVars = this.varLayer(this.ctx, written.vars, [...path, 'vars']);
     const layers = [this.commandLine, caseVars, fileVars];
     const interpolator = new Interpolator(layers, this.options.env, this.budget);
     const timeoutMs = this.duration(written.timeout, [...path, 'timeout'], 'timeout') ?? fileTimeoutMs;
     const writtenSteps: unknown[] = Array.isArray(written.steps) ? written.steps : [];
-    const captures = captureScopes(this.capturePlan(writtenSteps, [...path, 'steps'], interpolator));
-    const steps = writtenSteps.flatMap((step, stepIndex) => {
-      if (!isRecord(step)) return [];
-      const scope = { interpolator, captures: captures[stepIndex]! };
-      return [this.step(step, [...path, 'steps', stepIndex], scope, timeoutMs)];
+    const sources = this.options.includes.steps(writtenSteps, [...path, 'steps'], this.ctx.positions).filter((source) => isRecord(source.written));
+    const places = this.stepPlaces(sources, layers);
+    const captures = captureScopes(this.capturePlan(sources, places));
+    const steps = sources.map((source, stepIndex) => {
+      const { ctx, interpolator: stepInterpolator } = places[stepIndex]!;
+      const scope = { interpolator: stepInterpolator, captures: captures[stepIndex]! };
+      return this.step(source.written as Record<string, unknown>, source.path, scope, timeoutMs, ctx, stepIndex);
     });
     this.warnMissingEhlo(steps);
     const when = written.when === undefined ? undefined : normalizeCondition(this.ctx, written.when, [...path, 'when'], 'case');
     if (typeof written.name !== 'string') return undefined;
     const name = this.ctx.expand({ interpolator }, written.name, [...path, 'name'], { label: 'case name' }) ?? written.name;
     const pos = this.ctx.at(path);
-    const vars = this.resolvedVars(layers, interpolator, pos);
+    const withDefaults = [...layers, ...new Set(sources.flatMap((source) => source.via.map((file) => this.includeLayer(file))))];
+    const vars = this.resolvedVars(withDefaults, new Interpolator(withDefaults, this.options.env, this.budget), pos);
     const tags = [...new Set([...fileTags, ...tagsOf(written.tags)])];
     return { index, name, pos, tags, ...(when ? { when } : {}), vars, steps };
   }
@@ -131,18 +140,48 @@ class Normalizer {
     this.ctx.error(pos, `duplicate case name "${normalized.name}" (first used on line ${first}): case names must be unique`);
   }
 
-  /** The names each step captures, with its line; a name that is already a variable is an error. */
-  private capturePlan(steps: unknown[], path: DataPath, interpolator: Interpolator): CapturePlan {
-    return steps.map((step, index) => {
-      const capture = isRecord(step) && isRecord(step['capture']) ? step['capture'] : {};
+  /**
+   * The context (the file it is written in) and the variables of each step: an included step
+   * also sees the defaults of the files it is included through, the outermost winning.
+   */
+  private stepPlaces(sources: StepSource[], layers: VarLayer[]): StepPlace[] {
+    const byChain = new Map<string, Interpolator>();
+    return sources.map(({ positions, via }) => {
+      const chain = via.map((file) => file.positions.file).join('\n');
+      let interpolator = byChain.get(chain);
+      if (!interpolator) {
+        interpolator = new Interpolator([...layers, ...via.map((file) => this.includeLayer(file))], this.options.env, this.budget);
+        byChain.set(chain, interpolator);
+      }
+      return { ctx: this.contextFor(positions), interpolator };
+    });
+  }
+
+  private contextFor(positions: PositionFinder): NormalizeContext {
+    let ctx = this.contexts.get(positions);
+    if (!ctx) this.contexts.set(positions, (ctx = this.ctx.forFile(positions)));
+    return ctx;
+  }
+
+  private includeLayer(file: IncludedFile): VarLayer {
+    let layer = this.includeLayers.get(file);
+    if (!layer) this.includeLayers.set(file, (layer = this.varLayer(this.contextFor(file.positions), file.data.vars, ['vars'])));
+    return layer;
+  }
+
+  /** The names each step captures, with where it is; a name that is already a variable is an error. */
+  private capturePlan(sources: StepSource[], places: StepPlace[]): CapturePlan {
+    return sources.map(({ written, path }, index) => {
+      const { ctx, interpolator } = places[index]!;
+      const capture = isRecord(written) && isRecord(written['capture']) ? written['capture'] : {};
       const names = Object.keys(capture);
       for (const name of names.filter((name) => interpolator.defines(name))) {
-        this.ctx.error(
-          this.ctx.keyAt([...path, index, 'capture'], name),
+        ctx.error(
+          ctx.keyAt([...path, 'capture'], name),
           `capture "${name}" has the name of a variable: a captured value cannot replace a variable, choose another name`,
         );
       }
-      return { names, line: this.ctx.at([...path, index]).line };
+      return { names, pos: ctx.at(path) };
     });
   }
 
@@ -159,22 +198,22 @@ class Normalizer {
     return vars;
   }
 
-  private step(written: Record<string, unknown>, path: DataPath, scope: Scope, caseTimeoutMs: number): Step {
-    const input: StepInput = { ctx: this.ctx, scope, written, path };
-    const key = this.actionKey(written, path);
+  private step(written: Record<string, unknown>, path: DataPath, scope: Scope, caseTimeoutMs: number, ctx: NormalizeContext, index: number): Step {
+    const input: StepInput = { ctx, scope, written, path };
+    const key = this.actionKey(ctx, written, path);
     const action = normalizeAction(input, key) ?? { type: 'read' };
     const expect = this.stepExpectation(input, key);
     const expectEach = this.expectEach(input, key, expect?.text);
     this.checkPlacement(input, key);
-    const capabilities = normalizeCapabilities(this.ctx, written['capabilities'], [...path, 'capabilities']);
-    if (capabilities) this.warnCapabilitiesOff(action, path);
-    const capture = normalizeCapture(this.ctx, written['capture'], [...path, 'capture']);
-    const tls = normalizeTlsAssertions(this.ctx, scope, written['tls'], [...path, 'tls']);
-    const withinMs = this.duration(written['within'], [...path, 'within'], 'within');
-    const when = written['when'] === undefined ? undefined : normalizeCondition(this.ctx, written['when'], [...path, 'when'], 'step');
+    const capabilities = normalizeCapabilities(ctx, written['capabilities'], [...path, 'capabilities']);
+    if (capabilities) this.warnCapabilitiesOff(ctx, action, path);
+    const capture = normalizeCapture(ctx, written['capture'], [...path, 'capture']);
+    const tls = normalizeTlsAssertions(ctx, scope, written['tls'], [...path, 'tls']);
+    const withinMs = this.duration(written['within'], [...path, 'within'], 'within', ctx);
+    const when = written['when'] === undefined ? undefined : normalizeCondition(ctx, written['when'], [...path, 'when'], 'step');
     return {
-      index: Number(path.at(-1)),
-      pos: this.ctx.at(path),
+      index,
+      pos: ctx.at(path),
       ...(typeof written['name'] === 'string' ? { name: written['name'] } : {}),
       action,
       ...(expect ? { expect } : {}),
@@ -184,18 +223,18 @@ class Normalizer {
       ...(capture && capture.length > 0 ? { capture } : {}),
       ...(withinMs === undefined ? {} : { withinMs }),
       ...(when ? { when } : {}),
-      timeoutMs: this.duration(written['timeout'], [...path, 'timeout'], 'timeout') ?? caseTimeoutMs,
+      timeoutMs: this.duration(written['timeout'], [...path, 'timeout'], 'timeout', ctx) ?? caseTimeoutMs,
     };
   }
 
   /** The one action key of a step (undefined: a plain read); a second one is an error at the later key. */
-  private actionKey(written: Record<string, unknown>, path: DataPath): ActionKey | undefined {
-    const keys = presentKeys(written, ACTION_KEYS).sort((a, b) => comparePos(this.ctx.keyAt(path, a), this.ctx.keyAt(path, b)));
+  private actionKey(ctx: NormalizeContext, written: Record<string, unknown>, path: DataPath): ActionKey | undefined {
+    const keys = presentKeys(written, ACTION_KEYS).sort((a, b) => comparePos(ctx.keyAt(path, a), ctx.keyAt(path, b)));
     const [first, ...others] = keys;
-    for (const other of others) this.ctx.error(this.ctx.keyAt(path, other), `a step cannot have both "${first}" and "${other}"`);
+    for (const other of others) ctx.error(ctx.keyAt(path, other), `a step cannot have both "${first}" and "${other}"`);
     const known = Object.keys(written).every((key) => key in stepKeys);
     if (first === undefined && known && presentKeys(written, CHECK_KEYS).length === 0) {
-      this.ctx.error(this.ctx.at(path), NOTHING_TO_DO);
+      ctx.error(ctx.at(path), NOTHING_TO_DO);
     }
     return first;
   }
@@ -242,10 +281,10 @@ class Normalizer {
     }
   }
 
-  private warnCapabilitiesOff(action: StepAction, path: DataPath): void {
+  private warnCapabilitiesOff(ctx: NormalizeContext, action: StepAction, path: DataPath): void {
     if (action.type === 'send' && GREETINGS.has(verbOf(action.line))) return;
-    this.ctx.warn(
-      this.ctx.keyAt(path, 'capabilities'),
+    ctx.warn(
+      ctx.keyAt(path, 'capabilities'),
       'capabilities are checked on an EHLO or LHLO reply, and this step does not send EHLO or LHLO',
     );
   }
@@ -259,57 +298,30 @@ class Normalizer {
     });
   }
 
-  private duration(written: unknown, path: DataPath, label: string): number | undefined {
+  private duration(written: unknown, path: DataPath, label: string, ctx = this.ctx): number | undefined {
     if (typeof written !== 'string') return undefined;
     const ms = parseDuration(written);
     if (ms === undefined) return undefined; // the schema reports it
     const problem = durationRangeProblem(ms);
-    if (problem) this.ctx.error(this.ctx.at(path), `${label} ${problem}`);
+    if (problem) ctx.error(ctx.at(path), `${label} ${problem}`);
     return ms;
   }
 
-  private varLayer(written: unknown, path: DataPath): VarLayer {
+  private varLayer(ctx: NormalizeContext, written: unknown, path: DataPath): VarLayer {
     const layer = new Map<string, VarDefinition>();
     if (!isRecord(written)) return layer;
     for (const [name, value] of Object.entries(written)) {
       const usable = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
       // Values the schema rejected stand in as empty, so their uses add no second complaint.
-      layer.set(name, { value: usable ? String(value) : '', pos: this.ctx.at([...path, name]) });
+      layer.set(name, { value: usable ? String(value) : '', pos: ctx.at([...path, name]) });
     }
     return layer;
   }
 }
 
-type CapturePlan = { names: string[]; line: number }[];
-
-/**
- * What the steps of a case capture, as seen from each step. A scope changes only after a step
- * that is the first to capture some name, so the steps in between share one: a case of
- * thousands of steps is not quadratic.
- */
-function captureScopes(plan: CapturePlan): CaptureScope[] {
-  const first = new Map<string, { index: number; line: number }>();
-  plan.forEach(({ names, line }, index) => {
-    for (const name of names) if (!first.has(name)) first.set(name, { index, line });
-  });
-  const introduces = (index: number) => plan[index]!.names.some((name) => first.get(name)?.index === index);
-  const scopes: CaptureScope[] = [];
-  let scope = scopeAt(first, 0);
-  for (let index = 0; index < plan.length; index++) {
-    if (index > 0 && introduces(index - 1)) scope = scopeAt(first, index);
-    scopes.push(scope);
-  }
-  return scopes;
-}
-
-function scopeAt(first: ReadonlyMap<string, { index: number; line: number }>, index: number): CaptureScope {
-  const earlier = new Set<string>();
-  const later = new Map<string, number>();
-  for (const [name, where] of first) {
-    if (where.index < index) earlier.add(name);
-    else later.set(name, where.line);
-  }
-  return { earlier, later };
+interface StepPlace {
+  ctx: NormalizeContext;
+  interpolator: Interpolator;
 }
 
 /** Whether an action starts the session over: EHLO, LHLO or HELO, sent alone, pipelined or raw. */

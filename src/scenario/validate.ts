@@ -19,6 +19,7 @@ import {
   scenarioFileKeys,
   stepKeys,
   targetKeys,
+  includedFileKeys,
   tlsAssertionKeys,
   tlsKeys,
 } from './as-written.js';
@@ -42,6 +43,8 @@ export interface ValidatorSpec {
   /** The precompiled validator's file name (CommonJS: ajv's standalone output uses require). */
   precompiledFile: string;
   options: Options;
+  /** Schemas (relative to the package root) that this one's $refs point into. */
+  refSchemaFiles?: string[];
 }
 
 /** verbose: errors carry the offending value, for messages that repeat it. */
@@ -54,25 +57,36 @@ export const scenarioValidatorSpec: ValidatorSpec = {
   options: AJV_OPTIONS,
 };
 
+/** Files of steps that scenarios include; the schema refers to the scenario schema's step. */
+export const stepsValidatorSpec: ValidatorSpec = {
+  schemaFile: join('schema', 'steps.schema.json'),
+  moduleUrl: import.meta.url,
+  precompiledFile: 'steps-validator.cjs',
+  options: AJV_OPTIONS,
+  refSchemaFiles: [SCENARIO_SCHEMA_FILE],
+};
+
+/**
+ * The texts of a spec's schema and of the schemas it refers to, and the text a precompiled
+ * validator records to be recognised as current (the schema alone when it refers to no other).
+ */
+export function specSources(spec: ValidatorSpec): { schema: string; refs: string[]; recordedText: string } {
+  const read = (file: string) => readFileSync(join(packageRoot(), file), 'utf8');
+  const schema = read(spec.schemaFile);
+  const refs = (spec.refSchemaFiles ?? []).map(read);
+  return { schema, refs, recordedText: [schema, ...refs].join('\n') };
+}
+
 /** The file the build step writes a spec's precompiled validator to. */
 export function precompiledPath(spec: ValidatorSpec): string {
   return join(dirname(fileURLToPath(spec.moduleUrl)), spec.precompiledFile);
 }
 
-/**
- * What the precompiled validator records of its schema, to notice a schema edited since the build
- * (FNV-1a over the text; node:crypto would cost more start-up time than the whole check).
- */
-export function schemaDigest(schemaText: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < schemaText.length; i++) hash = Math.imul(hash ^ schemaText.charCodeAt(i), 0x01000193);
-  return `${schemaText.length}:${(hash >>> 0).toString(16)}`;
-}
-
 interface PrecompiledModule {
   (data: unknown): boolean;
   errors?: ErrorObject[] | null;
-  schemaDigest?: string;
+  /** The schema text it was built from, to notice a schema edited since the build. */
+  schemaText?: string;
 }
 
 /**
@@ -80,12 +94,14 @@ interface PrecompiledModule {
  * otherwise compiled from the schema (slower to start: loads and runs ajv's compiler).
  */
 export function loadValidator(spec: ValidatorSpec): ValidateFunction {
-  const schemaText = readFileSync(join(packageRoot(), spec.schemaFile), 'utf8');
+  const { schema, refs, recordedText } = specSources(spec);
   const require = createRequire(spec.moduleUrl);
-  const precompiled = loadPrecompiled(require, spec, schemaText);
+  const precompiled = loadPrecompiled(require, spec, recordedText);
   if (precompiled) return precompiled as ValidateFunction;
   const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
-  return new Ajv2020(spec.options).compile(JSON.parse(schemaText) as object);
+  const ajv = new Ajv2020(spec.options);
+  for (const ref of refs) ajv.addSchema(JSON.parse(ref) as object);
+  return ajv.compile(JSON.parse(schema) as object);
 }
 
 function loadPrecompiled(require: NodeJS.Require, spec: ValidatorSpec, schemaText: string): PrecompiledModule | undefined {
@@ -96,20 +112,23 @@ function loadPrecompiled(require: NodeJS.Require, spec: ValidatorSpec, schemaTex
     if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
     throw error;
   }
-  return loaded.schemaDigest === schemaDigest(schemaText) ? loaded : undefined;
+  return loaded.schemaText === schemaText ? loaded : undefined;
 }
 
-let compiled: ValidateFunction | undefined;
+/** What a file is: a scenario, or a file of steps that scenarios include. */
+export type FileRoot = 'scenario' | 'steps';
 
-function validator(): ValidateFunction {
-  return (compiled ??= loadValidator(scenarioValidatorSpec));
+const compiled: Partial<Record<FileRoot, ValidateFunction>> = {};
+
+function validator(root: FileRoot): ValidateFunction {
+  return (compiled[root] ??= loadValidator(root === 'scenario' ? scenarioValidatorSpec : stepsValidatorSpec));
 }
 
 /** The schema problems of data (empty when it is valid): one sentence per problem, at its position. */
-export function schemaIssues(data: unknown, positions: PositionFinder): SourceIssue[] {
-  const validate = validator();
+export function schemaIssues(data: unknown, positions: PositionFinder, root: FileRoot = 'scenario'): SourceIssue[] {
+  const validate = validator(root);
   if (validate(data)) return [];
-  return explain(validate.errors ?? [], positions);
+  return explain(validate.errors ?? [], positions, root);
 }
 
 // ---- turning ajv errors into sentences ----
@@ -130,7 +149,8 @@ export type MapKind =
   | 'rcpt'
   | 'data'
   | 'attachment'
-  | 'capabilities';
+  | 'capabilities'
+  | 'included file';
 
 const MAPS: Record<MapKind, { keys: readonly string[]; where: string }> = {
   file: { keys: Object.keys(scenarioFileKeys), where: 'at the top level' },
@@ -148,6 +168,7 @@ const MAPS: Record<MapKind, { keys: readonly string[]; where: string }> = {
   data: { keys: Object.keys(dataKeys), where: 'in data' },
   attachment: { keys: Object.keys(attachmentKeys), where: 'in an attachment' },
   capabilities: { keys: Object.keys(capabilitiesKeys), where: 'in capabilities' },
+  'included file': { keys: Object.keys(includedFileKeys), where: 'at the top level of an included file' },
 };
 
 /** Path shapes (list indexes as #) and the map found there. */
@@ -187,17 +208,17 @@ const ENTRY_NOUN: Record<string, string> = {
   attachments: 'attachment',
 };
 
-function explain(errors: ErrorObject[], positions: PositionFinder): SourceIssue[] {
+function explain(errors: ErrorObject[], positions: PositionFinder, root: FileRoot): SourceIssue[] {
   const relevant = errors.filter((error) => !/\/propertyNames\//.test(error.schemaPath));
   const issues: SourceIssue[] = [];
   for (const [pointer, group] of groupBy(relevant, (error) => error.instancePath)) {
-    issues.push(...explainGroup(pathFromPointer(pointer), group, positions));
+    issues.push(...explainGroup(pathFromPointer(pointer), group, positions, root));
   }
   return issues;
 }
 
-function explainGroup(path: DataPath, errors: ErrorObject[], positions: PositionFinder): SourceIssue[] {
-  const kind = mapKind(path);
+function explainGroup(path: DataPath, errors: ErrorObject[], positions: PositionFinder, root: FileRoot): SourceIssue[] {
+  const kind = mapKind(path, root);
   const unknown = errors.filter((error) => error.keyword === 'additionalProperties');
   const suggestions = unknown.map((error) => suggest(String(error.params['additionalProperty']), kind));
   const issues: SourceIssue[] = unknown.map((error, index) => {
@@ -211,14 +232,16 @@ function explainGroup(path: DataPath, errors: ErrorObject[], positions: Position
     .filter((key) => !suggestions.includes(key));
   if (missing.length > 0) issues.push({ pos: positions.at(path), message: missingMessage(missing, kind) });
   for (const error of errors) {
-    const issue = explainOne(path, error, positions);
+    const issue = explainOne(path, error, positions, root);
     if (issue) issues.push(issue);
   }
   return dedupe(issues);
 }
 
-function explainOne(path: DataPath, error: ErrorObject, positions: PositionFinder): SourceIssue | undefined {
+function explainOne(path: DataPath, error: ErrorObject, positions: PositionFinder, root: FileRoot): SourceIssue | undefined {
   switch (error.keyword) {
+    case 'maxProperties':
+      return { pos: positions.keyAt(path, 'include'), message: INCLUDE_ALONE };
     case 'additionalProperties':
     case 'required':
       return undefined;
@@ -231,9 +254,11 @@ function explainOne(path: DataPath, error: ErrorObject, positions: PositionFinde
       return { pos: positions.keyAt(path, name), message: nameMessage(name, path.at(-1)) };
     }
     default:
-      return { pos: positions.at(path), message: valueMessage(path, error) };
+      return { pos: positions.at(path), message: valueMessage(path, error, root) };
   }
 }
+
+const INCLUDE_ALONE = 'a step with "include" has no other key: put them on the steps of the included file, or in a step of their own';
 
 function pairMessage(key: string, missing: string): string {
   const why = key === 'cert' || key === 'key' ? ': a client certificate and its private key go together' : '';
@@ -247,9 +272,9 @@ function nameMessage(name: string, map: string | number | undefined): string {
 }
 
 /** A sentence for a value that has the wrong type or form. */
-function valueMessage(path: DataPath, error: ErrorObject): string {
-  const kind = mapKindOrUndefined(path);
-  if (kind === 'file' || kind === 'case' || kind === 'step') return MAP_SHAPE[kind];
+function valueMessage(path: DataPath, error: ErrorObject, root: FileRoot): string {
+  const kind = mapKindOrUndefined(path, root);
+  if (kind === 'file' || kind === 'case' || kind === 'step' || kind === 'included file') return MAP_SHAPE[kind];
   const { key, parent, item } = subjectOf(path);
   const special = specialMessage(key, parent, item, error, path.length);
   if (special) return special;
@@ -278,6 +303,7 @@ const MAP_SHAPE = {
   file: 'a scenario file must be a map with at least "cases:"',
   case: 'a case must be a map with "name" and "steps"',
   step: 'a step must be a map such as { send: NOOP, expect: 250 }',
+  'included file': 'an included file must be a map with "steps:"',
 } as const;
 
 /** Messages that say more than the generic ones, by the key the value is written under. */
@@ -350,13 +376,19 @@ function subjectOf(path: DataPath): { key: string; parent: string | number | und
   return { key, parent: undefined, item: true };
 }
 
-function mapKindOrUndefined(path: DataPath): MapKind | undefined {
+/** The steps of an included file have the shapes of a case's steps. */
+function mapKindOrUndefined(path: DataPath, root: FileRoot): MapKind | undefined {
   const shape = path.map((segment) => (typeof segment === 'number' ? '#' : segment)).join('/');
-  return SHAPES.find(([pattern]) => pattern.test(shape))?.[1];
+  if (root === 'steps') {
+    if (shape === '') return 'included file';
+    if (!/^steps(\/|$)/.test(shape)) return undefined;
+  }
+  const asInCase = root === 'steps' ? `cases/#/${shape}` : shape;
+  return SHAPES.find(([pattern]) => pattern.test(asInCase))?.[1];
 }
 
-function mapKind(path: DataPath): MapKind {
-  return mapKindOrUndefined(path) ?? 'file';
+function mapKind(path: DataPath, root: FileRoot): MapKind {
+  return mapKindOrUndefined(path, root) ?? (root === 'steps' ? 'included file' : 'file');
 }
 
 function missingMessage(keys: string[], kind: MapKind): string {
