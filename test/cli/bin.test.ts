@@ -9,7 +9,7 @@ import { sourcePath } from '../helpers/paths.js';
 import { PassThrough } from 'node:stream';
 
 /** The built binary, as users and CI run it. */
-const bin = sourcePath('dist/src/bin.js');
+const bin = sourcePath('dist/bin/smtpspec.js');
 const version = (JSON.parse(readFileSync(sourcePath('package.json'), 'utf8')) as { version: string }).version;
 
 function smtpspec(...args: string[]) {
