@@ -26,6 +26,8 @@ export type StdoutReporter = 'console' | 'tap' | 'junit' | 'json';
 export interface RunCommand {
   command: 'run';
   paths: string[];
+  /** `--check` names: ready-made checks from scenarios/checks/, run as if their files were given. */
+  checks: string[];
   /** `--target` values: one server for scenario files; target names or tags for a manifest. */
   targets: string[];
   embedded: boolean;
@@ -68,6 +70,10 @@ export interface ServeCommand {
   domain?: string;
 }
 
+export interface ChecksCommand {
+  command: 'checks';
+}
+
 export interface MergeCommand {
   command: 'merge';
   paths: string[];
@@ -82,7 +88,7 @@ export interface DoneCommand {
   command: 'done';
 }
 
-export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | DoneCommand;
+export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | DoneCommand;
 
 export const EXIT = { passed: 0, failed: 1, unusable: 2, interrupted: 130 } as const;
 
@@ -97,7 +103,7 @@ export interface CliIO {
 }
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
-const COMMANDS = 'run, validate, serve, merge';
+const COMMANDS = 'run, validate, serve, merge, checks';
 
 function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const targets = parseTargets(o.target);
@@ -105,9 +111,14 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const shardText = optionalString(o.shard, '--shard');
   const shard = shardText === undefined ? undefined : parseShard(shardText);
   if (shardText !== undefined && !shard) throw new UsageError(`--shard expects i/n with 1 <= i <= n, such as 2/5, got "${shardText}"`);
+  const checks = parseStrings(o.check, '--check');
+  if (paths.length === 0 && checks.length === 0) {
+    throw new UsageError('run needs scenario files, folders, a manifest or --check NAME');
+  }
   return {
     command: 'run',
     paths: paths.map(String),
+    checks,
     targets,
     embedded: o.embedded === true,
     timeoutMs: parseTimeout(o.timeout),
@@ -134,7 +145,8 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
 
 function addRunCommand(cli: CAC, found: (command: Command) => void): void {
   cli
-    .command('run <...paths>', 'Run scenario files (folders are searched for *.yaml / *.yml), or one manifest')
+    .command('run [...paths]', 'Run scenario files (folders are searched for *.yaml / *.yml), or one manifest')
+    .option('--check <name>', 'Run a ready-made check (repeatable; "smtpspec checks" lists them)', { type: [String] })
     .option('--target <host[:port]>', "Server to test instead of each file's target (default port 25); with a manifest: only the targets with this name or tag (repeatable)", { type: [String] })
     .option('--embedded', 'Start the embedded test server and run every case against it')
     .option('--timeout <duration>', 'Default deadline per reply where a file sets none (e.g. 5s; default 30s)')
@@ -157,6 +169,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--max-reply-line <bytes>', 'Longest reply line accepted (default 8192; RFC 5321 allows 512)')
     .option('--no-color', 'Never colour the console output')
     .example('smtpspec run scenarios/ --target mx.example.com')
+    .example('smtpspec run --check open-relay --check starttls --target mx.example.com --var domain=example.com')
     .example('smtpspec run scenarios/ --embedded --junit report.xml')
     .example('smtpspec run fleet.yaml --concurrency 16 --shard 1/4 --json shard-1.json')
     .action((paths: string[], o: Record<string, unknown>) => found(runCommandOf(paths, o)));
@@ -186,6 +199,9 @@ function buildCli(found: (command: Command) => void) {
       }
       found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain') });
     });
+  cli
+    .command('checks', 'List the ready-made checks (run them with run --check NAME)')
+    .action(() => found({ command: 'checks' }));
   cli
     .command('merge <...reports>', 'Combine JSON results of several runs (shards) into one set of reports')
     .option('--junit <file>', 'Write the merged JUnit XML report here')
@@ -251,7 +267,9 @@ export async function main(args: string[], io: CliIO): Promise<number> {
       case 'done':
         return EXIT.passed;
       case 'run':
-        return await (await import('./commands/run.js')).runCommand(command, io);
+        return await (await import('./commands/run.js')).runCommand(await withChecks(command), io);
+      case 'checks':
+        return await (await import('./commands/checks.js')).checksCommand(io);
       case 'validate':
         return await (await import('./commands/validate.js')).validateCommand(command, io);
       case 'serve':
@@ -262,6 +280,18 @@ export async function main(args: string[], io: CliIO): Promise<number> {
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+/** `--check` names become the checks' files, shown relative to the working folder when they are under it. */
+async function withChecks(command: RunCommand): Promise<RunCommand> {
+  if (command.checks.length === 0) return command;
+  const { resolveChecks } = await import('./checks/catalogue.js');
+  const { isAbsolute, relative } = await import('node:path');
+  const shown = resolveChecks(command.checks).map((path) => {
+    const near = relative(process.cwd(), path);
+    return near.startsWith('..') || isAbsolute(near) ? path : near;
+  });
+  return { ...command, paths: [...command.paths, ...shown] };
 }
 
 function reportError(error: unknown, io: CliIO): number {

@@ -77,6 +77,8 @@ function checkRecipient(address: string, domain: string): Error | undefined {
   const at = address.lastIndexOf('@');
   const localPart = at < 0 ? address : address.slice(0, at);
   const addressDomain = at < 0 ? '' : address.slice(at + 1).toLowerCase();
+  // RFC 5321 §4.5.1: a server must accept mail for "Postmaster" without a domain.
+  if (at < 0 && localPart.toLowerCase() === 'postmaster') return undefined;
   if (addressDomain !== domain) return rejection(550, `5.7.1 <${address}>: relaying denied`);
   if (localPart.toLowerCase() === UNKNOWN_LOCAL_PART) return rejection(550, `5.1.1 <${address}>: mailbox unavailable`);
   return undefined;

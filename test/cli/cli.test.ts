@@ -48,6 +48,7 @@ describe('parseArgs', () => {
     assert.deepEqual(command, {
       command: 'run',
       paths: ['a.yaml', 'dir'],
+      checks: [],
       targets: ['mx.example.com:2525'],
       embedded: false,
       timeoutMs: 5000,
@@ -91,7 +92,7 @@ describe('parseArgs', () => {
       [['run', 'a.yaml', '--target', 'host:99999'], /--target expects host\[:port\]/],
       [['run', 'a.yaml', '--target', 'h', '--embedded'], /either --target or --embedded/],
       [['run', 'a.yaml', '--bogus'], /Unknown option `--bogus`/],
-      [['run'], /missing required args/],
+      [['run'], /run needs scenario files, folders, a manifest or --check NAME/],
       [['frobnicate'], /unknown command "frobnicate"/],
       [[], /no command given/],
       [['serve', '--port', 'x'], /--port expects a number/],
@@ -123,6 +124,20 @@ describe('main', () => {
     const lines = c.stdout().trimEnd().split('\n');
     assert.equal(lines.at(-1), `${cases.length} passed, 0 failed`);
     assert.doesNotMatch(c.stdout(), /\x1b\[/, 'no colour when stdout is not a terminal');
+  });
+
+  test('--check runs ready-made checks by name; checks lists them; an unknown name gets a suggestion', async () => {
+    const c = capture();
+    assert.equal(await main(['run', '--check', 'greeting', '--check', 'bad-commands', '--embedded'], c.io), 0, c.stdout() + c.stderr());
+    assert.match(c.stdout(), /scenarios\/checks\/greeting\.yaml/);
+    assert.match(c.stdout(), /passed, 0 failed$/m);
+    const listed = capture();
+    assert.equal(await main(['checks'], listed.io), 0);
+    assert.match(listed.stdout(), /^open-relay\s+\S/m);
+    assert.match(listed.stdout(), /^smuggling\s+\S/m);
+    const unknown = capture();
+    assert.equal(await main(['run', '--check', 'smugling', '--embedded'], unknown.io), 2);
+    assert.match(unknown.stderr(), /unknown check "smugling" \(did you mean "smuggling"\?/);
   });
 
   test('a failing case exits 1 and names the step, expected and got', async () => {

@@ -21,6 +21,7 @@ function yamlFiles(dir: string): string[] {
 
 const bundled = yamlFiles(SCENARIOS);
 const otherServers = yamlFiles(OTHER_SERVERS);
+const checks = yamlFiles(join(SCENARIOS, 'checks'));
 
 describe('the example scenarios', () => {
   test('there are examples for the embedded server and for other servers', () => {
@@ -35,9 +36,10 @@ describe('the example scenarios', () => {
     ]);
   });
 
-  test('every file in scenarios/ and scenarios/other-servers/ passes validation, without warnings', async () => {
+  test('every file in scenarios/, scenarios/other-servers/ and scenarios/checks/ passes validation, without warnings', async () => {
     const scenarios = await loadScenarios([SCENARIOS], { env: CREDENTIALS });
-    assert.deepEqual(scenarios.map((s) => s.file).sort(), [...bundled, ...otherServers].sort());
+    assert.ok(checks.length >= 9, checks.join(', '));
+    assert.deepEqual(scenarios.map((s) => s.file).sort(), [...bundled, ...otherServers, ...checks].sort());
     for (const scenario of scenarios) assert.deepEqual(scenario.warnings, [], `warnings in ${scenario.file}`);
   });
 

@@ -1,0 +1,108 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer } from '../helpers/test-server.js';
+import { failures, goodServer, outcomes, runCheck, scriptedServer } from './fixtures/checks.js';
+
+describe('check open-relay', { concurrency: true }, () => {
+  test('passes against a server that refuses relaying with 554 5.7.1', async (t) => {
+    const { server } = await goodServer(t);
+    assert.deepEqual(outcomes(await runCheck('open-relay', server)), ['passed', 'passed']);
+  });
+
+  test("passes on Postfix's stock answer, 454 4.7.1 Relay access denied", async (t) => {
+    const { server } = await goodServer(t, { onRcpt: () => ({ code: 454, message: '4.7.1 Relay access denied' }) });
+    assert.deepEqual(outcomes(await runCheck('open-relay', server)), ['passed', 'passed']);
+  });
+
+  test('fails against a server that accepts mail for any domain', async (t) => {
+    const server = await startTestServer();
+    t.after(() => server.close());
+    const result = await runCheck('open-relay', server);
+    assert.deepEqual(outcomes(result), ['failed at step 4', 'failed at step 4']);
+    assert.match(failures(result)[0]!, /RCPT TO:<someone@outside\.invalid>\): expected .*, got 250/);
+  });
+
+  test('fails on a temporary answer that is not about policy, such as greylisting', async (t) => {
+    const { server } = await goodServer(t, { onRcpt: () => ({ code: 450, message: '4.2.0 Greylisted, try again later' }) });
+    const result = await runCheck('open-relay', server, { vars: { outside: 'a@relay.invalid', outside_sender: 'b@relay.invalid' } });
+    assert.deepEqual(outcomes(result), ['failed at step 4', 'failed at step 4']);
+    assert.match(failures(result)[0]!, /RCPT TO:<a@relay\.invalid>\).*got 450 4\.2\.0/);
+  });
+});
+
+describe('check null-sender-postmaster', { concurrency: true }, () => {
+  test('passes against a server accepting the null sender and postmaster, with or without a domain', async (t) => {
+    const { server } = await goodServer(t);
+    const result = await runCheck('null-sender-postmaster', server);
+    assert.deepEqual(outcomes(result), ['passed', 'passed', 'passed']);
+    assert.equal(result.cases[1]?.caseName, 'postmaster@example.test is accepted');
+  });
+
+  test('fails against a server refusing the null sender and postmaster', async (t) => {
+    const { server } = await goodServer(t, {
+      onMailFrom: (address, _session, callback) =>
+        callback(address.address === '' ? Object.assign(new Error('5.7.1 no bounces here'), { responseCode: 550 }) : null),
+      onRcpt: (address) => (/^postmaster(@|$)/i.test(address) ? { code: 550, message: '5.1.1 no such user' } : undefined),
+    });
+    const result = await runCheck('null-sender-postmaster', server);
+    assert.deepEqual(outcomes(result), ['failed at step 3', 'failed at step 4', 'failed at step 4']);
+    assert.match(failures(result)[0]!, /send: MAIL FROM:<>\): expected 250, got 550 5\.7\.1/);
+    assert.match(failures(result)[2]!, /send: RCPT TO:<Postmaster>\): expected 250 or 251, got 550 5\.1\.1/);
+  });
+});
+
+describe('check size-limit', { concurrency: true }, () => {
+  test('passes against a server refusing a declared size above its SIZE with 552', async (t) => {
+    const { server } = await goodServer(t);
+    const result = await runCheck('size-limit', server);
+    assert.deepEqual(outcomes(result), ['passed']);
+    assert.deepEqual(result.cases[0]?.steps[1]?.captures, { max_size: '1000000' });
+    assert.equal(result.cases[0]?.steps[2]?.sent, 'MAIL FROM:<> SIZE=10000000');
+  });
+
+  test('fails at EHLO when SIZE is not advertised', async (t) => {
+    const { server } = await goodServer(t, { hideSize: true });
+    const result = await runCheck('size-limit', server);
+    assert.deepEqual(outcomes(result), ['failed at step 2']);
+    assert.match(failures(result)[0]!, /SIZE > 0/);
+  });
+
+  test('fails at MAIL when the server accepts a size above its own limit', async (t) => {
+    const fake = await scriptedServer(t, (line) => (/^EHLO /i.test(line) ? '250-fake.example.test\r\n250 SIZE 2048' : '250 Ok'));
+    const result = await runCheck('size-limit', fake);
+    assert.deepEqual(outcomes(result), ['failed at step 3']);
+    assert.match(failures(result)[0]!, /expected 552 or 5\.3\.4, got 250 Ok$/);
+    assert.equal(result.cases[0]?.steps[2]?.sent, 'MAIL FROM:<> SIZE=20480');
+  });
+});
+
+describe('check smuggling', { concurrency: true }, () => {
+  test('passes against a server that ends data only at <CR><LF>.<CR><LF>, which receives three probes', async (t) => {
+    const { server } = await goodServer(t);
+    const result = await runCheck('smuggling', server);
+    assert.deepEqual(outcomes(result), ['passed', 'passed', 'passed']);
+    assert.equal(server.messages.length, 3);
+    assert.ok(server.messages.every((message) => message.from === '' && message.to[0] === 'postmaster@example.test'));
+    const lfProbe = server.messages.find((message) => message.body.includes('(LF.LF)'));
+    assert.match(lfProbe?.body ?? '', /first message\n\.\nMAIL FROM:<postmaster@example\.test>\r?\n$/);
+  });
+
+  test('passes against a server that refuses bare line ends with 550', async (t) => {
+    const { server } = await goodServer(t, {
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on('end', () => callback(Object.assign(new Error('5.5.2 bare <LF> received'), { responseCode: 550 })));
+      },
+    });
+    assert.deepEqual(outcomes(await runCheck('smuggling', server)), ['passed', 'passed', 'passed']);
+  });
+
+  test('fails where a server ends data at a bare LF: <LF>.<LF> and <LF>.<CR><LF>, at QUIT', async (t) => {
+    const fake = await scriptedServer(t);
+    const result = await runCheck('smuggling', fake);
+    assert.deepEqual(outcomes(result), ['failed at step 7', 'passed', 'failed at step 7']);
+    for (const message of failures(result)) {
+      assert.match(message, /^step 7 \(send: QUIT\): (the server sent a reply nobody asked for before "QUIT"|expected 221, got 250)/);
+    }
+  });
+});
