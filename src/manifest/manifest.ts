@@ -1,7 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isIP } from '../ip.js';
 import { dirname, resolve } from 'node:path';
-import { ScenarioError, type SourceIssue, type SourcePos } from '../errors.js';
+import { resolveChecks } from '../checks/catalogue.js';
+import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { cleanIssues, MAX_FILE_BYTES, readSourceFile } from '../scenario/load.js';
 import { comparePos, parseYamlDocument, type PositionFinder } from '../scenario/positions.js';
@@ -117,21 +118,23 @@ class ManifestBuilder {
     const defaults = isRecord(written['defaults']) ? written['defaults'] : {};
     const dnsServer = this.dnsServer(written['dns_server']);
     const targets = (Array.isArray(written['targets']) ? written['targets'] : []).flatMap((target, index) =>
-      isRecord(target) ? [this.target(target, index, defaults, written['scenarios'])] : [],
+      isRecord(target) ? [this.target(target, index, defaults, written)] : [],
     );
     this.checkUniqueNames(targets);
     return { file, ...(dnsServer ? { dnsServer } : {}), targets: targets.map(({ target }) => target) };
   }
 
-  private target(written: WrittenMap, index: number, defaults: WrittenMap, topScenarios: unknown) {
+  private target(written: WrittenMap, index: number, defaults: WrittenMap, top: WrittenMap) {
     const path = ['targets', index];
     const { host, domain } = this.hostOrDomain(written, path);
     const mx = (written['mx'] ?? defaults['mx'] ?? 'all') as MxChoice;
     if (written['mx'] !== undefined && host !== undefined) this.error(this.positions.keyAt(path, 'mx'), 'mx applies only to a domain target');
     const timeoutMs = this.timeout(written['timeout'], [...path, 'timeout']) ?? this.timeout(defaults['timeout'], ['defaults', 'timeout']);
-    const scenarios = stringList(written['scenarios'] ?? topScenarios).map((entry) => resolve(this.dir, entry));
-    if (written['scenarios'] === undefined && topScenarios === undefined) {
-      this.error(this.positions.at(path), 'this target has no scenarios: list them under "scenarios" at the top level or in the target');
+    const files = stringList(written['scenarios'] ?? top['scenarios']).map((entry) => resolve(this.dir, entry));
+    const checks = written['checks'] !== undefined ? this.checks(written['checks'], [...path, 'checks']) : this.checks(top['checks'], ['checks']);
+    const scenarios = [...files, ...checks.filter((check) => !files.includes(check))];
+    if (scenarios.length === 0 && [written['scenarios'], top['scenarios'], written['checks'], top['checks']].every((x) => x === undefined)) {
+      this.error(this.positions.at(path), 'this target has no scenarios: list them under "scenarios" (or ready-made "checks") at the top level or in the target');
     }
     const target: ManifestTarget = {
       name: typeof written['name'] === 'string' ? written['name'] : (host ?? domain ?? ''),
@@ -148,6 +151,19 @@ class ManifestBuilder {
     };
     const namePos = this.positions.at(written['name'] !== undefined ? [...path, 'name'] : [...path, host !== undefined ? 'host' : 'domain']);
     return { target, namePos };
+  }
+
+  /** The files of ready-made checks; an unknown name is an error at its position. */
+  private checks(written: unknown, path: (string | number)[]): string[] {
+    return stringList(written).flatMap((name, index) => {
+      try {
+        return resolveChecks([name]);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        this.error(this.positions.at([...path, index]), error.message);
+        return [];
+      }
+    });
   }
 
   private hostOrDomain(written: WrittenMap, path: (string | number)[]): { host?: string; domain?: string } {

@@ -28,12 +28,12 @@ function validator(): ValidateFunction {
 
 /** The maps of a manifest, their allowed keys, and how messages say where they are. */
 const MAPS = {
-  manifest: { shape: /^$/, where: 'at the top level', keys: ['scenarios', 'dns_server', 'defaults', 'targets'] },
+  manifest: { shape: /^$/, where: 'at the top level', keys: ['scenarios', 'checks', 'dns_server', 'defaults', 'targets'] },
   defaults: { shape: /^defaults$/, where: 'in defaults', keys: ['timeout', 'tls', 'vars', 'mx'] },
   target: {
     shape: /^targets\/#$/,
     where: 'in a target',
-    keys: ['name', 'host', 'domain', 'port', 'tags', 'timeout', 'tls', 'vars', 'mx', 'scenarios'],
+    keys: ['name', 'host', 'domain', 'port', 'tags', 'timeout', 'tls', 'vars', 'mx', 'scenarios', 'checks'],
   },
   tls: { shape: /^(defaults|targets\/#)\/tls$/, where: 'in tls', keys: ['implicit', 'verify', 'ca', 'servername', 'cert', 'key'] },
 } as const;

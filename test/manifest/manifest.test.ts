@@ -151,7 +151,26 @@ describe('parseManifest: problems, all collected with their positions', () => {
     assert.deepEqual(problems('scenarios: [a.yaml]\n'), ['fleet.yaml:1:1: missing required key "targets"']);
     assert.deepEqual(problems('scenarios: [a.yaml]\ntargets: []\n'), ['fleet.yaml:2:10: targets must list at least one target']);
     assert.deepEqual(problems('targets:\n  - host: mx.example.com\n  - host: mx2.example.com\n    scenarios: [b.yaml]\n'), [
-      'fleet.yaml:2:5: this target has no scenarios: list them under "scenarios" at the top level or in the target',
+      'fleet.yaml:2:5: this target has no scenarios: list them under "scenarios" (or ready-made "checks") at the top level or in the target',
+    ]);
+  });
+
+  test('checks name ready-made checks, added to the scenarios; a target\'s own replace the top-level ones', () => {
+    const manifest = parseManifest(
+      'scenarios: [a.yaml]\nchecks: [open-relay]\ntargets:\n  - host: mx1.example.com\n  - host: mx2.example.com\n    checks: [greeting, starttls]\n  - host: mx3.example.com\n    scenarios: [b.yaml]\n',
+      '/fleet/fleet.yaml',
+    );
+    const files = manifest.targets.map((target) => target.scenarios.map((path) => path.split(/[\\/]/).slice(-2).join('/')));
+    assert.deepEqual(files, [
+      ['fleet/a.yaml', 'checks/open-relay.yaml'],
+      ['fleet/a.yaml', 'checks/greeting.yaml', 'checks/starttls.yaml'],
+      ['fleet/b.yaml', 'checks/open-relay.yaml'],
+    ]);
+    assert.deepEqual(problems('checks: [greeting, open-rely]\ntargets: [{ host: mx.example.com }]\n'), [
+      'fleet.yaml:1:20: unknown check "open-rely" (did you mean "open-relay"? "smtpspec checks" lists them all)',
+    ]);
+    assert.deepEqual(problems('targets: [{ host: mx.example.com, checks: [Greeting, nonesuch] }]\n'), [
+      'fleet.yaml:1:54: unknown check "nonesuch" ("smtpspec checks" lists them all)',
     ]);
   });
 
