@@ -1,0 +1,52 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { sourcePath } from '../helpers/paths.js';
+
+interface PackageJson {
+  bin: Record<string, string>;
+  exports: Record<string, unknown>;
+}
+
+const pkg = JSON.parse(readFileSync(sourcePath('package.json'), 'utf8')) as PackageJson;
+
+/** What `npm pack` would put in the package, without running any script. */
+function packedFiles(): string[] {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: sourcePath(),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  const [packed] = JSON.parse(result.stdout) as [{ files: { path: string }[] }];
+  return packed.files.map((file) => file.path);
+}
+
+describe('the package', () => {
+  test('ships the schemas at stable paths, the bundled program, the checks and the embedded certificate', () => {
+    const files = packedFiles();
+    const expected = [
+      'schema/scenario.schema.json',
+      'schema/steps.schema.json',
+      'schema/manifest.schema.json',
+      pkg.bin.smtpspec!,
+      'dist/src/index.js',
+      'scenarios/checks/open-relay.yaml',
+      'src/server/tls/embedded-cert.pem',
+    ];
+    for (const file of expected) assert.ok(files.includes(file.replace(/^\.\//, '')), `${file} is in the package`);
+    assert.ok(!files.some((file) => file.startsWith('test/') || file.startsWith('dist/test/')), 'no tests in the package');
+  });
+
+  test('exports each schema under its own path, and every exported file exists', () => {
+    for (const name of ['scenario', 'steps', 'manifest']) {
+      assert.equal(pkg.exports[`./schema/${name}.schema.json`], `./schema/${name}.schema.json`);
+    }
+    for (const target of Object.values(pkg.exports)) {
+      const paths = typeof target === 'string' ? [target] : Object.values(target as Record<string, string>);
+      for (const path of paths) assert.ok(existsSync(sourcePath(path)), `${path} exists`);
+    }
+  });
+});
