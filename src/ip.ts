@@ -13,6 +13,7 @@ export function isIPv4(text: string): boolean {
 
 /** Eight hex groups, `::` standing for one or more zero groups, an IPv4 tail, a `%zone`. */
 export function isIPv6(text: string): boolean {
+  if (!text.includes(':')) return false;
   const percent = text.indexOf('%');
   const address = percent < 0 ? text : text.slice(0, percent);
   if (percent >= 0 && !ZONE.test(text.slice(percent + 1))) return false;

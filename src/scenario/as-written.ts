@@ -58,7 +58,7 @@ export interface ConditionAsWritten {
 
 export interface TlsAssertionsAsWritten {
   min_version?: NonNullable<TlsAssertions['minVersion']>;
-  valid_for_days?: number;
+  valid_for_days?: number | string;
   hostname?: string;
   issuer?: string;
   subject?: string;

@@ -58,7 +58,8 @@ export function normalizeTlsAssertions(ctx: NormalizeContext, scope: Scope, writ
   if (minVersion === 'TLSv1' || minVersion === 'TLSv1.1' || minVersion === 'TLSv1.2' || minVersion === 'TLSv1.3') {
     assertions.minVersion = minVersion;
   }
-  if (typeof written['valid_for_days'] === 'number') assertions.validForDays = written['valid_for_days'];
+  const days = validForDays(ctx, scope, written['valid_for_days'], [...path, 'valid_for_days']);
+  if (days !== undefined) assertions.validForDays = days;
   if (typeof written['hostname'] === 'string') {
     const hostname = ctx.expand(scope, written['hostname'], [...path, 'hostname'], { label: 'tls hostname', oneLine: true });
     if (hostname !== undefined) assertions.hostname = hostname;
@@ -69,4 +70,16 @@ export function normalizeTlsAssertions(ctx: NormalizeContext, scope: Scope, writ
     if (pattern) assertions[key] = pattern;
   }
   return assertions;
+}
+
+/** A whole number of days, written as one or as a ${variable} holding one. */
+function validForDays(ctx: NormalizeContext, scope: Scope, written: unknown, path: DataPath): number | undefined {
+  if (typeof written === 'number') return written;
+  // A string without a variable is the schema's to report.
+  if (typeof written !== 'string' || !written.includes('${')) return undefined;
+  const text = ctx.expand(scope, written, path, { label: 'valid_for_days', oneLine: true });
+  if (text === undefined) return undefined;
+  if (/^\s*[0-9]{1,6}\s*$/.test(text)) return Number(text);
+  ctx.error(ctx.at(path), `valid_for_days must be a whole number of at least 0, got "${text}"`);
+  return undefined;
 }

@@ -52,6 +52,8 @@ describe('check starttls', { concurrency: true }, () => {
     const result = await runCheck('starttls', server, { ca: [ca] });
     assert.deepEqual(outcomes(result), ['failed at step 3']);
     assert.match(failures(result)[0]!, /expires in [45] days? .*fewer than 14/);
+    const relaxed = await runCheck('starttls', server, { ca: [ca], vars: { min_days: '3' } });
+    assert.deepEqual(outcomes(relaxed), ['passed']);
   });
 });
 

@@ -210,6 +210,10 @@ describe('protocol-depth problems in inline sources', () => {
       '4:44: min_version must be TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3',
       '4:67: valid_for_days must be a whole number of at least 0',
     ]);
+    assert.deepEqual(inlineProblems(withSteps(['{ expect: 220, tls: { valid_for_days: soon } }', '{ expect: 220, tls: { valid_for_days: "${days}" } }'], 'vars: { days: two }')), [
+      '5:47: valid_for_days must be a whole number of at least 0',
+      '6:47: valid_for_days must be a whole number of at least 0, got "two"',
+    ]);
     assert.deepEqual(inlineProblems(withSteps(['{ expect: 220, within: soon }', '{ expect: 220, within: 0ms }'])), [
       '4:32: within must be a duration such as "500ms", "30s" or "2m"',
       '5:32: within must be at least 1ms',
