@@ -1,3 +1,4 @@
+import type { InitCommand, ListCommand } from './cli.js';
 import { UsageError } from './errors.js';
 import { parseDuration } from './scenario/duration.js';
 import { parseTarget } from './scenario/target.js';
@@ -82,4 +83,34 @@ export function oneOf<T extends string>(raw: unknown, name: string, allowed: rea
   const value = String(raw) as T;
   if (!allowed.includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got "${String(raw)}"`);
   return value;
+}
+
+/** What `smtpspec init` writes when it is given no file name. */
+export const DEFAULT_SCENARIO_FILE = 'smtpspec.yaml';
+export const DEFAULT_MANIFEST_FILE = 'fleet.yaml';
+
+export function listCommandOf(paths: string[], o: Record<string, unknown>): ListCommand {
+  return {
+    command: 'list',
+    paths: paths.map(String),
+    targets: parseTargets(o.target),
+    vars: parseVars(o.var),
+    ca: parseStrings(o.ca, '--ca', 'a file name'),
+    grep: parseGrep(o.grep),
+    tags: parseStrings(o.tag, '--tag'),
+  };
+}
+
+export function initCommandOf(file: string | undefined, o: Record<string, unknown>): InitCommand {
+  const targets = parseTargets(o.target);
+  if (targets.length > 1) throw new UsageError('init takes one --target');
+  const manifest = o.manifest === true;
+  if (file === '') throw new UsageError('init needs a file name, or none for the default');
+  return {
+    command: 'init',
+    file: file === undefined ? (manifest ? DEFAULT_MANIFEST_FILE : DEFAULT_SCENARIO_FILE) : String(file),
+    manifest,
+    ...(targets[0] === undefined ? {} : { target: targets[0] }),
+    force: o.force === true,
+  };
 }

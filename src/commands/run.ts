@@ -1,11 +1,6 @@
 import { EXIT, printWarnings, type CliIO, type RunCommand } from '../cli.js';
-import { UsageError } from '../errors.js';
-import { filterItems } from '../engine/filter.js';
-import { runBatch } from '../engine/run-batch.js';
-import { planRun, type WorkItem } from '../engine/run.js';
-import { selectShard, shardKey } from '../engine/shard.js';
-import { isManifestFile, loadManifest } from '../manifest/manifest.js';
-import { planManifest } from '../manifest/plan.js';
+import { runBatch, type TranscriptListener } from '../engine/run-batch.js';
+import type { WorkItem } from '../engine/run.js';
 import type { Reporter } from '../report/reporter.js';
 import { ReporterMux } from '../report/multiplex.js';
 import { fileSink, streamSink, type Sink } from '../report/sink.js';
@@ -14,10 +9,9 @@ import { TapReporter } from '../report/tap.js';
 import { JUnitReporter } from '../report/junit.js';
 import { JsonReporter } from '../report/json.js';
 import { HtmlReporter } from '../report/html.js';
-import { loadScenarios } from '../scenario/load.js';
-import { parseTarget } from '../scenario/target.js';
-import type { Scenario, Target } from '../scenario/types.js';
-import { embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
+import { LiveTranscript } from '../report/live-transcript.js';
+import { formatTarget } from '../scenario/target.js';
+import { planWork, selectWork } from './plan.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */
 export function useColor(command: RunCommand, io: CliIO): boolean {
@@ -48,68 +42,22 @@ function buildReporters(command: RunCommand, io: CliIO): { reporters: Reporter[]
   return { reporters, sinks };
 }
 
-interface Planned {
-  items: WorkItem[];
-  scenarios: Scenario[];
-  server?: EmbeddedServer;
-}
-
-function manifestPathOf(paths: string[]): string | undefined {
-  const manifests = paths.filter((path) => isManifestFile(path));
-  if (manifests.length === 0) return undefined;
-  if (paths.length > 1) throw new UsageError(`a manifest runs on its own: run ${manifests[0]} without other files`);
-  return manifests[0];
-}
-
-async function planFromManifest(path: string, command: RunCommand, io: CliIO): Promise<Planned> {
-  if (command.embedded) throw new UsageError('--embedded does not go with a manifest: the manifest names the servers');
-  const manifest = await loadManifest(path);
-  return planManifest(manifest, {
-    vars: command.vars,
-    env: io.env,
-    ca: command.ca,
-    ...(command.timeoutMs ? { defaultTimeoutMs: command.timeoutMs } : {}),
-    ...(command.dnsServer ? { dnsServer: command.dnsServer } : {}),
-    only: command.targets,
+/** `--verbose`: the live transcript on stderr, so that stdout stays a clean report (TAP, JUnit, JSON). */
+function liveTranscript(items: WorkItem[], command: RunCommand, io: CliIO): TranscriptListener {
+  const targets = new Set(items.map((item) => formatTarget(item.target)));
+  const live = new LiveTranscript((line) => io.stderr.write(`${line}\n`), {
+    concurrent: command.concurrency > 1 && items.length > 1,
+    showTarget: targets.size > 1,
   });
-}
-
-async function planFromFiles(command: RunCommand, io: CliIO): Promise<Planned> {
-  if (command.targets.length > 1) throw new UsageError('--target names one server when running scenario files');
-  const scenarios = await loadScenarios(command.paths, {
-    vars: command.vars,
-    env: io.env,
-    defaultTimeoutMs: command.timeoutMs,
-    // The embedded server's certificate is trusted when the run targets it.
-    ca: command.embedded ? [...command.ca, embeddedCaFile()] : command.ca,
-  });
-  let target: Target | undefined = command.targets[0] === undefined ? undefined : parseTarget(command.targets[0]);
-  const server = command.embedded ? await startEmbeddedServer() : undefined;
-  if (server) target = { host: server.host, port: server.port };
-  try {
-    return { items: planRun(scenarios, target), scenarios, ...(server ? { server } : {}) };
-  } catch (error) {
-    await server?.close();
-    throw error;
-  }
-}
-
-/** The work after --grep, --tag and --shard; filters that leave nothing are a usage error, an empty shard is not. */
-function selectWork(items: WorkItem[], command: RunCommand): WorkItem[] {
-  let selected = filterItems(items, { ...(command.grep ? { grep: command.grep } : {}), tags: command.tags });
-  if (selected.length === 0 && items.length > 0) {
-    throw new UsageError('no case matches the --grep / --tag filters');
-  }
-  if (command.shard) selected = selectShard(selected, command.shard, shardKey);
-  return selected;
+  return live.listener;
 }
 
 export async function runCommand(command: RunCommand, io: CliIO): Promise<number> {
-  const manifestPath = manifestPathOf(command.paths);
-  const planned = manifestPath ? await planFromManifest(manifestPath, command, io) : await planFromFiles(command, io);
+  if (command.dryRun) return (await import('./dry-run.js')).dryRunCommand(command, io);
+  const planned = await planWork(command, io, { preview: false, requireTarget: true });
   try {
     printWarnings(planned.scenarios, io);
-    const items = selectWork(planned.items, command);
+    const items = await selectWork(planned.items, command);
     const { reporters, sinks } = buildReporters(command, io);
     const mux = new ReporterMux(reporters);
     const result = await runBatch(items, {
@@ -120,6 +68,7 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
       reporter: mux,
       ...(io.signal ? { signal: io.signal } : {}),
       ...(command.maxReplyLineBytes ? { limits: { maxLineBytes: command.maxReplyLineBytes } } : {}),
+      ...(command.verbose ? { onTranscript: liveTranscript(items, command, io) } : {}),
     });
     await Promise.all(sinks.map((sink) => sink.close()));
     for (const failure of mux.failures) io.stderr.write(`smtpspec: the ${failure.reporter} report failed: ${failure.error}\n`);

@@ -8,7 +8,7 @@ import type { SmtpErrorKind } from '../smtp/types.js';
 import { describeExpectation } from './match.js';
 import { defaultHostKey, HostLimiter, WaitingItems } from './host-limiter.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
-import type { CaseInfo, CaseResult, RunResult, StepResult } from './results.js';
+import type { CaseInfo, CaseResult, RunResult, StepResult, TranscriptEntry } from './results.js';
 import { caseInfo, runCase, type RunCaseOptions } from './run-case.js';
 import { countResults, type WorkItem } from './run.js';
 import { stepLabel } from './step-label.js';
@@ -41,7 +41,11 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** Reply size limits (line length, lines per reply); defaults in the reply parser. */
   limits?: ParserLimits;
+  /** Each transcript entry as it is recorded, masked; `attempt` counts from 1 and tells retried sessions apart. */
+  onTranscript?: TranscriptListener;
 }
+
+export type TranscriptListener = (info: CaseInfo, entry: TranscriptEntry, attempt: number) => void;
 
 interface Settings {
   concurrency: number;
@@ -53,6 +57,7 @@ interface Settings {
   runCase: typeof runCase;
   signal: AbortSignal | undefined;
   limits: ParserLimits | undefined;
+  onTranscript: TranscriptListener | undefined;
 }
 
 /** The causes worth another try: the network, not the server's answers. */
@@ -79,6 +84,7 @@ function settingsOf(options: BatchOptions): Settings {
     runCase: options.runCase ?? runCase,
     signal: options.signal,
     limits: options.limits,
+    onTranscript: options.onTranscript,
   };
 }
 
@@ -149,6 +155,8 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
     const options: RunCaseOptions = { onStepEnd, info };
     if (s.signal) options.signal = s.signal;
     if (s.limits) options.limits = s.limits;
+    const listener = s.onTranscript;
+    if (listener) options.onTranscript = (entry) => listener(info, entry, attempt);
     const result = await s.runCase(item.scenario, item.kase, item.target, options);
     if (!final && isRetryable(result) && !s.signal?.aborted) continue;
     for (const step of held) reporter.onStepEnd?.(info, step);

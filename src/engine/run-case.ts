@@ -10,7 +10,7 @@ import { executeAction, PartialRepliesError, type ActionOutcome, type StepContex
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
 import { describeReply } from './match.js';
-import type { CaseInfo, CaseResult, Status, StepResult } from './results.js';
+import type { CaseInfo, CaseResult, Status, StepResult, TranscriptEntry } from './results.js';
 import { MissingCaptureError, newSessionState, type SessionState } from './session-state.js';
 import { stepHead, stepLabel, type StepHead } from './step-label.js';
 
@@ -22,6 +22,8 @@ import { stepHead, stepLabel, type StepHead } from './step-label.js';
 
 export interface RunCaseHooks {
   onStepEnd?(step: StepResult): void;
+  /** Each transcript entry as it is recorded, masked exactly as the stored transcript (`--verbose`). */
+  onTranscript?(entry: TranscriptEntry): void;
   /** Aborted when the run is interrupted: the session is closed and the case ends as interrupted. */
   signal?: AbortSignal;
 }
@@ -188,7 +190,7 @@ async function closeAfterFailure(conn: SmtpConnection, rest: Step[], state: Sess
 }
 
 /** The file's secrets and the case's AUTH credentials, masked from the start: they appear in step labels before the exchange. */
-function caseSecrets(scenario: Scenario, kase: Case): string[] {
+export function caseSecrets(scenario: Scenario, kase: Case): string[] {
   let secrets = scenario.secrets;
   for (const step of kase.steps) if (step.action.type === 'auth') secrets = [...secrets, ...secretsOf(step.action)];
   return secrets;
@@ -236,7 +238,7 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
   const info = hooks.info ?? caseInfo(scenario, kase, target);
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  const transcript = new Transcript({ secrets: caseSecrets(scenario, kase) });
+  const transcript = new Transcript({ secrets: caseSecrets(scenario, kase), ...(hooks.onTranscript ? { onEntry: hooks.onTranscript } : {}) });
   const state = newSessionState(kase.vars);
   const steps: StepResult[] = [];
   const warnings = scenario.tls.verify ? [] : [VERIFY_OFF_WARNING];

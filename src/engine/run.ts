@@ -1,8 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Case, Scenario, Target } from '../scenario/types.js';
 import type { Reporter } from '../report/reporter.js';
-import type { CaseResult, RunCounts, RunResult } from './results.js';
-import { caseInfo, runCase } from './run-case.js';
+import type { CaseInfo, CaseResult, RunCounts, RunResult, TranscriptEntry } from './results.js';
 
 /** One unit of work: a case of a scenario against a target. */
 export interface WorkItem {
@@ -15,6 +14,8 @@ export interface RunOptions {
   /** Overrides every file's own target (`--target`, `--embedded`). */
   target?: Target;
   reporter?: Reporter;
+  /** Each transcript entry as it is recorded, masked (a live view such as `--verbose`). */
+  onTranscript?: (info: CaseInfo, entry: TranscriptEntry) => void;
 }
 
 /** Pairs every case with its target; a file without a target and no override is unusable input. */
@@ -44,6 +45,8 @@ export function countResults(cases: CaseResult[]): RunCounts {
 /** Runs every case in order, one session at a time, reporting as it goes. */
 export async function runScenarios(scenarios: Scenario[], options: RunOptions = {}): Promise<RunResult> {
   const items = planRun(scenarios, options.target);
+  // Loaded here, not at the top: planning (list, dry runs) needs none of the protocol code.
+  const { caseInfo, runCase } = await import('./run-case.js');
   const reporter = options.reporter ?? {};
   const startedAt = new Date().toISOString();
   const started = performance.now();
@@ -53,7 +56,12 @@ export async function runScenarios(scenarios: Scenario[], options: RunOptions = 
   for (const { scenario, kase, target } of items) {
     const info = caseInfo(scenario, kase, target);
     reporter.onCaseBegin?.(info);
-    const result = await runCase(scenario, kase, target, { onStepEnd: (step) => reporter.onStepEnd?.(info, step), info });
+    const listener = options.onTranscript;
+    const result = await runCase(scenario, kase, target, {
+      onStepEnd: (step) => reporter.onStepEnd?.(info, step),
+      info,
+      ...(listener ? { onTranscript: (entry: TranscriptEntry) => listener(info, entry) } : {}),
+    });
     cases.push(result);
     reporter.onCaseEnd?.(result);
   }

@@ -7,6 +7,8 @@ export interface TranscriptOptions {
   now?: () => number;
   /** Entries kept before the rest is only counted; default 2000. */
   maxEntries?: number;
+  /** Called with each entry as it is kept (masked), for a live view of the session. */
+  onEntry?: (entry: TranscriptEntry) => void;
 }
 
 export const DEFAULT_MAX_TRANSCRIPT_ENTRIES = 2000;
@@ -22,11 +24,13 @@ export class Transcript {
   private readonly startMs: number;
   private readonly maxEntries: number;
   private droppedCount = 0;
+  private readonly onEntry: ((entry: TranscriptEntry) => void) | undefined;
 
   constructor(options: TranscriptOptions = {}) {
     this.now = options.now ?? performanceNow;
     this.startMs = this.now();
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_TRANSCRIPT_ENTRIES;
+    this.onEntry = options.onEntry;
     for (const secret of options.secrets ?? []) this.addSecret(secret);
   }
 
@@ -65,12 +69,17 @@ export class Transcript {
   private add(dir: TranscriptEntry['dir'], text: string): void {
     const atMs = Math.round(this.now() - this.startMs);
     if (this.entries.length < this.maxEntries) {
-      this.entries.push({ atMs, dir, text: this.mask(text) });
+      const entry: TranscriptEntry = { atMs, dir, text: this.mask(text) };
+      this.entries.push(entry);
+      this.onEntry?.(entry);
       return;
     }
     this.droppedCount += 1;
     const summary = { atMs, dir: '*' as const, text: `… ${this.droppedCount} more ${this.droppedCount === 1 ? 'line' : 'lines'} not kept` };
-    if (this.droppedCount === 1) this.entries.push(summary);
-    else this.entries[this.entries.length - 1] = summary;
+    if (this.droppedCount === 1) {
+      this.entries.push(summary);
+      // The live view says once that lines are being dropped, as the stored transcript will.
+      this.onEntry?.({ ...summary, text: '… more lines not kept' });
+    } else this.entries[this.entries.length - 1] = summary;
   }
 }

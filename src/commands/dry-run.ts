@@ -1,0 +1,60 @@
+import { EXIT, printWarnings, type CliIO, type RunCommand } from '../cli.js';
+import type { WorkItem } from '../engine/run.js';
+import { caseSecrets } from '../engine/run-case.js';
+import { printable } from '../report/format.js';
+import { Transcript } from '../smtp/transcript.js';
+import { planWork, selectWork, targetLabel } from './plan.js';
+import { stepRows, type PreviewRow } from './preview-steps.js';
+
+/**
+ * `run --dry-run`: for each case, in run order, what would be sent (variables filled in,
+ * secrets masked) and what each reply is expected to be. Nothing connects and nothing is
+ * looked up: a manifest domain stands as "MX of <domain> (resolved at run time)".
+ */
+
+/** Where the checks column starts, at most: longer lines push their check further right. */
+const MAX_TEXT_WIDTH = 48;
+const INDENT = '  ';
+
+function connectRows(item: WorkItem): PreviewRow[] {
+  const { scenario, target } = item;
+  const verb = target.kind === 'exec' ? 'start' : 'connect to';
+  const rows: PreviewRow[] = [{ text: `* ${verb} ${targetLabel(target)}` }];
+  if (scenario.proxy) rows.push({ text: `* PROXY protocol v${scenario.proxy.version} header, source ${scenario.proxy.source.host}:${scenario.proxy.source.port}` });
+  if (scenario.tls.implicit) rows.push({ text: `* TLS from the first byte, ${scenario.tls.verify ? 'certificate verified' : 'certificate NOT verified'}` });
+  const first = item.kase.steps[0];
+  if (first && first.action.type !== 'read') rows.push({ text: 'S: (the greeting, read before the first command; any code but 421)' });
+  return rows;
+}
+
+function layout(rows: PreviewRow[], mask: (text: string) => string): string[] {
+  const width = Math.min(MAX_TEXT_WIDTH, Math.max(...rows.map((row) => row.text.length)));
+  return rows.map((row) => {
+    const text = printable(mask(row.text));
+    if (!row.check) return `${INDENT}${text}`.trimEnd();
+    return `${INDENT}${text.padEnd(width)}    ${printable(mask(row.check))}`;
+  });
+}
+
+async function previewCase(item: WorkItem): Promise<string[]> {
+  const { scenario, kase, target } = item;
+  const secrets = caseSecrets(scenario, kase);
+  const masker = new Transcript({ secrets, now: () => 0 });
+  const host = target.kind === undefined || target.kind === 'tcp' ? target.host : undefined;
+  const rows = connectRows(item);
+  for (const step of kase.steps) rows.push(...(await stepRows(step, scenario, host, secrets)));
+  const when = kase.when ? `  (only when ${kase.when.written})` : '';
+  const heading = printable(masker.mask(`${scenario.file} › ${kase.name}${when}`));
+  return [heading, ...layout(rows, (text) => masker.mask(text)), ''];
+}
+
+export async function dryRunCommand(command: RunCommand, io: CliIO): Promise<number> {
+  const planned = await planWork(command, io, { preview: true, requireTarget: true });
+  printWarnings(planned.scenarios, io);
+  const items = await selectWork(planned.items, command);
+  const lines: string[] = [];
+  for (const item of items) lines.push(...(await previewCase(item)));
+  lines.push(`${items.length} case${items.length === 1 ? '' : 's'}; dry run: nothing was sent`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.passed;
+}

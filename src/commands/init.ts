@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { EXIT, type CliIO, type InitCommand } from '../cli.js';
+import { DEFAULT_SCENARIO_FILE } from '../cli-options.js';
+import { packageRoot } from '../package-info.js';
+import { parseTarget } from '../scenario/target.js';
+import { starterManifest, starterScenario } from '../templates/starters.js';
+
+/**
+ * `smtpspec init`: a starter scenario or manifest whose first line points editors at the
+ * schema. The reference is relative when it can be (a local install in node_modules, or a
+ * file inside this package's own folder), so the file works on every machine that checks
+ * it out; otherwise it is a file URL of this installation's schema.
+ */
+
+const SCHEMA_FILES = { scenario: 'scenario.schema.json', manifest: 'manifest.schema.json' } as const;
+
+function portable(path: string): string {
+  const slashed = path.split(sep).join('/');
+  return slashed.startsWith('.') ? slashed : `./${slashed}`;
+}
+
+function isInside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
+}
+
+/** The `$schema` reference for a file written to `dir`. */
+export function schemaReference(dir: string, kind: keyof typeof SCHEMA_FILES): string {
+  const name = SCHEMA_FILES[kind];
+  for (let folder = dir; ; folder = dirname(folder)) {
+    const installed = join(folder, 'node_modules', 'smtpspec', 'schema', name);
+    if (existsSync(installed)) return portable(relative(dir, installed));
+    if (dirname(folder) === folder) break;
+  }
+  const own = join(packageRoot(), 'schema', name);
+  return isInside(dir, packageRoot()) ? portable(relative(dir, own)) : pathToFileURL(own).href;
+}
+
+/** A YAML scalar for a host or target: plain when that is safe, else double-quoted. */
+function yamlScalar(text: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]+)?$/.test(text) ? text : JSON.stringify(text);
+}
+
+function contents(command: InitCommand, dir: string): string {
+  const file = command.file;
+  if (!command.manifest) {
+    return starterScenario({ schema: schemaReference(dir, 'scenario'), file, ...(command.target ? { target: yamlScalar(command.target) } : {}) });
+  }
+  const target = command.target === undefined ? undefined : parseTarget(command.target);
+  const host = target && (target.kind === undefined || target.kind === 'tcp') ? { host: yamlScalar(target.host), port: target.port } : {};
+  return starterManifest({ schema: schemaReference(dir, 'manifest'), file, scenario: DEFAULT_SCENARIO_FILE, ...host });
+}
+
+function writeProblem(file: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return new Error(`${file} already exists: pass --force to overwrite it`);
+  if (code === 'EACCES' || code === 'EPERM') return new Error(`cannot write ${file}: permission denied`);
+  if (code === 'EISDIR') return new Error(`cannot write ${file}: it is a folder`);
+  return new Error(`cannot write ${file}: ${(error as Error).message}`);
+}
+
+export async function initCommand(command: InitCommand, io: CliIO): Promise<number> {
+  const path = resolve(command.file);
+  const dir = dirname(path);
+  const text = contents(command, dir);
+  try {
+    await mkdir(dir, { recursive: true });
+    // "wx" refuses an existing file in the same call that creates it: no window for a race.
+    await writeFile(path, text, { flag: command.force ? 'w' : 'wx' });
+  } catch (error) {
+    throw writeProblem(command.file, error);
+  }
+  io.stdout.write(`wrote ${command.file}\n`);
+  if (command.manifest && !existsSync(join(dir, DEFAULT_SCENARIO_FILE))) {
+    io.stdout.write(`it runs ${DEFAULT_SCENARIO_FILE} beside it, which does not exist yet: write one with "smtpspec init ${portable(relative(process.cwd(), join(dir, DEFAULT_SCENARIO_FILE)))}"\n`);
+  }
+  io.stdout.write(`next: smtpspec validate ${command.file}\n`);
+  return EXIT.passed;
+}

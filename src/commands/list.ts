@@ -1,0 +1,72 @@
+import { EXIT, printWarnings, type CliIO, type ListCommand } from '../cli.js';
+import type { WorkItem } from '../engine/run.js';
+import { isMxPlaceholder, manifestPathOf, planWork, selectWork, targetLabel } from './plan.js';
+
+/**
+ * `smtpspec list`: the files, cases and tags a run would have, after --grep, --tag and
+ * --target, without connecting or looking anything up. For a manifest: target by target.
+ */
+
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+function caseLine(item: WorkItem, indent: string): string {
+  const tags = item.kase.tags.length > 0 ? `  [${item.kase.tags.join(', ')}]` : '';
+  const when = item.kase.when ? `  (only when ${item.kase.when.written})` : '';
+  return `${indent}${item.kase.name}${tags}${when}`;
+}
+
+/** Items grouped by a key, groups in order of first appearance. */
+function groupBy(items: WorkItem[], key: (item: WorkItem) => string): Map<string, WorkItem[]> {
+  const groups = new Map<string, WorkItem[]>();
+  for (const item of items) {
+    const name = key(item);
+    const group = groups.get(name);
+    if (group) group.push(item);
+    else groups.set(name, [item]);
+  }
+  return groups;
+}
+
+function fileLines(items: WorkItem[]): string[] {
+  const lines: string[] = [];
+  for (const [, group] of groupBy(items, (item) => `${item.scenario.file}\u0000${targetLabel(item.target)}`)) {
+    const first = group[0]!;
+    lines.push(`${first.scenario.file}  (${targetLabel(first.target)})`);
+    for (const item of group) lines.push(caseLine(item, '  '));
+  }
+  const files = new Set(items.map((item) => item.scenario.file)).size;
+  lines.push(`${plural(items.length, 'case')} in ${plural(files, 'file')}`);
+  return lines;
+}
+
+function manifestLines(path: string, items: WorkItem[]): string[] {
+  const byTarget = groupBy(items, (item) => targetLabel(item.target));
+  const files = new Set(items.map((item) => item.scenario.file)).size;
+  const lines = [`${path}: ${plural(byTarget.size, 'target')} × ${plural(files, 'file')}`];
+  let perMx = 0;
+  for (const [label, group] of byTarget) {
+    lines.push(label);
+    if (isMxPlaceholder(group[0]!.target)) perMx += group.length;
+    for (const [file, cases] of groupBy(group, (item) => item.scenario.file)) {
+      lines.push(`  ${file}`);
+      for (const item of cases) lines.push(caseLine(item, '    '));
+    }
+  }
+  const note = perMx > 0 ? ` (${perMx} of them once for each MX host found at run time)` : '';
+  lines.push(`${plural(items.length, 'work item')}${note}`);
+  return lines;
+}
+
+export async function listCommand(command: ListCommand, io: CliIO): Promise<number> {
+  const missing = new Set<string>();
+  const manifest = manifestPathOf(command.paths);
+  const planned = await planWork(command, io, { preview: true, requireTarget: false, lenientEnv: missing });
+  printWarnings(planned.scenarios, io);
+  const items = await selectWork(planned.items, command);
+  const lines = manifest ? manifestLines(manifest, items) : fileLines(items);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  if (missing.size > 0) {
+    io.stderr.write(`note: not set in this environment, needed to run: ${[...missing].sort().join(', ')}\n`);
+  }
+  return EXIT.passed;
+}
