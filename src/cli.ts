@@ -1,5 +1,9 @@
 import { cac, type CAC } from 'cac';
 import {
+  DEFAULT_MANIFEST_FILE,
+  DEFAULT_SCENARIO_FILE,
+  initCommandOf,
+  listCommandOf,
   oneOf,
   optionalString,
   parseDnsServer,
@@ -14,6 +18,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './engine/limits.js'
 import { parseShard, type Shard } from './engine/shard-spec.js';
 import { ScenarioError, UsageError, formatIssue, formatPos } from './errors.js';
 import { packageVersion } from './package-info.js';
+import { addRecordCommand, type RecordCommand } from './record/options.js';
 import type { Scenario } from './scenario/types.js';
 
 /**
@@ -54,6 +59,10 @@ export interface RunCommand {
   dnsServer?: { host: string; port: number };
   /** The longest reply line accepted, in bytes (`--max-reply-line`). */
   maxReplyLineBytes?: number;
+  /** `--dry-run`: print what would be sent, connect to nothing. */
+  dryRun?: boolean;
+  /** `--verbose`: the live transcript on stderr. */
+  verbose?: boolean;
 }
 
 export interface ValidateCommand {
@@ -83,12 +92,32 @@ export interface MergeCommand {
   htmlFile?: string;
 }
 
+export interface ListCommand {
+  command: 'list';
+  paths: string[];
+  targets: string[];
+  vars: Record<string, string>;
+  ca: string[];
+  grep?: RegExp;
+  tags: string[];
+}
+
+export interface InitCommand {
+  command: 'init';
+  /** Where to write; default smtpspec.yaml, or fleet.yaml with --manifest. */
+  file: string;
+  manifest: boolean;
+  /** `--target`: written as the file's target (the manifest's first target). */
+  target?: string;
+  force: boolean;
+}
+
 /** Help or version was printed; nothing else to do. */
 export interface DoneCommand {
   command: 'done';
 }
 
-export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | DoneCommand;
+export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | DoneCommand;
 
 export const EXIT = { passed: 0, failed: 1, unusable: 2, interrupted: 130 } as const;
 
@@ -103,7 +132,7 @@ export interface CliIO {
 }
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
-const COMMANDS = 'run, validate, serve, merge, checks';
+const COMMANDS = 'run, validate, list, init, record, serve, merge, checks';
 
 function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const targets = parseTargets(o.target);
@@ -140,6 +169,8 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     shard,
     dnsServer: parseDnsServer(o.dnsServer),
     ...(o.maxReplyLine === undefined ? {} : { maxReplyLineBytes: parseWholeNumber(o.maxReplyLine, '--max-reply-line', 512) }),
+    ...(o.dryRun === true ? { dryRun: true } : {}),
+    ...(o.verbose === true ? { verbose: true } : {}),
   };
 }
 
@@ -168,6 +199,8 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--dns-server <host:port>', 'Resolve MX records with this DNS server (manifests)')
     .option('--max-reply-line <bytes>', 'Longest reply line accepted (default 8192; RFC 5321 allows 512)')
     .option('--no-color', 'Never colour the console output')
+    .option('--dry-run', 'Print what would be sent to each server, in order, and connect to nothing')
+    .option('--verbose', 'Print each session as it happens (C: / S: lines, ms since it began) on stderr')
     .example('smtpspec run scenarios/ --target mx.example.com')
     .example('smtpspec run --check open-relay --check starttls --target mx.example.com --var domain=example.com')
     .example('smtpspec run scenarios/ --embedded --junit report.xml')
@@ -175,9 +208,30 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .action((paths: string[], o: Record<string, unknown>) => found(runCommandOf(paths, o)));
 }
 
+function addAuthoringCommands(cli: CAC, found: (command: Command) => void): void {
+  cli
+    .command('list <...paths>', 'Show the files, cases and tags a run would have, without connecting')
+    .option('--target <host[:port]>', 'As for run: the server for scenario files; target names or tags for a manifest', { type: [String] })
+    .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
+    .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .option('--grep <regex>', 'Only cases whose "<scenario> › <case>" name matches (case-insensitive)')
+    .option('--tag <tag>', 'Only cases with this tag (repeatable: any of them)', { type: [String] })
+    .example('smtpspec list scenarios/ --tag smoke')
+    .action((paths: string[], o: Record<string, unknown>) => found(listCommandOf(paths, o)));
+  cli
+    .command('init [file]', `Write a starter scenario (default ${DEFAULT_SCENARIO_FILE}) or, with --manifest, a starter manifest (default ${DEFAULT_MANIFEST_FILE})`)
+    .option('--manifest', 'Write a manifest: several servers, the same scenarios')
+    .option('--target <host[:port]>', 'The server to test, written into the file')
+    .option('--force', 'Overwrite the file if it exists')
+    .example('smtpspec init --target mx.example.com')
+    .example('smtpspec init --manifest')
+    .action((file: string | undefined, o: Record<string, unknown>) => found(initCommandOf(file, o)));
+}
+
 function buildCli(found: (command: Command) => void) {
   const cli = cac('smtpspec');
   addRunCommand(cli, found);
+  addRecordCommand(cli, found);
   cli
     .command('validate <...paths>', 'Check scenario files without connecting to any server')
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
@@ -223,6 +277,7 @@ function buildCli(found: (command: Command) => void) {
       }
       found(command);
     });
+  addAuthoringCommands(cli, found);
   cli.help();
   cli.version(packageVersion());
   return cli;
@@ -267,7 +322,12 @@ export async function main(args: string[], io: CliIO): Promise<number> {
       case 'done':
         return EXIT.passed;
       case 'run':
+        if (command.dryRun) return await (await import('./commands/dry-run.js')).dryRunCommand(await withChecks(command), io);
         return await (await import('./commands/run.js')).runCommand(await withChecks(command), io);
+      case 'list':
+        return await (await import('./commands/list.js')).listCommand(command, io);
+      case 'init':
+        return await (await import('./commands/init.js')).initCommand(command, io);
       case 'checks':
         return await (await import('./commands/checks.js')).checksCommand(io);
       case 'validate':
@@ -276,6 +336,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
         return await (await import('./commands/serve.js')).serveCommand(command, io);
       case 'merge':
         return await (await import('./commands/merge.js')).mergeCommand(command, io);
+      case 'record':
+        return await (await import('./commands/record.js')).recordCommand(command, io);
     }
   } catch (error) {
     return reportError(error, io);

@@ -1,0 +1,224 @@
+import { createInterface, type Interface } from 'node:readline';
+import { formatAddress } from '../smtp/address.js';
+import { connect, type SmtpConnection } from '../smtp/client.js';
+import { describeTls, type TlsClientOptions } from '../smtp/tls.js';
+import { SmtpError, type Reply } from '../smtp/types.js';
+import { capabilitiesOf, candidates, complete } from './completion.js';
+import { RECORDER_HELP, SessionDisplay } from './display.js';
+import { SessionRecorder, isAuthWithSecret, type RecordedStep, type Typed } from './steps.js';
+
+/**
+ * The interactive loop: connect, show the greeting, then for each typed line send it, wait for
+ * the reply (within the deadline) and show it, while SessionRecorder turns the exchange into steps.
+ * On a terminal the prompt has line editing, history and completion; otherwise lines are read
+ * from the input as they come, each one only after the previous reply.
+ */
+
+export interface RecordSessionOptions {
+  host: string;
+  port: number;
+  timeoutMs: number;
+  tls: TlsClientOptions;
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: NodeJS.WritableStream & { isTTY?: boolean };
+  color: boolean;
+  /** Aborted on SIGINT / SIGTERM: the session ends and nothing is saved. */
+  signal?: AbortSignal;
+}
+
+export type SessionOutcome =
+  /** The session ended normally (QUIT, .save, end of input, the server closing): save the steps. */
+  | { status: 'ended'; steps: RecordedStep[] }
+  /** Ctrl-C: nothing is saved. */
+  | { status: 'interrupted' }
+  /** A network fault: one sentence, nothing is saved. */
+  | { status: 'failed'; message: string };
+
+const CLOSE_TIMEOUT_MS = 1000;
+const STOPPED = Symbol('stopped');
+
+export function recordSession(options: RecordSessionOptions): Promise<SessionOutcome> {
+  return new RecordingSession(options).run();
+}
+
+class RecordingSession {
+  private readonly display: SessionDisplay;
+  private readonly recorder = new SessionRecorder();
+  private readonly terminal: boolean;
+  private readonly stop = new AbortController();
+  private readonly stopped: Promise<never>;
+  private capabilities: string[] = [];
+  private conn: SmtpConnection | undefined;
+  private rl: Interface | undefined;
+  /** What the reply being awaited answers, for a timeout's message. */
+  private awaiting = 'the greeting';
+
+  constructor(private readonly options: RecordSessionOptions) {
+    this.display = new SessionDisplay(options.output, options.color);
+    this.terminal = options.input.isTTY === true && options.output.isTTY === true;
+    this.stopped = new Promise<never>((_, reject) => this.stop.signal.addEventListener('abort', () => reject(STOPPED), { once: true }));
+    this.stopped.catch(() => {});
+  }
+
+  async run(): Promise<SessionOutcome> {
+    const onAbort = (): void => this.interrupt();
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.options.signal?.aborted) this.interrupt();
+    try {
+      await this.open();
+      await this.loop();
+      return this.stop.signal.aborted ? { status: 'interrupted' } : { status: 'ended', steps: this.recorder.steps };
+    } catch (error) {
+      return this.outcomeOf(error);
+    } finally {
+      this.options.signal?.removeEventListener('abort', onAbort);
+      this.rl?.close();
+      await this.conn?.close(CLOSE_TIMEOUT_MS);
+    }
+  }
+
+  private outcomeOf(error: unknown): SessionOutcome {
+    if (this.stop.signal.aborted) return { status: 'interrupted' };
+    if (error instanceof SmtpError && error.kind === 'closed' && this.recorder.steps.length > 0) {
+      this.endLine();
+      this.display.note(`${error.message}: the session ends here`);
+      this.recorder.dropUnfinished();
+      return { status: 'ended', steps: this.recorder.steps };
+    }
+    return { status: 'failed', message: this.describe(error) };
+  }
+
+  private describe(error: unknown): string {
+    if (!(error instanceof SmtpError)) return error instanceof Error ? error.message : String(error);
+    if (error.kind === 'timeout') return `${error.message} (waiting for ${this.awaiting})`;
+    if (error.kind === 'tls' && /verification failed/.test(error.message)) {
+      return `${error.message} (trust its CA with --ca FILE, or record with --insecure)`;
+    }
+    return error.message;
+  }
+
+  private interrupt(): void {
+    if (this.stop.signal.aborted) return;
+    this.stop.abort();
+    this.rl?.close();
+    void this.conn?.close(CLOSE_TIMEOUT_MS);
+  }
+
+  /** Rejects as soon as the session is interrupted; `work` is then left to fail on its own. */
+  private until<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => {});
+    return Promise.race([work, this.stopped]);
+  }
+
+  private async open(): Promise<void> {
+    const { host, port, timeoutMs } = this.options;
+    const connecting = connect({ host, port, timeoutMs, writeTimeoutMs: timeoutMs });
+    connecting.then((conn) => (this.stop.signal.aborted ? conn.close(0) : undefined), () => {});
+    this.conn = await this.until(connecting);
+    this.display.note(`connected to ${formatAddress(host, port)}; type SMTP commands (.help for help)`);
+    const greeting = await this.until(this.conn.readReply(timeoutMs));
+    this.display.reply(greeting);
+    this.recorder.greeting(greeting);
+  }
+
+  private async loop(): Promise<void> {
+    const rl = createInterface({
+      input: this.options.input,
+      ...(this.terminal ? { output: this.options.output, completer: (line: string) => this.complete(line) } : {}),
+      terminal: this.terminal,
+      prompt: this.display.prompt,
+      historySize: this.terminal ? 100 : 0,
+    });
+    this.rl = rl;
+    rl.on('SIGINT', () => this.interrupt());
+    // Credentials typed after a 334 (or with AUTH) are not kept for the arrow keys.
+    rl.on('history', (history) => {
+      if (this.recorder.secretNext || isAuthWithSecret(history[0] ?? '')) history.shift();
+    });
+    if (this.stop.signal.aborted) return;
+    this.prompt();
+    let quit = false;
+    for await (const line of rl) {
+      quit = await this.handle(line);
+      if (quit) break;
+      this.prompt();
+    }
+    if (this.stop.signal.aborted) return;
+    if (!quit) this.endLine();
+    const dropped = this.recorder.dropUnfinished();
+    if (dropped > 0) this.display.note(`the message was not ended with a lone ".": its ${dropped} lines are not recorded`);
+  }
+
+  private prompt(): void {
+    if (this.terminal) this.rl?.prompt();
+  }
+
+  /** After Ctrl-D the cursor is still on the prompt line. */
+  private endLine(): void {
+    if (this.terminal) this.options.output.write('\n');
+  }
+
+  private complete(line: string): [string[], string] {
+    if (this.recorder.inMessage || this.recorder.secretNext) return [[], line];
+    return complete(line, candidates(this.capabilities));
+  }
+
+  /** Handles one typed line; true when the session is over. */
+  private async handle(line: string): Promise<boolean> {
+    const typed = this.recorder.typed(line);
+    switch (typed.type) {
+      case 'ignore':
+        return false;
+      case 'recorder':
+        return this.recorderCommand(typed.command);
+      case 'send':
+        return this.send(typed);
+    }
+  }
+
+  private recorderCommand(command: string): boolean {
+    const name = command.split(/\s+/, 1)[0];
+    if (name === '.save') return true;
+    if (name === '.help') for (const line of RECORDER_HELP) this.display.note(line);
+    else this.display.note(`unknown recorder command ${command} (.help lists them); nothing was sent`);
+    return false;
+  }
+
+  private async send(typed: Extract<Typed, { type: 'send' }>): Promise<boolean> {
+    const conn = this.conn as SmtpConnection;
+    this.showUnsolicited(conn);
+    if (!this.terminal) this.display.client(typed.shown);
+    if (typed.note) this.display.note(typed.note);
+    await this.until(conn.sendLine(typed.line));
+    if (!typed.awaitReply) return false;
+    this.awaiting = `the reply to "${typed.shown}"`;
+    const reply = await this.until(conn.readReply(this.options.timeoutMs));
+    this.display.reply(reply);
+    this.learn(typed.line, reply);
+    const after = this.recorder.replied(reply);
+    if (after === 'starttls') await this.startTls(conn);
+    return after === 'quit';
+  }
+
+  private learn(line: string, reply: Reply): void {
+    const verb = (line.trim().split(/\s+/, 1)[0] ?? '').toUpperCase();
+    const capabilities = capabilitiesOf(verb, reply);
+    if (capabilities) this.capabilities = capabilities;
+  }
+
+  private async startTls(conn: SmtpConnection): Promise<void> {
+    this.awaiting = 'the TLS handshake';
+    const facts = await this.until(conn.startTls(this.options.tls, this.options.timeoutMs));
+    this.display.note(describeTls(facts, this.options.tls.verify));
+    // RFC 3207 §4.2: what the server said before TLS no longer holds.
+    this.capabilities = [];
+    this.display.note('the capabilities are forgotten: say EHLO again');
+  }
+
+  /** Replies nobody asked for are shown, and not recorded. */
+  private showUnsolicited(conn: SmtpConnection): void {
+    for (const unread of conn.takeUnsolicited()) {
+      if ('reply' in unread) this.display.reply(unread.reply, '   (unsolicited, not recorded)');
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { link, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { yaml } from '../yaml-lib.js';
+import type { Reply } from '../smtp/types.js';
+import type { RecordedStep } from './steps.js';
+
+/** A recorded session as a scenario file: header comments, then YAML the loader reads back. */
+
+export interface ScenarioSettings {
+  /** `host:port` as written in the file. */
+  target: string;
+  /** The host alone, for the case name. */
+  host: string;
+  /** Reply classes (`2xx`, `5.1.x`) instead of exact codes. */
+  loose: boolean;
+  /** Written as the file's `timeout` when given on the command line. */
+  timeout?: string;
+  /** TLS settings for the file, written only when the session used STARTTLS. */
+  tls?: { verify: false } | { ca: string[] };
+  /** When the session was recorded. */
+  date: Date;
+  /** The `$schema` reference for editors, relative to the file's folder. */
+  schema?: string;
+}
+
+export const USER_VARIABLE = 'SMTP_USER';
+export const PASSWORD_VARIABLE = 'SMTP_PASSWORD';
+export const TOKEN_VARIABLE = 'SMTP_TOKEN';
+
+type YamlValue = string | number | boolean | YamlValue[] | { [key: string]: YamlValue };
+type YamlMap = { [key: string]: YamlValue };
+
+/** `250`, `550 5.1.1`; loose: `2xx`, `5xx 5.1.x`. Undefined for a code no expectation can name. */
+export function expectationOf(reply: Reply, loose: boolean): string | number | undefined {
+  if (reply.code < 200 || reply.code > 599) return undefined;
+  const code = loose ? `${String(reply.code)[0]}xx` : reply.code;
+  if (!reply.enhanced) return code;
+  const enhanced = loose ? reply.enhanced.replace(/\.\d+$/, '.x') : reply.enhanced;
+  return `${code} ${enhanced}`;
+}
+
+/** Text the user typed, kept literal: `${` would otherwise start a variable on replay. */
+export function literal(text: string): string {
+  return text.replace(/\$\{/g, () => '$${');
+}
+
+/** The message as a `data` value: its lines, each ended by a newline. */
+export function messageText(lines: string[]): string {
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+function authMap(step: Extract<RecordedStep, { kind: 'auth' }>): YamlMap {
+  const map: YamlMap = { mechanism: step.mechanism, username: `\${env:${USER_VARIABLE}}` };
+  if (step.mechanism === 'XOAUTH2') map.token = `\${env:${TOKEN_VARIABLE}}`;
+  else map.password = `\${env:${PASSWORD_VARIABLE}}`;
+  // Written only where it differs from the mechanism's default.
+  const defaultInitial = step.mechanism === 'PLAIN' || step.mechanism === 'XOAUTH2';
+  if (step.mechanism !== 'CRAM-MD5' && step.initialResponse !== defaultInitial) map.initial_response = step.initialResponse;
+  if (step.cancel) map.cancel = true;
+  return map;
+}
+
+function stepMap(step: RecordedStep, loose: boolean): YamlMap {
+  const map: YamlMap = {};
+  switch (step.kind) {
+    case 'greeting':
+      break;
+    case 'send':
+      map.send = literal(step.line);
+      break;
+    case 'starttls':
+      map.starttls = true;
+      // The step expects 220 by default.
+      if (step.reply.code === 220) return map;
+      break;
+    case 'data':
+      map.data = literal(messageText(step.lines));
+      break;
+    case 'auth':
+      map.auth = authMap(step);
+      break;
+  }
+  const expect = expectationOf(step.reply, loose);
+  if (expect !== undefined) map.expect = expect;
+  return map;
+}
+
+/** The environment variables a replay needs. */
+export function variablesNeeded(steps: RecordedStep[]): string[] {
+  const names = new Set<string>();
+  for (const step of steps) {
+    if (step.kind !== 'auth') continue;
+    names.add(USER_VARIABLE);
+    names.add(step.mechanism === 'XOAUTH2' ? TOKEN_VARIABLE : PASSWORD_VARIABLE);
+  }
+  return [...names];
+}
+
+function header(steps: RecordedStep[], settings: ScenarioSettings): string[] {
+  const lines = settings.schema ? [`# yaml-language-server: $schema=${settings.schema}`, '#'] : [];
+  lines.push(`# Recorded with smtpspec record on ${settings.date.toISOString()} from ${settings.target}.`);
+  const needed = variablesNeeded(steps);
+  if (needed.length > 0) {
+    lines.push(`# The AUTH step reads the credentials from the environment: set ${needed.join(' and ')} before running it.`);
+  }
+  return lines;
+}
+
+/** The whole file: header, then the scenario with one case holding every step. */
+export function scenarioText(steps: RecordedStep[], settings: ScenarioSettings): string {
+  const document: YamlMap = { target: settings.target };
+  if (settings.timeout !== undefined) document.timeout = settings.timeout;
+  if (settings.tls && steps.some((step) => step.kind === 'starttls')) document.tls = settings.tls;
+  document.cases = [{ name: `session with ${settings.host}`, steps: steps.map((step) => stepMap(step, settings.loose)) }];
+  const body = yaml.stringify(document, { lineWidth: 0, blockQuote: 'literal' });
+  return `${header(steps, settings).join('\n')}\n${body}`;
+}
+
+/**
+ * Writes the file whole or not at all: a temporary file beside it, then a rename.
+ * Without `force` an existing file is never replaced, even one that appeared during the session.
+ */
+export async function writeAtomically(path: string, text: string, force: boolean): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  await writeFile(temp, text, { flag: 'wx', mode: 0o644 });
+  try {
+    if (force) await rename(temp, path);
+    else await linkOrRename(temp, path);
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+}
+
+/** A hard link fails when the name is taken; where links are not supported, a rename after a last check. */
+async function linkOrRename(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || !(code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS')) throw error;
+    if (existsSync(path)) throw Object.assign(new Error(`${path} already exists`), { code: 'EEXIST' });
+    await rename(temp, path);
+  }
+}

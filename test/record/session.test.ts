@@ -1,0 +1,125 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { assertGolden, bin, normalise, smtpspec } from './cli.js';
+import { Terminal, requireTmux, shellQuote } from './terminal.js';
+
+/** `smtpspec record` in a real pseudo-terminal (tmux), typed at the way a person types at telnet. */
+
+describe('record in a terminal', () => {
+  let server: EmbeddedServer;
+  let dir: string;
+  const terminals: Terminal[] = [];
+
+  before(async () => {
+    await requireTmux();
+    server = await startEmbeddedServer({ port: 0 });
+    dir = mkdtempSync(join(tmpdir(), 'smtpspec-record-tty-'));
+  });
+
+  after(async () => {
+    await Promise.all(terminals.map((terminal) => terminal.kill()));
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function record(file: string): Promise<Terminal> {
+    const command = [process.execPath, bin, 'record', '--target', `127.0.0.1:${server.port}`, '-o', file].map(shellQuote).join(' ');
+    const terminal = await Terminal.start(command);
+    terminals.push(terminal);
+    await terminal.waitFor((screen) => /^S: 220 /m.test(screen), 'the greeting');
+    return terminal;
+  }
+
+  describe('the classic telnet session', () => {
+    let file: string;
+    let screen: string;
+    let code: number;
+
+    before(async () => {
+      file = join(dir, 'classic.yaml');
+      const terminal = await record(file);
+      // A typo, erased with Backspace before Enter.
+      await terminal.type('EHLO test.cpm');
+      await terminal.press('BSpace', 'BSpace');
+      await terminal.command('om');
+      await terminal.command('MAIL FROM:<tester@test.com>');
+      await terminal.command('RCPT TO:<nobody@example.test>');
+      await terminal.command('RCPT TO:<user@example.test>');
+      await terminal.command('DATA');
+      for (const line of ['Subject: test message', '', '..this line starts with a dot', 'This is a test message.']) {
+        await terminal.type(line);
+        await terminal.press('Enter');
+      }
+      await terminal.command('.');
+      await terminal.command('NOOP');
+      // History: the arrow key brings NOOP back.
+      await terminal.press('Up');
+      await terminal.command('');
+      await terminal.command('QUIT');
+      code = await terminal.exitCode();
+      screen = await terminal.screen();
+    });
+
+    test('ends with 0 and shows the replies marked S:, multiline replies whole', () => {
+      assert.equal(code, 0);
+      assert.match(screen, /^S: 250-PIPELINING$/m);
+      assert.match(screen, /^S: 250 SIZE 10485760$/m);
+      assert.match(screen, /^C: MAIL FROM:<tester@test\.com>$/m);
+      assert.match(screen, /^saved 10 steps to /m);
+    });
+
+    test('writes the scenario of the golden file', () => {
+      assertGolden('classic.golden.yaml', normalise(readFileSync(file, 'utf8'), server.port));
+    });
+
+    test('the refused recipient is recorded with 550 and 5.1.1', () => {
+      assert.match(readFileSync(file, 'utf8'), /- send: RCPT TO:<nobody@example\.test>\n\s+expect: 550 5\.1\.1\n/);
+    });
+
+    test('the command corrected with Backspace is recorded clean', () => {
+      const text = readFileSync(file, 'utf8');
+      assert.match(text, /- send: EHLO test\.com\n/);
+      assert.doesNotMatch(text, /cpm/);
+    });
+
+    test('the message reached the server with its dot-leading line', () => {
+      const message = server.messages.at(-1);
+      assert.match(message?.body ?? '', /\r\n\.this line starts with a dot\r\n/);
+    });
+
+    test('replays green against the same server', async () => {
+      const before = server.messages.length;
+      const run = await smtpspec(['run', file]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /1 passed, 0 failed/);
+      assert.equal(server.messages.length, before + 1);
+      assert.equal(server.messages.at(-1)?.body, server.messages.at(-2)?.body);
+    });
+  });
+
+  test('Ctrl-D at the prompt saves the session so far, without sending QUIT', async () => {
+    const file = join(dir, 'ctrl-d.yaml');
+    const terminal = await record(file);
+    await terminal.command('EHLO test.com');
+    await terminal.press('C-d');
+    assert.equal(await terminal.exitCode(), 0);
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /- send: EHLO test\.com\n\s+expect: 250\n$/);
+  });
+
+  test('Ctrl-C ends the session with 130 and leaves no file', async () => {
+    const file = join(dir, 'interrupted', 'never.yaml');
+    mkdirSync(join(dir, 'interrupted'));
+    const terminal = await record(file);
+    await terminal.command('EHLO test.com');
+    await terminal.type('MAIL FROM:<half');
+    await terminal.press('C-c');
+    assert.equal(await terminal.exitCode(), 130);
+    assert.equal(existsSync(file), false);
+    assert.deepEqual(readdirSync(join(dir, 'interrupted')), []);
+  });
+});
