@@ -10,7 +10,7 @@ const untilStopped = new Promise<void>((resolve) => (stopped = resolve));
 
 function onSignal(signal: NodeJS.Signals): void {
   if (stop.signal.aborted) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now
-  process.stderr.write(`\nsmtpspec: ${signal}: stopping (closing sessions and writing reports; again to quit at once)\n`);
+  process.stderr.write(`\nsmtpspec: ${signal}: stopping (closing sessions and finishing output; again to quit at once)\n`);
   stop.abort();
   stopped();
   setTimeout(() => process.exit(EXIT.interrupted), GRACE_MS).unref();

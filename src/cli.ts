@@ -240,19 +240,7 @@ function buildCli(found: (command: Command) => void) {
     .action((paths: string[], o: Record<string, unknown>) => {
       found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name') });
     });
-  cli
-    .command('serve', 'Run the embedded SMTP server on its own and log what it receives')
-    .option('--port <port>', 'Port to listen on', { default: 2525 })
-    .option('--host <host>', 'Address to listen on', { default: '127.0.0.1' })
-    .option('--domain <domain>', 'Local domain whose recipients are accepted (default example.test)')
-    .example('smtpspec serve --port 2525')
-    .action((o: Record<string, unknown>) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new UsageError(`--port expects a number from 0 to 65535, got "${String(o.port)}"`);
-      }
-      found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain') });
-    });
+  addAuthoringCommands(cli, found);
   cli
     .command('checks', 'List the ready-made checks (run them with run --check NAME)')
     .action(() => found({ command: 'checks' }));
@@ -277,7 +265,19 @@ function buildCli(found: (command: Command) => void) {
       }
       found(command);
     });
-  addAuthoringCommands(cli, found);
+  cli
+    .command('serve', 'Run the embedded SMTP server on its own and log what it receives')
+    .option('--port <port>', 'Port to listen on', { default: 2525 })
+    .option('--host <host>', 'Address to listen on', { default: '127.0.0.1' })
+    .option('--domain <domain>', 'Local domain whose recipients are accepted (default example.test)')
+    .example('smtpspec serve --port 2525')
+    .action((o: Record<string, unknown>) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new UsageError(`--port expects a number from 0 to 65535, got "${String(o.port)}"`);
+      }
+      found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain') });
+    });
   cli.help();
   cli.version(packageVersion());
   return cli;
