@@ -9,6 +9,7 @@ import { loadScenarios } from '../scenario/load.js';
 import { formatTarget, parseTarget } from '../scenario/target.js';
 import type { Scenario, Target } from '../scenario/types.js';
 import type { EmbeddedServer } from '../server/embedded.js';
+import { lenientEnv } from './lenient-env.js';
 
 /**
  * What a run would do, shared by `run`, `run --dry-run` and `list`: scenario files or one
@@ -156,16 +157,3 @@ export async function selectWork(items: WorkItem[], filter: WorkFilter): Promise
   return selected;
 }
 
-/**
- * The environment for showing files where the secrets are not: an unset variable reads as a
- * placeholder (masked like every environment value) and is noted in `missing`.
- */
-function lenientEnv(env: CliIO['env'], missing: Set<string>): CliIO['env'] {
-  return new Proxy(env, {
-    get(target, name) {
-      if (typeof name !== 'string' || target[name] !== undefined) return target[name as string];
-      missing.add(name);
-      return `<${name}>`;
-    },
-  });
-}

@@ -1,21 +1,7 @@
 import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js';
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
 import { loadScenarios } from '../scenario/load.js';
-
-/**
- * The environment as `validate` sees it: files are checked where the secrets are not
- * (a lint job in CI), so an unset variable reads as a placeholder and is listed instead of
- * failing the check. `run` still refuses to start without it.
- */
-function lenientEnv(env: CliIO['env'], missing: Set<string>): CliIO['env'] {
-  return new Proxy(env, {
-    get(target, name) {
-      if (typeof name !== 'string' || target[name] !== undefined) return target[name as string];
-      missing.add(name);
-      return `<${name}>`;
-    },
-  });
-}
+import { lenientEnv } from './lenient-env.js';
 
 /** Loads and checks every file; problems are thrown as ScenarioError and printed by the CLI. */
 export async function validateCommand(command: ValidateCommand, io: CliIO): Promise<number> {
