@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../package-info.js';
-import { editDistance } from '../scenario/validate.js';
+import { editDistance } from '../scenario/edit-distance.js';
 import { yaml } from '../yaml-lib.js';
 
 /**

@@ -101,7 +101,7 @@ export class NormalizeContext {
     const pos = this.at(path);
     const rule = scope.captures ? captureRule(scope.captures, field.label, runtime, pos) : undefined;
     const expansion = scope.interpolator.expand(template, pos, rule);
-    this.issues.push(...expansion.issues);
+    for (const issue of expansion.issues) this.issues.push(issue);
     for (const secret of expansion.secrets) this.secret(secret);
     if (field.oneLine) {
       const from = expansion.lineBreakFrom ?? (/[\r\n]/.test(template) ? 'it' : undefined);

@@ -95,9 +95,9 @@ export class IncludeResolver {
     if ('unreadable' in loaded) {
       file = loaded;
     } else if ('issues' in loaded) {
-      this.issues.push(...loaded.issues);
+      for (const issue of loaded.issues) this.issues.push(issue);
     } else {
-      this.issues.push(...schemaIssues(loaded.data, loaded.positions, 'steps'));
+      for (const issue of schemaIssues(loaded.data, loaded.positions, 'steps')) this.issues.push(issue);
       file = { positions: loaded.positions, data: isRecord(loaded.data) ? loaded.data : {} };
     }
     this.loaded.set(key, file);

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { parseDocument, LineCounter } from 'yaml';
 import { PositionFinder } from '../../src/scenario/positions.js';
-import { editDistance, schemaIssues, schemaPath, suggest } from '../../src/scenario/validate.js';
+import { editDistance } from '../../src/scenario/edit-distance.js';
+import { suggest } from '../../src/scenario/schema-messages.js';
+import { schemaIssues, schemaPath } from '../../src/scenario/validate.js';
 
 function issuesOf(source: string): string[] {
   const lineCounter = new LineCounter();
