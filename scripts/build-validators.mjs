@@ -28,7 +28,18 @@ for (const [module, name] of SPECS) {
   const ajv = new Ajv2020({ ...spec.options, code: { source: true } });
   for (const ref of refs) ajv.addSchema(JSON.parse(ref));
   const validate = ajv.compile(JSON.parse(schema));
-  const code = `${standaloneCode(ajv, validate)}\nmodule.exports.schemaText = ${JSON.stringify(recordedText)};\n`;
+  const code = `${linearErrors(standaloneCode(ajv, validate))}\nmodule.exports.schemaText = ${JSON.stringify(recordedText)};\n`;
   const target = precompiledPath(spec);
   writeFileSync(target, code);
+}
+
+/**
+ * ajv's generated code gathers the errors of each referenced schema with
+ * `vErrors = vErrors === null ? v.errors : vErrors.concat(v.errors)`, copying every error
+ * gathered so far at each call: quadratic on a file with thousands of invalid steps.
+ * Appending in place gives the same list in linear time.
+ */
+function linearErrors(code) {
+  const gather = /vErrors = vErrors === null \? ([\w.]+) : vErrors\.concat\(\1\);/g;
+  return code.replace(gather, (_, errors) => `if (vErrors === null) vErrors = ${errors}; else for (const e of ${errors}) vErrors.push(e);`);
 }
