@@ -1,7 +1,7 @@
 // Runs every compiled test file with Node's built-in test runner.
 // Files are listed explicitly so the same command works on Node 20 and later
 // (Node 21+ treats positional arguments as globs, Node 20 does not).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -17,7 +17,11 @@ function findTests(dir) {
 }
 
 const filter = process.argv.slice(2);
+// Only compiled tests whose source still exists: a test deleted or renamed in test/ may
+// have left its old output in dist/.
+const hasSource = (file) => existsSync(join(root, 'test', relative(testDir, file)).replace(/\.js$/, '.ts'));
 const files = findTests(testDir)
+  .filter(hasSource)
   .map((f) => relative(root, f))
   .filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
 if (files.length === 0) {
