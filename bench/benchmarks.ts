@@ -98,7 +98,7 @@ function spawnTime(args: string[]): number {
 }
 
 export async function startup(): Promise<Row> {
-  const bin = fileURLToPath(new URL('../bin/smtpspec.js', import.meta.url));
+  const bin = fileURLToPath(new URL('../bin/smtpspec.cjs', import.meta.url));
   const file = join(packageRoot(), 'scenarios', 'basic-conversation.yaml');
   const bare: number[] = [];
   const validate: number[] = [];

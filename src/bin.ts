@@ -18,11 +18,13 @@ function onSignal(signal: NodeJS.Signals): void {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const code = await main(process.argv.slice(2), {
+// No top-level await: the bundled program is CommonJS (see src/launcher.cjs).
+void main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   untilStopped,
   signal: stop.signal,
+}).then((code) => {
+  process.exitCode = stop.signal.aborted ? EXIT.interrupted : code;
 });
-process.exitCode = stop.signal.aborted ? EXIT.interrupted : code;

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { cac, type CAC } from 'cac';
 import {
   DEFAULT_MANIFEST_FILE,
@@ -348,7 +349,6 @@ export async function main(args: string[], io: CliIO): Promise<number> {
 async function withChecks(command: RunCommand): Promise<RunCommand> {
   if (command.checks.length === 0) return command;
   const { resolveChecks } = await import('./checks/catalogue.js');
-  const { isAbsolute, relative } = await import('node:path');
   const shown = resolveChecks(command.checks).map((path) => {
     const near = relative(process.cwd(), path);
     return near.startsWith('..') || isAbsolute(near) ? path : near;

@@ -9,7 +9,7 @@ import { sourcePath } from '../helpers/paths.js';
 import { PassThrough } from 'node:stream';
 
 /** The built binary, as users and CI run it. */
-const bin = sourcePath('dist/bin/smtpspec.js');
+const bin = sourcePath('dist/bin/smtpspec.cjs');
 const version = (JSON.parse(readFileSync(sourcePath('package.json'), 'utf8')) as { version: string }).version;
 
 function smtpspec(...args: string[]) {
@@ -22,6 +22,12 @@ function smtpspec(...args: string[]) {
 }
 
 describe('the smtpspec binary', () => {
+  test('runs the bundled program through the code cache the build made', () => {
+    const probe = spawnSync(process.execPath, ['-e', 'process.stdout.write(require(process.argv[1]).codeCache())', bin], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.equal(probe.stdout, 'used');
+  });
+
   test('--help lists the commands and exits 0', () => {
     const { code, stdout } = smtpspec('--help');
     assert.equal(code, 0);

@@ -10,7 +10,7 @@ import { Parser } from 'tap-parser';
 import { fakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
 
-const bin = sourcePath('dist/bin/smtpspec.js');
+const bin = sourcePath('dist/bin/smtpspec.cjs');
 
 interface Testcase {
   name: string;

@@ -5,7 +5,7 @@ import { sourcePath } from '../helpers/paths.js';
 
 /** Running the built binary without blocking the test process, whose embedded server it talks to. */
 
-export const bin = sourcePath('dist/bin/smtpspec.js');
+export const bin = sourcePath('dist/bin/smtpspec.cjs');
 
 export interface CliResult {
   code: number | null;
