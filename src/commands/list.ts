@@ -1,6 +1,7 @@
 import { EXIT, printWarnings, type CliIO, type ListCommand } from '../cli.js';
 import type { WorkItem } from '../engine/run.js';
 import { isMxPlaceholder, manifestPathOf, planWork, selectWork, targetLabel } from './plan.js';
+import { groupBy } from '../group-by.js';
 
 /**
  * `smtpspec list`: the files, cases and tags a run would have, after --grep, --tag and
@@ -13,18 +14,6 @@ function caseLine(item: WorkItem, indent: string): string {
   const tags = item.kase.tags.length > 0 ? `  [${item.kase.tags.join(', ')}]` : '';
   const when = item.kase.when ? `  (only when ${item.kase.when.written})` : '';
   return `${indent}${item.kase.name}${tags}${when}`;
-}
-
-/** Items grouped by a key, groups in order of first appearance. */
-function groupBy(items: WorkItem[], key: (item: WorkItem) => string): Map<string, WorkItem[]> {
-  const groups = new Map<string, WorkItem[]>();
-  for (const item of items) {
-    const name = key(item);
-    const group = groups.get(name);
-    if (group) group.push(item);
-    else groups.set(name, [item]);
-  }
-  return groups;
 }
 
 function fileLines(items: WorkItem[]): string[] {

@@ -5,6 +5,7 @@ import type { CaseResult, RunResult, StepResult } from '../engine/results.js';
 import type { Reporter } from './reporter.js';
 import type { Sink } from './sink.js';
 import { formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
+import { groupBy } from '../group-by.js';
 
 const builderRoot: Builder = createRequire(import.meta.url)('junit-report-builder');
 
@@ -212,14 +213,7 @@ function stepBody(step: StepResult, message: string, pos = step.pos): string {
 
 /** Cases grouped by (target, file), groups in order of first appearance. */
 function groupBySuite(cases: CaseResult[]): CaseResult[][] {
-  const groups = new Map<string, CaseResult[]>();
-  for (const item of cases) {
-    const key = `${item.file}\n${formatTarget(item.target)}`;
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return [...groups.values()];
+  return [...groupBy(cases, (item) => `${item.file}\n${formatTarget(item.target)}`).values()];
 }
 
 /** The earliest start as a UTC string without zone, which is what JUnit readers expect. */

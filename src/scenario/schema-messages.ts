@@ -21,6 +21,7 @@ import {
 import { editDistance } from './edit-distance.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from './positions.js';
 import type { FileRoot } from './validate.js';
+import { groupBy } from '../group-by.js';
 
 // Turns ajv's errors into one sentence per problem, at the position where it was written.
 
@@ -325,18 +326,6 @@ export function suggest(key: string, kind: MapKind): string | undefined {
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   return bestDistance <= allowed ? best : undefined;
-}
-
-/** The items by key, keys in order of first appearance. */
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const name = key(item);
-    const group = groups.get(name);
-    if (group) group.push(item);
-    else groups.set(name, [item]);
-  }
-  return groups;
 }
 
 function dedupe(issues: SourceIssue[]): SourceIssue[] {
