@@ -1,43 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join, relative, resolve } from 'node:path';
 import { EXIT, type CliIO, type InitCommand } from '../cli.js';
 import { DEFAULT_SCENARIO_FILE } from '../cli-options.js';
-import { packageRoot } from '../package-info.js';
 import { parseTarget } from '../scenario/target.js';
+import { portable, schemaReference } from '../schema-reference.js';
 import { starterManifest, starterScenario } from '../templates/starters.js';
 
-/**
- * `smtpspec init`: a starter scenario or manifest whose first line points editors at the
- * schema. The reference is relative when it can be (a local install in node_modules, or a
- * file inside this package's own folder), so the file works on every machine that checks
- * it out; otherwise it is a file URL of this installation's schema.
- */
-
-const SCHEMA_FILES = { scenario: 'scenario.schema.json', manifest: 'manifest.schema.json' } as const;
-
-function portable(path: string): string {
-  const slashed = path.split(sep).join('/');
-  return slashed.startsWith('.') ? slashed : `./${slashed}`;
-}
-
-function isInside(path: string, folder: string): boolean {
-  const rel = relative(folder, path);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
-}
-
-/** The `$schema` reference for a file written to `dir`. */
-export function schemaReference(dir: string, kind: keyof typeof SCHEMA_FILES): string {
-  const name = SCHEMA_FILES[kind];
-  for (let folder = dir; ; folder = dirname(folder)) {
-    const installed = join(folder, 'node_modules', 'smtpspec', 'schema', name);
-    if (existsSync(installed)) return portable(relative(dir, installed));
-    if (dirname(folder) === folder) break;
-  }
-  const own = join(packageRoot(), 'schema', name);
-  return isInside(dir, packageRoot()) ? portable(relative(dir, own)) : pathToFileURL(own).href;
-}
+/** `smtpspec init`: a starter scenario or manifest whose first line points editors at the schema. */
 
 /** A YAML scalar for a host or target: plain when that is safe, else double-quoted. */
 function yamlScalar(text: string): string {

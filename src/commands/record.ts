@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { EXIT, type CliIO } from '../cli.js';
-import { packageRoot } from '../package-info.js';
+import { schemaReference } from '../schema-reference.js';
 import { formatAddress } from '../smtp/address.js';
 import { DEFAULT_TIMEOUT_MS } from '../scenario/types.js';
 import { STDOUT_OUTPUT, type RecordCommand } from '../record/options.js';
@@ -98,7 +98,7 @@ function settingsFor(command: RecordCommand, path: string | undefined): Scenario
     host: command.host,
     loose: command.loose,
     date: new Date(),
-    schema: fromFolder(folder, join(packageRoot(), 'schema', 'scenario.schema.json')),
+    schema: schemaReference(folder, 'scenario'),
   };
   if (command.timeoutText !== undefined) settings.timeout = command.timeoutText;
   if (command.insecure) settings.tls = { verify: false };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, parseArgs } from '../../src/cli.js';
-import { schemaReference } from '../../src/commands/init.js';
+import { schemaReference } from '../../src/schema-reference.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { capture } from './capture.js';
