@@ -3,7 +3,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { SourceIssue } from '../errors.js';
 import { packageRoot } from '../package-info.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from '../scenario/positions.js';
-import { editDistance } from '../scenario/edit-distance.js';
+import { nearestKey } from '../scenario/edit-distance.js';
 import { loadValidator, scenarioValidatorSpec, type ValidatorSpec } from '../scenario/validate.js';
 
 const MANIFEST_SCHEMA_FILE = join('schema', 'manifest.schema.json');
@@ -91,9 +91,7 @@ function explain(path: DataPath, error: ErrorObject, positions: PositionFinder):
 
 function unknownKeyMessage(key: string, kind: MapKind | undefined): string {
   if (!kind) return `unknown key "${key}"`;
-  // A key much longer than any known one is not a typo of it: no distance to compute.
-  const lower = key.toLowerCase();
-  const near = key.length > 64 ? undefined : MAPS[kind].keys.find((candidate) => editDistance(lower, candidate) <= (key.length <= 3 ? 1 : 2));
+  const near = nearestKey(key, MAPS[kind].keys);
   return `unknown key "${key}" ${MAPS[kind].where}${near ? ` (did you mean "${near}"?)` : ''}`;
 }
 

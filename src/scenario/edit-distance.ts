@@ -22,3 +22,22 @@ export function editDistance(a: string, b: string): number {
   }
   return above[b.length]!;
 }
+
+/** A key much longer than any known one is not a typo of it: no distance is computed. */
+const MAX_SUGGESTED_KEY = 64;
+
+/** The known key nearest to a misspelt one, when it is one edit away (two for keys over 3 letters). */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+  if (key.length > MAX_SUGGESTED_KEY) return undefined;
+  const allowed = key.length <= 3 ? 1 : 2;
+  const written = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    // The distance is at least the difference in length: such a candidate cannot be near enough.
+    if (Math.abs(candidate.length - written.length) > allowed) continue;
+    const distance = editDistance(written, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return bestDistance <= allowed ? best : undefined;
+}

@@ -18,7 +18,7 @@ import {
   tlsAssertionKeys,
   tlsKeys,
 } from './as-written.js';
-import { editDistance } from './edit-distance.js';
+import { nearestKey } from './edit-distance.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from './positions.js';
 import type { FileRoot } from './validate.js';
 import { groupBy } from '../group-by.js';
@@ -309,23 +309,9 @@ function typeName(type: unknown): string {
   return types.map((name) => names[String(name)] ?? String(name)).join(' or ');
 }
 
-/** Keys longer than this are not typos of an allowed key: comparing them would only cost time. */
-const MAX_SUGGESTED_KEY = 64;
-
 /** The allowed key nearest to a misspelt one, when it is close enough to be a likely typo. */
 export function suggest(key: string, kind: MapKind): string | undefined {
-  if (key.length > MAX_SUGGESTED_KEY) return undefined;
-  const allowed = key.length <= 3 ? 1 : 2;
-  const written = key.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of MAPS[kind].keys) {
-    // The distance is at least the difference in length: such a candidate cannot be near enough.
-    if (Math.abs(candidate.length - written.length) > allowed) continue;
-    const distance = editDistance(written, candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return bestDistance <= allowed ? best : undefined;
+  return nearestKey(key, MAPS[kind].keys);
 }
 
 function dedupe(issues: SourceIssue[]): SourceIssue[] {
