@@ -1,6 +1,6 @@
 import { authenticate } from '../smtp/auth.js';
 import type { SmtpConnection } from '../smtp/client.js';
-import type { Unread } from '../smtp/connection.js';
+import type { Unread } from '../smtp/reply-queue.js';
 import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import type { MessageSource, ReplyExpectation, Scenario, Step, StepAction, Target } from '../scenario/types.js';

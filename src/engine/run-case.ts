@@ -1,6 +1,6 @@
 import { secretsOf } from '../smtp/auth.js';
 import { connect, type ConnectOptions, type SmtpConnection } from '../smtp/client.js';
-import { isReplyTimeout } from '../smtp/connection.js';
+import { isReplyTimeout } from '../smtp/reply-queue.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';

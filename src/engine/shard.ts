@@ -3,8 +3,6 @@ import type { Target } from '../scenario/types.js';
 import type { Shard } from './shard-spec.js';
 import type { WorkItem } from './run.js';
 
-export { parseShard, type Shard } from './shard-spec.js';
-
 function targetKey(target: Target): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec:${JSON.stringify(target.argv)}`;

@@ -10,9 +10,6 @@ import type { OpenTransport } from './transport.js';
 import { SmtpError, type Reply, type TlsFacts } from './types.js';
 import { DEFAULT_WRITE_TIMEOUT_MS, SessionWriter, ignore } from './writer.js';
 
-export { isReplyTimeout, type Unread } from './reply-queue.js';
-export { DEFAULT_WRITE_TIMEOUT_MS, ignore } from './writer.js';
-
 export const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
 const SERVER_CLOSED = 'server closed the connection';
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseShard, selectShard, shardKey } from '../../src/engine/shard.js';
+import { parseShard } from '../../src/engine/shard-spec.js';
+import { selectShard, shardKey } from '../../src/engine/shard.js';
 import { planRun } from '../../src/engine/run.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
