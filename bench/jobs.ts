@@ -10,6 +10,8 @@ export type Job =
 export interface JobResult {
   /** Wall time of the measured part alone (no start-up, no warm-up). */
   wallMs: number;
+  /** CPU time (user and system) of the worker during the measured part. */
+  cpuMs: number;
   /** Peak resident set size of the worker process. */
   peakRssMb: number;
   /** Sessions that ended as expected, and those that did not. */

@@ -69,8 +69,10 @@ function peakRssMb(): number {
 
 async function timed(run: () => Promise<{ passed: number; failed: number; firstError?: string }>): Promise<JobResult> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const outcome = await run();
-  return { wallMs: performance.now() - started, peakRssMb: peakRssMb(), ...outcome };
+  const used = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, peakRssMb: peakRssMb(), ...outcome };
 }
 
 function batchOutcome(result: RunResult): { passed: number; failed: number; firstError?: string } {

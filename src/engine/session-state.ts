@@ -8,7 +8,9 @@ export interface SessionState {
   lastCode: number;
   /** True after a 354 until the reply to the message data. */
   inDataPhase: boolean;
-  /** From the last EHLO/LHLO reply; forgotten at STARTTLS (RFC 3207 §4.2). */
+  /** The lines of the last accepted EHLO/LHLO reply; forgotten at STARTTLS (RFC 3207 §4.2). */
+  ehloLines?: string[];
+  /** Parsed from `ehloLines` when a condition first asks (see capabilitiesOf). */
   capabilities?: Capabilities;
   /** Recipients accepted in the current transaction: LMTP sends one reply per recipient after the final dot. */
   acceptedRecipients: number;
@@ -40,15 +42,29 @@ export function resolveText(text: RuntimeText, captures: Map<string, string>): s
     .join('');
 }
 
+/** What the server said it supports in its last EHLO/LHLO reply, parsed once and only when asked. */
+export function capabilitiesOf(state: Pick<SessionState, 'ehloLines' | 'capabilities'>): Capabilities | undefined {
+  if (state.capabilities === undefined && state.ehloLines !== undefined) state.capabilities = parseEhloReply(state.ehloLines);
+  return state.capabilities;
+}
+
+/** Forgets the capabilities (RFC 3207 §4.2: after STARTTLS they are asked again). */
+export function forgetCapabilities(state: SessionState): void {
+  state.ehloLines = undefined;
+  state.capabilities = undefined;
+}
+
 /** The command's verb in upper case: the letters after any leading white space. */
 function verbOf(line: string): string {
   let start = 0;
-  while (start < line.length && /\s/.test(line[start]!)) start++;
+  while (start < line.length && isSpace(line.charCodeAt(start))) start++;
   let end = start;
   while (end < line.length && isLetter(line.charCodeAt(end))) end++;
   return line.slice(start, end).toUpperCase();
 }
 
+/** Space, tab and the other ASCII white space a command may start with (CR and LF never reach here). */
+const isSpace = (code: number): boolean => code === 0x20 || (code >= 0x09 && code <= 0x0d);
 const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 
 /** Commands after which no recipient of a transaction is accepted yet. */
@@ -61,7 +77,10 @@ const FRESH_TRANSACTION = new Set(['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET']);
 export function trackCommand(state: SessionState, line: string, reply: Reply): void {
   const verb = verbOf(line);
   const ok = reply.code >= 200 && reply.code < 300;
-  if ((verb === 'EHLO' || verb === 'LHLO') && ok) state.capabilities = parseEhloReply(reply.lines);
+  if ((verb === 'EHLO' || verb === 'LHLO') && ok) {
+    state.ehloLines = reply.lines;
+    state.capabilities = undefined;
+  }
   if (FRESH_TRANSACTION.has(verb)) state.acceptedRecipients = 0;
   if (verb === 'RCPT' && ok) state.acceptedRecipients++;
 }

@@ -46,7 +46,6 @@ const DOT = 0x2e;
 const NO_LINES: readonly string[] = [];
 /** Stateless (never given `stream: true`), so one serves every parser. */
 const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-const ENHANCED_CODE = /^([245])\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})(?= |$)/;
 
 interface PartialReply {
   code: number;
@@ -243,11 +242,26 @@ function finish(partial: PartialReply): ParseEvent {
   return event;
 }
 
-/** The RFC 3463 code at the start of the text, when its class agrees with the reply code. */
+/**
+ * The RFC 3463 code at the start of the text (class.subject.detail, then a space or the end),
+ * when its class agrees with the reply code. Read by hand: this runs for every reply.
+ */
 export function enhancedCode(code: number, text: string): string | undefined {
-  // Without a dot after its first character the text has no enhanced code: the expression need not run.
-  if (text.charCodeAt(1) !== DOT) return undefined;
-  const match = ENHANCED_CODE.exec(text);
-  if (!match || match[1] !== String(code).charAt(0)) return undefined;
-  return match[0];
+  const klass = text.charCodeAt(0);
+  if (text.charCodeAt(1) !== DOT || klass !== ZERO + Math.floor(code / 100) || (klass !== 0x32 && klass !== 0x34 && klass !== 0x35)) return undefined;
+  const subjectEnd = numberEnd(text, 2);
+  if (subjectEnd === -1 || text.charCodeAt(subjectEnd) !== DOT) return undefined;
+  const detailEnd = numberEnd(text, subjectEnd + 1);
+  if (detailEnd === -1 || (detailEnd < text.length && text.charCodeAt(detailEnd) !== SPACE)) return undefined;
+  return text.slice(0, detailEnd);
+}
+
+/** Where a status code part (`0`, or 1 to 3 digits without a leading zero) starting at `from` ends, or -1. */
+function numberEnd(text: string, from: number): number {
+  const first = text.charCodeAt(from);
+  if (first === ZERO) return from + 1;
+  if (!isDigit(first)) return -1;
+  let end = from + 1;
+  while (end < from + 3 && isDigit(text.charCodeAt(end))) end++;
+  return end;
 }

@@ -21,7 +21,6 @@ export type Unread = Outcome | { partial: string };
 interface Waiter {
   resolve(reply: Reply): void;
   reject(error: SmtpError): void;
-  timer: NodeJS.Timeout;
   timeoutMs: number;
 }
 
@@ -35,6 +34,13 @@ export class ReplyQueue {
   /** Characters received of the replies in `queue`. */
   private queuedBytes = 0;
   private waiter: Waiter | undefined;
+  /**
+   * The read deadline: one timer for the session, re-armed by every read and left to run out
+   * when a reply comes first (it finds no read waiting). Making a timer per read was a large
+   * part of what a read cost. Cleared when the session ends.
+   */
+  private deadline: NodeJS.Timeout | undefined;
+  private deadlineMs = -1;
   /** An ordinary close is kept as its kind and message: the SmtpError is made only if something needs it. */
   private ending: SmtpError | Ending | undefined;
 
@@ -66,8 +72,19 @@ export class ReplyQueue {
     if (this.ended) return Promise.reject(this.ended);
     if (this.waiter) return Promise.reject(new Error('readReply called while another readReply is waiting'));
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject, timer: setTimeout(this.expire, timeoutMs), timeoutMs };
+      this.waiter = { resolve, reject, timeoutMs };
+      this.armDeadline(timeoutMs);
     });
+  }
+
+  private armDeadline(timeoutMs: number): void {
+    if (this.deadline !== undefined && this.deadlineMs === timeoutMs) {
+      this.deadline.refresh();
+      return;
+    }
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(this.expire, timeoutMs);
+    this.deadlineMs = timeoutMs;
   }
 
   /** Whether takeUnsolicited would find anything. */
@@ -92,7 +109,6 @@ export class ReplyQueue {
       return;
     }
     this.waiter = undefined;
-    clearTimeout(waiter.timer);
     waiter.resolve(reply);
   }
 
@@ -104,7 +120,6 @@ export class ReplyQueue {
       return;
     }
     this.waiter = undefined;
-    clearTimeout(waiter.timer);
     waiter.reject(error);
   }
 
@@ -112,15 +127,15 @@ export class ReplyQueue {
   end(error: SmtpError | Ending, note = error.message): void {
     if (this.ending) return;
     this.ending = error;
+    clearTimeout(this.deadline);
     this.transcript.note(note);
     const waiter = this.waiter;
     if (!waiter) return;
     this.waiter = undefined;
-    clearTimeout(waiter.timer);
     waiter.reject(this.ended!);
   }
 
-  /** The deadline of the read in progress passed (one function per session, for every read's timer). */
+  /** The deadline of the read in progress passed, if one is waiting. */
   private readonly expire = (): void => {
     const waiter = this.waiter;
     if (!waiter) return;

@@ -59,6 +59,25 @@ describe('ReplyQueue', () => {
     assert.deepEqual(await queue.read(1000), ok('late'));
   });
 
+  test('every read gets its whole deadline, counted from its own start, also when an earlier read was answered in time', async () => {
+    const { queue } = setUp();
+    const first = queue.read(60);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    queue.deliverReply(ok('in time'), ['250 in time']);
+    assert.deepEqual(await first, ok('in time'));
+    // A deadline left over from the first read would fire 20 ms into this one.
+    const started = performance.now();
+    const second = queue.read(60);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    queue.deliverReply(ok('also in time'), ['250 also in time']);
+    assert.deepEqual(await second, ok('also in time'));
+    const third = await queue.read(30).then(() => undefined, (caught: unknown) => caught);
+    assert.ok(third instanceof SmtpError && isReplyTimeout(third), 'a read with nothing coming still times out');
+    assert.equal(third.message, 'no reply within 30 ms');
+    assert.ok(performance.now() - started >= 40 + 30 - 2);
+    queue.end({ kind: 'closed', message: 'done' });
+  });
+
   test('takes everything unread at once, with the start of a reply still arriving', () => {
     const { queue, parser } = setUp();
     queue.deliverReply(ok('a'), ['250 a']);
