@@ -10,14 +10,24 @@ export type MatchResult = { ok: true } | { ok: false; reason: string };
 
 /** `x` in a pattern part matches any digit(s) in that place; everything else must be equal. */
 function codeMatches(pattern: string, code: number): boolean {
+  // Reply codes are three digits: compared digit by digit, without making a string of the code.
+  if (pattern.length === 3 && code >= 100 && code <= 999) {
+    return digitMatches(pattern, 0, Math.floor(code / 100)) && digitMatches(pattern, 1, Math.floor(code / 10) % 10) && digitMatches(pattern, 2, code % 10);
+  }
   const digits = String(code);
-  if (pattern === digits) return true;
   if (pattern.length !== digits.length) return false;
   for (let i = 0; i < pattern.length; i++) {
     if (pattern[i] !== 'x' && pattern[i] !== digits[i]) return false;
   }
   return true;
 }
+
+const X = 0x78;
+const ZERO = 0x30;
+const digitMatches = (pattern: string, at: number, digit: number): boolean => {
+  const char = pattern.charCodeAt(at);
+  return char === X || char === ZERO + digit;
+};
 
 function enhancedMatches(pattern: string, enhanced: string | undefined): boolean {
   if (enhanced === undefined) return false;

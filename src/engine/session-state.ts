@@ -54,17 +54,16 @@ export function forgetCapabilities(state: SessionState): void {
   state.capabilities = undefined;
 }
 
-/** The command's verb in upper case: the letters after any leading white space. */
-function verbOf(line: string): string {
-  let start = 0;
-  while (start < line.length && isSpace(line.charCodeAt(start))) start++;
-  let end = start;
-  while (end < line.length && isLetter(line.charCodeAt(end))) end++;
-  return line.slice(start, end).toUpperCase();
+/**
+ * The command's verb in upper case when it is four letters long, as every verb followed here is
+ * (after any leading white space); otherwise ''. Runs for every command sent, so it looks at five characters.
+ */
+function fourLetterVerb(line: string): string {
+  const command = line.charCodeAt(0) > 0x20 ? line : line.trimStart();
+  if (command.length > 4 && isLetter(command.charCodeAt(4))) return '';
+  return command.slice(0, 4).toUpperCase();
 }
 
-/** Space, tab and the other ASCII white space a command may start with (CR and LF never reach here). */
-const isSpace = (code: number): boolean => code === 0x20 || (code >= 0x09 && code <= 0x0d);
 const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 
 /** Commands after which no recipient of a transaction is accepted yet. */
@@ -75,7 +74,7 @@ const FRESH_TRANSACTION = new Set(['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET']);
  * capabilities and, like MAIL, RSET or HELO, starts a fresh transaction; an accepted RCPT counts.
  */
 export function trackCommand(state: SessionState, line: string, reply: Reply): void {
-  const verb = verbOf(line);
+  const verb = fourLetterVerb(line);
   const ok = reply.code >= 200 && reply.code < 300;
   if ((verb === 'EHLO' || verb === 'LHLO') && ok) {
     state.ehloLines = reply.lines;

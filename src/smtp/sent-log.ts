@@ -25,6 +25,14 @@ export class DataLog {
     let start = 0;
     let lf = bytes.indexOf(LF);
     for (; lf !== -1 && this.count < TRANSCRIPT_BODY_LINES; lf = bytes.indexOf(LF, start)) {
+      const end = lf > start && bytes[lf - 1] === CR ? lf - 1 : lf;
+      if (this.partialBytes === 0 && end - start <= TRANSCRIPT_LINE_BYTES) {
+        // The whole line is in this push and short enough to show whole: no pieces to hold.
+        this.transcript.client(bytes.toString('utf8', start, end));
+        this.count += 1;
+        start = lf + 1;
+        continue;
+      }
       if (lf > start && bytes[lf - 1] === CR) this.keep(bytes.subarray(start, lf - 1));
       else if (lf > start) this.keep(bytes.subarray(start, lf));
       else if (this.endsWithCr) this.partialBytes -= 1;
