@@ -5,7 +5,7 @@ import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import type { MessageSource, ReplyExpectation, Scenario, Step, StepAction, Target } from '../scenario/types.js';
 import { describeReply, matchReply } from './match.js';
-import { forgetCapabilities, resolveText, trackCommand, type SessionState } from './session-state.js';
+import { resolveText, trackCommand, type SessionState } from './session-state.js';
 
 /** Everything a step's action needs; the action changes `state` as the protocol says. */
 export interface StepContext {
@@ -201,7 +201,7 @@ const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
   if (reply.code !== 220 || !matchReply(step.expect, reply).ok) return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt };
   const { implicit: _implicit, ...settings } = ctx.scenario.tls;
   await ctx.conn.startTls({ ...settings, servername: tlsServername(ctx) }, step.timeoutMs);
-  forgetCapabilities(ctx.state);
+  ctx.state.ehloLines = undefined;
   ctx.state.acceptedRecipients = 0;
   return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt, repliedAt };
 };

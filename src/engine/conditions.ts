@@ -8,12 +8,12 @@ const FALSY = new Set(['', 'false', '0', 'no', 'off']);
 export type ConditionResult = { holds: true } | { holds: false; reason: string };
 
 /** Whether a step or case runs; the reason says why not, for the skip message. */
-export function evaluateCondition(condition: Condition, state: Pick<SessionState, 'ehloLines' | 'capabilities' | 'captures' | 'vars'>): ConditionResult {
+export function evaluateCondition(condition: Condition, state: Pick<SessionState, 'ehloLines' | 'captures' | 'vars'>): ConditionResult {
   const holds = conditionHolds(condition, state);
   return holds ? { holds: true } : { holds: false, reason: `condition not met: ${condition.written}` };
 }
 
-function conditionHolds(condition: Condition, state: Pick<SessionState, 'ehloLines' | 'capabilities' | 'captures' | 'vars'>): boolean {
+function conditionHolds(condition: Condition, state: Pick<SessionState, 'ehloLines' | 'captures' | 'vars'>): boolean {
   if ('not' in condition) return !conditionHolds(condition.not, state);
   if ('capability' in condition) {
     const capabilities = capabilitiesOf(state);

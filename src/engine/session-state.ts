@@ -10,8 +10,6 @@ export interface SessionState {
   inDataPhase: boolean;
   /** The lines of the last accepted EHLO/LHLO reply; forgotten at STARTTLS (RFC 3207 §4.2). */
   ehloLines?: string[];
-  /** Parsed from `ehloLines` when a condition first asks (see capabilitiesOf). */
-  capabilities?: Capabilities;
   /** Recipients accepted in the current transaction: LMTP sends one reply per recipient after the final dot. */
   acceptedRecipients: number;
   /** Variables captured from replies so far. */
@@ -42,16 +40,9 @@ export function resolveText(text: RuntimeText, captures: Map<string, string>): s
     .join('');
 }
 
-/** What the server said it supports in its last EHLO/LHLO reply, parsed once and only when asked. */
-export function capabilitiesOf(state: Pick<SessionState, 'ehloLines' | 'capabilities'>): Capabilities | undefined {
-  if (state.capabilities === undefined && state.ehloLines !== undefined) state.capabilities = parseEhloReply(state.ehloLines);
-  return state.capabilities;
-}
-
-/** Forgets the capabilities (RFC 3207 §4.2: after STARTTLS they are asked again). */
-export function forgetCapabilities(state: SessionState): void {
-  state.ehloLines = undefined;
-  state.capabilities = undefined;
+/** What the server said it supports in its last EHLO/LHLO reply; parsed only when a condition asks, not for every EHLO. */
+export function capabilitiesOf(state: Pick<SessionState, 'ehloLines'>): Capabilities | undefined {
+  return state.ehloLines && parseEhloReply(state.ehloLines);
 }
 
 /**
@@ -76,10 +67,7 @@ const FRESH_TRANSACTION = new Set(['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET']);
 export function trackCommand(state: SessionState, line: string, reply: Reply): void {
   const verb = fourLetterVerb(line);
   const ok = reply.code >= 200 && reply.code < 300;
-  if ((verb === 'EHLO' || verb === 'LHLO') && ok) {
-    state.ehloLines = reply.lines;
-    state.capabilities = undefined;
-  }
+  if ((verb === 'EHLO' || verb === 'LHLO') && ok) state.ehloLines = reply.lines;
   if (FRESH_TRANSACTION.has(verb)) state.acceptedRecipients = 0;
   if (verb === 'RCPT' && ok) state.acceptedRecipients++;
 }

@@ -35,9 +35,9 @@ export class ReplyQueue {
   private queuedBytes = 0;
   private waiter: Waiter | undefined;
   /**
-   * The read deadline: one timer for the session, re-armed by every read and left to run out
-   * when a reply comes first (it finds no read waiting). Making a timer per read was a large
-   * part of what a read cost. Cleared when the session ends.
+   * The read deadline: one timer for the session, re-armed by every read (rather than one made
+   * and cleared per read) and left to run out when a reply comes first: it then finds no read
+   * waiting. Cleared when the session ends.
    */
   private deadline: NodeJS.Timeout | undefined;
   private deadlineMs = -1;

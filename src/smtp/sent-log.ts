@@ -33,8 +33,7 @@ export class DataLog {
         start = lf + 1;
         continue;
       }
-      if (lf > start && bytes[lf - 1] === CR) this.keep(bytes.subarray(start, lf - 1));
-      else if (lf > start) this.keep(bytes.subarray(start, lf));
+      if (lf > start) this.keep(bytes.subarray(start, end));
       else if (this.endsWithCr) this.partialBytes -= 1;
       this.line();
       start = lf + 1;
