@@ -5,11 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const build = resolve(root, process.argv[2] ?? 'dist');
-const chromiumPath = '/usr/bin/chromium';
 const htmlPath = join(build, 'report.html');
 const pngPath = join(root, 'docs', 'report.png');
 
@@ -32,7 +30,10 @@ const load = (module) => import(pathToFileURL(join(build, 'src', module)).href);
 
 async function main() {
   if (!existsSync(join(build, 'src', 'report', 'html.js'))) throw new Error(`no build in ${build}: run "npm run build" first`);
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: install Debian's chromium package`);
+  // The browser is launched as the browser test launches it (compiled with the tests).
+  const { chromiumMissing, launchChromium } = await import(pathToFileURL(join(build, 'test', 'helpers', 'chromium.js')).href);
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
   const [{ loadScenarios, parseScenario }, { planRun }, { runBatch }, { HtmlReporter }, { fileSink }, embedded] = await Promise.all(
     ['scenario/load.js', 'engine/run.js', 'engine/run-batch.js', 'report/html.js', 'report/sink.js', 'server/embedded.js'].map(load),
   );
@@ -49,16 +50,11 @@ async function main() {
   } finally {
     await Promise.all(servers.map((server) => server.close()));
   }
-  await screenshot();
+  await screenshot(await launchChromium());
   console.log(`wrote ${pngPath}`);
 }
 
-async function screenshot() {
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
+async function screenshot(browser) {
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 }, colorScheme: 'light' });
     await page.goto(pathToFileURL(htmlPath).href);

@@ -2,12 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { checksDir, listChecks, nearestName, resolveChecks, summaryOf } from '../../src/checks/catalogue.js';
 import { checksCommand, formatChecks } from '../../src/commands/checks.js';
 import { UsageError } from '../../src/errors.js';
 import { loadScenarios } from '../../src/scenario/load.js';
 import { sourcePath } from '../helpers/paths.js';
+import { capture } from '../helpers/capture.js';
 
 const DIR = sourcePath('scenarios/checks');
 const files = readdirSync(DIR).filter((name) => name.endsWith('.yaml')).sort();
@@ -93,12 +93,10 @@ describe('the check catalogue', () => {
 
 describe('smtpspec checks', () => {
   test('prints one line per check, names padded to one column, and exits 0', async () => {
-    const stdout = new PassThrough();
-    let text = '';
-    stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    const code = await checksCommand({ stdout, stderr: new PassThrough(), env: {} });
+    const c = capture();
+    const code = await checksCommand(c.io);
     assert.equal(code, 0);
-    const lines = text.trimEnd().split('\n');
+    const lines = c.stdout().trimEnd().split('\n');
     assert.equal(lines.length, files.length);
     const column = Math.max(...files.map((file) => basename(file, '.yaml').length)) + 2;
     for (const [index, line] of lines.entries()) {
@@ -115,15 +113,10 @@ describe('smtpspec checks', () => {
 describe('the embedded server', () => {
   test('passes every ready-made check (the opt-in case is skipped)', async () => {
     const { main } = await import('../../src/cli.js');
-    let out = '';
-    const stdout = new PassThrough();
-    stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    let err = '';
-    const stderr = new PassThrough();
-    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const io = { stdout, stderr, env: { NO_COLOR: '1' } };
-    const code = await main(['run', ...files.flatMap((file) => ['--check', basename(file, '.yaml')]), '--embedded', '--reporter', 'tap'], io);
-    assert.equal(code, 0, out + err);
+    const c = capture({ NO_COLOR: '1' });
+    const code = await main(['run', ...files.flatMap((file) => ['--check', basename(file, '.yaml')]), '--embedded', '--reporter', 'tap'], c.io);
+    const out = c.stdout();
+    assert.equal(code, 0, out + c.stderr());
     assert.doesNotMatch(out, /^not ok /m);
     assert.match(out, /# SKIP/);
   });

@@ -1,33 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'tap-parser';
 import { SaxesParser } from 'saxes';
-import { main, parseArgs, type CliIO } from '../../src/cli.js';
+import { main, parseArgs } from '../../src/cli.js';
 import { UsageError } from '../../src/errors.js';
 import { loadScenarios } from '../../src/scenario/load.js';
 import { sourcePath } from '../helpers/paths.js';
 import { fakeServer } from '../helpers/fake-server.js';
-
-interface Captured {
-  io: CliIO;
-  stdout(): string;
-  stderr(): string;
-}
-
-function capture(env: Record<string, string | undefined> = {}): Captured {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { io: { stdout: out, stderr: err, env }, stdout: () => stdout, stderr: () => stderr };
-}
+import { capture } from '../helpers/capture.js';
 
 const fixture = (name: string) => sourcePath('test/cli/fixtures', name);
 const scenariosDir = sourcePath('scenarios');

@@ -1,26 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type CliIO } from '../../src/cli.js';
+import { main } from '../../src/cli.js';
 import type { RunResult } from '../../src/engine/results.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { startDnsResponder, type DnsResponder } from '../manifest/dns-responder.js';
 import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
+import { capture } from '../helpers/capture.js';
 import { startTestServer } from '../helpers/test-server.js';
-
-function capture(): { io: CliIO; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  return { io: { stdout, stderr, env: {} }, out: () => out, err: () => err };
-}
 
 async function results(file: string): Promise<RunResult> {
   return JSON.parse(await readFile(file, 'utf8')) as RunResult;
@@ -73,7 +63,7 @@ targets:
     const json = join(dir, 'all.json');
     const c = capture();
     const code = await main(['run', manifest, '--concurrency', '4', '--json', json], c.io);
-    assert.equal(code, 1, c.err());
+    assert.equal(code, 1, c.stderr());
     const result = await results(json);
     const byTarget = (name: string) => result.cases.filter((k) => k.target.kind !== 'unix' && k.target.kind !== 'exec' && k.target.name?.startsWith(name));
     assert.equal(result.cases.length, 10);
@@ -86,7 +76,7 @@ targets:
     assert.deepEqual(nomail.map((k) => k.failure?.kind), ['dns', 'dns']);
     assert.match(nomail[0]!.failure!.message, /nomail\.test has no MX and no A\/AAAA record/);
     assert.ok(dns.queries.includes('MX example.test'));
-    assert.match(c.out(), /5 passed, 5 failed/);
+    assert.match(c.stdout(), /5 passed, 5 failed/);
   });
 
   test('--target keeps the targets with that name or tag; --tag and --grep filter cases', async () => {
@@ -101,7 +91,7 @@ targets:
     );
     const none = capture();
     assert.equal(await main(['run', manifest, '--grep', 'no such case'], none.io), 2);
-    assert.match(none.err(), /no case matches/);
+    assert.match(none.stderr(), /no case matches/);
   });
 
   test('shards cover every item once, and merging them equals the unsharded run', async () => {
@@ -118,7 +108,7 @@ targets:
     const html = join(dir, 'merged.html');
     const c = capture();
     assert.equal(await main(['merge', ...shards, '--json', merged, '--junit', junit, '--html', html], c.io), 1);
-    assert.match(c.out(), /merged 3 result files: 5 passed, 5 failed/);
+    assert.match(c.stdout(), /merged 3 result files: 5 passed, 5 failed/);
     assert.deepEqual(verdicts(await results(merged)), verdicts(await results(whole)));
     assert.equal(((await readFile(junit, 'utf8')).match(/<testcase /g) ?? []).length, 10);
     const page = await readFile(html, 'utf8');
@@ -129,7 +119,7 @@ targets:
   test('a manifest runs alone and without --embedded', async () => {
     const mixed = capture();
     assert.equal(await main(['run', manifest, sourcePath('scenarios/basic-conversation.yaml')], mixed.io), 2);
-    assert.match(mixed.err(), /a manifest runs on its own/);
+    assert.match(mixed.stderr(), /a manifest runs on its own/);
     const embedded = capture();
     assert.equal(await main(['run', manifest, '--embedded'], embedded.io), 2);
   });
@@ -148,13 +138,13 @@ targets:
 `,
       );
       const c = capture();
-      assert.equal(await main(['validate', manifest], c.io), 0, c.err());
-      assert.match(c.out(), /fleet\.yaml: ok \(1 target\)/);
-      assert.match(c.out(), /transaction\.yaml: ok \(2 cases\)/);
+      assert.equal(await main(['validate', manifest], c.io), 0, c.stderr());
+      assert.match(c.stdout(), /fleet\.yaml: ok \(1 target\)/);
+      assert.match(c.stdout(), /transaction\.yaml: ok \(2 cases\)/);
       await writeFile(manifest, `targets:\n  - { name: one, hots: 192.0.2.1 }\n`);
       const broken = capture();
       assert.equal(await main(['validate', manifest], broken.io), 2);
-      assert.match(broken.err(), /fleet\.yaml:2:\d+: .*hots/);
+      assert.match(broken.stderr(), /fleet\.yaml:2:\d+: .*hots/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -9,7 +9,7 @@ import { main, parseArgs } from '../../src/cli.js';
 import { schemaReference } from '../../src/schema-reference.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
-import { capture } from './capture.js';
+import { capture } from '../helpers/capture.js';
 
 const HEADER = /^# yaml-language-server: \$schema=(\S+)\n/;
 

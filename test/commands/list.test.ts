@@ -7,7 +7,7 @@ import { main } from '../../src/cli.js';
 import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startDnsResponder, type DnsResponder } from '../manifest/dns-responder.js';
-import { capture } from './capture.js';
+import { capture } from '../helpers/capture.js';
 
 const fixture = (name: string) => sourcePath('test/commands/fixtures', name);
 

@@ -4,11 +4,11 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli.js';
 import { ScenarioError, formatIssue } from '../../src/errors.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { sourcePath } from '../helpers/paths.js';
+import { capture } from '../helpers/capture.js';
 import { expectedManifests, expectedScenarios } from './expected.js';
 import { generatedManifests, generatedScenarios, type GeneratedFile } from './generated.js';
 
@@ -23,15 +23,10 @@ interface Outcome {
 }
 
 async function cli(args: string[]): Promise<Outcome> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const c = capture({});
   const started = performance.now();
-  const code = await main(args, { stdout: out, stderr: err, env: {} });
-  return { code, stdout, stderr, ms: performance.now() - started };
+  const code = await main(args, c.io);
+  return { code, stdout: c.stdout(), stderr: c.stderr(), ms: performance.now() - started };
 }
 
 /** Exit 2, exactly the expected `path:line:col: message` lines on stderr, nothing on stdout, no stack trace, quickly. */

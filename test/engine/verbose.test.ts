@@ -9,7 +9,7 @@ import { LiveTranscript } from '../../src/report/live-transcript.js';
 import type { CaseInfo } from '../../src/engine/results.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { capture } from '../commands/capture.js';
+import { capture } from '../helpers/capture.js';
 
 const PASSWORD = 'pa55-word';
 

@@ -1,21 +1,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { runBatch } from '../../src/engine/run-batch.js';
 import { planRun } from '../../src/engine/run.js';
 import type { RunResult } from '../../src/engine/results.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { fileSink } from '../../src/report/sink.js';
 import { parseScenario } from '../../src/scenario/load.js';
+import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const HOSTILE_BANNER = '<script>alert("banner")</script>';
 
 const GREETING = `name: greeting
@@ -70,15 +68,13 @@ describe('the HTML report in a browser', { timeout: 60_000 }, () => {
   const alerts: string[] = [];
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium) to run the browser test of the HTML report`,
-    );
+    const missing = chromiumMissing();
+    assert.ok(!missing, `${missing} to run the browser test of the HTML report`);
     healthy = await startTestServer();
     refusing = await startTestServer({ banner: HOSTILE_BANNER, onRcpt: () => ({ code: 550, message: 'Mailbox unavailable' }) });
     dir = await mkdtemp(join(tmpdir(), 'smtpspec-html-browser-'));
     result = await realRun(healthy, refusing, join(dir, 'report.html'));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     page.setDefaultTimeout(5_000);
     page.on('request', (request) => requests.push(request.url()));
