@@ -3,7 +3,8 @@ import type { SmtpConnection } from '../smtp/client.js';
 import type { Unread } from '../smtp/reply-queue.js';
 import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
-import type { MessageSource, ReplyExpectation, Scenario, Step, StepAction, Target } from '../scenario/types.js';
+import { WRITTEN } from '../smtp/writer.js';
+import type { MessageSource, ReplyExpectation, RuntimeText, Scenario, Step, StepAction, Target } from '../scenario/types.js';
 import { describeReply, matchReply } from './match.js';
 import { resolveText, trackCommand, type SessionState } from './session-state.js';
 
@@ -82,16 +83,19 @@ const read: Executor<{ type: 'read' }> = async (_action, step, ctx) => {
   return { replies: [reply], main: reply, sentAt };
 };
 
-/** CR or LF in a line would smuggle a second command; variables are checked at load time, captures only now. */
-function checkedLine(line: string): string {
-  if (/[\r\n]/.test(line)) throw new SmtpError('protocol', 'refusing to send a command with a line break in it (from a captured variable)');
+/** CR or LF in a line would smuggle a second command; the file's text and variables are checked at load time, captures only now. */
+function commandLine(text: RuntimeText, ctx: StepContext): string {
+  if (typeof text === 'string') return text;
+  const line = resolveText(text, ctx.state.captures);
+  if (line.includes('\r') || line.includes('\n')) throw new SmtpError('protocol', 'refusing to send a command with a line break in it (from a captured variable)');
   return line;
 }
 
-const send: Executor<{ type: 'send'; line: import('../scenario/types.js').RuntimeText }> = async (action, step, ctx) => {
-  const line = checkedLine(resolveText(action.line, ctx.state.captures));
+const send: Executor<{ type: 'send'; line: RuntimeText }> = async (action, step, ctx) => {
+  const line = commandLine(action.line, ctx);
   refuseUnsolicited(ctx, line, true);
-  await ctx.conn.sendLine(line);
+  const writing = ctx.conn.sendLine(line);
+  if (writing !== WRITTEN) await writing;
   const sentAt = performance.now();
   const reply = await ctx.conn.readReply(step.timeoutMs);
   trackCommand(ctx.state, line, reply);
@@ -172,8 +176,10 @@ const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, ste
   refuseUnsolicited(ctx, 'the message');
   const source = action.source;
   // Text without captured variables cannot fail to resolve: it goes out whole, with no stream to set up.
-  if (source.kind === 'text' && typeof source.text === 'string') await ctx.conn.sendData(source.text);
-  else await ctx.conn.sendDataStream(messageBytes(source, ctx));
+  if (source.kind === 'text' && typeof source.text === 'string') {
+    const writing = ctx.conn.sendData(source.text);
+    if (writing !== WRITTEN) await writing;
+  } else await ctx.conn.sendDataStream(messageBytes(source, ctx));
   const sentAt = performance.now();
   ctx.state.inDataPhase = false;
   if (ctx.scenario.protocol === 'lmtp') {
@@ -215,7 +221,7 @@ const auth: Executor<Extract<StepAction, { type: 'auth' }>> = async (action, ste
 
 /** RFC 2920: one write, then one reply per command in order; every reply is checked, a missing one is reported. */
 const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (action, step, ctx) => {
-  const lines = action.commands.map((command) => checkedLine(resolveText(command.line, ctx.state.captures)));
+  const lines = action.commands.map((command) => commandLine(command.line, ctx));
   refuseUnsolicited(ctx, lines[0] ?? 'the pipelined commands', true);
   await ctx.conn.sendLines(lines);
   const sentAt = performance.now();

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { ReceivedLog } from './received-log.js';
@@ -165,7 +166,10 @@ export class SmtpConnection {
     return upgrade.facts;
   }
 
-  /** Half-closes, waits up to timeoutMs for the server to close, then destroys. Never rejects. */
+  /**
+   * Ends the session. A plain socket with nothing left to write is closed at once; otherwise it half-closes,
+   * waits up to timeoutMs for the other side to close, then destroys. Never rejects.
+   */
   close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     this.closing ??= this.shutDown(timeoutMs);
     return this.closing;
@@ -178,6 +182,14 @@ export class SmtpConnection {
 
   private async shutDown(timeoutMs: number): Promise<void> {
     this.replies.end({ kind: 'closed', message: 'connection closed by the client' }, 'client closed the connection');
+    const stream = this.stream;
+    // A plain socket that has handed every byte to the system closes at once: the system still sends
+    // them, then FIN. Waiting for the server's own close would tell nothing and hold the session a round trip
+    // longer. TLS (close_notify) and child processes (their exit status) are closed in full.
+    if (stream === this.transport.stream && stream instanceof net.Socket && stream.writableLength === 0) {
+      stream.destroy();
+      return;
+    }
     const deadline = performance.now() + timeoutMs;
     await closeStream(this.stream, timeoutMs);
     if (this.stream !== this.transport.stream) await closeStream(this.transport.stream, Math.max(0, deadline - performance.now()));

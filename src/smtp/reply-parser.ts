@@ -234,7 +234,10 @@ function finish(partial: PartialReply): ParseEvent {
     const message = `multiline reply mixes codes ${partial.code} and ${partial.otherCode}`;
     return { type: 'error', error: new SmtpError('protocol', message, partial.raw) };
   }
-  const reply: Reply = { code: partial.code, lines: partial.lines };
+  // Kept as long as the caller keeps it: started empty, see KEPT in types.ts.
+  const reply = {} as Reply;
+  reply.code = partial.code;
+  reply.lines = partial.lines;
   const enhanced = enhancedCode(partial.code, partial.lines[0] ?? '');
   if (enhanced !== undefined) reply.enhanced = enhanced;
   const event: ParseEvent = { type: 'reply', reply, raw: partial.raw };

@@ -58,13 +58,13 @@ export class SessionWriter {
     await this.writeSliced(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
-  async sendData(body: string): Promise<void> {
-    this.assertWritable();
+  sendData(body: string): Promise<void> {
+    if (this.session.ended) return Promise.reject(this.session.ended);
     const payload = encodeMessage(body);
     const log = new DataLog(this.transcript);
     log.push(payload.subarray(0, payload.length - 3));
     log.finish();
-    await this.writeSliced(payload);
+    return this.writeSliced(payload);
   }
 
   /** Each chunk is written before the next but one is read; a small chunk waits for the next. Returns the bytes sent. */
@@ -121,7 +121,7 @@ export class SessionWriter {
 
   private writeSliced(data: Buffer): Promise<void> {
     if (data.length > WRITE_SLICE_BYTES) return this.writeSlices(data);
-    return data.length > 0 ? this.write(data) : RESOLVED;
+    return data.length > 0 ? this.write(data) : WRITTEN;
   }
 
   private async writeSlices(data: Buffer): Promise<void> {
@@ -137,7 +137,7 @@ export class SessionWriter {
     let settle: ((error?: SmtpError) => void) | undefined;
     stream.write(data, (err) => settle?.(err ? (this.session.ended ?? this.transport.describeError(err)) : undefined));
     // Nothing left in the stream's buffer: the system took every byte at once, and no deadline is needed.
-    if (!stream.destroyed && stream.writableLength === 0) return RESOLVED;
+    if (!stream.destroyed && stream.writableLength === 0) return WRITTEN;
     return new Promise((resolve, reject) => {
       settle = (error?: SmtpError): void => {
         clearTimeout(timer);
@@ -163,4 +163,5 @@ export function ignore(): void {}
 const hasLineBreak = (line: string): boolean => line.includes('\r') || line.includes('\n');
 const lineBreakRefused = (): SmtpError => new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** What a send returns when the system took every byte at once: a caller may go on without waiting a turn for it. */
+export const WRITTEN: Promise<void> = Promise.resolve();

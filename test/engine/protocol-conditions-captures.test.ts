@@ -209,6 +209,32 @@ cases:
     assert.equal(result.steps[0]!.message, 'capture queue_id: /queued as (\\w+)/ did not match the reply');
     assert.equal(result.steps[0]!.captures, undefined);
   });
+  test('a captured value with a line break is refused before anything is sent', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await s.write('220 hi\r\n');
+      await s.nextLine();
+      await s.write('250-mx.test\r\n250 PIPELINING\r\n');
+      await s.nextLine();
+    });
+    t.after(() => fake.close());
+    const result = await runInline(
+      `timeout: 1s
+cases:
+  - name: smuggled command
+    steps:
+      - expect: 220
+      - send: EHLO client.test
+        capture: { name: '/^(mx[\\s\\S]*)$/' }
+      - send: HELO \${name}
+`,
+      tcp(fake),
+    );
+    assert.equal(result.status, 'failed');
+    assert.equal(result.steps[1]!.captures?.name, 'mx.test\nPIPELINING');
+    assert.equal(result.steps[2]!.message, 'refusing to send a command with a line break in it (from a captured variable)');
+    assert.deepEqual(sentLines(result), ['EHLO client.test']);
+    assert.ok(!fake.received.some((line) => line.startsWith('HELO') || line === 'PIPELINING'), fake.received.join(' | '));
+  });
 });
 
 describe('captured secrets', () => {

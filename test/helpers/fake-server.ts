@@ -41,6 +41,8 @@ export interface FakeServer {
   readonly connectionCount: number;
   /** Waits for the script of every connection accepted so far; rethrows the first failure. */
   done(): Promise<void>;
+  /** Waits until every connection accepted so far has closed, so everything its client sent has been read. */
+  allClosed(): Promise<void>;
   /** Destroys every open socket and stops listening. */
   close(): Promise<void>;
 }
@@ -52,8 +54,10 @@ export async function fakeServer(script: FakeScript): Promise<FakeServer> {
   const chunks: Buffer[] = [];
   const sockets = new Set<net.Socket>();
   const scripts: Promise<void>[] = [];
+  const closings: Promise<void>[] = [];
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    closings.push(new Promise((resolve) => socket.once('close', () => resolve())));
     socket.on('close', () => sockets.delete(socket));
     const session = createSession(socket, received, chunks);
     scripts.push(Promise.resolve().then(() => script(session)));
@@ -74,6 +78,9 @@ export async function fakeServer(script: FakeScript): Promise<FakeServer> {
       const results = await Promise.allSettled(scripts);
       const failure = results.find((result) => result.status === 'rejected');
       if (failure) throw failure.reason;
+    },
+    allClosed: async () => {
+      await Promise.all(closings);
     },
     close: () => {
       closing ??= new Promise<void>((resolve) => {

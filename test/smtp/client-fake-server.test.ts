@@ -284,6 +284,28 @@ describe('SmtpConnection against scripted servers', () => {
     await assert.rejects(connection.sendLine('NOOP'), { kind: 'closed' });
     assert.equal(texts(transcript).at(-1), '*: client closed the connection');
   });
+
+  // A server that never closes its side: were close() to wait for it, it would wait the whole minute and the test time out.
+  test('close() ends a plain socket at once; the server still reads everything sent, then the end', { timeout: 10_000 }, async (t) => {
+    let received = '';
+    let sawEnd!: () => void;
+    const ended = new Promise<void>((resolve) => (sawEnd = resolve));
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      t.after(() => socket.destroy());
+      socket.setEncoding('latin1');
+      socket.on('data', (text: string) => (received += text));
+      socket.on('end', () => sawEnd());
+      socket.write('220 hi\r\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => server.close());
+    const connection = await connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, timeoutMs: TIMEOUT_MS });
+    await connection.readReply(TIMEOUT_MS);
+    await connection.sendLine('QUIT');
+    await connection.close(60_000);
+    await ended;
+    assert.equal(received, 'QUIT\r\n');
+  });
 });
 
 describe('connect', () => {

@@ -69,6 +69,7 @@ describe('sendRaw', () => {
     await conn.sendRaw(payload);
     await conn.close();
     await fake.done();
+    await fake.allClosed();
     assert.deepEqual(fake.receivedBytes(), payload);
     assert.deepEqual(sent(transcript), ['MAIL FROM:<a@b>\\r\\n', 'bare\\n', 'nul\\x00\\ttab \\\\ \\xc3\\xa9\\xff\\n', '.\\n']);
   });
@@ -127,6 +128,7 @@ describe('writes', () => {
     assert.equal(writes.count, 3);
     await conn.close();
     await fake.done();
+    await fake.allClosed();
     assert.equal(fake.receivedBytes().toString('latin1'), 'Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\nSubject: y\r\n\r\nbody\r\n.\r\n');
   });
 
@@ -148,6 +150,7 @@ describe('writes', () => {
     const sent = await conn.sendDataStream(slowSource());
     await conn.close();
     await fake.done();
+    await fake.allClosed();
     assert.equal(sent, big.length + 5);
     assert.equal(fake.receivedBytes().length, big.length + 5);
   });
@@ -218,6 +221,7 @@ describe('sendDataStream', () => {
     const count = await conn.sendDataStream(Readable.from([Buffer.from('Subject: x\n\n.dot\r'), Buffer.from('\nlast')]));
     await conn.close();
     await fake.done();
+    await fake.allClosed();
     const wire = 'Subject: x\r\n\r\n..dot\r\nlast\r\n.\r\n';
     assert.equal(fake.receivedBytes().toString('latin1'), wire);
     assert.equal(count, wire.length);
@@ -275,6 +279,7 @@ describe('sendBdat', () => {
     await conn.sendBdat(new Uint8Array(0), true);
     await conn.close();
     await fake.done();
+    await fake.allClosed();
     assert.equal(fake.receivedBytes().toString('latin1'), 'BDAT 0 LAST\r\n');
     assert.deepEqual(sent(transcript), ['BDAT 0 LAST']);
   });
@@ -307,6 +312,7 @@ describe('sendLines', () => {
     await assert.rejects(conn.sendLines(['NOOP', 'RSET\r\nQUIT']), { kind: 'protocol' });
     await conn.close();
     await fake.done();
+    await fake.allClosed();
     assert.equal(fake.receivedBytes().length, 0);
   });
 
