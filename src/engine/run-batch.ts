@@ -151,8 +151,9 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
     const final = attempt > s.retries;
     // An attempt that may be retried holds its steps back: reporters see one attempt per case.
     const held: StepResult[] = [];
-    const onStepEnd = (step: StepResult) => (final ? reporter.onStepEnd?.(info, step) : held.push(step));
-    const options: RunCaseOptions = { onStepEnd, info };
+    const options: RunCaseOptions = { info };
+    if (!final) options.onStepEnd = (step) => held.push(step);
+    else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
     if (s.signal) options.signal = s.signal;
     if (s.limits) options.limits = s.limits;
     const listener = s.onTranscript;
