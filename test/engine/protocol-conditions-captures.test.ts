@@ -209,6 +209,7 @@ cases:
     assert.equal(result.steps[0]!.message, 'capture queue_id: /queued as (\\w+)/ did not match the reply');
     assert.equal(result.steps[0]!.captures, undefined);
   });
+
   test('a captured value with a line break is refused before anything is sent', async (t) => {
     const fake = await fakeServer(async (s) => {
       await s.write('220 hi\r\n');
