@@ -14,7 +14,11 @@ import type { Job, JobResult } from './jobs.js';
 const FROM = 'bench@bench.invalid';
 const TO = 'user@example.test';
 const TIMEOUT = '60s';
-/** Sessions run before the timed part of the session benchmarks, so both sides start warm. */
+/**
+ * Sessions run before the timed part of the session benchmarks, so both sides have loaded their
+ * code and opened connections before the clock starts. It is not a JIT warm-up: most of smtpspec's
+ * code is still being optimised during the timed part, as it would be in a real run.
+ */
 const WARM_UP_SESSIONS = 64;
 
 function classicScenario(port: number, message: string): string {
