@@ -1,5 +1,6 @@
 import type { CodeAlternative, ReplyExpectation } from '../scenario/types.js';
 import type { Reply } from '../smtp/types.js';
+import { orList } from '../or-list.js';
 
 /**
  * Reply-code patterns: exact (`250`), digit wildcards (`2xx`, `25x`), any-of lists,
@@ -71,8 +72,7 @@ function describeAlternative(alt: CodeAlternative): string {
 export function describeExpectation(expect: ReplyExpectation | undefined): string {
   if (!expect) return 'any reply';
   const alternatives = expect.anyOf.map(describeAlternative);
-  const codes =
-    alternatives.length <= 1 ? alternatives[0] : `${alternatives.slice(0, -1).join(', ')} or ${alternatives.at(-1)}`;
+  const codes = alternatives.length > 0 ? orList(alternatives) : undefined;
   if (!expect.text) return codes ?? 'any reply';
   const text = `text ${expect.text.written}`;
   return codes ? `${codes} with ${text}` : `a reply with ${text}`;

@@ -4,6 +4,7 @@ import type { SourceIssue } from '../errors.js';
 import { packageRoot } from '../package-info.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from '../scenario/positions.js';
 import { nearestKey } from '../scenario/edit-distance.js';
+import { typeName } from '../scenario/schema-messages.js';
 import { loadValidator, scenarioValidatorSpec, type ValidatorSpec } from '../scenario/validate.js';
 
 const MANIFEST_SCHEMA_FILE = join('schema', 'manifest.schema.json');
@@ -125,7 +126,7 @@ function valueMessage(path: DataPath, error: ErrorObject): string {
     case 'uniqueItems':
       return `${key} must not list the same value twice`;
     case 'type':
-      return `${subject} must be ${typeName(params['type'])}`;
+      return `${subject} must be ${typeName(params['type'], MANIFEST_TYPE_WORDS)}`;
     default:
       return `${subject} ${error.message ?? 'is not valid'}`;
   }
@@ -143,14 +144,5 @@ const SPECIAL: Record<string, (item: boolean, keyword: string) => string | undef
   ca: (_item, keyword) => (keyword === 'minLength' ? 'ca must not be empty' : 'ca must be a path or a list of paths'),
 };
 
-function typeName(type: unknown): string {
-  const names: Record<string, string> = {
-    string: 'text',
-    integer: 'a whole number',
-    number: 'a number',
-    boolean: 'true or false',
-    array: 'a list',
-    object: 'a map',
-  };
-  return (Array.isArray(type) ? type : [type]).map((name) => names[String(name)] ?? String(name)).join(' or ');
-}
+/** In a manifest, string values are named as text. */
+const MANIFEST_TYPE_WORDS = { string: 'text' };

@@ -22,6 +22,7 @@ import { nearestKey } from './edit-distance.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from './positions.js';
 import type { FileRoot } from './validate.js';
 import { groupBy } from '../group-by.js';
+import { orList } from '../or-list.js';
 
 // Turns ajv's errors into one sentence per problem, at the position where it was written.
 
@@ -292,21 +293,22 @@ function missingMessage(keys: string[], kind: MapKind): string {
 }
 
 function alternatives(values: unknown): string {
-  const list = (Array.isArray(values) ? values : [values]).map(String);
-  return list.length <= 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} or ${list.at(-1)}`;
+  return orList((Array.isArray(values) ? values : [values]).map(String));
 }
 
-function typeName(type: unknown): string {
-  const names: Record<string, string> = {
-    string: 'a string',
-    integer: 'a whole number',
-    number: 'a number',
-    boolean: 'true or false',
-    array: 'a list',
-    object: 'a map',
-  };
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  string: 'a string',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a map',
+};
+
+/** A JSON-schema type (or list of types) in words; `words` overrides some of them. */
+export function typeName(type: unknown, words: Readonly<Record<string, string>> = {}): string {
   const types = Array.isArray(type) ? type : [type];
-  return types.map((name) => names[String(name)] ?? String(name)).join(' or ');
+  return types.map((name) => words[String(name)] ?? TYPE_WORDS[String(name)] ?? String(name)).join(' or ');
 }
 
 /** The allowed key nearest to a misspelt one, when it is close enough to be a likely typo. */

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { openSslReason } from './transport.js';
 import { SmtpError, type TlsFacts } from './types.js';
+import { orList } from '../or-list.js';
 
 /**
  * The client side of TLS for SMTP: STARTTLS (RFC 3207) and implicit TLS (RFC 8314).
@@ -195,8 +196,7 @@ function nameMismatch(cert: PeerCertificate, name: string): string {
   if (names.length === 0) return `the certificate names no host, not "${name}"`;
   const shown = names.slice(0, 5).map((n) => `"${n}"`);
   const more = names.length > shown.length ? ` (and ${names.length - shown.length} more)` : '';
-  const list = shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1)!}`;
-  return `the certificate is for ${list}${more}, not "${name}"`;
+  return `the certificate is for ${orList(shown)}${more}, not "${name}"`;
 }
 
 /** DNS names and IP addresses of the subjectAltName, or else the common name. */
