@@ -2,9 +2,8 @@ import { EXIT, printWarnings, type CliIO, type RunCommand } from '../cli.js';
 import type { WorkItem } from '../engine/run.js';
 import { caseSecrets } from '../engine/run-case.js';
 import { printable } from '../report/format.js';
-import { Transcript } from '../smtp/transcript.js';
 import { planWork, selectWork, targetLabel } from './plan.js';
-import { stepRows, type PreviewRow } from './preview-steps.js';
+import { scratch, stepRows, type PreviewRow } from './preview-steps.js';
 
 /**
  * `run --dry-run`: for each case, in run order, what would be sent (variables filled in,
@@ -39,7 +38,7 @@ function layout(rows: PreviewRow[], mask: (text: string) => string): string[] {
 async function previewCase(item: WorkItem): Promise<string[]> {
   const { scenario, kase, target } = item;
   const secrets = caseSecrets(scenario, kase);
-  const masker = new Transcript({ secrets, now: () => 0 });
+  const masker = scratch(secrets);
   const host = target.kind === undefined || target.kind === 'tcp' ? target.host : undefined;
   const rows = connectRows(item);
   for (const step of kase.steps) rows.push(...(await stepRows(step, scenario, host, secrets)));

@@ -22,7 +22,7 @@ export interface PreviewRow {
 const MASK = '****';
 
 /** A scratch transcript with the case's secrets: lines logged into it come out exactly as a real transcript's. */
-function scratch(secrets: string[]): Transcript {
+export function scratch(secrets: string[]): Transcript {
   return new Transcript({ secrets, now: () => 0 });
 }
 

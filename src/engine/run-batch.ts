@@ -1,17 +1,14 @@
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Target } from '../scenario/types.js';
-import { secretsOf } from '../smtp/auth.js';
 import { Transcript } from '../smtp/transcript.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
 import type { SmtpErrorKind } from '../smtp/types.js';
-import { describeExpectation } from './match.js';
 import { defaultHostKey, HostLimiter, WaitingItems } from './host-limiter.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 import type { CaseInfo, CaseResult, RunResult, StepResult, TranscriptEntry } from './results.js';
-import { caseInfo, runCase, type RunCaseOptions } from './run-case.js';
+import { caseInfo, caseSecrets, runCase, skippedStep, type RunCaseOptions } from './run-case.js';
 import { countResults, type WorkItem } from './run.js';
-import { stepLabel } from './step-label.js';
 
 export { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 /** The skip reason of cases that never started because an earlier one failed. */
@@ -170,17 +167,8 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
 
 /** A case that never started: every step skipped, nothing sent. */
 function reportNotRun(item: WorkItem, info: CaseInfo, reporter: Reporter, reason: string): CaseResult {
-  const secrets = [...item.scenario.secrets, ...item.kase.steps.flatMap((step) => (step.action.type === 'auth' ? secretsOf(step.action) : []))];
-  const transcript = new Transcript({ secrets });
-  const steps: StepResult[] = item.kase.steps.map((step) => ({
-    index: step.index,
-    pos: step.pos,
-    label: stepLabel(step, transcript),
-    status: 'skipped',
-    expected: transcript.mask(describeExpectation(step.expect)),
-    message: reason,
-    durationMs: 0,
-  }));
+  const transcript = new Transcript({ secrets: caseSecrets(item.scenario, item.kase) });
+  const steps = item.kase.steps.map((step) => skippedStep(step, transcript, reason));
   const result: CaseResult = {
     ...info,
     status: 'skipped',

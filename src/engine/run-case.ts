@@ -167,7 +167,8 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
   return outcome.main ? { result, main: outcome.main } : { result };
 }
 
-function skipped(step: Step, transcript: Transcript, message: string): StepResult {
+/** A step that did not run, with the reason. */
+export function skippedStep(step: Step, transcript: Transcript, message: string): StepResult {
   const { index, pos, label, expected } = stepHead(step, transcript);
   return { index, pos, label, status: 'skipped', expected, message, durationMs: 0 };
 }
@@ -276,7 +277,7 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
     const condition = evaluateCondition(kase.when, state);
     if (!condition.holds) {
       const reason = transcript.mask(condition.reason);
-      for (const step of kase.steps) record(skipped(step, transcript, reason));
+      for (const step of kase.steps) record(skippedStep(step, transcript, reason));
       return finish('skipped', { skipReason: reason });
     }
   }
@@ -289,8 +290,8 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
     const error = asSmtpError(caught);
     const first = kase.steps[0]!;
     const message = `cannot start the session: ${transcript.mask(error.message)}`;
-    record({ ...skipped(first, transcript, message), status: statusOf(error), message });
-    for (const step of kase.steps.slice(1)) record(skipped(step, transcript, 'not run: the session did not start'));
+    record({ ...skippedStep(first, transcript, message), status: statusOf(error), message });
+    for (const step of kase.steps.slice(1)) record(skippedStep(step, transcript, 'not run: the session did not start'));
     await conn?.close(0);
     return finish(statusOf(error), {
       failure: { stepIndex: 0, pos: first.pos, kind: error.kind, message: `step 1 (${stepLabel(first, transcript)}): ${message}` },
@@ -325,7 +326,7 @@ async function runSteps(
   const { conn, state } = ctx;
   for (const step of kase.steps) {
     if (signal?.aborted) {
-      for (const later of kase.steps.slice(step.index)) record(skipped(later, transcript, `not run: ${INTERRUPTED}`));
+      for (const later of kase.steps.slice(step.index)) record(skippedStep(later, transcript, `not run: ${INTERRUPTED}`));
       await conn.close(closeDeadlineMs);
       const label = stepLabel(step, transcript);
       return finish('error', {
@@ -352,7 +353,7 @@ async function runSteps(
     if (outcome.result.status === 'passed' || outcome.result.status === 'skipped') continue;
 
     const rest = kase.steps.slice(step.index + 1);
-    for (const later of rest) record(skipped(later, transcript, 'not run: an earlier step failed'));
+    for (const later of rest) record(skippedStep(later, transcript, 'not run: an earlier step failed'));
     await closeAfterFailure(conn, rest, state, closeDeadlineMs, transcript);
     return finish(outcome.result.status, {
       failure: {
