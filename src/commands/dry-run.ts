@@ -4,6 +4,7 @@ import { caseSecrets } from '../engine/run-case.js';
 import { printable } from '../report/format.js';
 import { planWork, selectWork, targetLabel } from './plan.js';
 import { scratch, stepRows, type PreviewRow } from './preview-steps.js';
+import { plural } from '../words.js';
 
 /**
  * `run --dry-run`: for each case, in run order, what would be sent (variables filled in,
@@ -53,7 +54,7 @@ export async function dryRunCommand(command: RunCommand, io: CliIO): Promise<num
   const items = await selectWork(planned.items, command);
   const lines: string[] = [];
   for (const item of items) lines.push(...(await previewCase(item)));
-  lines.push(`${items.length} case${items.length === 1 ? '' : 's'}; dry run: nothing was sent`);
+  lines.push(`${plural(items.length, 'case')}; dry run: nothing was sent`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.passed;
 }

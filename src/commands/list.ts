@@ -2,13 +2,13 @@ import { EXIT, printWarnings, type CliIO, type ListCommand } from '../cli.js';
 import type { WorkItem } from '../engine/run.js';
 import { isMxPlaceholder, manifestPathOf, planWork, selectWork, targetLabel } from './plan.js';
 import { groupBy } from '../group-by.js';
+import { plural } from '../words.js';
 
 /**
  * `smtpspec list`: the files, cases and tags a run would have, after --grep, --tag and
  * --target, without connecting or looking anything up. For a manifest: target by target.
  */
 
-const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 function caseLine(item: WorkItem, indent: string): string {
   const tags = item.kase.tags.length > 0 ? `  [${item.kase.tags.join(', ')}]` : '';

@@ -3,6 +3,7 @@ import { EXIT, type CliIO, type MergeCommand } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { parseResultsJson } from '../report/json.js';
 import { mergeResults, renderMerged } from '../report/merge.js';
+import { plural } from '../words.js';
 
 /** Reads the JSON results of several runs (shards), merges them, writes the reports asked for. */
 export async function mergeCommand(command: MergeCommand, io: CliIO): Promise<number> {
@@ -22,6 +23,6 @@ export async function mergeCommand(command: MergeCommand, io: CliIO): Promise<nu
     ...(command.htmlFile ? { html: command.htmlFile } : {}),
   });
   const c = merged.counts;
-  io.stdout.write(`merged ${runs.length} result file${runs.length === 1 ? '' : 's'}: ${c.passed} passed, ${c.failed + c.errors} failed${c.skipped ? `, ${c.skipped} skipped` : ''}\n`);
+  io.stdout.write(`merged ${plural(runs.length, 'result file')}: ${c.passed} passed, ${c.failed + c.errors} failed${c.skipped ? `, ${c.skipped} skipped` : ''}\n`);
   return c.failed + c.errors === 0 ? EXIT.passed : EXIT.failed;
 }

@@ -2,6 +2,7 @@ import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
 import { loadScenarios } from '../scenario/load.js';
 import { lenientEnv } from './lenient-env.js';
+import { plural } from '../words.js';
 
 /** Loads and checks every file; problems are thrown as ScenarioError and printed by the CLI. */
 export async function validateCommand(command: ValidateCommand, io: CliIO): Promise<number> {
@@ -16,7 +17,7 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
     for (const target of manifest.targets) {
       scenarios.push(...(await loadScenarios(target.scenarios, { ...options, vars: { ...target.vars, ...command.vars } })));
     }
-    io.stdout.write(`${path}: ok (${manifest.targets.length} target${manifest.targets.length === 1 ? '' : 's'})\n`);
+    io.stdout.write(`${path}: ok (${plural(manifest.targets.length, 'target')})\n`);
   }
   printWarnings(scenarios, io);
   const reported = new Set<string>();
@@ -24,7 +25,7 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
     if (reported.has(scenario.file)) continue;
     reported.add(scenario.file);
     const cases = scenario.cases.length;
-    io.stdout.write(`${scenario.file}: ok (${cases} case${cases === 1 ? '' : 's'})\n`);
+    io.stdout.write(`${scenario.file}: ok (${plural(cases, 'case')})\n`);
   }
   if (missing.size > 0) {
     io.stderr.write(`note: not set in this environment, needed to run: ${[...missing].sort().join(', ')}\n`);

@@ -7,6 +7,7 @@ import { WRITTEN } from '../smtp/writer.js';
 import type { MessageSource, ReplyExpectation, RuntimeText, Scenario, Step, StepAction, Target } from '../scenario/types.js';
 import { describeReply, matchReply } from './match.js';
 import { resolveText, trackCommand, type SessionState } from './session-state.js';
+import { plural } from '../words.js';
 
 /** Everything a step's action needs; the action changes `state` as the protocol says. */
 export interface StepContext {
@@ -63,7 +64,7 @@ function refuseUnsolicited(ctx: StepContext, what: string, command = false): voi
   if (unread.length === 0) return;
   if (command) what = quoted(what);
   const more = unread.length - 1;
-  const others = more > 0 ? ` (and ${more} more ${more === 1 ? 'reply' : 'replies'})` : '';
+  const others = more > 0 ? ` (and ${plural(more, 'more reply', 'more replies')})` : '';
   throw new SmtpError('protocol', `the server sent a reply nobody asked for before ${what}: ${describeUnread(unread[0]!)}${others}`);
 }
 

@@ -2,6 +2,7 @@ import { checkCapability, describeSpec, parseEhloReply } from '../smtp/capabilit
 import type { Reply, TlsFacts } from '../smtp/types.js';
 import type { CapabilityCheck, Step, TextPattern, TlsAssertions } from '../scenario/types.js';
 import { matchReply, replyText } from './match.js';
+import { plural } from '../words.js';
 
 /**
  * The checks a step makes on its reply beyond the reply code: capabilities, captures,
@@ -72,7 +73,7 @@ export function checkTls(assertions: TlsAssertions, context: TlsCheckContext): s
       problems.push(
         days < 0
           ? `the certificate expired on ${facts.validTo.slice(0, 10)}`
-          : `the certificate expires in ${days} day${days === 1 ? '' : 's'} (${facts.validTo.slice(0, 10)}), fewer than ${assertions.validForDays}`,
+          : `the certificate expires in ${plural(days, 'day')} (${facts.validTo.slice(0, 10)}), fewer than ${assertions.validForDays}`,
       );
     }
   }

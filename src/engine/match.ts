@@ -1,6 +1,6 @@
 import type { CodeAlternative, ReplyExpectation } from '../scenario/types.js';
 import type { Reply } from '../smtp/types.js';
-import { orList } from '../or-list.js';
+import { orList, plural } from '../words.js';
 
 /**
  * Reply-code patterns: exact (`250`), digit wildcards (`2xx`, `25x`), any-of lists,
@@ -83,5 +83,5 @@ export function describeReply(reply: Reply): string {
   const first = reply.lines[0] ?? '';
   const head = first === '' ? String(reply.code) : `${reply.code} ${first}`;
   const more = reply.lines.length - 1;
-  return more > 0 ? `${head} (+${more} more line${more === 1 ? '' : 's'})` : head;
+  return more > 0 ? `${head} (+${plural(more, 'more line')})` : head;
 }

@@ -2,6 +2,7 @@ import type { SourcePos } from '../errors.js';
 import type { Transcript } from '../smtp/transcript.js';
 import type { RuntimeText, Step } from '../scenario/types.js';
 import { describeExpectation } from './match.js';
+import { plural } from '../words.js';
 
 /** A runtime text as written, captured variables shown as `${name}`. */
 export function writtenText(text: RuntimeText): string {
@@ -16,7 +17,7 @@ function dataLabel(step: Extract<Step['action'], { type: 'data' }>): string {
   if (source.kind === 'compose') return `data (composed message)${via}`;
   const text = writtenText(source.text);
   const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-  return `data (${lines} line${lines === 1 ? '' : 's'})${via}`;
+  return `data (${plural(lines, 'line')})${via}`;
 }
 
 /** The label a step gets in reports when the file gives it no name. */

@@ -3,6 +3,7 @@ import { REPORT_CSP, REPORT_CSS, REPORT_JS } from './html-assets.js';
 import { caseTitle, renderCaseDetails, renderFailure } from './html-case.js';
 import { STATUS_SYMBOL, STATUS_WORD, badge, caseAnchor, cellStatus, esc, type CellStatus } from './html-escape.js';
 import { formatDuration, formatTarget } from './format.js';
+import { plural } from '../words.js';
 
 export interface HtmlOptions {
   /** The page title and heading. Default `smtpspec report`. */
@@ -163,7 +164,7 @@ export function renderHtml(run: HtmlRun, options: HtmlOptions = {}): string {
   const cases = run.cases;
   const matrix = buildMatrix(cases);
   const runStartMs = Date.parse(run.startedAt);
-  const summary = `${matrix.targets.length} target${matrix.targets.length === 1 ? '' : 's'}, started ${startText(run.startedAt)}, took ${formatDuration(run.durationMs)}`;
+  const summary = `${plural(matrix.targets.length, 'target')}, started ${startText(run.startedAt)}, took ${formatDuration(run.durationMs)}`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -184,7 +185,7 @@ export function renderHtml(run: HtmlRun, options: HtmlOptions = {}): string {
     `<h2>Cases</h2>`,
     cases.map((item, index) => renderCaseDetails(item, index, runStartMs)).join('\n'),
     '</main>',
-    `<footer>smtpspec · ${cases.length} case${cases.length === 1 ? '' : 's'}</footer>`,
+    `<footer>smtpspec · ${plural(cases.length, 'case')}</footer>`,
     DIALOG,
     `<script>${REPORT_JS}</script>`,
     '</body></html>',

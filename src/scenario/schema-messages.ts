@@ -22,7 +22,7 @@ import { nearestKey } from './edit-distance.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from './positions.js';
 import type { FileRoot } from './validate.js';
 import { groupBy } from '../group-by.js';
-import { orList } from '../or-list.js';
+import { orList } from '../words.js';
 
 // Turns ajv's errors into one sentence per problem, at the position where it was written.
 

@@ -1,7 +1,7 @@
 import type { ReplyParser } from './reply-parser.js';
-import { plural } from './sent-log.js';
 import type { Transcript } from './transcript.js';
 import { SmtpError, type Reply, type SmtpErrorKind } from './types.js';
+import { plural } from '../words.js';
 
 /** Replies received and not read yet; more is a flood, and the session ends rather than hold it in memory. */
 const MAX_UNREAD_REPLIES = 1000;

@@ -1,4 +1,5 @@
 import type { Transcript } from './transcript.js';
+import { plural } from '../words.js';
 
 /** Message and raw lines shown in the transcript before the rest is summarised. */
 const TRANSCRIPT_BODY_LINES = 50;
@@ -126,8 +127,4 @@ function escapeChar(char: string): string {
 
 function hexEscape(byte: number): string {
   return `\\x${byte.toString(16).padStart(2, '0')}`;
-}
-
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

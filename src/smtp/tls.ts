@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { openSslReason } from './transport.js';
 import { SmtpError, type TlsFacts } from './types.js';
-import { orList } from '../or-list.js';
+import { orList } from '../words.js';
 
 /**
  * The client side of TLS for SMTP: STARTTLS (RFC 3207) and implicit TLS (RFC 8314).

@@ -1,4 +1,5 @@
 import type { TranscriptEntry } from './types.js';
+import { plural } from '../words.js';
 
 export interface TranscriptOptions {
   /** Values replaced by `****` in every entry. */
@@ -82,7 +83,7 @@ export class Transcript {
       return;
     }
     this.droppedCount += 1;
-    const summary = { atMs, dir: '*' as const, text: `… ${this.droppedCount} more ${this.droppedCount === 1 ? 'line' : 'lines'} not kept` };
+    const summary = { atMs, dir: '*' as const, text: `… ${plural(this.droppedCount, 'more line')} not kept` };
     if (this.droppedCount === 1) {
       this.entries.push(summary);
       // The live view says once that lines are being dropped, as the stored transcript will.

@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { formatAddress } from './address.js';
 import type { Transcript } from './transcript.js';
 import { SmtpError } from './types.js';
+import { plural } from '../words.js';
 
 /**
  * How a session reaches its server: TCP, a UNIX domain socket, or a child process
@@ -245,7 +246,7 @@ function noteStderr(child: ChildProcess, transcript: Transcript): void {
   stderr.once('end', () => {
     const rest = partial + decoder.end();
     if (rest !== '') line(rest);
-    if (hidden > 0) transcript.note(`stderr: ${hidden} more ${hidden === 1 ? 'line' : 'lines'} not shown`);
+    if (hidden > 0) transcript.note(`stderr: ${plural(hidden, 'more line')} not shown`);
   });
 }
 

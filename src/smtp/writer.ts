@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream';
 import { DotStuffEncoder, encodeMessage } from './dot-stuff.js';
-import { DataLog, logRaw, plural } from './sent-log.js';
+import { DataLog, logRaw } from './sent-log.js';
 import type { Transcript } from './transcript.js';
 import type { OpenTransport } from './transport.js';
 import { SmtpError } from './types.js';
+import { plural } from '../words.js';
 
 /** How long one write may wait for the server to take the bytes, unless the session says otherwise. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
