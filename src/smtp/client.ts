@@ -3,9 +3,8 @@ import { describeProxyHeader, proxyHeader, type ProxyHeaderSettings } from './pr
 import type { ParserLimits } from './reply-parser.js';
 import { describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
 import { SmtpConnection, tcpHost } from './connection.js';
-import { ignore } from './writer.js';
 import { Transcript } from './transcript.js';
-import { openTransport, type OpenTransport, type TransportSpec } from './transport.js';
+import { ignore, openTransport, type OpenTransport, type TransportSpec } from './transport.js';
 import { SmtpError } from './types.js';
 
 export { describeSocketError, type TransportSpec } from './transport.js';

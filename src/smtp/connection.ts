@@ -6,9 +6,9 @@ import { ReplyParser, type ParserLimits } from './reply-parser.js';
 import { ReplyQueue, type Unread } from './reply-queue.js';
 import { certificateMatchesName, describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
 import type { Transcript } from './transcript.js';
-import type { OpenTransport } from './transport.js';
+import { ignore, type OpenTransport } from './transport.js';
 import { SmtpError, type Reply, type TlsFacts } from './types.js';
-import { DEFAULT_WRITE_TIMEOUT_MS, SessionWriter, ignore } from './writer.js';
+import { DEFAULT_WRITE_TIMEOUT_MS, SessionWriter } from './writer.js';
 import { plural } from '../words.js';
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 1000;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
-import { openSslReason } from './transport.js';
+import { openSslReason, untilEvent } from './transport.js';
 import { SmtpError, type TlsFacts } from './types.js';
 import { orList } from '../words.js';
 
@@ -146,29 +146,10 @@ async function readTlsFile(path: string, what: string): Promise<Buffer> {
 }
 
 function handshake(socket: TLSSocket, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('secureConnect', onSecure);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-    };
-    const fail = (error: SmtpError): void => {
-      cleanup();
-      socket.on('error', ignore);
-      socket.destroy();
-      reject(error);
-    };
-    const onSecure = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: Error): void => fail(new SmtpError('tls', `TLS handshake failed: ${handshakeReason(err)}`));
-    const onClose = (): void => fail(new SmtpError('tls', 'TLS handshake failed: the server closed the connection'));
-    const timer = setTimeout(() => fail(new SmtpError('timeout', `TLS handshake did not finish within ${timeoutMs} ms`)), timeoutMs);
-    socket.once('secureConnect', onSecure);
-    socket.once('error', onError);
-    socket.once('close', onClose);
+  return untilEvent(socket, 'secureConnect', timeoutMs, {
+    onError: (err) => new SmtpError('tls', `TLS handshake failed: ${handshakeReason(err)}`),
+    onClose: () => new SmtpError('tls', 'TLS handshake failed: the server closed the connection'),
+    onTimeout: () => new SmtpError('timeout', `TLS handshake did not finish within ${timeoutMs} ms`),
   });
 }
 
@@ -246,4 +227,3 @@ function certificateFromFacts(facts: TlsFacts): PeerCertificate {
   return { subject: cn === undefined ? {} : { CN: cn }, subjectaltname: facts.subjectAltName } as unknown as PeerCertificate;
 }
 
-function ignore(): void {}

@@ -77,46 +77,50 @@ export function openSslReason(err: Error): string {
   return reason ? `${reason}${code ? ` (${code})` : ''}` : err.message;
 }
 
-/** Connects a socket and settles once it is connected, failed, or the deadline passed. */
-function connectSocket(
-  socket: net.Socket,
+/**
+ * Settles once `stream` emits `event`, or rejects with the SmtpError made for its first 'error'
+ * (or 'close', when `onClose` is given) or for the deadline passing; on failure the stream is destroyed.
+ */
+export function untilEvent(
+  stream: Duplex,
+  event: string,
   timeoutMs: number,
-  onFailure: (err: Error) => SmtpError,
-  onTimeout: () => SmtpError,
+  failures: { onError: (err: Error) => SmtpError; onTimeout: () => SmtpError; onClose?: () => SmtpError },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);
-      socket.off('error', onError);
-      socket.off('connect', onConnect);
+      stream.off(event, onEvent);
+      stream.off('error', onError);
+      stream.off('close', onClose);
     };
     const fail = (error: SmtpError): void => {
       cleanup();
-      socket.on('error', ignore);
-      socket.destroy();
+      stream.on('error', ignore);
+      stream.destroy();
       reject(error);
     };
-    const onError = (err: Error): void => fail(onFailure(err));
-    const onConnect = (): void => {
+    const onEvent = (): void => {
       cleanup();
       resolve();
     };
-    const timer = setTimeout(() => fail(onTimeout()), timeoutMs);
-    // `on`, not `once`: cleanup removes both at the first of them.
-    socket.on('error', onError);
-    socket.on('connect', onConnect);
+    const onError = (err: Error): void => fail(failures.onError(err));
+    const onClose = (): void => fail(failures.onClose!());
+    const timer = setTimeout(() => fail(failures.onTimeout()), timeoutMs);
+    // `on`, not `once`: cleanup removes every listener at the first of them.
+    stream.on(event, onEvent);
+    stream.on('error', onError);
+    if (failures.onClose) stream.on('close', onClose);
   });
 }
 
 async function openTcp(spec: { host: string; port: number }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
   const label = formatAddress(spec.host, spec.port);
   const socket = net.connect({ host: spec.host, port: spec.port, noDelay: true });
-  await connectSocket(
-    socket,
-    timeoutMs,
-    (err) => describeSocketError(err, spec.host, label),
-    () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
-  );
+  await untilEvent(socket, 'connect', timeoutMs, {
+    onError: (err) => describeSocketError(err, spec.host, label),
+    onTimeout: () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
+  });
   // An IPv4 address is the address connected to, as written: no need to ask the system.
   const remote = net.isIPv4(spec.host) ? spec.host : socket.remoteAddress;
   transcript.note(`connected to ${label}${remote && remote !== spec.host ? ` (${remote})` : ''}`);
@@ -131,12 +135,10 @@ async function openTcp(spec: { host: string; port: number }, timeoutMs: number, 
 async function openUnix(spec: { path: string }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
   const label = `socket ${spec.path}`;
   const socket = net.connect({ path: spec.path });
-  await connectSocket(
-    socket,
-    timeoutMs,
-    (err) => describeUnixError(err, spec.path),
-    () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
-  );
+  await untilEvent(socket, 'connect', timeoutMs, {
+    onError: (err) => describeUnixError(err, spec.path),
+    onTimeout: () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
+  });
   transcript.note(`connected to ${label}`);
   return {
     spec: { kind: 'unix', ...spec },
@@ -346,4 +348,5 @@ class ChildDuplex extends Duplex {
   }
 }
 
-function ignore(): void {}
+/** A listener that does nothing: keeps an 'error' event from being thrown once its failure is handled elsewhere. */
+export function ignore(): void {}

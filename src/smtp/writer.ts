@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { DotStuffEncoder, encodeMessage } from './dot-stuff.js';
 import { DataLog, logRaw } from './sent-log.js';
 import type { Transcript } from './transcript.js';
-import type { OpenTransport } from './transport.js';
+import { ignore, type OpenTransport } from './transport.js';
 import { SmtpError } from './types.js';
 import { plural } from '../words.js';
 
@@ -159,7 +159,6 @@ export class SessionWriter {
   }
 }
 
-export function ignore(): void {}
 
 const hasLineBreak = (line: string): boolean => line.includes('\r') || line.includes('\n');
 const lineBreakRefused = (): SmtpError => new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
