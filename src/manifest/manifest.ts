@@ -1,10 +1,11 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isIP } from '../ip.js';
 import { dirname, resolve } from 'node:path';
 import { resolveChecks } from '../checks/catalogue.js';
 import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
-import { cleanIssues, MAX_FILE_BYTES, readSourceFile } from '../scenario/load.js';
+import { isPattern } from '../scenario/glob.js';
+import { cleanIssues, MAX_FILE_BYTES, patternMatches, readSourceFile } from '../scenario/load.js';
 import { comparePos, parseYamlDocument, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
 import type { TlsSettings } from '../scenario/types.js';
@@ -130,7 +131,7 @@ class ManifestBuilder {
     const mx = (written['mx'] ?? defaults['mx'] ?? 'all') as MxChoice;
     if (written['mx'] !== undefined && host !== undefined) this.error(this.positions.keyAt(path, 'mx'), 'mx applies only to a domain target');
     const timeoutMs = this.timeout(written['timeout'], [...path, 'timeout']) ?? this.timeout(defaults['timeout'], ['defaults', 'timeout']);
-    const files = stringList(written['scenarios'] ?? top['scenarios']).map((entry) => resolve(this.dir, entry));
+    const files = this.scenarioPaths(written, top, path);
     const checks = written['checks'] !== undefined ? this.checks(written['checks'], [...path, 'checks']) : this.checks(top['checks'], ['checks']);
     const scenarios = [...files, ...checks.filter((check) => !files.includes(check))];
     if (scenarios.length === 0 && [written['scenarios'], top['scenarios'], written['checks'], top['checks']].every((x) => x === undefined)) {
@@ -151,6 +152,24 @@ class ManifestBuilder {
     };
     const namePos = this.positions.at(written['name'] !== undefined ? [...path, 'name'] : [...path, host !== undefined ? 'host' : 'domain']);
     return { target, namePos };
+  }
+
+  /**
+   * The target's scenario files and folders, relative to the manifest. A pattern is expanded
+   * here, so one that matches nothing is an error at its position.
+   */
+  private scenarioPaths(written: WrittenMap, top: WrittenMap, path: (string | number)[]): string[] {
+    const own = written['scenarios'] !== undefined;
+    const list = own ? written['scenarios'] : top['scenarios'];
+    const listPath = own ? [...path, 'scenarios'] : ['scenarios'];
+    return stringList(list).flatMap((entry, index) => {
+      const absolute = resolve(this.dir, entry);
+      if (!isPattern(entry) || existsSync(absolute)) return [absolute];
+      const matches = patternMatches(entry, this.dir);
+      // A scenarios: that is not a list is the schema's to report.
+      if (matches.length === 0 && Array.isArray(list)) this.error(this.positions.at([...listPath, index]), `no scenario files (*.yaml, *.yml) match "${entry}"`);
+      return matches.map((match) => resolve(this.dir, match));
+    });
   }
 
   /** The files of ready-made checks; an unknown name is an error at its position. */

@@ -140,7 +140,7 @@ const SPECIAL: Record<string, (item: boolean, keyword: string) => string | undef
     item && keyword !== 'uniqueItems' ? 'a tag must be text of letters, digits, ".", "_" and "-" (no spaces or commas)' : undefined,
   targets: (item, keyword) => (keyword === 'minItems' ? 'targets must list at least one target' : item ? undefined : 'targets must be a list of targets'),
   scenarios: (item, keyword) =>
-    keyword === 'minItems' ? 'scenarios must list at least one file or folder' : item ? undefined : 'scenarios must be a list of files and folders',
+    keyword === 'minItems' ? 'scenarios must list at least one file, folder or pattern' : item ? undefined : 'scenarios must be a list of files, folders and patterns',
   ca: (_item, keyword) => (keyword === 'minLength' ? 'ca must not be empty' : 'ca must be a path or a list of paths'),
 };
 

@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { YAMLError } from 'yaml';
 import { ScenarioError, UsageError, type SourceIssue } from '../errors.js';
 import type { ScenarioFile } from './as-written.js';
+import { expandPattern, isPattern } from './glob.js';
 import { IncludeResolver, type LoadedYaml } from './include.js';
 import { normalizeScenario } from './normalize.js';
 import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
@@ -82,18 +83,50 @@ async function scenarioFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
     const info = await stat(path).catch((error: unknown) => {
+      // A path that names nothing may be a pattern the shell left alone (Windows, or quoted).
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && isPattern(path)) return undefined;
       throw readError(path, error);
     });
+    if (info === undefined) {
+      files.push(...(await patternFiles(path)));
+      continue;
+    }
     if (!info.isDirectory()) {
       files.push(path);
       continue;
     }
-    const found = (await filesUnder(path)).sort(byCodeUnits);
-    if (found.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) in "${path}"`);
-    files.push(...found);
+    files.push(...(await folderFiles(path)));
   }
   const seen = new Set<string>();
   return files.filter((file) => !seen.has(resolve(file)) && seen.add(resolve(file)));
+}
+
+async function folderFiles(path: string): Promise<string[]> {
+  const found = (await filesUnder(path)).sort(byCodeUnits);
+  if (found.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) in "${path}"`);
+  return found;
+}
+
+/**
+ * What a pattern names for a run: the files among its matches with a scenario extension
+ * (a pattern such as `scenarios/*` also meets other files), and the folders it matches,
+ * to be searched as folder arguments are.
+ */
+export function patternMatches(pattern: string, cwd: string): string[] {
+  return expandPattern(pattern, cwd).filter((match) => {
+    const info = statSync(resolve(cwd, match), { throwIfNoEntry: false });
+    return info?.isDirectory() || (info?.isFile() && SCENARIO_EXTENSIONS.has(extname(match).toLowerCase()));
+  });
+}
+
+async function patternFiles(pattern: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const match of patternMatches(pattern, process.cwd())) {
+    if ((await stat(match)).isDirectory()) files.push(...(await filesUnder(match)).sort(byCodeUnits));
+    else files.push(match);
+  }
+  if (files.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) match "${pattern}"`);
+  return files;
 }
 
 /** Scenario files below dir; dot-folders and node_modules are skipped, symbolic links to folders are not followed. */

@@ -66,7 +66,7 @@ export const expectedManifests: Record<string, string[]> = {
   ],
   'utf16-bom.yaml': [`1:1: ${UTF16}`],
   'wrong-types.yaml': [
-    '1:12: scenarios must be a list of files and folders',
+    '1:12: scenarios must be a list of files, folders and patterns',
     '2:13: dns_server must be text',
     '5:11: port must be a whole number from 1 to 65535',
     '6:11: tags must be a list',

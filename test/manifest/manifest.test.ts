@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { formatIssue, ScenarioError, UsageError } from '../../src/errors.js';
 import { isManifestFile, loadManifest, parseManifest } from '../../src/manifest/manifest.js';
@@ -96,7 +98,7 @@ describe('parseManifest: problems, all collected with their positions', () => {
       '',
     ].join('\n');
     assert.deepEqual(problems(source), [
-      'fleet.yaml:1:12: scenarios must be a list of files and folders',
+      'fleet.yaml:1:12: scenarios must be a list of files, folders and patterns',
       'fleet.yaml:2:22: timeout must be a duration such as "500ms", "30s" or "2m"',
       'fleet.yaml:2:30: mx must be "all" or "primary"',
       'fleet.yaml:2:43: tls must be a map such as { verify: true, ca: certs/ca.pem }',
@@ -171,6 +173,40 @@ describe('parseManifest: problems, all collected with their positions', () => {
     ]);
     assert.deepEqual(problems('targets: [{ host: mx.example.com, checks: [Greeting, nonesuch] }]\n'), [
       'fleet.yaml:1:54: unknown check "nonesuch" ("smtpspec checks" lists them all)',
+    ]);
+  });
+
+  test('patterns are expanded from the manifest\'s folder, even one whose name looks like a pattern', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-manifest-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const base = join(dir, '[prod]');
+    for (const file of ['fleet/a.yaml', 'fleet/b.yml', 'fleet/notes.txt', 'fleet/tls/c.yaml', 'other/d.yaml']) {
+      await mkdir(join(base, file, '..'), { recursive: true });
+      await writeFile(join(base, file), 'cases: []\n');
+    }
+    const manifest = parseManifest(
+      'scenarios: ["fleet/*"]\ntargets:\n  - host: mx1.example.com\n  - host: mx2.example.com\n    scenarios: ["{fleet,other}/**/*.yaml", other/d.yaml]\n',
+      join(base, 'fleet.yaml'),
+    );
+    assert.deepEqual(
+      manifest.targets.map((target) => target.scenarios),
+      [
+        // Files among the matches, and folders to be searched as folder entries are.
+        [join(base, 'fleet/a.yaml'), join(base, 'fleet/b.yml'), join(base, 'fleet/tls')],
+        [join(base, 'fleet/a.yaml'), join(base, 'fleet/tls/c.yaml'), join(base, 'other/d.yaml'), join(base, 'other/d.yaml')],
+      ],
+    );
+    assert.throws(
+      () => parseManifest('scenarios: ["fleet/*.json"]\ntargets:\n  - host: mx1.example.com\n    scenarios: [a.yaml, "nothing/*"]\n', join(base, 'fleet.yaml')),
+      (error: unknown) => {
+        assert.ok(error instanceof ScenarioError);
+        assert.deepEqual(error.issues.map(formatIssue), [`${join(base, 'fleet.yaml')}:4:25: no scenario files (*.yaml, *.yml) match "nothing/*"`]);
+        return true;
+      },
+    );
+    // Reported once, at the entry, however many targets use the top-level list.
+    assert.deepEqual(problems('scenarios: [a.yaml, "*.nothing"]\ntargets: [{ host: a.example.com }, { host: b.example.com }]\n'), [
+      'fleet.yaml:1:21: no scenario files (*.yaml, *.yml) match "*.nothing"',
     ]);
   });
 
