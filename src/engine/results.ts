@@ -72,15 +72,27 @@ export interface CaseResult extends CaseInfo {
   flaky?: boolean;
   /** How many times the case ran, when it ran more than once. */
   attempts?: number;
+  /** The attempts before the one reported, oldest first, when the case ran more than once: why each was run again. */
+  earlierAttempts?: EarlierAttempt[];
   /** The first step that did not pass, summarised; absent when the case passed. */
-  failure?: {
-    stepIndex: number;
-    pos: SourcePos;
-    /** expectation: a reply did not match; otherwise the network, protocol or TLS cause. */
-    kind: FailureKind;
-    /** One sentence: `step 3 (send: RCPT TO:<x>): expected 250, got 550 5.1.1 No such user`. */
-    message: string;
-  };
+  failure?: CaseFailure;
+}
+
+export interface CaseFailure {
+  stepIndex: number;
+  pos: SourcePos;
+  /** expectation: a reply did not match; otherwise the network, protocol or TLS cause. */
+  kind: FailureKind;
+  /** One sentence: `step 3 (send: RCPT TO:<x>): expected 250, got 550 5.1.1 No such user`. */
+  message: string;
+}
+
+/** An attempt that ended in a network error and was run again (`--retries`); its steps and transcript are not kept. */
+export interface EarlierAttempt {
+  /** ISO 8601 UTC start time. */
+  startedAt: string;
+  durationMs: number;
+  failure: CaseFailure;
 }
 
 export interface RunCounts {

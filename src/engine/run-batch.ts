@@ -6,7 +6,7 @@ import type { ParserLimits } from '../smtp/reply-parser.js';
 import type { SmtpErrorKind } from '../smtp/types.js';
 import { defaultHostKey, HostLimiter, WaitingItems } from './host-limiter.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
-import type { CaseInfo, CaseResult, RunResult, StepResult, TranscriptEntry } from './results.js';
+import type { CaseInfo, CaseResult, EarlierAttempt, RunResult, StepResult, TranscriptEntry } from './results.js';
 import { caseInfo, caseSecrets, runCase, skippedStep, type RunCaseOptions } from './run-case.js';
 import { countResults, type WorkItem } from './run.js';
 
@@ -144,6 +144,7 @@ function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<Ca
 async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
   const { reporter } = s;
   reporter.onCaseBegin?.(info);
+  const earlier: EarlierAttempt[] = [];
   for (let attempt = 1; ; attempt++) {
     const final = attempt > s.retries;
     // An attempt that may be retried holds its steps back: reporters see one attempt per case.
@@ -156,10 +157,13 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
     const listener = s.onTranscript;
     if (listener) options.onTranscript = (entry) => listener(info, entry, attempt);
     const result = await s.runCase(item.scenario, item.kase, item.target, options);
-    if (!final && isRetryable(result) && !s.signal?.aborted) continue;
+    if (!final && isRetryable(result) && !s.signal?.aborted) {
+      earlier.push({ startedAt: result.startedAt, durationMs: result.durationMs, failure: result.failure! });
+      continue;
+    }
     for (const step of held) reporter.onStepEnd?.(info, step);
     const outcome: CaseResult =
-      attempt === 1 ? result : { ...result, attempts: attempt, ...(result.status === 'passed' ? { flaky: true } : {}) };
+      attempt === 1 ? result : { ...result, attempts: attempt, earlierAttempts: earlier, ...(result.status === 'passed' ? { flaky: true } : {}) };
     reporter.onCaseEnd?.(outcome);
     return outcome;
   }

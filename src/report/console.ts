@@ -124,8 +124,14 @@ export class ConsoleReporter implements Reporter {
   private caseBlock(result: CaseResult): string[] {
     const lines = [...this.heading(result), this.caseLine(result)];
     for (const warning of result.warnings ?? []) lines.push(DETAIL + this.paint.yellow(`⚠ ${printable(warning)}`));
+    lines.push(...this.earlierAttempts(result));
     if (result.status === 'failed' || result.status === 'error') lines.push(...this.failureDetails(result));
     return lines;
+  }
+
+  /** Why a retried case was run again: a flaky pass says what went wrong before it. */
+  private earlierAttempts(result: CaseResult): string[] {
+    return (result.earlierAttempts ?? []).map((attempt, i) => DETAIL + this.paint.yellow(`attempt ${i + 1}: ${printable(attempt.failure.message)}`));
   }
 
   /** One row per target, only when the run had more than one; empty otherwise. */

@@ -130,6 +130,7 @@ function caseFacts(item: CaseResult): string {
     fact('started', item.startedAt),
     fact('duration', formatDuration(item.durationMs)),
     fact('attempts', item.attempts !== undefined ? String(item.attempts) : undefined),
+    ...(item.earlierAttempts ?? []).map((attempt, i) => fact(`attempt ${i + 1}`, `${attempt.failure.message} (${formatDuration(attempt.durationMs)})`)),
     fact('skipped', item.skipReason),
     '</dl>',
   ].join('');

@@ -89,6 +89,8 @@ const STEP_FIELDS: Record<string, FieldType> = {
   durationMs: 'number',
 };
 const ENTRY_FIELDS: Record<string, FieldType> = { atMs: 'number', dir: 'string', text: 'string' };
+const ATTEMPT_FIELDS: Record<string, FieldType> = { startedAt: 'string', durationMs: 'number', failure: 'object' };
+const FAILURE_FIELDS: Record<string, FieldType> = { kind: 'string', message: 'string' };
 
 /**
  * Reads a document written by JsonReporter. Throws a UsageError of one sentence, starting
@@ -136,10 +138,25 @@ function casesProblem(cases: unknown[]): string | undefined {
     const problem =
       fieldProblem(item, CASE_FIELDS) ??
       listProblem(item['steps'] as unknown[], 'step', STEP_FIELDS) ??
-      listProblem(item['transcript'] as unknown[], 'transcript entry', ENTRY_FIELDS);
+      listProblem(item['transcript'] as unknown[], 'transcript entry', ENTRY_FIELDS) ??
+      earlierAttemptsProblem(item['earlierAttempts']);
     if (problem) return `${where}: ${problem}`;
   }
   return undefined;
+}
+
+/** Optional; when present, reporters read each attempt's failure message and duration. */
+function earlierAttemptsProblem(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return `"earlierAttempts" is not ${DESCRIPTIONS.array}`;
+  return (
+    listProblem(value, 'earlier attempt', ATTEMPT_FIELDS) ??
+    listProblem(
+      value.map((attempt: Json) => attempt['failure']),
+      'earlier attempt failure',
+      FAILURE_FIELDS,
+    )
+  );
 }
 
 function listProblem(items: unknown[], what: string, fields: Record<string, FieldType>): string | undefined {

@@ -147,6 +147,7 @@ function addCaseFacts(testCase: TestCase, item: CaseResult): void {
   const property = propertyOf(testCase);
   if (item.flaky) property('flaky', 'true');
   if (item.attempts !== undefined) property('attempts', item.attempts);
+  item.earlierAttempts?.forEach((attempt, i) => property(`attempt ${i + 1}`, attempt.failure.message));
   if (item.tls) {
     property('tls protocol', item.tls.protocol);
     property('tls cipher', item.tls.cipher);

@@ -145,7 +145,7 @@ function caseLines(result: CaseResult, id: number): string[] {
   result.steps.forEach((step, i) => lines.push(...stepLines(step, i + 1).map((line) => SUBTEST_INDENT + line)));
   lines.push(`${SUBTEST_INDENT}1..${result.steps.length}`);
   if (result.status === 'passed') {
-    const flaky = result.flaky ? diagnostics({ flaky: true, attempts: result.attempts ?? 2 }, '  ') : [];
+    const flaky = result.flaky ? diagnostics({ flaky: true, attempts: result.attempts ?? 2, ...retriedAfter(result) }, '  ') : [];
     return [...lines, `ok ${id} - ${description}`, ...flaky];
   }
   return [...lines, `not ok ${id} - ${description}`, ...diagnostics(caseDiagnostics(result), '  ')];
@@ -195,7 +195,14 @@ function caseDiagnostics(result: CaseResult): Record<string, unknown> {
     target: formatTarget(result.target),
     duration_ms: result.durationMs,
     ...(result.attempts !== undefined && { attempts: result.attempts }),
+    ...retriedAfter(result),
   };
+}
+
+/** The failures that made a case run again, oldest first. */
+function retriedAfter(result: CaseResult): Record<string, unknown> {
+  const earlier = result.earlierAttempts ?? [];
+  return earlier.length > 0 ? { retried_after: earlier.map((attempt) => attempt.failure.message) } : {};
 }
 
 // Every string is written as a JSON-style double-quoted scalar: one line each, whatever the reply held.

@@ -236,6 +236,13 @@ describe('runBatch retries', () => {
     assert.equal(only!.status, 'passed');
     assert.equal(only!.flaky, true);
     assert.equal(only!.attempts, 2);
+    // Why it ran again is kept: the first attempt's network failure, with its time.
+    assert.equal(only!.earlierAttempts?.length, 1);
+    const [first] = only!.earlierAttempts!;
+    assert.ok(['reset', 'closed'].includes(first!.failure.kind), first!.failure.kind);
+    assert.match(first!.failure.message, /^step 1 \(greeting\): /);
+    assert.ok(Date.parse(first!.startedAt) <= Date.parse(only!.startedAt));
+    assert.equal(typeof first!.durationMs, 'number');
     assert.equal(server.connectionCount, 2);
     assert.equal(result.counts.flaky, 1);
     assert.equal(result.counts.passed, 1);
@@ -254,6 +261,7 @@ describe('runBatch retries', () => {
     const result = await runBatch(items('noretry.yaml', 1, server), {});
     assert.equal(result.cases[0]!.status, 'error');
     assert.equal(result.cases[0]!.attempts, undefined);
+    assert.equal(result.cases[0]!.earlierAttempts, undefined);
     assert.equal(server.connectionCount, 1);
   });
 
@@ -264,6 +272,7 @@ describe('runBatch retries', () => {
     assert.equal(only!.status, 'error');
     assert.ok(['reset', 'closed'].includes(only!.failure!.kind), only!.failure!.kind);
     assert.equal(only!.attempts, 3);
+    assert.equal(only!.earlierAttempts?.length, 2);
     assert.equal(only!.flaky, undefined);
     assert.equal(server.connectionCount, 3);
     assert.equal(result.counts.flaky, 0);

@@ -188,4 +188,19 @@ describe('ConsoleReporter at fleet scale', () => {
     assert.equal(text.trimEnd().split('\n').at(-1), '1 passed, 0 failed, 1 flaky');
     assert.match(await render(run, true), /\x1b\[33m\[flaky: passed on attempt 3\]\x1b\[39m/);
   });
+
+  test('says why a retried case ran again, under its line', async () => {
+    const failure = (message: string) => ({ stepIndex: 0, pos: passed!.pos, kind: 'reset' as const, message });
+    const earlierAttempts = [
+      { startedAt: passed!.startedAt, durationMs: 3, failure: failure('step 1 (greeting): cannot start the session: connection reset') },
+      { startedAt: passed!.startedAt, durationMs: 5, failure: failure('step 1 (greeting): the server closed the connection\x1b[2J') },
+    ];
+    const flaky = { ...passed!, flaky: true, attempts: 3, earlierAttempts };
+    const lines = (await render(withCases([flaky]), false)).split('\n');
+    const at = lines.findIndex((line) => line.includes('[flaky: passed on attempt 3]'));
+    assert.deepEqual(lines.slice(at + 1, at + 3), [
+      '    attempt 1: step 1 (greeting): cannot start the session: connection reset',
+      '    attempt 2: step 1 (greeting): the server closed the connection\\x1B[2J',
+    ]);
+  });
 });

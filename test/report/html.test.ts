@@ -119,6 +119,7 @@ describe('renderHtml', () => {
     assert.match(tls, /⚠ not verified: self-signed certificate/);
     assert.match(tls, /⚠ TLS certificate verification is off \(verify: false\)/);
     assert.match(tls, /<dt>attempts<\/dt><dd>2<\/dd>/);
+    assert.match(tls, /<dt>attempt 1<\/dt><dd>step 1 \(greeting\): connection &lt;reset&gt; \(30 ms\)<\/dd>/);
   });
 
   test('escapes every text from servers and files: hostile markup renders as text', () => {

@@ -62,7 +62,8 @@ describe('JsonReporter', () => {
       fingerprint256: 'AB:CD',
     };
     const steps = first!.steps.map((step, i) => (i === 1 ? { ...step, latencyMs: 3, captures: { id: 'Q1' }, tls } : step));
-    const extended: CaseResult = { ...first!, steps, tls, warnings: ['TLS verification is off'], flaky: true, attempts: 2 };
+    const earlierAttempts = [{ startedAt: first!.startedAt, durationMs: 7, failure: { stepIndex: 0, pos: first!.pos, kind: 'reset' as const, message: 'step 1 (greeting): connection reset' } }];
+    const extended: CaseResult = { ...first!, steps, tls, warnings: ['TLS verification is off'], flaky: true, attempts: 2, earlierAttempts };
     const run = { ...runResult, cases: [extended] };
     const back = parseResultsJson(await render(run), 'results.json');
     assert.deepEqual(back.cases, [extended]);
@@ -111,6 +112,10 @@ describe('parseResultsJson', () => {
     const { label: _, ...noLabel } = steps[2]!;
     rejects(withCase(0, { steps: [steps[0], steps[1], noLabel] }), 'results.json: not a valid smtpspec results file (case 1: step 3: missing "label")');
     rejects(withCase(4, { transcript: [null] }), 'results.json: not a valid smtpspec results file (case 5: transcript entry 1 is not an object)');
+    const attempt = { startedAt: '2025-01-01T00:00:00.000Z', durationMs: 3, failure: { stepIndex: 0, pos: cases[0]!['pos'], kind: 'reset', message: 'reset' } };
+    rejects(withCase(0, { earlierAttempts: 'twice' }), 'results.json: not a valid smtpspec results file (case 1: "earlierAttempts" is not an array)');
+    rejects(withCase(0, { earlierAttempts: [attempt, { ...attempt, durationMs: '3' }] }), 'results.json: not a valid smtpspec results file (case 1: earlier attempt 2: "durationMs" is not a number)');
+    rejects(withCase(0, { earlierAttempts: [{ ...attempt, failure: { kind: 'reset' } }] }), 'results.json: not a valid smtpspec results file (case 1: earlier attempt failure 1: missing "message")');
   });
 
   test('reports text that is not JSON with the parser message', () => {

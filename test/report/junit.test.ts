@@ -261,13 +261,15 @@ describe('JUnitReporter at fleet scale', () => {
   });
 
   test('marks a flaky case with properties and still passes it', () => {
-    const flaky = { ...passed!, flaky: true, attempts: 2 };
+    const failure = { stepIndex: 0, pos: passed!.pos, kind: 'reset' as const, message: 'step 1 (greeting): connection reset' };
+    const flaky = { ...passed!, flaky: true, attempts: 2, earlierAttempts: [{ startedAt: passed!.startedAt, durationMs: 4, failure }] };
     for (const granularity of ['case', 'step'] as const) {
       const root = parseXml(buildJUnit({ ...runResult, cases: [flaky] }, 'smtpspec', granularity));
       const last = all(root, 'testcase').at(-1)!;
       const properties = Object.fromEntries(all(last, 'property').map((p) => [p.attributes['name'], p.attributes['value']]));
       assert.equal(properties['flaky'], 'true', granularity);
       assert.equal(properties['attempts'], '2', granularity);
+      assert.equal(properties['attempt 1'], 'step 1 (greeting): connection reset', granularity);
       assert.equal(root.attributes['failures'], '0');
       assert.equal(root.attributes['errors'], '0');
     }

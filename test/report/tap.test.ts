@@ -247,4 +247,12 @@ describe('TapReporter with several targets', () => {
     assert.match(tap, /^ {4}ok 1 - greeting and EHLO\n {6}---\n {6}flaky: true\n {6}attempts: 2\n {6}\.\.\.$/m);
     assert.doesNotMatch(tap, /# flaky/i);
   });
+
+  test('lists why a retried case ran again', async () => {
+    const earlierAttempts = [{ startedAt: passed!.startedAt, durationMs: 4, failure: { stepIndex: 0, pos: passed!.pos, kind: 'reset' as const, message: 'step 1 (greeting): connection reset' } }];
+    const retried = { ...flaky, earlierAttempts };
+    const tap = await render({ ...runResult, cases: [retried, { ...errored!, attempts: 2, earlierAttempts }] });
+    assert.match(tap, /^ {6}flaky: true\n {6}attempts: 2\n {6}retried_after:\n {8}- "step 1 \(greeting\): connection reset"\n {6}\.\.\.$/m);
+    assert.match(tap, /^ {6}duration_ms: 1\n {6}attempts: 2\n {6}retried_after:\n {8}- "step 1 \(greeting\): connection reset"\n {6}\.\.\.$/m);
+  });
 });
