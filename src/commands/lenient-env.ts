@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import type { CliIO } from '../cli.js';
 
 /**
@@ -13,4 +14,19 @@ export function lenientEnv(env: CliIO['env'], missing: Set<string>): CliIO['env'
       return `<${name}>`;
     },
   });
+}
+
+/**
+ * What a check without the secrets (lenientEnv) and the certificates or messages that live only
+ * where the run happens could not find, as notes on stderr: `run` refuses to start without them.
+ */
+export function printMissing(io: CliIO, env: ReadonlySet<string>, files: ReadonlySet<string>): void {
+  if (env.size > 0) io.stderr.write(`note: not set in this environment, needed to run: ${[...env].sort().join(', ')}\n`);
+  if (files.size > 0) io.stderr.write(`note: not found here, needed to run: ${[...files].map(shownPath).sort().join(', ')}\n`);
+}
+
+/** Relative to the current folder when inside it. */
+function shownPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside.startsWith('..') || isAbsolute(inside) ? path : inside;
 }

@@ -1,6 +1,7 @@
 import { EXIT, printWarnings, type CliIO, type ListCommand } from '../cli.js';
 import type { WorkItem } from '../engine/run.js';
 import { isMxPlaceholder, manifestPathOf, planWork, selectWork, targetLabel } from './plan.js';
+import { printMissing } from './lenient-env.js';
 import { groupBy } from '../group-by.js';
 import { plural } from '../words.js';
 
@@ -48,14 +49,13 @@ function manifestLines(path: string, items: WorkItem[]): string[] {
 
 export async function listCommand(command: ListCommand, io: CliIO): Promise<number> {
   const missing = new Set<string>();
+  const missingFiles = new Set<string>();
   const manifest = manifestPathOf(command.paths);
-  const planned = await planWork(command, io, { preview: true, requireTarget: false, lenientEnv: missing });
+  const planned = await planWork(command, io, { preview: true, requireTarget: false, lenientEnv: missing, missingFiles });
   printWarnings(planned.scenarios, io);
   const items = await selectWork(planned.items, command);
   const lines = manifest ? manifestLines(manifest, items) : fileLines(items);
   io.stdout.write(`${lines.join('\n')}\n`);
-  if (missing.size > 0) {
-    io.stderr.write(`note: not set in this environment, needed to run: ${[...missing].sort().join(', ')}\n`);
-  }
+  printMissing(io, missing, missingFiles);
   return EXIT.passed;
 }

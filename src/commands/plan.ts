@@ -35,6 +35,8 @@ export interface PlanMode {
   requireTarget: boolean;
   /** Unset `${env:…}` variables read as `<NAME>` and are collected instead of failing (list). */
   lenientEnv?: Set<string>;
+  /** Referenced files that do not exist are collected instead of failing (list). */
+  missingFiles?: Set<string>;
 }
 
 export interface Planned {
@@ -94,6 +96,7 @@ async function planFromManifest(path: string, input: PlanInput, env: CliIO['env'
     ca: input.ca,
     ...(input.timeoutMs ? { defaultTimeoutMs: input.timeoutMs } : {}),
     ...(input.dnsServer ? { dnsServer: input.dnsServer } : {}),
+    ...(mode.missingFiles ? { missingFiles: mode.missingFiles } : {}),
     only: input.targets,
   };
   if (!mode.preview) return planManifest(manifest, options);
@@ -124,7 +127,7 @@ async function planFromFiles(input: PlanInput, env: CliIO['env'], mode: PlanMode
   if (input.targets.length > 1) throw new UsageError('--target names one server when running scenario files');
   // The embedded server's certificate is trusted when the run targets it.
   const ca = input.embedded ? [...input.ca, (await import('../server/embedded.js')).embeddedCaFile()] : input.ca;
-  const scenarios = await loadScenarios(input.paths, { vars: input.vars, env, defaultTimeoutMs: input.timeoutMs, ca });
+  const scenarios = await loadScenarios(input.paths, { vars: input.vars, env, defaultTimeoutMs: input.timeoutMs, ca, ...(mode.missingFiles ? { missingFiles: mode.missingFiles } : {}) });
   let target: Target | undefined = input.targets[0] === undefined ? undefined : parseTarget(input.targets[0]);
   if (input.embedded && mode.preview) target = placeholder({ host: '127.0.0.1', port: 0 }, 'the embedded server (a free loopback port, at run time)');
   if (!target && !mode.requireTarget) return { items: withoutTargets(scenarios), scenarios };

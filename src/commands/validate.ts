@@ -1,13 +1,14 @@
 import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js';
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
 import { loadScenarios } from '../scenario/load.js';
-import { lenientEnv } from './lenient-env.js';
+import { lenientEnv, printMissing } from './lenient-env.js';
 import { plural } from '../words.js';
 
 /** Loads and checks every file; problems are thrown as ScenarioError and printed by the CLI. */
 export async function validateCommand(command: ValidateCommand, io: CliIO): Promise<number> {
   const missing = new Set<string>();
-  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca };
+  const missingFiles = new Set<string>();
+  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles };
   const manifests = command.paths.filter((path) => isManifestFile(path));
   const files = command.paths.filter((path) => !manifests.includes(path));
   const scenarios = files.length === 0 ? [] : await loadScenarios(files, options);
@@ -27,8 +28,6 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
     const cases = scenario.cases.length;
     io.stdout.write(`${scenario.file}: ok (${plural(cases, 'case')})\n`);
   }
-  if (missing.size > 0) {
-    io.stderr.write(`note: not set in this environment, needed to run: ${[...missing].sort().join(', ')}\n`);
-  }
+  printMissing(io, missing, missingFiles);
   return EXIT.passed;
 }

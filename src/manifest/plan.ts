@@ -20,6 +20,8 @@ export interface PlanOptions {
   dnsServer?: { host: string; port: number };
   /** `--target`: keep only targets with one of these names or tags. */
   only?: string[];
+  /** Referenced files that do not exist are collected instead of failing (list). */
+  missingFiles?: Set<string>;
 }
 
 export interface Plan {
@@ -56,6 +58,7 @@ async function loadFor(target: ManifestTarget, options: PlanOptions): Promise<Sc
     env: options.env,
     ca: options.ca,
     ...(target.timeoutMs ?? options.defaultTimeoutMs ? { defaultTimeoutMs: target.timeoutMs ?? options.defaultTimeoutMs } : {}),
+    ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
   };
   const scenarios = await loadScenarios(target.scenarios, load);
   return scenarios.map((scenario) => withTargetTls(scenario, target.tls));

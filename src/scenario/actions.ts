@@ -75,7 +75,7 @@ function messageSource({ ctx, scope, written, path }: StepInput): MessageSource 
       );
       return undefined;
     }
-    return { kind: 'file', path: ctx.resolvePath(data['file']) };
+    return { kind: 'file', path: ctx.filePath(data['file'], [...dataPath, 'file'], 'message file') };
   }
   if (composeKeys.length === 0 && data['file'] === undefined) {
     if (Object.keys(data).length === 0) ctx.error(ctx.at(dataPath), 'data needs "file", or "headers" and "body"');
@@ -92,11 +92,11 @@ function composedMessage(ctx: NormalizeContext, scope: Scope, data: Record<strin
   });
   const body = typeof data['body'] === 'string' ? ctx.expand(scope, data['body'], [...path, 'body'], { label: 'data body' }) : '';
   if (body === undefined || !expanded.every((header) => header !== undefined)) return undefined;
-  const attachments = (Array.isArray(data['attachments']) ? data['attachments'] : []).filter(isRecord).flatMap((item) => {
-    if (typeof item['file'] !== 'string') return [];
+  const attachments = (Array.isArray(data['attachments']) ? data['attachments'] : []).flatMap((item: unknown, index) => {
+    if (!isRecord(item) || typeof item['file'] !== 'string') return [];
     const filename = typeof item['filename'] === 'string' ? item['filename'] : basename(item['file']);
     const contentType = typeof item['content_type'] === 'string' ? item['content_type'] : 'application/octet-stream';
-    return [{ path: ctx.resolvePath(item['file']), filename, contentType }];
+    return [{ path: ctx.filePath(item['file'], [...path, 'attachments', index, 'file'], 'attachment'), filename, contentType }];
   });
   return { kind: 'compose', headers: expanded, body, attachments };
 }

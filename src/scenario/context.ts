@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SourceIssue, SourcePos } from '../errors.js';
 import type { Interpolator, UnknownNameRule } from './interpolate.js';
@@ -32,14 +33,19 @@ export class NormalizeContext {
   readonly warnings: SourceIssue[];
   readonly secrets: Set<string>;
 
+  /** Where referenced files that do not exist are collected instead of being problems (validate, list). */
+  readonly missingFiles: Set<string> | undefined;
+
   /** With shared, problems, warnings and secrets go to the lists of that context. */
   constructor(
     readonly positions: PositionFinder,
     shared?: NormalizeContext,
+    missingFiles?: Set<string>,
   ) {
     this.issues = shared?.issues ?? [];
     this.warnings = shared?.warnings ?? [];
     this.secrets = shared?.secrets ?? new Set();
+    this.missingFiles = shared?.missingFiles ?? missingFiles;
   }
 
   /** A context for another file (an included one) that records into this one's lists. */
@@ -55,6 +61,20 @@ export class NormalizeContext {
   /** An absolute path: relative ones are taken from the scenario file's folder. */
   resolvePath(path: string): string {
     return resolve(this.folder, path);
+  }
+
+  /**
+   * The absolute path of a file the run will read (`what`: "message file"), written at `path`.
+   * One that is missing is a problem now, before any session starts, not a failure halfway
+   * through one; where missing files are only collected (a lint job without the certificates), it is noted.
+   */
+  filePath(written: string, path: DataPath, what: string): string {
+    const absolute = this.resolvePath(written);
+    const info = statSync(absolute, { throwIfNoEntry: false });
+    if (!info && this.missingFiles) this.missingFiles.add(absolute);
+    else if (!info) this.error(this.at(path), `${what} "${written}" does not exist (looked for ${absolute})`);
+    else if (!info.isFile()) this.error(this.at(path), `${what} "${written}" is not a file`);
+    return absolute;
   }
 
   at(path: DataPath): SourcePos {

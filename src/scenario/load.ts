@@ -20,6 +20,8 @@ export interface LoadOptions {
   defaultTimeoutMs?: number;
   /** CA certificate files trusted for every scenario (`--ca`), relative to the current folder. */
   ca?: string[];
+  /** Referenced files that do not exist are collected here instead of being problems (checking where they are not). */
+  missingFiles?: Set<string>;
 }
 
 /** Scenario files and manifests larger than this are refused before they are parsed. */
@@ -45,6 +47,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
       defaultTimeoutMs: options.defaultTimeoutMs,
       ca: (options.ca ?? []).map((path) => resolve(path)),
       includes,
+      ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     });
     for (const issue of [...includes.issues, ...normalized.issues]) issues.push(issue);
     if (issues.length === 0) return normalized.scenario;

@@ -35,6 +35,8 @@ export interface NormalizeOptions {
   ca?: string[];
   /** Reads the files that steps include; its problems are its own to report. */
   includes: IncludeResolver;
+  /** Collects referenced files (messages, attachments, certificates) that do not exist, instead of failing on them. */
+  missingFiles?: Set<string>;
 }
 
 export interface Normalized {
@@ -48,7 +50,7 @@ export interface Normalized {
  * already checked, but tolerates parts the schema rejected (those are reported by the schema).
  */
 export function normalizeScenario(data: ScenarioFile, positions: PositionFinder, options: NormalizeOptions): Normalized {
-  const normalizer = new Normalizer(new NormalizeContext(positions), options);
+  const normalizer = new Normalizer(new NormalizeContext(positions, undefined, options.missingFiles), options);
   const scenario = normalizer.scenario(data);
   return { scenario, issues: normalizer.ctx.issues };
 }

@@ -87,14 +87,15 @@ export function normalizeTls(ctx: NormalizeContext, written: unknown, scope: Sco
       settings.verify = false;
       ctx.warn(ctx.keyAt(['tls'], 'verify'), VERIFY_OFF);
     }
-    settings.ca = paths(written['ca']).map((path) => ctx.resolvePath(path));
+    const ca = written['ca'];
+    settings.ca = paths(ca).map((path, i) => ctx.filePath(path, Array.isArray(ca) ? ['tls', 'ca', i] : ['tls', 'ca'], 'CA certificate'));
     const servername = written['servername'];
     if (typeof servername === 'string') {
       const name = ctx.expand(scope, servername, ['tls', 'servername'], { label: 'tls servername', oneLine: true });
       if (name !== undefined) settings.servername = name;
     }
-    if (typeof written['cert'] === 'string') settings.cert = ctx.resolvePath(written['cert']);
-    if (typeof written['key'] === 'string') settings.key = ctx.resolvePath(written['key']);
+    if (typeof written['cert'] === 'string') settings.cert = ctx.filePath(written['cert'], ['tls', 'cert'], 'client certificate');
+    if (typeof written['key'] === 'string') settings.key = ctx.filePath(written['key'], ['tls', 'key'], 'client key');
   }
   settings.ca.push(...extraCa);
   return settings;

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'tap-parser';
@@ -235,5 +235,44 @@ describe('validate without secrets', () => {
     const r = capture({});
     assert.equal(await main(['run', file, '--target', '127.0.0.1:1'], r.io), 2);
     assert.match(r.stderr(), /environment variable SMTP_\w+ is not set/);
+  });
+
+  test('files a scenario names but this machine lacks are listed by validate and list; run refuses them before connecting', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-files-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const fake = await fakeServer(async (s) => {
+      await s.write('220 fake\r\n');
+    });
+    t.after(() => fake.close());
+    const file = join(dir, 'files.yaml');
+    await mkdir(join(dir, 'folder.eml'));
+    const steps = [
+      '      - expect: 220',
+      '      - data: { file: messages/hello.eml }',
+      '      - data: { headers: { Subject: x }, body: y, attachments: [{ file: report.pdf }] }',
+      '      - data: { file: folder.eml }',
+    ];
+    await writeFile(file, `target: 127.0.0.1:${fake.port}\ntls: { ca: [certs/ca.pem], cert: client.pem, key: client-key.pem }\ncases:\n  - name: c\n    steps:\n${steps.join('\n')}\n`);
+    const v = capture({});
+    // A folder where a file belongs is wrong wherever it is checked.
+    assert.equal(await main(['validate', file], v.io), 2);
+    assert.match(v.stderr(), /files\.yaml:9:23: message file "folder\.eml" is not a file/);
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/.*folder\.eml.*\n/, ''));
+    for (const command of ['validate', 'list']) {
+      const c = capture({});
+      assert.equal(await main([command, file], c.io), 0, c.stderr());
+      const missing = ['certs/ca.pem', 'client-key.pem', 'client.pem', 'messages/hello.eml', 'report.pdf'].map((name) => join(dir, name));
+      assert.match(c.stderr(), new RegExp(`^note: not found here, needed to run: ${missing.map((path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join(', ')}$`, 'm'));
+    }
+    const r = capture({});
+    assert.equal(await main(['run', file], r.io), 2);
+    assert.deepEqual(r.stderr().trim().split('\n').slice(0, 5), [
+      `${file}:2:13: CA certificate "certs/ca.pem" does not exist (looked for ${join(dir, 'certs/ca.pem')})`,
+      `${file}:2:34: client certificate "client.pem" does not exist (looked for ${join(dir, 'client.pem')})`,
+      `${file}:2:51: client key "client-key.pem" does not exist (looked for ${join(dir, 'client-key.pem')})`,
+      `${file}:7:23: message file "messages/hello.eml" does not exist (looked for ${join(dir, 'messages/hello.eml')})`,
+      `${file}:8:73: attachment "report.pdf" does not exist (looked for ${join(dir, 'report.pdf')})`,
+    ]);
+    assert.equal(fake.connectionCount, 0, 'nothing was sent');
   });
 });

@@ -142,6 +142,8 @@ describe('include', () => {
     try {
       await mkdir(join(dir, 'shared'));
       await writeFile(join(dir, 'shared', 'message.yaml'), 'steps:\n  - data: { file: message.eml }\n    expect: 250\n');
+      // Looked for beside the included file: the load fails if the path is taken from main.yaml's folder.
+      await writeFile(join(dir, 'shared', 'message.eml'), 'Subject: hi\r\n\r\nhello\r\n');
       const source = 'cases:\n  - name: c\n    steps:\n      - include: shared/message.yaml\n';
       const action = parseScenario(source, join(dir, 'main.yaml'), { env: {} }).cases[0]!.steps[0]!.action;
       assert.deepEqual(action, { type: 'data', source: { kind: 'file', path: join(dir, 'shared', 'message.eml') } });

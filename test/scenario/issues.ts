@@ -4,7 +4,8 @@ import { loadScenarioFile, parseScenario, type LoadOptions } from '../../src/sce
 import { sourcePath } from '../helpers/paths.js';
 
 /** The issues a broken fixture produces, as `line:col: message` lines. */
-export async function fixtureProblems(name: string, options: LoadOptions = { env: {} }): Promise<string[]> {
+/** Files a broken fixture names but does not ship are collected, so each fixture shows its own problem. */
+export async function fixtureProblems(name: string, options: LoadOptions = { env: {}, missingFiles: new Set() }): Promise<string[]> {
   const file = sourcePath('test/scenario/fixtures/broken', name);
   const error = await loadScenarioFile(file, options).then(
     () => assert.fail(`${name} loaded without errors`),

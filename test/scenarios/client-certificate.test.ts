@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { ScenarioError } from '../../src/errors.js';
 import { CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { assertAllPassed, copyExample, runExample } from './fixtures/examples.js';
@@ -70,12 +71,28 @@ describe('scenarios/other-servers/client-certificate.yaml', () => {
     assert.equal(result.cases[0]?.tls?.verified, true, 'the server certificate was verified against certs/ca.pem');
   });
 
-  test('without the certificate files the STARTTLS step fails and names the missing file', async (t) => {
+  test('without the certificate files nothing starts: the missing file is named at its line', async (t) => {
+    const certs = await testCertificates();
+    const path = exampleWithCertificates(t, certs);
+    rmSync(join(path, '..', 'certs', 'client.pem'));
+    await assert.rejects(runExample(path), (error: unknown) => {
+      assert.ok(error instanceof ScenarioError, String(error));
+      assert.deepEqual(
+        error.issues.map((issue) => `${issue.pos.line}:${issue.pos.col}: ${issue.message}`),
+        [`15:9: client certificate "certs/client.pem" does not exist (looked for ${join(path, '..', 'certs', 'client.pem')})`],
+      );
+      return true;
+    });
+  });
+
+  test('a certificate gone by the time of the handshake fails the STARTTLS step and names the file', async (t) => {
     const certs = await testCertificates();
     const { server } = await certificateRelay(t, certs);
     const path = exampleWithCertificates(t, certs);
+    const missingFiles = new Set<string>();
     rmSync(join(path, '..', 'certs', 'client.pem'));
-    const result = await runExample(path, { target: { host: server.host, port: server.port } });
+    const result = await runExample(path, { target: { host: server.host, port: server.port }, missingFiles });
+    assert.deepEqual([...missingFiles], [join(path, '..', 'certs', 'client.pem')]);
     const kase = result.cases[0]!;
     assert.equal(kase.status, 'failed');
     assert.match(kase.failure?.message ?? '', /^step 3 .*cannot read the client certificate .*certs\/client\.pem: no such file/);
