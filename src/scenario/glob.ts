@@ -27,7 +27,12 @@ export function expandPattern(pattern: string, cwd: string): string[] {
     const { root, parts } = split(alternative);
     walk(root, resolve(cwd, root || '.'), parts, found);
   }
-  return [...found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...found].sort(byCodeUnits);
+}
+
+/** Sorted by UTF-16 code units: the same order on every machine, whatever its locale. */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** `a{b,c}d` → `abd`, `acd`; nested and multiple braces too. A brace without a comma is kept as written. */

@@ -1,10 +1,10 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { YAMLError } from 'yaml';
 import { ScenarioError, UsageError, type SourceIssue } from '../errors.js';
 import type { ScenarioFile } from './as-written.js';
-import { expandPattern, isPattern } from './glob.js';
+import { readError, readReason, scenarioFiles } from './files.js';
 import { IncludeResolver, type LoadedYaml } from './include.js';
 import { normalizeScenario } from './normalize.js';
 import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
@@ -29,8 +29,6 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
 /** What a file is, for messages: "scenario files may be at most 5 MB". */
 export type FileKind = 'scenario files' | 'manifests' | 'included files';
-
-const SCENARIO_EXTENSIONS = new Set(['.yaml', '.yml']);
 
 /** Parses, validates and normalises one scenario; throws a ScenarioError listing every problem found. */
 export function parseScenario(source: string, file: string, options: LoadOptions = {}): Scenario {
@@ -61,7 +59,7 @@ export async function loadScenarioFile(path: string, options: LoadOptions = {}):
 }
 
 /**
- * Loads files and folders (searched recursively for *.yaml and *.yml, in sorted order).
+ * Loads files, folders (searched recursively for *.yaml and *.yml, in sorted order) and patterns.
  * Problems in all files are collected into one ScenarioError.
  */
 export async function loadScenarios(paths: string[], options: LoadOptions = {}): Promise<Scenario[]> {
@@ -78,99 +76,6 @@ export async function loadScenarios(paths: string[], options: LoadOptions = {}):
   }
   if (issues.length > 0) throw new ScenarioError(issues);
   return scenarios;
-}
-
-// ---- finding files ----
-
-async function scenarioFiles(paths: string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path).catch((error: unknown) => {
-      // A path that names nothing may be a pattern the shell left alone (Windows, or quoted).
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && isPattern(path)) return undefined;
-      throw readError(path, error);
-    });
-    if (info === undefined) {
-      files.push(...(await patternFiles(path)));
-      continue;
-    }
-    if (!info.isDirectory()) {
-      files.push(path);
-      continue;
-    }
-    files.push(...(await folderFiles(path)));
-  }
-  const seen = new Set<string>();
-  return files.filter((file) => !seen.has(resolve(file)) && seen.add(resolve(file)));
-}
-
-async function folderFiles(path: string): Promise<string[]> {
-  const found = (await filesUnder(path)).sort(byCodeUnits);
-  if (found.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) in "${path}"`);
-  return found;
-}
-
-/**
- * What a pattern names for a run: the files among its matches with a scenario extension
- * (a pattern such as `scenarios/*` also meets other files), and the folders it matches,
- * to be searched as folder arguments are.
- */
-export function patternMatches(pattern: string, cwd: string): string[] {
-  return expandPattern(pattern, cwd).filter((match) => {
-    const info = statSync(resolve(cwd, match), { throwIfNoEntry: false });
-    return info?.isDirectory() || (info?.isFile() && SCENARIO_EXTENSIONS.has(extname(match).toLowerCase()));
-  });
-}
-
-async function patternFiles(pattern: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const match of patternMatches(pattern, process.cwd())) {
-    if ((await stat(match)).isDirectory()) files.push(...(await filesUnder(match)).sort(byCodeUnits));
-    else files.push(match);
-  }
-  if (files.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) match "${pattern}"`);
-  return files;
-}
-
-/** Scenario files below dir; dot-folders and node_modules are skipped, symbolic links to folders are not followed. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const found: string[] = [];
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith('.') && entry.name !== 'node_modules') found.push(...(await filesUnder(path)));
-    } else if (SCENARIO_EXTENSIONS.has(extname(entry.name).toLowerCase()) && (await isFile(path))) {
-      found.push(path);
-    }
-  }
-  return found;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (info) => info.isFile(),
-    () => false,
-  );
-}
-
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function readError(path: string, error: unknown): Error {
-  return new UsageError(`cannot read "${path}": ${readReason(error, 'no such file or directory')}`);
-}
-
-function readReason(error: unknown, missing: string): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = {
-    ENOENT: missing,
-    ENOTDIR: missing,
-    EACCES: 'permission denied',
-    EISDIR: 'it is a folder',
-  };
-  return (code && reasons[code]) ?? firstLine((error as Error).message);
 }
 
 // ---- included files ----
