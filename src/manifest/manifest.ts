@@ -110,6 +110,7 @@ export function parseManifest(source: string, file: string): Manifest {
 /** Turns a written manifest into its final form, collecting the problems the schema cannot express. */
 class ManifestBuilder {
   readonly issues: SourceIssue[] = [];
+  private readonly expanded = new Map<string, string[]>();
 
   constructor(
     private readonly positions: PositionFinder,
@@ -166,11 +167,18 @@ class ManifestBuilder {
     return stringList(list).flatMap((entry, index) => {
       const absolute = resolve(this.dir, entry);
       if (!isPattern(entry) || existsSync(absolute)) return [absolute];
-      const matches = patternMatches(entry, this.dir);
+      const matches = this.matches(entry);
       // A scenarios: that is not a list is the schema's to report.
       if (matches.length === 0 && Array.isArray(list)) this.error(this.positions.at([...listPath, index]), `no scenario files (*.yaml, *.yml) match "${entry}"`);
-      return matches.map((match) => resolve(this.dir, match));
+      return matches;
     });
+  }
+
+  /** A pattern's matches, as absolute paths; each pattern is expanded once however many targets share it. */
+  private matches(pattern: string): string[] {
+    let found = this.expanded.get(pattern);
+    if (!found) this.expanded.set(pattern, (found = patternMatches(pattern, this.dir).map((match) => resolve(this.dir, match.path))));
+    return found;
   }
 
   /** The files of ready-made checks; an unknown name is an error at its position. */

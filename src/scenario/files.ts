@@ -38,23 +38,30 @@ async function folderFiles(path: string): Promise<string[]> {
   return found;
 }
 
+export interface PatternMatch {
+  /** Written the way the pattern is. */
+  path: string;
+  /** A folder is searched for scenario files as a folder argument is. */
+  folder: boolean;
+}
+
 /**
  * What a pattern names for a run: the files among its matches with a scenario extension
  * (a pattern such as `scenarios/*` also meets other files), and the folders it matches,
  * to be searched as folder arguments are.
  */
-export function patternMatches(pattern: string, cwd: string): string[] {
-  return expandPattern(pattern, cwd).filter((match) => {
-    const info = statSync(resolve(cwd, match), { throwIfNoEntry: false });
-    return info?.isDirectory() || (info?.isFile() && SCENARIO_EXTENSIONS.has(extname(match).toLowerCase()));
+export function patternMatches(pattern: string, cwd: string): PatternMatch[] {
+  return expandPattern(pattern, cwd).flatMap((path): PatternMatch[] => {
+    const info = statSync(resolve(cwd, path), { throwIfNoEntry: false });
+    if (info?.isDirectory()) return [{ path, folder: true }];
+    return info?.isFile() && SCENARIO_EXTENSIONS.has(extname(path).toLowerCase()) ? [{ path, folder: false }] : [];
   });
 }
 
 async function patternFiles(pattern: string): Promise<string[]> {
   const files: string[] = [];
   for (const match of patternMatches(pattern, process.cwd())) {
-    if ((await stat(match)).isDirectory()) files.push(...(await filesUnder(match)).sort(byCodeUnits));
-    else files.push(match);
+    files.push(...(match.folder ? (await filesUnder(match.path)).sort(byCodeUnits) : [match.path]));
   }
   if (files.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) match "${pattern}"`);
   return files;
