@@ -19,4 +19,6 @@ export interface JobResult {
   failed: number;
   /** The first failure, if any. */
   firstError?: string;
+  /** Session jobs: a second timed batch in the same process, once everything is compiled and the heap has grown. */
+  warm?: { wallMs: number; cpuMs: number };
 }
