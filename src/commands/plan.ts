@@ -89,7 +89,7 @@ export async function planWork(input: PlanInput, io: CliIO, mode: PlanMode): Pro
 
 async function planFromManifest(path: string, input: PlanInput, env: CliIO['env'], mode: PlanMode): Promise<Planned> {
   if (input.embedded) throw new UsageError('--embedded does not go with a manifest: the manifest names the servers');
-  const manifest = await loadManifest(path);
+  const manifest = await loadManifest(path, mode.missingFiles ? { missingFiles: mode.missingFiles } : {});
   const options = {
     vars: input.vars,
     env,

@@ -14,7 +14,7 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   const scenarios = files.length === 0 ? [] : await loadScenarios(files, options);
   for (const path of manifests) {
     // A manifest is checked with every scenario it names, each loaded as that target would run it.
-    const manifest = await loadManifest(path);
+    const manifest = await loadManifest(path, { missingFiles });
     for (const target of manifest.targets) {
       scenarios.push(...(await loadScenarios(target.scenarios, { ...options, vars: { ...target.vars, ...command.vars } })));
     }

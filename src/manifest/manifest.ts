@@ -5,7 +5,7 @@ import { resolveChecks } from '../checks/catalogue.js';
 import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { isPattern } from '../scenario/glob.js';
-import { patternMatches } from '../scenario/files.js';
+import { patternMatches, referencedFileProblem } from '../scenario/files.js';
 import { cleanIssues, MAX_FILE_BYTES, readSourceFile } from '../scenario/load.js';
 import { comparePos, parseYamlDocument, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
@@ -90,17 +90,22 @@ function hasManifestKeys(text: string): boolean {
   return /^targets[ \t]*:/m.test(text) && !/^cases[ \t]*:/m.test(text);
 }
 
+export interface ManifestOptions {
+  /** Certificate files the manifest names that do not exist are collected here instead of being problems (validate, list). */
+  missingFiles?: Set<string>;
+}
+
 /** Reads a manifest; the path is kept as given in the result and in messages. */
-export async function loadManifest(path: string): Promise<Manifest> {
-  return parseManifest(await readSourceFile(path, 'manifests'), path);
+export async function loadManifest(path: string, options: ManifestOptions = {}): Promise<Manifest> {
+  return parseManifest(await readSourceFile(path, 'manifests'), path, options);
 }
 
 /** Parses and checks a manifest; throws a ScenarioError listing every problem found. */
-export function parseManifest(source: string, file: string): Manifest {
+export function parseManifest(source: string, file: string, options: ManifestOptions = {}): Manifest {
   const parsed = parseYamlWithPositions(source, file, 'the file is empty: a manifest needs at least "targets:"');
   if ('issues' in parsed) throw new ScenarioError(cleanIssues(parsed.issues));
   const issues = manifestSchemaIssues(parsed.data, parsed.positions);
-  const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)));
+  const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)), options.missingFiles);
   const manifest = isRecord(parsed.data) ? builder.build(parsed.data, file) : undefined;
   for (const issue of builder.issues) issues.push(issue);
   if (manifest && issues.length === 0) return manifest;
@@ -115,6 +120,7 @@ class ManifestBuilder {
   constructor(
     private readonly positions: PositionFinder,
     private readonly dir: string,
+    private readonly missingFiles: Set<string> | undefined,
   ) {}
 
   build(written: WrittenMap, file: string): Manifest {
@@ -148,7 +154,7 @@ class ManifestBuilder {
       port: typeof written['port'] === 'number' ? written['port'] : DEFAULT_PORT,
       mx,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      tls: { ...this.tls(defaults['tls']), ...this.tls(written['tls']) },
+      tls: { ...this.tls(defaults['tls'], ['defaults', 'tls']), ...this.tls(written['tls'], [...path, 'tls']) },
       vars: { ...varsOf(defaults['vars']), ...varsOf(written['vars']) },
       scenarios,
     };
@@ -230,16 +236,25 @@ class ManifestBuilder {
     return ms;
   }
 
-  private tls(written: unknown): Partial<TlsSettings> {
+  private tls(written: unknown, path: (string | number)[]): Partial<TlsSettings> {
     if (!isRecord(written)) return {};
     const settings: Partial<TlsSettings> = {};
     if (typeof written['implicit'] === 'boolean') settings.implicit = written['implicit'];
     if (typeof written['verify'] === 'boolean') settings.verify = written['verify'];
-    if (written['ca'] !== undefined) settings.ca = stringList(written['ca']).map((path) => resolve(this.dir, path));
+    const ca = written['ca'];
+    if (ca !== undefined) settings.ca = stringList(ca).map((file, i) => this.file(file, Array.isArray(ca) ? [...path, 'ca', i] : [...path, 'ca'], 'CA certificate'));
     if (typeof written['servername'] === 'string') settings.servername = written['servername'];
-    if (typeof written['cert'] === 'string') settings.cert = resolve(this.dir, written['cert']);
-    if (typeof written['key'] === 'string') settings.key = resolve(this.dir, written['key']);
+    if (typeof written['cert'] === 'string') settings.cert = this.file(written['cert'], [...path, 'cert'], 'client certificate');
+    if (typeof written['key'] === 'string') settings.key = this.file(written['key'], [...path, 'key'], 'client key');
     return settings;
+  }
+
+  /** A certificate or key the runs will read, as an absolute path; checked as the files a scenario names are. */
+  private file(written: string, path: (string | number)[], what: string): string {
+    const absolute = resolve(this.dir, written);
+    const problem = referencedFileProblem(absolute, written, what, this.missingFiles);
+    if (problem) this.error(this.positions.at(path), problem);
+    return absolute;
   }
 
   private checkUniqueNames(targets: { target: ManifestTarget; namePos: SourcePos }[]): void {

@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { SourceIssue, SourcePos } from '../errors.js';
+import { referencedFileProblem } from './files.js';
 import type { Interpolator, UnknownNameRule } from './interpolate.js';
 import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import type { RuntimeText } from './types.js';
@@ -70,10 +70,8 @@ export class NormalizeContext {
    */
   filePath(written: string, path: DataPath, what: string): string {
     const absolute = this.resolvePath(written);
-    const info = statSync(absolute, { throwIfNoEntry: false });
-    if (!info && this.missingFiles) this.missingFiles.add(absolute);
-    else if (!info) this.error(this.at(path), `${what} "${written}" does not exist (looked for ${absolute})`);
-    else if (!info.isFile()) this.error(this.at(path), `${what} "${written}" is not a file`);
+    const problem = referencedFileProblem(absolute, written, what, this.missingFiles);
+    if (problem) this.error(this.at(path), problem);
     return absolute;
   }
 

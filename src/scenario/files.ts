@@ -103,3 +103,16 @@ export function readReason(error: unknown, missing: string): string {
   };
   return (code && reasons[code]) ?? firstLine((error as Error).message);
 }
+
+/**
+ * Why a file a run will read (`what`: "message file", "CA certificate"), written as `written`,
+ * cannot be used, or undefined. A missing one is only added to `missingFiles` when that is given:
+ * checking where the run does not happen (a lint job without the certificates).
+ */
+export function referencedFileProblem(absolute: string, written: string, what: string, missingFiles: Set<string> | undefined): string | undefined {
+  const info = statSync(absolute, { throwIfNoEntry: false });
+  if (!info && missingFiles) missingFiles.add(absolute);
+  else if (!info) return `${what} "${written}" does not exist (looked for ${absolute})`;
+  else if (!info.isFile()) return `${what} "${written}" is not a file`;
+  return undefined;
+}

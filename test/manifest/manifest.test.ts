@@ -12,10 +12,10 @@ import { sourcePath } from '../helpers/paths.js';
 
 const fixture = (name: string) => sourcePath('test/manifest/fixtures', name);
 
-/** The issues of an inline manifest, as `file:line:col: message` lines. */
+/** The issues of an inline manifest, as `file:line:col: message` lines; certificate files it names need not exist. */
 function problems(source: string): string[] {
   try {
-    parseManifest(source, 'fleet.yaml');
+    parseManifest(source, 'fleet.yaml', { missingFiles: new Set() });
   } catch (error) {
     assert.ok(error instanceof ScenarioError, String(error));
     return error.issues.map(formatIssue);
@@ -208,6 +208,26 @@ describe('parseManifest: problems, all collected with their positions', () => {
     assert.deepEqual(problems('scenarios: [a.yaml, "*.nothing"]\ntargets: [{ host: a.example.com }, { host: b.example.com }]\n'), [
       'fleet.yaml:1:21: no scenario files (*.yaml, *.yml) match "*.nothing"',
     ]);
+  });
+
+  test('certificate files the manifest names must exist, or are only collected where missingFiles is given', () => {
+    const source = 'scenarios: [a.yaml]\ndefaults:\n  tls: { ca: [fixtures/certs/ca.pem, nope/ca.pem] }\ntargets:\n  - host: a.example.com\n    tls: { cert: nope/client.pem, key: fixtures/certs }\n  - host: b.example.com\n';
+    const file = sourcePath('test/manifest/fleet.yaml');
+    assert.throws(
+      () => parseManifest(source, file),
+      (error: unknown) => {
+        assert.ok(error instanceof ScenarioError);
+        assert.deepEqual(error.issues.map(formatIssue), [
+          `${file}:3:38: CA certificate "nope/ca.pem" does not exist (looked for ${sourcePath('test/manifest/nope/ca.pem')})`,
+          `${file}:6:18: client certificate "nope/client.pem" does not exist (looked for ${sourcePath('test/manifest/nope/client.pem')})`,
+          `${file}:6:40: client key "fixtures/certs" is not a file`,
+        ]);
+        return true;
+      },
+    );
+    const missingFiles = new Set<string>();
+    assert.throws(() => parseManifest(source, file, { missingFiles }), /client key "fixtures\/certs" is not a file/);
+    assert.deepEqual([...missingFiles].sort(), [sourcePath('test/manifest/nope/ca.pem'), sourcePath('test/manifest/nope/client.pem')]);
   });
 
   test('dns_server that is not an IP address, a zero timeout', () => {
