@@ -5,6 +5,7 @@ import { planRun, type WorkItem } from '../engine/run.js';
 import type { Shard } from '../engine/shard-spec.js';
 import { isManifestFile, loadManifest, type Manifest, type ManifestTarget } from '../manifest/manifest.js';
 import { planManifest } from '../manifest/plan.js';
+import { caProblem } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
 import { formatTarget, parseTarget } from '../scenario/target.js';
 import type { Scenario, Target } from '../scenario/types.js';
@@ -82,6 +83,8 @@ export function manifestPathOf(paths: string[]): string | undefined {
 
 /** Loads what the command names and pairs every case with its target. */
 export async function planWork(input: PlanInput, io: CliIO, mode: PlanMode): Promise<Planned> {
+  const unreadable = caProblem(input.ca);
+  if (unreadable) throw new UsageError(unreadable);
   const env = mode.lenientEnv ? lenientEnv(io.env, mode.lenientEnv) : io.env;
   const manifestPath = manifestPathOf(input.paths);
   return manifestPath ? planFromManifest(manifestPath, input, env, mode) : planFromFiles(input, env, mode);

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { EXIT, type CliIO } from '../cli.js';
 import { schemaReference } from '../schema-reference.js';
 import { formatAddress } from '../smtp/address.js';
+import { caProblem } from '../scenario/files.js';
 import { DEFAULT_TIMEOUT_MS } from '../scenario/types.js';
 import { STDOUT_OUTPUT, type RecordCommand } from '../record/options.js';
 import { recordSession } from '../record/session.js';
@@ -64,17 +65,6 @@ function outputProblem(path: string, command: RecordCommand): string | undefined
     accessSync(folder, constants.W_OK);
   } catch {
     return `cannot write ${command.output}: the folder ${dirname(command.output)} is not writable`;
-  }
-  return undefined;
-}
-
-function caProblem(files: string[]): string | undefined {
-  for (const file of files) {
-    try {
-      accessSync(file, constants.R_OK);
-    } catch {
-      return `cannot read the CA file ${file}`;
-    }
   }
   return undefined;
 }

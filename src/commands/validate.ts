@@ -1,11 +1,15 @@
 import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js';
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
+import { UsageError } from '../errors.js';
+import { caProblem } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
 import { lenientEnv, printMissing } from './lenient-env.js';
 import { plural } from '../words.js';
 
 /** Loads and checks every file; problems are thrown as ScenarioError and printed by the CLI. */
 export async function validateCommand(command: ValidateCommand, io: CliIO): Promise<number> {
+  const unreadable = caProblem(command.ca);
+  if (unreadable) throw new UsageError(unreadable);
   const missing = new Set<string>();
   const missingFiles = new Set<string>();
   const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles };

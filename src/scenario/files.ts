@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -114,5 +114,17 @@ export function referencedFileProblem(absolute: string, written: string, what: s
   if (!info && missingFiles) missingFiles.add(absolute);
   else if (!info) return `${what} "${written}" does not exist (looked for ${absolute})`;
   else if (!info.isFile()) return `${what} "${written}" is not a file`;
+  return undefined;
+}
+
+/** Why one of the CA files given with `--ca` cannot be used, or undefined: checked before anything connects. */
+export function caProblem(files: readonly string[]): string | undefined {
+  for (const file of files) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      return `cannot read the CA file ${file}`;
+    }
+  }
   return undefined;
 }

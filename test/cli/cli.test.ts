@@ -275,4 +275,19 @@ describe('validate without secrets', () => {
     ]);
     assert.equal(fake.connectionCount, 0, 'nothing was sent');
   });
+
+  test('a --ca file that cannot be read is unusable input for every command that loads files', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await s.write('220 fake\r\n');
+    });
+    t.after(() => fake.close());
+    const file = sourcePath('scenarios/basic-conversation.yaml');
+    const missing = join(tmpdir(), 'smtpspec-no-such-ca.pem');
+    for (const args of [['run', file, '--target', `127.0.0.1:${fake.port}`], ['run', file, '--dry-run'], ['validate', file], ['list', file]]) {
+      const c = capture({});
+      assert.equal(await main([...args, '--ca', missing], c.io), 2, args.join(' '));
+      assert.match(c.stderr(), new RegExp(`^smtpspec: cannot read the CA file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    }
+    assert.equal(fake.connectionCount, 0, 'nothing was sent');
+  });
 });
