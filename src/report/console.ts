@@ -49,6 +49,8 @@ export class ConsoleReporter implements Reporter {
   private startedAt: number;
   private order: PlanOrder<CaseResult> | undefined;
   private currentGroup: string | undefined;
+  /** Warnings already shown under the current file and target. */
+  private readonly groupWarnings = new Set<string>();
 
   constructor(
     private readonly sink: Sink,
@@ -122,8 +124,15 @@ export class ConsoleReporter implements Reporter {
   }
 
   private caseBlock(result: CaseResult): string[] {
-    const lines = [...this.heading(result), this.caseLine(result)];
-    for (const warning of result.warnings ?? []) lines.push(DETAIL + this.paint.yellow(`⚠ ${printable(warning)}`));
+    const heading = this.heading(result);
+    if (heading.length > 0) this.groupWarnings.clear();
+    const lines = [...heading, this.caseLine(result)];
+    for (const warning of result.warnings ?? []) {
+      // A file's warning (TLS verification off) comes with each of its cases: said once per file and target.
+      if (this.groupWarnings.has(warning)) continue;
+      this.groupWarnings.add(warning);
+      lines.push(DETAIL + this.paint.yellow(`⚠ ${printable(warning)}`));
+    }
     lines.push(...this.earlierAttempts(result));
     if (result.status === 'failed' || result.status === 'error') lines.push(...this.failureDetails(result));
     return lines;

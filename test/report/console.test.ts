@@ -189,6 +189,21 @@ describe('ConsoleReporter at fleet scale', () => {
     assert.match(await render(run, true), /\x1b\[33m\[flaky: passed on attempt 3\]\x1b\[39m/);
   });
 
+  test("says a file's warning once for each file and target, not under every case", async () => {
+    const warnings = ['TLS certificate verification is off (tls.verify: false)'];
+    const mx1 = { host: '192.0.2.1', port: 25, name: 'mx1' };
+    const cases = [
+      { ...passed!, id: 'a', warnings },
+      { ...failed!, id: 'b', warnings },
+      { ...passed!, id: 'c', target: mx1, warnings },
+    ];
+    const text = await render(withCases(cases), false);
+    assert.equal(text.match(/⚠ TLS certificate verification is off/g)?.length, 2, text);
+    const lines = text.split('\n');
+    const first = lines.findIndex((line) => line.includes('⚠'));
+    assert.match(lines[first - 1]!, /✓ greeting and EHLO/, 'under the first case of the group');
+  });
+
   test('says why a retried case ran again, under its line', async () => {
     const failure = (message: string) => ({ stepIndex: 0, pos: passed!.pos, kind: 'reset' as const, message });
     const earlierAttempts = [
