@@ -1,5 +1,6 @@
 import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js';
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
+import { loadTargetScenarios } from '../manifest/plan.js';
 import { UsageError } from '../errors.js';
 import { caProblem } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
@@ -19,9 +20,7 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   for (const path of manifests) {
     // A manifest is checked with every scenario it names, each loaded as that target would run it.
     const manifest = await loadManifest(path, { missingFiles });
-    for (const target of manifest.targets) {
-      scenarios.push(...(await loadScenarios(target.scenarios, { ...options, vars: { ...target.vars, ...command.vars } })));
-    }
+    for (const target of manifest.targets) scenarios.push(...(await loadTargetScenarios(target, options)));
     io.stdout.write(`${path}: ok (${plural(manifest.targets.length, 'target')})\n`);
   }
   printWarnings(scenarios, io);

@@ -52,7 +52,8 @@ function hostTarget(target: ManifestTarget, host: ResolvedHost): TcpTarget {
   return { kind: 'tcp', host: host.host, port: host.port, name };
 }
 
-async function loadFor(target: ManifestTarget, options: PlanOptions): Promise<Scenario[]> {
+/** The target's scenarios as its runs load them: its vars and timeout, its TLS settings over the files'. */
+export async function loadTargetScenarios(target: ManifestTarget, options: Omit<PlanOptions, 'dnsServer' | 'only'>): Promise<Scenario[]> {
   const load: LoadOptions = {
     vars: { ...target.vars, ...options.vars },
     env: options.env,
@@ -75,7 +76,7 @@ export async function planManifest(manifest: Manifest, options: PlanOptions): Pr
   const planned = await Promise.all(
     targets.map(async (target) => {
       const [scenarios, resolution] = await Promise.all([
-        loadFor(target, options),
+        loadTargetScenarios(target, options),
         resolveTargetHosts(target, { ...(dnsServer ? { dnsServer } : {}), timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS }),
       ]);
       const hosts: TcpTarget[] =
