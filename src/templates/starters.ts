@@ -92,7 +92,7 @@ export function starterManifest(options: ManifestStarterOptions): string {
 #   list the work, no network:   smtpspec list ${options.file}
 #   run it:                      smtpspec run ${options.file} --concurrency 8
 #   only some targets:           smtpspec run ${options.file} --target eu
-scenarios: [${options.scenario}]            # files or folders, relative to this file (smtpspec init writes one)
+scenarios: [${options.scenario}]            # files, folders or patterns (checks/*.yaml), relative to this file; init writes this one
 defaults:
   timeout: 30s
   vars:                            # for every target; a target's own vars win
