@@ -300,17 +300,20 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
 
   const ctx: StepContext = { conn, scenario, target, state };
   const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
+  const signal = hooks.signal;
+  // Without a signal nothing is left to do after the steps: runCase ends now and keeps no frame alive while they run.
+  if (!signal) return runSteps(kase, ctx, transcript, record, finish, closeDeadlineMs, undefined);
   const session = conn;
   // An interrupted run closes the session at once; the step waiting on it then fails, and is reported as interrupted.
   const interrupt = () => {
     transcript.note('the run was interrupted: closing the session');
     void session.close(closeDeadlineMs);
   };
-  hooks.signal?.addEventListener('abort', interrupt, { once: true });
+  signal.addEventListener('abort', interrupt, { once: true });
   try {
-    return await runSteps(kase, ctx, transcript, record, finish, closeDeadlineMs, hooks.signal);
+    return await runSteps(kase, ctx, transcript, record, finish, closeDeadlineMs, signal);
   } finally {
-    hooks.signal?.removeEventListener('abort', interrupt);
+    signal.removeEventListener('abort', interrupt);
   }
 }
 
