@@ -126,14 +126,16 @@ class ManifestBuilder {
   build(written: WrittenMap, file: string): Manifest {
     const defaults = isRecord(written['defaults']) ? written['defaults'] : {};
     const dnsServer = this.dnsServer(written['dns_server']);
+    // Once for all targets: it names certificate files, which are checked on the disk.
+    const defaultTls = this.tls(defaults['tls'], ['defaults', 'tls']);
     const targets = (Array.isArray(written['targets']) ? written['targets'] : []).flatMap((target, index) =>
-      isRecord(target) ? [this.target(target, index, defaults, written)] : [],
+      isRecord(target) ? [this.target(target, index, defaults, defaultTls, written)] : [],
     );
     this.checkUniqueNames(targets);
     return { file, ...(dnsServer ? { dnsServer } : {}), targets: targets.map(({ target }) => target) };
   }
 
-  private target(written: WrittenMap, index: number, defaults: WrittenMap, top: WrittenMap) {
+  private target(written: WrittenMap, index: number, defaults: WrittenMap, defaultTls: Partial<TlsSettings>, top: WrittenMap) {
     const path = ['targets', index];
     const { host, domain } = this.hostOrDomain(written, path);
     const mx = (written['mx'] ?? defaults['mx'] ?? 'all') as MxChoice;
@@ -154,7 +156,7 @@ class ManifestBuilder {
       port: typeof written['port'] === 'number' ? written['port'] : DEFAULT_PORT,
       mx,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      tls: { ...this.tls(defaults['tls'], ['defaults', 'tls']), ...this.tls(written['tls'], [...path, 'tls']) },
+      tls: { ...defaultTls, ...this.tls(written['tls'], [...path, 'tls']) },
       vars: { ...varsOf(defaults['vars']), ...varsOf(written['vars']) },
       scenarios,
     };
