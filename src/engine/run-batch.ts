@@ -144,7 +144,7 @@ function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<Ca
 async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
   const { reporter } = s;
   reporter.onCaseBegin?.(info);
-  const earlier: EarlierAttempt[] = [];
+  let earlier: EarlierAttempt[] | undefined;
   for (let attempt = 1; ; attempt++) {
     const final = attempt > s.retries;
     // An attempt that may be retried holds its steps back: reporters see one attempt per case.
@@ -158,12 +158,12 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
     if (listener) options.onTranscript = (entry) => listener(info, entry, attempt);
     const result = await s.runCase(item.scenario, item.kase, item.target, options);
     if (!final && isRetryable(result) && !s.signal?.aborted) {
-      earlier.push({ startedAt: result.startedAt, durationMs: result.durationMs, failure: result.failure! });
+      (earlier ??= []).push({ startedAt: result.startedAt, durationMs: result.durationMs, failure: result.failure! });
       continue;
     }
     for (const step of held) reporter.onStepEnd?.(info, step);
     const outcome: CaseResult =
-      attempt === 1 ? result : { ...result, attempts: attempt, earlierAttempts: earlier, ...(result.status === 'passed' ? { flaky: true } : {}) };
+      attempt === 1 ? result : { ...result, attempts: attempt, earlierAttempts: earlier ?? [], ...(result.status === 'passed' ? { flaky: true } : {}) };
     reporter.onCaseEnd?.(outcome);
     return outcome;
   }
