@@ -9,7 +9,7 @@ export interface SessionState {
   /** True after a 354 until the reply to the message data. */
   inDataPhase: boolean;
   /** The lines of the last accepted EHLO/LHLO reply; forgotten at STARTTLS (RFC 3207 §4.2). */
-  ehloLines?: string[];
+  ehloLines?: readonly string[];
   /** Recipients accepted in the current transaction: LMTP sends one reply per recipient after the final dot. */
   acceptedRecipients: number;
   /** Variables captured from replies so far. */

@@ -47,7 +47,7 @@ function compareSpec(keyword: string, op: CompareOp, value: string): CapabilityS
  * The capabilities of an EHLO/LHLO reply, given its lines (`Reply.lines`). The first line is
  * the server's domain and greeting, not a keyword. The old form `AUTH=PLAIN LOGIN` counts as AUTH.
  */
-export function parseEhloReply(lines: string[]): Capabilities {
+export function parseEhloReply(lines: readonly string[]): Capabilities {
   const keywords = new Map<string, string[]>();
   for (const line of lines.slice(1)) {
     const [first = '', ...rest] = line.trim().split(/\s+/);

@@ -17,9 +17,16 @@ export interface ParserLimits {
   maxReplyLines?: number;
 }
 
+/** raw: every received line in full, code included, for the transcript. The same reply may be handed out again: see seenReplies. */
+export interface ReplyEvent {
+  type: 'reply';
+  reply: Reply;
+  raw: readonly string[];
+  warnings?: string[];
+}
+
 export type ParseEvent =
-  /** raw: every received line in full, code included, for the transcript. */
-  | { type: 'reply'; reply: Reply; raw: string[]; warnings?: string[] }
+  | ReplyEvent
   /** error.partialLines holds the raw lines of the offending reply. */
   | { type: 'error'; error: SmtpError };
 
@@ -175,8 +182,16 @@ export class ReplyParser {
       this.fail(new SmtpError('protocol', message, [...this.pendingLines, text]), events);
       return;
     }
-    const content = text.length > 4 ? text.slice(4) : '';
     let reply = this.current;
+    // A one-line reply seen before, with nothing to warn about, is the same reply again: nothing to build.
+    if (!reply && !bareLf && bytes.length + 2 <= RFC_MAX_LINE_BYTES && (text.length === 3 || text.charCodeAt(3) !== DASH)) {
+      const seen = seenReplies.get(text);
+      if (seen) {
+        events.push(seen);
+        return;
+      }
+    }
+    const content = text.length > 4 ? text.slice(4) : '';
     if (reply) {
       if (code !== reply.code && reply.otherCode === undefined) reply.otherCode = code;
       reply.lines.push(content);
@@ -229,18 +244,39 @@ function replyLineCode(text: string): number | undefined {
   return hundreds * 100 + tens * 10 + units;
 }
 
+/**
+ * Replies seen lately, by their lines as received. Servers give every session the same replies, and a run keeps
+ * every case's replies until its reports are written: one shared copy of each saves memory and garbage-collector
+ * work. Shared replies are never changed (Reply is read-only). Bounded in count and size; emptied when full.
+ */
+const seenReplies = new Map<string, ReplyEvent>();
+const MAX_SEEN_REPLIES = 500;
+const MAX_SEEN_REPLY_CHARS = 1024;
+
 function finish(partial: PartialReply): ParseEvent {
   if (partial.otherCode !== undefined) {
     const message = `multiline reply mixes codes ${partial.code} and ${partial.otherCode}`;
     return { type: 'error', error: new SmtpError('protocol', message, partial.raw) };
   }
+  const key = partial.warnings ? undefined : partial.raw.length === 1 ? partial.raw[0]! : partial.raw.join('\n');
+  const seen = key === undefined ? undefined : seenReplies.get(key);
+  if (seen) return seen;
+  const event = replyEvent(partial);
+  if (key !== undefined && key.length <= MAX_SEEN_REPLY_CHARS) {
+    if (seenReplies.size >= MAX_SEEN_REPLIES) seenReplies.clear();
+    seenReplies.set(key, event);
+  }
+  return event;
+}
+
+function replyEvent(partial: PartialReply): ReplyEvent {
   // Kept as long as the caller keeps it: started empty, see KEPT in types.ts.
-  const reply = {} as Reply;
+  const reply = {} as { -readonly [K in keyof Reply]: Reply[K] };
   reply.code = partial.code;
   reply.lines = partial.lines;
   const enhanced = enhancedCode(partial.code, partial.lines[0] ?? '');
   if (enhanced !== undefined) reply.enhanced = enhanced;
-  const event: ParseEvent = { type: 'reply', reply, raw: partial.raw };
+  const event: ReplyEvent = { type: 'reply', reply, raw: partial.raw };
   if (partial.warnings) event.warnings = partial.warnings;
   return event;
 }

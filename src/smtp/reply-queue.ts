@@ -102,7 +102,7 @@ export class ReplyQueue {
   }
 
   /** Hands a complete reply (`raw`: its lines as received) to the read waiting, or keeps it for a later read. */
-  deliverReply(reply: Reply, raw: string[]): void {
+  deliverReply(reply: Reply, raw: readonly string[]): void {
     const waiter = this.waiter;
     if (!waiter) {
       this.enqueue({ reply }, rawBytes(raw));
@@ -171,7 +171,7 @@ export function isReplyTimeout(error: SmtpError): boolean {
 }
 
 /** A reply's size as received (characters and line endings), for the flood limit. */
-function rawBytes(raw: string[]): number {
+function rawBytes(raw: readonly string[]): number {
   let sum = 0;
   for (const line of raw) sum += line.length + 2;
   return sum;

@@ -8,11 +8,11 @@
 
 /** A complete SMTP reply (RFC 5321 §4.2): one code, one or more lines of text. */
 export interface Reply {
-  code: number;
+  readonly code: number;
   /** RFC 3463 enhanced status code that starts the text of the first line, e.g. `5.1.1`. */
-  enhanced?: string;
+  readonly enhanced?: string;
   /** The text of each line after the code and its separator (`-` or space), in order. */
-  lines: string[];
+  readonly lines: readonly string[];
 }
 
 export interface TranscriptEntry {

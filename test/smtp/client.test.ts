@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type SmtpConnection } from '../../src/smtp/client.js';
 import { Transcript } from '../../src/smtp/transcript.js';
+import type { Reply } from '../../src/smtp/types.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const TIMEOUT_MS = 2000;
@@ -29,7 +30,7 @@ describe('SmtpConnection against smtp-server', () => {
     return connection;
   }
 
-  async function command(connection: SmtpConnection, line: string): Promise<{ code: number; enhanced?: string; lines: string[] }> {
+  async function command(connection: SmtpConnection, line: string): Promise<Reply> {
     await connection.sendLine(line);
     return connection.readReply(TIMEOUT_MS);
   }

@@ -187,6 +187,50 @@ describe('ReplyParser', () => {
     assert.equal(parser.hasBufferedBytes, false);
     assert.deepEqual(replies(parse('220 ready\r\n', parser)), [{ code: 220, lines: ['ready'] }]);
   });
+
+  describe('replies seen before', () => {
+    const only = (events: ParseEvent[]) => {
+      assert.equal(events.length, 1);
+      const [event] = events;
+      assert.ok(event?.type === 'reply');
+      return event;
+    };
+
+    test('the same reply in two sessions is one shared object, single-line or multiline', () => {
+      const first = only(parse('250 2.1.0 sender ok (shared)\r\n'));
+      const again = only(parse('250 2.1.0 sender ok (shared)\r\n'));
+      assert.equal(again.reply, first.reply);
+      assert.equal(again.raw, first.raw);
+      const ehlo = only(parse('250-mx.shared\r\n250-PIPELINING\r\n250 SIZE 10\r\n'));
+      const split = new ReplyParser();
+      const pieces = [...split.push(Buffer.from('250-mx.shared\r\n250-PIPE')), ...split.push(Buffer.from('LINING\r\n250 SIZE 10\r\n'))];
+      assert.equal(only(pieces).reply, ehlo.reply);
+      assert.deepEqual(ehlo.reply, { code: 250, lines: ['mx.shared', 'PIPELINING', 'SIZE 10'] });
+    });
+
+    test('a multiline reply ending in a line seen before as a whole reply is still its own reply', () => {
+      only(parse('250 shared ending\r\n'));
+      const multi = only(parse('250-first line\r\n250 shared ending\r\n'));
+      assert.deepEqual(multi.reply, { code: 250, lines: ['first line', 'shared ending'] });
+      assert.deepEqual(multi.raw, ['250-first line', '250 shared ending']);
+    });
+
+    test('a reply with a warning is never taken from those seen before, nor kept for later ones', () => {
+      assert.equal(only(parse('250 warned or not\r\n')).warnings, undefined);
+      assert.deepEqual(only(parse('250 warned or not\n')).warnings, ['reply line ended with a bare LF']);
+      assert.deepEqual(only(parse('250 bare first\n')).warnings, ['reply line ended with a bare LF']);
+      assert.equal(only(parse('250 bare first\r\n')).warnings, undefined);
+    });
+
+    test('the same text from more bytes than the RFC allows is still warned about', () => {
+      // Invalid bytes decode to U+FFFD: 200 of them are 200 bytes, the same text sent as valid UTF-8 is 600.
+      const invalid = only(parse(Buffer.concat([Buffer.from('250 '), Buffer.alloc(200, 0xff), Buffer.from('\r\n')])));
+      assert.equal(invalid.warnings, undefined);
+      const valid = only(parse(`250 ${'\uFFFD'.repeat(200)}\r\n`));
+      assert.deepEqual(valid.reply.lines, invalid.reply.lines);
+      assert.deepEqual(valid.warnings, ['reply line longer than 512 bytes (RFC 5321 §4.5.3.1.5)']);
+    });
+  });
 });
 
 function replyEnhanced(text: string): string | undefined {

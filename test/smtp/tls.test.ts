@@ -43,7 +43,7 @@ async function upToHandshake(conn: SmtpConnection): Promise<void> {
   assert.equal((await conn.readReply(TIMEOUT_MS)).code, 220);
 }
 
-async function ehloLines(conn: SmtpConnection): Promise<string[]> {
+async function ehloLines(conn: SmtpConnection): Promise<readonly string[]> {
   await conn.sendLine('EHLO client.test');
   const reply = await conn.readReply(TIMEOUT_MS);
   assert.equal(reply.code, 250);
