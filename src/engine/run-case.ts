@@ -239,21 +239,30 @@ async function readImplicitGreeting(conn: SmtpConnection, timeoutMs: number, tra
   return greeting;
 }
 
-export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseOptions = {}): Promise<CaseResult> {
-  const info = hooks.info ?? caseInfo(scenario, kase, target);
-  const startedAt = new Date().toISOString();
-  const started = performance.now();
-  const transcript = new Transcript({ secrets: caseSecrets(scenario, kase), ...(hooks.onTranscript ? { onEntry: hooks.onTranscript } : {}) });
-  const state = newSessionState(kase.vars);
-  const steps: StepResult[] = [];
-  const warnings = scenario.tls.verify ? [] : [VERIFY_OFF_WARNING];
-  let conn: SmtpConnection | undefined;
-  const record = (result: StepResult) => {
-    steps.push(result);
-    hooks.onStepEnd?.(result);
-  };
-  const finish = (status: Status, extra: Partial<CaseResult> = {}): CaseResult => {
-    const durationMs = Math.round(performance.now() - started);
+/**
+ * What a case has produced so far, and how it becomes the case's result. An object rather than closures
+ * over runCase's variables: one is alive for every session in flight.
+ */
+class CaseProgress {
+  readonly steps: StepResult[] = [];
+  readonly startedAt = new Date().toISOString();
+  private readonly started = performance.now();
+  conn: SmtpConnection | undefined;
+
+  constructor(
+    private readonly info: CaseInfo,
+    private readonly scenario: Scenario,
+    readonly transcript: Transcript,
+    private readonly onStepEnd: ((step: StepResult) => void) | undefined,
+  ) {}
+
+  addStep(result: StepResult): void {
+    this.steps.push(result);
+    this.onStepEnd?.(result);
+  }
+
+  finish(status: Status, extra?: Partial<CaseResult>): CaseResult {
+    const info = this.info;
     // Started empty and built field by field (see KEPT in smtp/types.ts); not `{ ...info, … }`, which V8 (Node 20) is slow to add to.
     const result = {} as CaseResult;
     result.id = info.id;
@@ -264,36 +273,44 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
     result.pos = info.pos;
     result.target = info.target;
     result.status = status;
-    result.startedAt = startedAt;
-    result.durationMs = durationMs;
-    result.steps = steps;
-    result.transcript = transcript.entries;
-    if (warnings.length > 0) result.warnings = warnings;
-    if (conn?.tls) result.tls = conn.tls;
-    return Object.assign(result, extra);
-  };
+    result.startedAt = this.startedAt;
+    result.durationMs = Math.round(performance.now() - this.started);
+    result.steps = this.steps;
+    result.transcript = this.transcript.entries;
+    if (!this.scenario.tls.verify) result.warnings = [VERIFY_OFF_WARNING];
+    if (this.conn?.tls) result.tls = this.conn.tls;
+    return extra ? Object.assign(result, extra) : result;
+  }
+}
+
+export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseOptions = {}): Promise<CaseResult> {
+  const info = hooks.info ?? caseInfo(scenario, kase, target);
+  const transcript = new Transcript({ secrets: caseSecrets(scenario, kase), ...(hooks.onTranscript ? { onEntry: hooks.onTranscript } : {}) });
+  const progress = new CaseProgress(info, scenario, transcript, hooks.onStepEnd);
+  const state = newSessionState(kase.vars);
 
   if (kase.when) {
     const condition = evaluateCondition(kase.when, state);
     if (!condition.holds) {
       const reason = transcript.mask(condition.reason);
-      for (const step of kase.steps) record(skippedStep(step, transcript, reason));
-      return finish('skipped', { skipReason: reason });
+      for (const step of kase.steps) progress.addStep(skippedStep(step, transcript, reason));
+      return progress.finish('skipped', { skipReason: reason });
     }
   }
 
+  let conn: SmtpConnection | undefined;
   try {
     if (target.kind !== 'unix' && target.kind !== 'exec' && target.resolveError) throw new SmtpError('dns', target.resolveError);
-    conn = await connect(connectOptions(scenario, target, transcript, hooks.limits));
+    conn = progress.conn = await connect(connectOptions(scenario, target, transcript, hooks.limits));
     if (needsImplicitGreeting(kase, state)) state.lastCode = (await readImplicitGreeting(conn, scenario.timeoutMs, transcript)).code;
   } catch (caught) {
     const error = asSmtpError(caught);
     const first = kase.steps[0]!;
     const message = `cannot start the session: ${transcript.mask(error.message)}`;
-    record({ ...skippedStep(first, transcript, message), status: statusOf(error), message });
-    for (const step of kase.steps.slice(1)) record(skippedStep(step, transcript, 'not run: the session did not start'));
+    progress.addStep({ ...skippedStep(first, transcript, message), status: statusOf(error), message });
+    for (const step of kase.steps.slice(1)) progress.addStep(skippedStep(step, transcript, 'not run: the session did not start'));
     await conn?.close(0);
-    return finish(statusOf(error), {
+    return progress.finish(statusOf(error), {
       failure: { stepIndex: 0, pos: first.pos, kind: error.kind, message: `step 1 (${stepLabel(first, transcript)}): ${message}` },
     });
   }
@@ -302,7 +319,7 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
   const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
   const signal = hooks.signal;
   // Without a signal nothing is left to do after the steps: runCase ends now and keeps no frame alive while they run.
-  if (!signal) return runSteps(kase, ctx, transcript, record, finish, closeDeadlineMs, undefined);
+  if (!signal) return runSteps(kase, ctx, progress, closeDeadlineMs, undefined);
   const session = conn;
   // An interrupted run closes the session at once; the step waiting on it then fails, and is reported as interrupted.
   const interrupt = () => {
@@ -311,28 +328,24 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
   };
   signal.addEventListener('abort', interrupt, { once: true });
   try {
-    return await runSteps(kase, ctx, transcript, record, finish, closeDeadlineMs, signal);
+    return await runSteps(kase, ctx, progress, closeDeadlineMs, signal);
   } finally {
     signal.removeEventListener('abort', interrupt);
   }
 }
 
-async function runSteps(
-  kase: Case,
-  ctx: StepContext,
-  transcript: Transcript,
-  record: (result: StepResult) => void,
-  finish: (status: Status, extra?: Partial<CaseResult>) => CaseResult,
-  closeDeadlineMs: number,
-  signal: AbortSignal | undefined,
-): Promise<CaseResult> {
+async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, closeDeadlineMs: number, signal: AbortSignal | undefined): Promise<CaseResult> {
   const { conn, state } = ctx;
-  for (const step of kase.steps) {
+  const transcript = progress.transcript;
+  const steps = kase.steps;
+  // An index rather than for…of: no iterator object kept alive while each step waits for its reply.
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
     if (signal?.aborted) {
-      for (const later of kase.steps.slice(step.index)) record(skippedStep(later, transcript, `not run: ${INTERRUPTED}`));
+      for (const later of kase.steps.slice(step.index)) progress.addStep(skippedStep(later, transcript, `not run: ${INTERRUPTED}`));
       await conn.close(closeDeadlineMs);
       const label = stepLabel(step, transcript);
-      return finish('error', {
+      return progress.finish('error', {
         failure: { stepIndex: step.index, pos: step.pos, kind: 'interrupted', message: `step ${step.index + 1} (${label}): ${INTERRUPTED}` },
       });
     }
@@ -348,7 +361,7 @@ async function runSteps(
       }
     }
     if (signal?.aborted && outcome.result.status !== 'passed') outcome.result = { ...outcome.result, status: 'error', message: INTERRUPTED };
-    record(outcome.result);
+    progress.addStep(outcome.result);
     if (outcome.main) state.lastCode = outcome.main.code;
     // After a 354 the server reads message data until a final dot. A data step clears this itself once
     // the dot is sent: one that was skipped, or failed before its end, leaves the server reading.
@@ -356,9 +369,9 @@ async function runSteps(
     if (outcome.result.status === 'passed' || outcome.result.status === 'skipped') continue;
 
     const rest = kase.steps.slice(step.index + 1);
-    for (const later of rest) record(skippedStep(later, transcript, 'not run: an earlier step failed'));
+    for (const later of rest) progress.addStep(skippedStep(later, transcript, 'not run: an earlier step failed'));
     await closeAfterFailure(conn, rest, state, closeDeadlineMs, transcript);
-    return finish(outcome.result.status, {
+    return progress.finish(outcome.result.status, {
       failure: {
         stepIndex: step.index,
         pos: step.pos,
@@ -368,5 +381,5 @@ async function runSteps(
     });
   }
   await conn.close(closeDeadlineMs);
-  return finish('passed');
+  return progress.finish('passed');
 }

@@ -38,8 +38,11 @@ export class SmtpConnection {
   private readonly writer: SessionWriter;
   private readonly received: ReceivedLog;
   private closing: Promise<void> | undefined;
-  private unwire: () => void;
   private upgrade: TlsUpgrade | undefined;
+  /** The stream's listeners: made once, moved to the TLS socket at STARTTLS. */
+  private readonly onData = (chunk: Buffer): void => this.receive(chunk);
+  private readonly onPeerClosed = (): void => this.peerClosed();
+  private readonly onError = (err: Error): void => this.replies.end(this.transport.describeError(err));
 
   constructor(
     private readonly transport: OpenTransport,
@@ -53,7 +56,7 @@ export class SmtpConnection {
     const writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.writer = new SessionWriter(transport, this.replies, this.transcript, writeTimeoutMs, stream);
     this.upgrade = options.upgrade;
-    this.unwire = this.wire(stream);
+    this.wire(stream);
     if (stream.destroyed || stream.readableEnded) this.peerClosed();
   }
 
@@ -153,7 +156,7 @@ export class SmtpConnection {
       this.stream.destroy();
       throw error;
     }
-    this.unwire();
+    this.unwire(this.stream);
     // The TLS socket reports the plain stream's failures from now on.
     this.stream.on('error', ignore);
     const upgrade = await this.orEnd(upgradeToTls(this.stream, options, files, tcpHost(this.transport), timeoutMs));
@@ -161,7 +164,7 @@ export class SmtpConnection {
     this.writer.stream = upgrade.socket;
     this.parser.reset();
     this.received.reset();
-    this.unwire = this.wire(upgrade.socket);
+    this.wire(upgrade.socket);
     this.transcript.note(describeTls(upgrade.facts, options.verify));
     return upgrade.facts;
   }
@@ -208,22 +211,19 @@ export class SmtpConnection {
     }
   }
 
-  /** All stream wiring lives here, so the stream can be swapped (STARTTLS). Returns the unwiring. */
-  private wire(stream: Duplex): () => void {
-    const onData = (chunk: Buffer): void => this.receive(chunk);
-    const onEnd = (): void => this.peerClosed();
-    const onClose = (): void => this.peerClosed();
-    const onError = (err: Error): void => this.replies.end(this.transport.describeError(err));
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('close', onClose);
-    stream.on('error', onError);
-    return () => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('close', onClose);
-      stream.off('error', onError);
-    };
+  /** All stream wiring lives here and in unwire, so the stream can be swapped (STARTTLS). */
+  private wire(stream: Duplex): void {
+    stream.on('data', this.onData);
+    stream.on('end', this.onPeerClosed);
+    stream.on('close', this.onPeerClosed);
+    stream.on('error', this.onError);
+  }
+
+  private unwire(stream: Duplex): void {
+    stream.off('data', this.onData);
+    stream.off('end', this.onPeerClosed);
+    stream.off('close', this.onPeerClosed);
+    stream.off('error', this.onError);
   }
 
   private receive(chunk: Buffer): void {

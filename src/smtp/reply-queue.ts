@@ -83,7 +83,7 @@ export class ReplyQueue {
       return;
     }
     clearTimeout(this.deadline);
-    this.deadline = setTimeout(this.expire, timeoutMs);
+    this.deadline = setTimeout(ReplyQueue.expire, timeoutMs, this);
     this.deadlineMs = timeoutMs;
   }
 
@@ -135,19 +135,19 @@ export class ReplyQueue {
     waiter.reject(this.ended!);
   }
 
-  /** The deadline of the read in progress passed, if one is waiting. */
-  private readonly expire = (): void => {
-    const waiter = this.waiter;
+  /** The deadline of the read in progress passed, if one is waiting. Static: no closure for every session. */
+  private static expire(queue: ReplyQueue): void {
+    const waiter = queue.waiter;
     if (!waiter) return;
-    this.waiter = undefined;
+    queue.waiter = undefined;
     const timeoutMs = waiter.timeoutMs;
-    const pending = this.parser.pendingLines;
+    const pending = queue.parser.pendingLines;
     let message = `no reply within ${timeoutMs} ms`;
     if (pending.length > 0) message = `no complete reply within ${timeoutMs} ms (got ${plural(pending.length, 'line')} so far)`;
-    else if (this.parser.hasBufferedBytes) message = `no complete reply within ${timeoutMs} ms (got part of a line so far)`;
-    this.transcript.note(message);
+    else if (queue.parser.hasBufferedBytes) message = `no complete reply within ${timeoutMs} ms (got part of a line so far)`;
+    queue.transcript.note(message);
     waiter.reject(new SmtpError('timeout', message, pending));
-  };
+  }
 
   /** Keeps a reply for a later read; once the session is over nobody will read it, and a flood ends the session. */
   private enqueue(outcome: Outcome, bytes: number): void {

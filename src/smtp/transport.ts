@@ -124,12 +124,29 @@ async function openTcp(spec: { host: string; port: number }, timeoutMs: number, 
   // An IPv4 address is the address connected to, as written: no need to ask the system.
   const remote = net.isIPv4(spec.host) ? spec.host : socket.remoteAddress;
   transcript.note(`connected to ${label}${remote && remote !== spec.host ? ` (${remote})` : ''}`);
-  return {
-    spec: { kind: 'tcp', host: spec.host, port: spec.port },
-    stream: socket,
-    describeError: (err) => describeSocketError(err, spec.host, label),
-    closedMessage: () => 'server closed the connection',
-  };
+  return new TcpTransport(spec.host, spec.port, label, socket);
+}
+
+/** A class rather than an object of closures: one is alive for every session in flight. */
+class TcpTransport implements OpenTransport {
+  readonly spec: TransportSpec;
+
+  constructor(
+    private readonly host: string,
+    port: number,
+    private readonly label: string,
+    readonly stream: net.Socket,
+  ) {
+    this.spec = { kind: 'tcp', host, port };
+  }
+
+  describeError(err: Error): SmtpError {
+    return describeSocketError(err, this.host, this.label);
+  }
+
+  closedMessage(): string {
+    return 'server closed the connection';
+  }
 }
 
 async function openUnix(spec: { path: string }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
