@@ -62,9 +62,14 @@ cases:
 const SHORT_MESSAGE = '"Subject: bench\\n\\nA short message.\\n"';
 const SHORT_TEXT = 'Subject: bench\n\nA short message.\n';
 
-function workItems(yaml: string, count: number): WorkItem[] {
+/** The file's one case, planned once, as a run plans it: every session of a run shares the same parsed scenario. */
+function planItem(yaml: string): WorkItem {
   const [item] = planRun([parseScenario(yaml, 'bench.yaml')]);
-  return Array.from({ length: count }, () => item!);
+  return item!;
+}
+
+function workItems(item: WorkItem, count: number): WorkItem[] {
+  return Array.from({ length: count }, () => item);
 }
 
 function peakRssMb(): number {
@@ -125,20 +130,21 @@ async function run(job: Job): Promise<JobResult> {
       return twice(() => floorPool(floor({ text: SHORT_TEXT }), job.sessions, job.concurrency));
     }
     case 'smtpspec-sessions': {
-      const yaml = classicScenario(job.port, SHORT_MESSAGE);
-      await smtpspecBatch(workItems(yaml, WARM_UP_SESSIONS), job.concurrency);
-      const items = workItems(yaml, job.sessions);
+      // The warm-up and the timed sessions come from one parse, as all the sessions of one run do.
+      const item = planItem(classicScenario(job.port, SHORT_MESSAGE));
+      await smtpspecBatch(workItems(item, WARM_UP_SESSIONS), job.concurrency);
+      const items = workItems(item, job.sessions);
       // Each batch's results are dropped before the next, as a second run would drop the first's.
       return twice(async () => batchOutcome(await smtpspecBatch(items, job.concurrency)));
     }
     case 'smtpspec-hold': {
-      const items = workItems(holdScenario(job.port), job.sessions);
+      const items = workItems(planItem(holdScenario(job.port)), job.sessions);
       return timed(async () => batchOutcome(await smtpspecBatch(items, job.sessions)));
     }
     case 'floor-stream':
       return timed(() => floorPool(floor({ file: job.file }), 1, 1));
     case 'smtpspec-stream': {
-      const items = workItems(classicScenario(job.port, `{ file: ${JSON.stringify(job.file)} }`), 1);
+      const items = workItems(planItem(classicScenario(job.port, `{ file: ${JSON.stringify(job.file)} }`)), 1);
       return timed(async () => batchOutcome(await smtpspecBatch(items, 1)));
     }
   }

@@ -51,8 +51,6 @@ const DASH = 0x2d;
 const SPACE = 0x20;
 const DOT = 0x2e;
 const NO_LINES: readonly string[] = [];
-/** Stateless (never given `stream: true`), so one serves every parser. */
-const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 interface PartialReply {
   code: number;
@@ -98,7 +96,7 @@ export class ReplyParser {
   /** The start of the line being received, decoded (at most `maxChars` characters), for messages. */
   partialLine(maxChars = 80): string {
     const bytes = Buffer.concat(this.lineChunks);
-    const text = decoder.decode(bytes.subarray(0, maxChars * 4));
+    const text = bytes.toString('utf8', 0, maxChars * 4);
     return text.length > maxChars || bytes.length > maxChars * 4 ? `${text.slice(0, maxChars)}…` : text;
   }
 
@@ -126,11 +124,11 @@ export class ReplyParser {
       if (this.lineChunks.length === 0) {
         // A line without CR before its LF ends in a bare LF.
         const crlf = lf > start && chunk[lf - 1] === CR;
-        this.line(chunk.subarray(start, crlf ? lf - 1 : lf), !crlf, events);
+        this.line(chunk, start, crlf ? lf - 1 : lf, !crlf, events);
       } else {
         const line = this.joinLine(chunk.subarray(start, lf));
         const crlf = line.length > 0 && line[line.length - 1] === CR;
-        this.line(crlf ? line.subarray(0, line.length - 1) : line, !crlf, events);
+        this.line(line, 0, crlf ? line.length - 1 : line.length, !crlf, events);
       }
       start = lf + 1;
     }
@@ -169,12 +167,14 @@ export class ReplyParser {
     return all;
   }
 
-  private line(bytes: Buffer, bareLf: boolean, events: ParseEvent[]): void {
-    if (bytes.length > this.maxLineBytes) {
+  /** The line in `source` from `start` to `end`, its line ending left out; decoded in place, without a view of its own. */
+  private line(source: Buffer, start: number, end: number, bareLf: boolean, events: ParseEvent[]): void {
+    const bytes = end - start;
+    if (bytes > this.maxLineBytes) {
       this.fail(new SmtpError('limit', `reply line longer than ${this.maxLineBytes} bytes`, this.pendingLines), events);
       return;
     }
-    const text = decoder.decode(bytes);
+    const text = source.toString('utf8', start, end);
     const code = replyLineCode(text);
     if (code === undefined) {
       const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
@@ -184,7 +184,7 @@ export class ReplyParser {
     }
     let reply = this.current;
     // A one-line reply seen before, with nothing to warn about, is the same reply again: nothing to build.
-    if (!reply && !bareLf && bytes.length + 2 <= RFC_MAX_LINE_BYTES && (text.length === 3 || text.charCodeAt(3) !== DASH)) {
+    if (!reply && !bareLf && bytes + 2 <= RFC_MAX_LINE_BYTES && (text.length === 3 || text.charCodeAt(3) !== DASH)) {
       const seen = seenReplies.get(text);
       if (seen) {
         events.push(seen);
@@ -200,7 +200,7 @@ export class ReplyParser {
       reply = this.current = { code, lines: [content], raw: [text] };
     }
     if (bareLf) addWarning(reply, 'reply line ended with a bare LF');
-    if (bytes.length + 2 > RFC_MAX_LINE_BYTES) addWarning(reply, `reply line longer than ${RFC_MAX_LINE_BYTES} bytes (RFC 5321 §4.5.3.1.5)`);
+    if (bytes + 2 > RFC_MAX_LINE_BYTES) addWarning(reply, `reply line longer than ${RFC_MAX_LINE_BYTES} bytes (RFC 5321 §4.5.3.1.5)`);
     if (text.length > 3 && text.charCodeAt(3) === DASH) {
       if (reply.lines.length >= this.maxReplyLines) {
         this.fail(new SmtpError('limit', `reply has more than ${this.maxReplyLines} lines`, reply.raw), events);
