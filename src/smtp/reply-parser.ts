@@ -259,7 +259,8 @@ function finish(partial: PartialReply): ParseEvent {
     return { type: 'error', error: new SmtpError('protocol', message, partial.raw) };
   }
   const key = partial.warnings ? undefined : partial.raw.length === 1 ? partial.raw[0]! : partial.raw.join('\n');
-  const seen = key === undefined ? undefined : seenReplies.get(key);
+  // A one-line reply without warnings was looked up already, as its line arrived.
+  const seen = key === undefined || partial.raw.length === 1 ? undefined : seenReplies.get(key);
   if (seen) return seen;
   const event = replyEvent(partial);
   if (key !== undefined && key.length <= MAX_SEEN_REPLY_CHARS) {
