@@ -129,10 +129,10 @@ async function openTcp(spec: { host: string; port: number }, timeoutMs: number, 
 
 /** A class rather than an object of closures: one is alive for every session in flight. */
 class TcpTransport implements OpenTransport {
-  readonly spec: TransportSpec;
+  readonly spec: { kind: 'tcp'; host: string; port: number };
 
   constructor(
-    private readonly host: string,
+    host: string,
     port: number,
     private readonly label: string,
     readonly stream: net.Socket,
@@ -141,7 +141,7 @@ class TcpTransport implements OpenTransport {
   }
 
   describeError(err: Error): SmtpError {
-    return describeSocketError(err, this.host, this.label);
+    return describeSocketError(err, this.spec.host, this.label);
   }
 
   closedMessage(): string {

@@ -159,7 +159,6 @@ export class SessionWriter {
   }
 }
 
-
 const hasLineBreak = (line: string): boolean => line.includes('\r') || line.includes('\n');
 const lineBreakRefused = (): SmtpError => new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
 
