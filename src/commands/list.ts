@@ -10,7 +10,6 @@ import { plural } from '../words.js';
  * --target, without connecting or looking anything up. For a manifest: target by target.
  */
 
-
 function caseLine(item: WorkItem, indent: string): string {
   const tags = item.kase.tags.length > 0 ? `  [${item.kase.tags.join(', ')}]` : '';
   const when = item.kase.when ? `  (only when ${item.kase.when.written})` : '';

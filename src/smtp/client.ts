@@ -31,7 +31,6 @@ export interface ConnectOptions {
   proxy?: ProxyHeaderSettings;
 }
 
-
 /** Resolves once connected (and through TLS, with implicit TLS); the greeting is left for the first readReply. */
 export async function connect(options: ConnectOptions): Promise<SmtpConnection> {
   const transcript = options.transcript ?? new Transcript();
