@@ -15,12 +15,13 @@ export interface Reply {
   readonly lines: readonly string[];
 }
 
+/** One line of a session. The same entry may be in several transcripts: see sharedEntries in transcript.ts. */
 export interface TranscriptEntry {
   /** Milliseconds since the session began. */
-  atMs: number;
+  readonly atMs: number;
   /** C: sent by the client, S: received from the server, *: a note (connected, closed…). */
-  dir: 'C' | 'S' | '*';
-  text: string;
+  readonly dir: 'C' | 'S' | '*';
+  readonly text: string;
 }
 
 /**

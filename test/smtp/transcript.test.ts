@@ -72,4 +72,64 @@ describe('Transcript', () => {
     assert.equal(transcript.entries.length, 2001);
     assert.equal(transcript.entries[2000]?.text, '… 1 more line not kept');
   });
+
+  describe('entries logged before', () => {
+    test('are shared between sessions that log the same line at the same moment', () => {
+      const clock = fakeClock();
+      const first = new Transcript({ now: clock.now });
+      const second = new Transcript({ now: clock.now });
+      clock.advance(3);
+      first.server('250 shared.test ok');
+      second.server('250 shared.test ok');
+      assert.equal(second.entries[0], first.entries[0]);
+      assert.deepEqual(second.entries[0], { atMs: 3, dir: 'S', text: '250 shared.test ok' });
+    });
+
+    test('differ when the time or the direction differs', () => {
+      const clock = fakeClock();
+      const first = new Transcript({ now: clock.now });
+      first.client('NOOP shared.test');
+      first.note('NOOP shared.test');
+      clock.advance(1);
+      first.client('NOOP shared.test');
+      assert.deepEqual(first.entries, [
+        { atMs: 0, dir: 'C', text: 'NOOP shared.test' },
+        { atMs: 0, dir: '*', text: 'NOOP shared.test' },
+        { atMs: 1, dir: 'C', text: 'NOOP shared.test' },
+      ]);
+      assert.equal(new Set(first.entries).size, 3);
+    });
+
+    test('are looked up by the masked text: an unmasked entry never serves a session with that secret', () => {
+      const clock = fakeClock();
+      const plain = new Transcript({ now: clock.now });
+      const secret = new Transcript({ now: clock.now, secrets: ['c2VjcmV0'] });
+      plain.client('AUTH PLAIN c2VjcmV0');
+      secret.client('AUTH PLAIN c2VjcmV0');
+      assert.equal(plain.entries[0]?.text, 'AUTH PLAIN c2VjcmV0');
+      assert.equal(secret.entries[0]?.text, 'AUTH PLAIN ****');
+    });
+
+    test('are not shared late in a session, where lines seldom repeat', () => {
+      const clock = fakeClock();
+      const first = new Transcript({ now: clock.now });
+      const second = new Transcript({ now: clock.now });
+      clock.advance(5_000);
+      first.server('250 late.test ok');
+      second.server('250 late.test ok');
+      assert.notEqual(second.entries[0], first.entries[0]);
+      assert.deepEqual(second.entries[0], first.entries[0]);
+    });
+
+    test('are not shared when the clock runs backwards', () => {
+      const clock = fakeClock();
+      const first = new Transcript({ now: clock.now });
+      const second = new Transcript({ now: clock.now });
+      clock.advance(-2);
+      first.server('250 backwards.test ok');
+      second.server('250 backwards.test ok');
+      assert.notEqual(second.entries[0], first.entries[0]);
+      assert.equal(second.entries[0]?.atMs, -2);
+    });
+  });
 });
