@@ -125,7 +125,7 @@ function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<Ca
         if (index === undefined) break;
         limiter.acquire(keys[index]!);
         running++;
-        runWithRetries(items[index]!, infos[index]!, s)
+        runItem(items[index]!, infos[index]!, s)
           .then((result) => {
             results[index] = result;
             running--;
@@ -141,22 +141,36 @@ function schedule(items: WorkItem[], infos: CaseInfo[], s: Settings): Promise<Ca
   });
 }
 
+/** One case, begun and ended for the reporter; run again after a network error while retries are left. */
+function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
+  s.reporter.onCaseBegin?.(info);
+  if (s.retries > 0) return runWithRetries(item, info, s);
+  // The only attempt: chained rather than awaited, so no frame is held while the session runs.
+  return s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, 1, undefined)).then((result) => {
+    s.reporter.onCaseEnd?.(result);
+    return result;
+  });
+}
+
+/** An attempt's hooks; `held` collects its steps when it may be retried, so reporters see one attempt per case. */
+function attemptOptions(info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): RunCaseOptions {
+  const { reporter, onTranscript } = s;
+  const options: RunCaseOptions = { info };
+  if (held) options.onStepEnd = (step) => held.push(step);
+  else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
+  if (s.signal) options.signal = s.signal;
+  if (s.limits) options.limits = s.limits;
+  if (onTranscript) options.onTranscript = (entry) => onTranscript(info, entry, attempt);
+  return options;
+}
+
 async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
   const { reporter } = s;
-  reporter.onCaseBegin?.(info);
   let earlier: EarlierAttempt[] | undefined;
   for (let attempt = 1; ; attempt++) {
     const final = attempt > s.retries;
-    // An attempt that may be retried holds its steps back: reporters see one attempt per case.
     const held: StepResult[] = [];
-    const options: RunCaseOptions = { info };
-    if (!final) options.onStepEnd = (step) => held.push(step);
-    else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
-    if (s.signal) options.signal = s.signal;
-    if (s.limits) options.limits = s.limits;
-    const listener = s.onTranscript;
-    if (listener) options.onTranscript = (entry) => listener(info, entry, attempt);
-    const result = await s.runCase(item.scenario, item.kase, item.target, options);
+    const result = await s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, attempt, final ? undefined : held));
     if (!final && isRetryable(result) && !s.signal?.aborted) {
       (earlier ??= []).push({ startedAt: result.startedAt, durationMs: result.durationMs, failure: result.failure! });
       continue;
