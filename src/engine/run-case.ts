@@ -275,8 +275,9 @@ class CaseProgress {
     result.status = status;
     result.startedAt = this.startedAt;
     result.durationMs = Math.round(performance.now() - this.started);
-    result.steps = this.steps;
-    result.transcript = this.transcript.entries;
+    // Copies: an array grown by pushes has room for more, and a run keeps every case's arrays until its reports are written.
+    result.steps = this.steps.slice();
+    result.transcript = this.transcript.entries.slice();
     if (!this.scenario.tls.verify) result.warnings = [VERIFY_OFF_WARNING];
     if (this.conn?.tls) result.tls = this.conn.tls;
     return extra ? Object.assign(result, extra) : result;
