@@ -1,8 +1,9 @@
+import { resolve } from 'node:path';
 import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js';
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
 import { loadTargetScenarios } from '../manifest/plan.js';
 import { UsageError } from '../errors.js';
-import { caProblem } from '../scenario/files.js';
+import { caProblem, findFiles } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
 import { lenientEnv, printMissing } from './lenient-env.js';
 import { plural } from '../words.js';
@@ -14,9 +15,11 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   const missing = new Set<string>();
   const missingFiles = new Set<string>();
   const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles };
-  const manifests = command.paths.filter((path) => isManifestFile(path));
-  const files = command.paths.filter((path) => !manifests.includes(path));
-  const scenarios = files.length === 0 ? [] : await loadScenarios(files, options);
+  const named = command.paths.filter((path) => isManifestFile(path));
+  // Manifests met in folders and patterns are checked too: they are left out of the scenarios.
+  const found = await findFiles(command.paths.filter((path) => !named.includes(path)));
+  const scenarios = found.scenarios.length === 0 ? [] : await loadScenarios(found.scenarios, options);
+  const manifests = [...named, ...found.manifests.filter((path) => !named.some((name) => resolve(name) === resolve(path)))];
   for (const path of manifests) {
     // A manifest is checked with every scenario it names, each loaded as that target would run it.
     const manifest = await loadManifest(path, { missingFiles });
@@ -26,8 +29,10 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   printWarnings(scenarios, io);
   const reported = new Set<string>();
   for (const scenario of scenarios) {
-    if (reported.has(scenario.file)) continue;
-    reported.add(scenario.file);
+    // The same file may come from a folder and from a manifest, written differently.
+    const file = resolve(scenario.file);
+    if (reported.has(file)) continue;
+    reported.add(file);
     const cases = scenario.cases.length;
     io.stdout.write(`${scenario.file}: ok (${plural(cases, 'case')})\n`);
   }

@@ -1,20 +1,17 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isIP } from '../ip.js';
 import { dirname, resolve } from 'node:path';
 import { resolveChecks } from '../checks/catalogue.js';
 import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { isPattern } from '../scenario/glob.js';
-import { patternMatches, referencedFileProblem } from '../scenario/files.js';
-import { cleanIssues, MAX_FILE_BYTES, readSourceFile } from '../scenario/load.js';
-import { comparePos, parseYamlDocument, type PositionFinder } from '../scenario/positions.js';
+import { patternMatches, referencedFileProblem, yamlFileKind } from '../scenario/files.js';
+import { cleanIssues, readSourceFile } from '../scenario/load.js';
+import { comparePos, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
 import type { TlsSettings } from '../scenario/types.js';
 import { manifestSchemaIssues } from './schema.js';
 import { parseYamlWithPositions } from './yaml.js';
-import { yaml } from '../yaml-lib.js';
-
-const { isMap } = yaml;
 
 export type MxChoice = 'all' | 'primary';
 
@@ -52,42 +49,7 @@ type WrittenMap = Record<string, unknown>;
 
 /** True when the file looks like a manifest rather than a scenario: a top-level `targets:` key and no `cases:` key. */
 export function isManifestFile(path: string, source?: string): boolean {
-  const text = source === undefined ? readForDetection(path) : detectionPart(source);
-  if (text === undefined) return false;
-  const parsed = parseYamlDocument(text, path);
-  if ('problem' in parsed) return hasManifestKeys(text);
-  const contents = parsed.doc.contents;
-  return isMap(contents) && contents.has('targets') && !contents.has('cases');
-}
-
-/** How much of a file over the size limit is read to tell what it is (loading it will refuse it). */
-const DETECTION_BYTES = 16 * 1024;
-
-function detectionPart(source: string): string {
-  return source.length > MAX_FILE_BYTES ? source.slice(0, DETECTION_BYTES) : source;
-}
-
-/** Enough of a file to tell what it is: all of it, or its start when it is over the size limit. */
-function readForDetection(path: string): string | undefined {
-  try {
-    const info = statSync(path);
-    if (!info.isFile()) return undefined;
-    if (info.size <= MAX_FILE_BYTES) return readFileSync(path, 'utf8');
-    const head = Buffer.alloc(DETECTION_BYTES);
-    const fd = openSync(path, 'r');
-    try {
-      return head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-}
-
-/** For text the YAML parser gave up on: block-style top-level keys, read line by line. */
-function hasManifestKeys(text: string): boolean {
-  return /^targets[ \t]*:/m.test(text) && !/^cases[ \t]*:/m.test(text);
+  return yamlFileKind(path, source) === 'manifest';
 }
 
 export interface ManifestOptions {
@@ -185,7 +147,13 @@ class ManifestBuilder {
   /** A pattern's matches, as absolute paths; each pattern is expanded once however many targets share it. */
   private matches(pattern: string): string[] {
     let found = this.expanded.get(pattern);
-    if (!found) this.expanded.set(pattern, (found = patternMatches(pattern, this.dir).map((match) => resolve(this.dir, match.path))));
+    if (found) return found;
+    // Folders are searched later, as folder entries are; a matched manifest (this one, say) or file of steps is no scenario.
+    found = patternMatches(pattern, this.dir)
+      .map((match) => ({ ...match, path: resolve(this.dir, match.path) }))
+      .filter((match) => match.folder || yamlFileKind(match.path) === 'scenario')
+      .map((match) => match.path);
+    this.expanded.set(pattern, found);
     return found;
   }
 

@@ -1,41 +1,136 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { byCodeUnits, expandPattern, isPattern } from './glob.js';
-import { firstLine } from './positions.js';
+import { firstLine, parseYamlDocument } from './positions.js';
+import { yaml } from '../yaml-lib.js';
 
 /** Finding the scenario files that command-line arguments and manifests name, and saying why one cannot be read. */
 
 const SCENARIO_EXTENSIONS = new Set(['.yaml', '.yml']);
 
+/** Scenario files and manifests larger than this are refused before they are parsed. */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The three kinds of YAML file smtpspec reads, told apart by their top-level keys: a manifest has
+ * `targets:` and no `cases:`; a file of steps for `include:` has `steps:` and nothing but `description:`
+ * and `vars:` beside it. Anything else is a scenario, and is checked as one: a scenario written with
+ * `steps:` at the top by mistake still gets its errors, because it has a `name:` or a `target:` too.
+ */
+export type YamlFileKind = 'scenario' | 'manifest' | 'steps';
+
+const STEPS_FILE_KEYS = new Set(['steps', 'description', 'vars']);
+
+/** What the file at `path` (or `source`, its text) is; a file that cannot be read or parsed counts as a scenario. */
+export function yamlFileKind(path: string, source?: string): YamlFileKind {
+  const text = source === undefined ? readForDetection(path) : detectionPart(source);
+  if (text === undefined) return 'scenario';
+  const parsed = parseYamlDocument(text, path);
+  if ('problem' in parsed) return kindByLines(text);
+  const contents = parsed.doc.contents;
+  if (!yaml.isMap(contents)) return 'scenario';
+  const keys = contents.items.map((pair) => (yaml.isScalar(pair.key) ? String(pair.key.value) : ''));
+  return kindOfKeys(keys);
+}
+
+function kindOfKeys(keys: string[]): YamlFileKind {
+  if (keys.includes('cases')) return 'scenario';
+  if (keys.includes('targets')) return 'manifest';
+  return keys.includes('steps') && keys.every((key) => STEPS_FILE_KEYS.has(key)) ? 'steps' : 'scenario';
+}
+
+/** For text the YAML parser gave up on: block-style top-level keys, read line by line. */
+function kindByLines(text: string): YamlFileKind {
+  return kindOfKeys([...text.matchAll(/^([A-Za-z_][\w-]*)[ \t]*:/gm)].map((match) => match[1]!));
+}
+
+/** How much of a file over the size limit is read to tell what it is (loading it will refuse it). */
+const DETECTION_BYTES = 16 * 1024;
+
+function detectionPart(source: string): string {
+  return source.length > MAX_FILE_BYTES ? source.slice(0, DETECTION_BYTES) : source;
+}
+
+/** Enough of a file to tell what it is: all of it, or its start when it is over the size limit. */
+function readForDetection(path: string): string | undefined {
+  try {
+    const info = statSync(path);
+    if (!info.isFile()) return undefined;
+    if (info.size <= MAX_FILE_BYTES) return readFileSync(path, 'utf8');
+    const head = Buffer.alloc(DETECTION_BYTES);
+    const fd = openSync(path, 'r');
+    try {
+      return head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** What command-line arguments name: scenario files, and the manifests that folders and patterns meet. */
+export interface FoundFiles {
+  scenarios: string[];
+  manifests: string[];
+}
+
 /** The scenario files that files, folders (searched recursively) and patterns name, each once, in order. */
 export async function scenarioFiles(paths: string[]): Promise<string[]> {
-  const files: string[] = [];
+  return (await findFiles(paths)).scenarios;
+}
+
+/**
+ * Scenario files, each once, in order. A file named on its own is taken for a scenario; in folders and
+ * among a pattern's matches, manifests and files of steps for `include:` are left out (the manifests
+ * found are listed apart): a folder of checks often holds its manifest and shared steps too.
+ */
+export async function findFiles(paths: string[]): Promise<FoundFiles> {
+  const scenarios: string[] = [];
+  const manifests: string[] = [];
   for (const path of paths) {
     const info = await stat(path).catch((error: unknown) => {
       // A path that names nothing may be a pattern the shell left alone (Windows, or quoted).
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && isPattern(path)) return undefined;
       throw readError(path, error);
     });
-    if (info === undefined) {
-      files.push(...(await patternFiles(path)));
+    if (info !== undefined && !info.isDirectory()) {
+      scenarios.push(path);
       continue;
     }
-    if (!info.isDirectory()) {
-      files.push(path);
-      continue;
-    }
-    files.push(...(await folderFiles(path)));
+    const found = sortByKind(info === undefined ? await patternFiles(path) : await folderFiles(path));
+    if (found.scenarios.length === 0) throw new UsageError(noScenarios(path, info === undefined, found));
+    scenarios.push(...found.scenarios);
+    manifests.push(...found.manifests);
   }
+  return { scenarios: once(scenarios), manifests: once(manifests) };
+}
+
+function once(files: string[]): string[] {
   const seen = new Set<string>();
   return files.filter((file) => !seen.has(resolve(file)) && seen.add(resolve(file)));
 }
 
-async function folderFiles(path: string): Promise<string[]> {
-  const found = (await filesUnder(path)).sort(byCodeUnits);
-  if (found.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) in "${path}"`);
+function sortByKind(files: string[]): FoundFiles & { steps: string[] } {
+  const found: FoundFiles & { steps: string[] } = { scenarios: [], manifests: [], steps: [] };
+  for (const file of files) {
+    const kind = yamlFileKind(file);
+    (kind === 'scenario' ? found.scenarios : kind === 'manifest' ? found.manifests : found.steps).push(file);
+  }
   return found;
+}
+
+function noScenarios(path: string, pattern: boolean, found: FoundFiles & { steps: string[] }): string {
+  const where = pattern ? `match "${path}"` : `in "${path}"`;
+  if (found.manifests.length > 0) return `no scenario files ${where}: ${found.manifests[0]} is a manifest; run it on its own`;
+  if (found.steps.length > 0) return `no scenario files ${where}, only files of steps for include: (${found.steps[0]})`;
+  return `no scenario files (*.yaml, *.yml) ${where}`;
+}
+
+async function folderFiles(path: string): Promise<string[]> {
+  return (await filesUnder(path)).sort(byCodeUnits);
 }
 
 export interface PatternMatch {
@@ -63,7 +158,6 @@ async function patternFiles(pattern: string): Promise<string[]> {
   for (const match of patternMatches(pattern, process.cwd())) {
     files.push(...(match.folder ? (await filesUnder(match.path)).sort(byCodeUnits) : [match.path]));
   }
-  if (files.length === 0) throw new UsageError(`no scenario files (*.yaml, *.yml) match "${pattern}"`);
   return files;
 }
 

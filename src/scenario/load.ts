@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { YAMLError } from 'yaml';
 import { ScenarioError, UsageError, type SourceIssue } from '../errors.js';
 import type { ScenarioFile } from './as-written.js';
-import { readError, readReason, scenarioFiles } from './files.js';
+import { MAX_FILE_BYTES, readError, readReason, scenarioFiles } from './files.js';
 import { IncludeResolver, type LoadedYaml } from './include.js';
 import { normalizeScenario } from './normalize.js';
 import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
@@ -24,8 +24,6 @@ export interface LoadOptions {
   missingFiles?: Set<string>;
 }
 
-/** Scenario files and manifests larger than this are refused before they are parsed. */
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
 /** What a file is, for messages: "scenario files may be at most 5 MB". */
 export type FileKind = 'scenario files' | 'manifests' | 'included files';

@@ -148,6 +148,20 @@ describe('main', () => {
     assert.match(c.stdout(), /basic-conversation\.yaml: ok \(2 cases\)/);
   });
 
+  test('validate of a folder checks the manifest in it as a manifest, and each scenario once', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-validate-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'greeting.yaml'), 'cases:\n  - name: greeting\n    steps: [{ expect: 220 }]\n');
+    await writeFile(join(dir, 'fleet.yaml'), 'scenarios: ["*.yaml"]\ntargets:\n  - host: mx.example.com\n');
+    const c = capture();
+    assert.equal(await main(['validate', dir], c.io), 0, c.stderr());
+    assert.equal(c.stdout(), `${join(dir, 'fleet.yaml')}: ok (1 target)\n${join(dir, 'greeting.yaml')}: ok (1 case)\n`);
+    await writeFile(join(dir, 'fleet.yaml'), 'scenarios: ["*.yaml"]\ntargets:\n  - host: mx.example.com\n    prot: 25\n');
+    const bad = capture();
+    assert.equal(await main(['validate', dir], bad.io), 2);
+    assert.match(bad.stderr(), /fleet\.yaml:4:5: unknown key "prot"/);
+  });
+
   test('run validates first and connects to nothing when any file is invalid', async (t) => {
     const fake = await fakeServer(async (s) => {
       await s.write('220 hi\r\n');

@@ -210,6 +210,17 @@ describe('parseManifest: problems, all collected with their positions', () => {
     ]);
   });
 
+  test('a pattern leaves out the manifest itself and files of steps among its matches', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-manifest-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const source = 'scenarios: ["*.yaml"]\ntargets:\n  - host: mx1.example.com\n';
+    await writeFile(join(dir, 'fleet.yaml'), source);
+    await writeFile(join(dir, 'a.yaml'), 'cases: []\n');
+    await writeFile(join(dir, 'prelude.yaml'), 'steps: [{ expect: 220 }]\n');
+    const manifest = await loadManifest(join(dir, 'fleet.yaml'));
+    assert.deepEqual(manifest.targets[0]?.scenarios, [join(dir, 'a.yaml')]);
+  });
+
   test('certificate files the manifest names must exist, or are only collected where missingFiles is given', () => {
     const source = 'scenarios: [a.yaml]\ndefaults:\n  tls: { ca: [fixtures/certs/ca.pem, nope/ca.pem] }\ntargets:\n  - host: a.example.com\n    tls: { cert: nope/client.pem, key: fixtures/certs }\n  - host: b.example.com\n';
     const file = sourcePath('test/manifest/fleet.yaml');

@@ -86,4 +86,53 @@ describe('loadScenarios', () => {
     assert.equal(scenario.file, path);
     assert.equal(scenario.cases[0]?.pos.file, path);
   });
+
+  describe('manifests and files of steps met in folders and patterns', () => {
+    /** A folder of checks as it is often kept: scenarios, their manifest and shared steps together. */
+    async function checksFolder(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+      const dir = await mkdtemp(join(tmpdir(), 'smtpspec-kinds-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      await mkdir(join(dir, 'preludes'));
+      await writeFile(join(dir, 'greeting.yaml'), 'cases:\n  - name: greeting\n    steps:\n      - include: preludes/ehlo.yaml\n');
+      await writeFile(join(dir, 'preludes', 'ehlo.yaml'), 'steps:\n  - expect: 220\n  - send: EHLO x.test\n    expect: 250\n');
+      await writeFile(join(dir, 'fleet.yaml'), 'targets:\n  - host: mx.example.com\nscenarios: ["*.yaml"]\n');
+      return dir;
+    }
+
+    test('are left out of a folder: only its scenarios are loaded, includes still work', async (t) => {
+      const dir = await checksFolder(t);
+      const scenarios = await loadScenarios([dir], { env: {} });
+      assert.deepEqual(scenarios.map((scenario) => scenario.file), [join(dir, 'greeting.yaml')]);
+      assert.equal(scenarios[0]?.cases[0]?.steps.length, 2);
+    });
+
+    test('are left out of a pattern\'s matches', async (t) => {
+      const dir = await checksFolder(t);
+      const scenarios = await loadScenarios([join(dir, '**', '*.yaml')], { env: {} });
+      assert.deepEqual(scenarios.map((scenario) => scenario.file), [join(dir, 'greeting.yaml')]);
+    });
+
+    test('a file named on its own is loaded as a scenario, and its errors are reported', async (t) => {
+      const dir = await checksFolder(t);
+      await assert.rejects(loadScenarios([join(dir, 'preludes', 'ehlo.yaml')], { env: {} }), (error: unknown) => {
+        assert.ok(error instanceof ScenarioError);
+        assert.ok(error.issues.some((issue) => /missing required key "cases"/.test(issue.message)), String(error.message));
+        return true;
+      });
+    });
+
+    test('a folder holding only a manifest is a usage error that says what to run', async (t) => {
+      const dir = await checksFolder(t);
+      await rm(join(dir, 'greeting.yaml'));
+      await assert.rejects(loadScenarios([dir]), {
+        name: 'UsageError',
+        message: `no scenario files in "${dir}": ${join(dir, 'fleet.yaml')} is a manifest; run it on its own`,
+      });
+      await rm(join(dir, 'fleet.yaml'));
+      await assert.rejects(loadScenarios([dir]), {
+        name: 'UsageError',
+        message: `no scenario files in "${dir}", only files of steps for include: (${join(dir, 'preludes', 'ehlo.yaml')})`,
+      });
+    });
+  });
 });
