@@ -5,7 +5,8 @@ import { isAbsolute, join, parse, resolve } from 'node:path';
  * File name patterns, for shells that do not expand them (Windows) and for manifests:
  * `*` and `?` within one name, `[abc]`, `[a-z]`, `[!abc]`, `{one,two}`, and `**` for any
  * number of folders. As in shells, a name starting with a dot is matched only by a part of
- * the pattern that starts with one; `**` also skips node_modules, as folder arguments do.
+ * the pattern that starts with one; node_modules is matched only by a plain part naming it, and
+ * `**` skips it, as folder arguments do.
  * On POSIX a backslash makes the next character plain; on Windows it separates folders.
  */
 
@@ -100,7 +101,8 @@ function walk(shown: string, dir: string, parts: readonly string[], found: Set<s
   }
   const matches = partMatcher(part);
   for (const entry of entries(dir)) {
-    if (!matches(entry.name)) continue;
+    // Only a plain part names node_modules: `*` would otherwise search every package's files.
+    if (!matches(entry.name) || entry.name === 'node_modules') continue;
     const path = join(dir, entry.name);
     // Folders reached through a symbolic link count as folders here, as in shells.
     if (rest.length === 0 || entry.isDirectory() || (entry.isSymbolicLink() && isFolder(path))) walk(join(shown, entry.name), path, rest, found);

@@ -63,13 +63,19 @@ describe('expandPattern', () => {
   test('matches names in one folder, written as the pattern is', () => {
     assert.deepEqual(expandPattern('*.yaml', dir), ['a.yaml', 'x[1].yaml']);
     assert.deepEqual(expandPattern('*.y*ml', dir), ['a.yaml', 'b.yml', 'x[1].yaml']);
-    assert.deepEqual(expandPattern('*', dir), ['a.yaml', 'b.yml', 'c.txt', 'node_modules', 'sub', 'x[1].yaml']);
+    assert.deepEqual(expandPattern('*', dir), ['a.yaml', 'b.yml', 'c.txt', 'sub', 'x[1].yaml']);
     assert.deepEqual(expandPattern(join(dir, '?.yml'), '/'), [join(dir, 'b.yml')]);
   });
 
   test('** stands for any number of folders, skipping node_modules and dot-folders', () => {
     assert.deepEqual(expandPattern('**/*.yaml', dir), ['a.yaml', 'sub/d.yaml', 'sub/deep/e.yaml', 'x[1].yaml']);
     assert.deepEqual(expandPattern('sub/**', dir), ['sub', 'sub/deep']);
+  });
+
+  test('node_modules is matched only by a plain part that names it', () => {
+    assert.deepEqual(expandPattern('*/*/f.yaml', dir), []);
+    assert.deepEqual(expandPattern('node_*', dir), []);
+    assert.deepEqual(expandPattern('node_modules/*/f.yaml', dir), ['node_modules/p/f.yaml']);
   });
 
   test('plain parts and braces combine with the rest', () => {
@@ -98,10 +104,10 @@ describe('expandPattern', () => {
 
   test('loadScenarios takes a pattern: scenario files among the matches, folders searched', async () => {
     const scenarios = await loadScenarios([join(dir, '*')], { env: {} });
-    // As in a shell, * names node_modules too; a folder named outright is searched.
+    // Folders among the matches are searched; * does not name node_modules.
     assert.deepEqual(
       scenarios.map((scenario) => scenario.file),
-      ['a.yaml', 'b.yml', 'node_modules/p/f.yaml', 'sub/d.yaml', 'sub/deep/e.yaml', 'x[1].yaml'].map((file) => join(dir, file)),
+      ['a.yaml', 'b.yml', 'sub/d.yaml', 'sub/deep/e.yaml', 'x[1].yaml'].map((file) => join(dir, file)),
     );
     const deep = await loadScenarios([join(dir, '**', '*.y*ml')], { env: {} });
     assert.deepEqual(
