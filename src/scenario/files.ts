@@ -22,11 +22,15 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 export type YamlFileKind = 'scenario' | 'manifest' | 'steps';
 
 const STEPS_FILE_KEYS = new Set(['steps', 'description', 'vars']);
+const TOP_LEVEL_CASES = /^cases[ \t]*:/m;
 
 /** What the file at `path` (or `source`, its text) is; a file that cannot be read or parsed counts as a scenario. */
 export function yamlFileKind(path: string, source?: string): YamlFileKind {
   const text = source === undefined ? readForDetection(path) : detectionPart(source);
   if (text === undefined) return 'scenario';
+  // Nearly every file is a scenario with `cases:` at the start of a line (nothing nested starts there):
+  // it is parsed once, when it is loaded, not here too.
+  if (TOP_LEVEL_CASES.test(text)) return 'scenario';
   const parsed = parseYamlDocument(text, path);
   if ('problem' in parsed) return kindByLines(text);
   const contents = parsed.doc.contents;
