@@ -5,6 +5,7 @@ import { describeTls, type TlsClientOptions } from '../smtp/tls.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { capabilitiesOf, candidates, complete } from './completion.js';
 import { RECORDER_HELP, SessionDisplay } from './display.js';
+import { maskEcho, maskedOutput, secretStart } from './masked-echo.js';
 import { SessionRecorder, isAuthWithSecret, type RecordedStep, type Typed } from './steps.js';
 
 /**
@@ -122,11 +123,17 @@ class RecordingSession {
   }
 
   private async loop(): Promise<void> {
+    const prompt = this.display.prompt;
+    // Credentials are echoed as * while they are typed.
+    const output = maskedOutput(this.options.output, (chunk) => {
+      const edited = this.rl ?? { line: '', cursor: 0 };
+      return maskEcho(chunk, prompt, edited, secretStart(edited.line, this.recorder.secretNext));
+    });
     const rl = createInterface({
       input: this.options.input,
-      ...(this.terminal ? { output: this.options.output, completer: (line: string) => this.complete(line) } : {}),
+      ...(this.terminal ? { output, completer: (line: string) => this.complete(line) } : {}),
       terminal: this.terminal,
-      prompt: this.display.prompt,
+      prompt,
       historySize: this.terminal ? 100 : 0,
     });
     this.rl = rl;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { assertGolden, bin, normalise, smtpspec } from './cli.js';
 import { Terminal, requireTmux, shellQuote } from './terminal.js';
 
@@ -26,8 +26,8 @@ describe('record in a terminal', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function record(file: string): Promise<Terminal> {
-    const command = [process.execPath, bin, 'record', '--target', `127.0.0.1:${server.port}`, '-o', file].map(shellQuote).join(' ');
+  async function record(file: string, ...options: string[]): Promise<Terminal> {
+    const command = [process.execPath, bin, 'record', '--target', `127.0.0.1:${server.port}`, '-o', file, ...options].map(shellQuote).join(' ');
     const terminal = await Terminal.start(command);
     terminals.push(terminal);
     await terminal.waitFor((screen) => /^S: 220 /m.test(screen), 'the greeting');
@@ -99,6 +99,30 @@ describe('record in a terminal', () => {
       assert.equal(server.messages.length, before + 1);
       assert.equal(server.messages.at(-1)?.body, server.messages.at(-2)?.body);
     });
+  });
+
+  test('credentials are echoed as * while they are typed, after a 334 and after AUTH PLAIN', async () => {
+    const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+    const { username, password } = EMBEDDED_USER;
+    const plain = base64(`\0${username}\0${password}`);
+    const terminal = await record(join(dir, 'auth.yaml'), '--ca', embeddedCaFile());
+    for (const line of ['EHLO test.com', 'STARTTLS', 'EHLO test.com', 'AUTH LOGIN']) await terminal.command(line);
+    await terminal.type(base64(username));
+    // Checked before Enter: what a person sees while typing, and what stays in the scrollback.
+    let screen = await terminal.waitFor((s) => s.includes(`C: ${'*'.repeat(base64(username).length)}`), 'the masked user name');
+    assert.equal(screen.includes(base64(username)), false, screen);
+    await terminal.press('Enter');
+    await terminal.waitFor((s) => (s.match(/^S: 334 /gm) ?? []).length === 2, 'the second 334');
+    await terminal.command(base64(password));
+    await terminal.command('RSET');
+    await terminal.type(`AUTH PLAIN ${plain}`);
+    screen = await terminal.waitFor((s) => s.includes(`C: AUTH PLAIN ${'*'.repeat(plain.length)}`), 'the masked initial response');
+    await terminal.press('Enter');
+    screen = await terminal.waitFor((s) => (s.match(/^S: 235 /gm) ?? []).length === 1 && /^S: 503 /m.test(s), 'the replies to both AUTH');
+    await terminal.command('QUIT');
+    assert.equal(await terminal.exitCode(), 0);
+    screen = await terminal.screen();
+    for (const secret of [base64(username), base64(password), plain]) assert.equal(screen.includes(secret), false, screen);
   });
 
   test('Ctrl-D at the prompt saves the session so far, without sending QUIT', async () => {
