@@ -150,9 +150,8 @@ class ManifestBuilder {
     if (found) return found;
     // Folders are searched later, as folder entries are; a matched manifest (this one, say) or file of steps is no scenario.
     found = patternMatches(pattern, this.dir)
-      .map((match) => ({ ...match, path: resolve(this.dir, match.path) }))
-      .filter((match) => match.folder || yamlFileKind(match.path) === 'scenario')
-      .map((match) => match.path);
+      .map((match) => ({ folder: match.folder, path: resolve(this.dir, match.path) }))
+      .flatMap((match) => (match.folder || yamlFileKind(match.path) === 'scenario' ? [match.path] : []));
     this.expanded.set(pattern, found);
     return found;
   }

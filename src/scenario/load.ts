@@ -24,7 +24,6 @@ export interface LoadOptions {
   missingFiles?: Set<string>;
 }
 
-
 /** What a file is, for messages: "scenario files may be at most 5 MB". */
 export type FileKind = 'scenario files' | 'manifests' | 'included files';
 
