@@ -3,7 +3,7 @@ import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
 import { loadTargetScenarios } from '../manifest/plan.js';
 import { UsageError } from '../errors.js';
-import { caProblem, findFiles } from '../scenario/files.js';
+import { caProblem, distinctFiles, findFiles } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
 import { lenientEnv, printMissing } from './lenient-env.js';
 import { plural } from '../words.js';
@@ -19,7 +19,7 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   // Manifests met in folders and patterns are checked too: they are left out of the scenarios.
   const found = await findFiles(command.paths.filter((path) => !named.includes(path)));
   const scenarios = found.scenarios.length === 0 ? [] : await loadScenarios(found.scenarios, options);
-  const manifests = [...named, ...found.manifests.filter((path) => !named.some((name) => resolve(name) === resolve(path)))];
+  const manifests = distinctFiles([...named, ...found.manifests]);
   for (const path of manifests) {
     // A manifest is checked with every scenario it names, each loaded as that target would run it.
     const manifest = await loadManifest(path, { missingFiles });

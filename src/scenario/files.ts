@@ -2,7 +2,7 @@ import { accessSync, closeSync, constants, openSync, readFileSync, readSync, sta
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { byCodeUnits, expandPattern, isPattern } from './glob.js';
+import { byCodeUnits, expandPattern, isPattern, isSearchedFolder } from './glob.js';
 import { firstLine, parseYamlDocument } from './positions.js';
 import { yaml } from '../yaml-lib.js';
 
@@ -109,12 +109,16 @@ export async function findFiles(paths: string[]): Promise<FoundFiles> {
     scenarios.push(...found.scenarios);
     manifests.push(...found.manifests);
   }
-  return { scenarios: once(scenarios), manifests: once(manifests) };
+  return { scenarios: distinctFiles(scenarios), manifests: distinctFiles(manifests) };
 }
 
-function once(files: string[]): string[] {
+/** Each file once, in order, however it is written. */
+export function distinctFiles(files: string[]): string[] {
   const seen = new Set<string>();
-  return files.filter((file) => !seen.has(resolve(file)) && seen.add(resolve(file)));
+  return files.filter((file) => {
+    const absolute = resolve(file);
+    return !seen.has(absolute) && seen.add(absolute);
+  });
 }
 
 function sortByKind(files: string[]): FoundFiles & { steps: string[] } {
@@ -160,7 +164,7 @@ export function patternMatches(pattern: string, cwd: string): PatternMatch[] {
 async function patternFiles(pattern: string): Promise<string[]> {
   const files: string[] = [];
   for (const match of patternMatches(pattern, process.cwd())) {
-    files.push(...(match.folder ? (await filesUnder(match.path)).sort(byCodeUnits) : [match.path]));
+    files.push(...(match.folder ? await folderFiles(match.path) : [match.path]));
   }
   return files;
 }
@@ -172,7 +176,7 @@ async function filesUnder(dir: string): Promise<string[]> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!entry.name.startsWith('.') && entry.name !== 'node_modules') found.push(...(await filesUnder(path)));
+      if (isSearchedFolder(entry.name)) found.push(...(await filesUnder(path)));
     } else if (SCENARIO_EXTENSIONS.has(extname(entry.name).toLowerCase()) && (await isFile(path))) {
       found.push(path);
     }

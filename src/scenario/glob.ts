@@ -13,6 +13,11 @@ import { isAbsolute, join, parse, resolve } from 'node:path';
 const WINDOWS = process.platform === 'win32';
 const MAGIC = WINDOWS ? /[*?[{]/ : /[*?[{\\]/;
 
+/** Whether a folder found by `**` or in a folder argument is searched: dot-folders and node_modules are not. */
+export function isSearchedFolder(name: string): boolean {
+  return !name.startsWith('.') && name !== 'node_modules';
+}
+
 /** Whether `path` is a pattern rather than a plain path. */
 export function isPattern(path: string): boolean {
   return MAGIC.test(path);
@@ -88,7 +93,7 @@ function walk(shown: string, dir: string, parts: readonly string[], found: Set<s
   if (part === '**') {
     walk(shown, dir, rest, found);
     for (const entry of entries(dir)) {
-      if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules') {
+      if (entry.isDirectory() && isSearchedFolder(entry.name)) {
         walk(join(shown, entry.name), join(dir, entry.name), parts, found);
       }
     }
