@@ -11,7 +11,7 @@ import type { RunResult } from '../../src/engine/results.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { fileSink } from '../../src/report/sink.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const HOSTILE_BANNER = '<script>alert("banner")</script>';
@@ -68,8 +68,6 @@ describe('the HTML report in a browser', { timeout: 60_000 }, () => {
   const alerts: string[] = [];
 
   before(async () => {
-    const missing = chromiumMissing();
-    assert.ok(!missing, `${missing} to run the browser test of the HTML report`);
     healthy = await startTestServer();
     refusing = await startTestServer({ banner: HOSTILE_BANNER, onRcpt: () => ({ code: 550, message: 'Mailbox unavailable' }) });
     dir = await mkdtemp(join(tmpdir(), 'smtpspec-html-browser-'));
