@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { assertGolden, bin, normalise, smtpspec } from './cli.js';
-import { Terminal, requireTmux, shellQuote } from './terminal.js';
+import { Terminal } from './terminal.js';
 
-/** `smtpspec record` in a real pseudo-terminal (tmux), typed at the way a person types at telnet. */
+/** `smtpspec record` in a real pseudo-terminal (node-pty, drawn by a headless xterm), typed at the way a person types at telnet. */
 
 describe('record in a terminal', () => {
   let server: EmbeddedServer;
@@ -15,7 +15,6 @@ describe('record in a terminal', () => {
   const terminals: Terminal[] = [];
 
   before(async () => {
-    await requireTmux();
     server = await startEmbeddedServer({ port: 0 });
     dir = mkdtempSync(join(tmpdir(), 'smtpspec-record-tty-'));
   });
@@ -27,10 +26,10 @@ describe('record in a terminal', () => {
   });
 
   async function record(file: string, ...options: string[]): Promise<Terminal> {
-    const command = [process.execPath, bin, 'record', '--target', `127.0.0.1:${server.port}`, '-o', file, ...options].map(shellQuote).join(' ');
-    const terminal = await Terminal.start(command);
+    const terminal = await Terminal.start([process.execPath, bin, 'record', '--target', `127.0.0.1:${server.port}`, '-o', file, ...options]);
     terminals.push(terminal);
-    await terminal.waitFor((screen) => /^S: 220 /m.test(screen), 'the greeting');
+    // The prompt comes once line editing is on: keys typed earlier would meet the terminal's own line discipline.
+    await terminal.waitFor((screen) => /^S: 220 .*\nC:$/m.test(screen), 'the greeting and the prompt');
     return terminal;
   }
 

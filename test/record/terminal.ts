@@ -1,78 +1,119 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { setTimeout as delay } from 'node:timers/promises';
+import xterm from '@xterm/headless';
+import { spawn, type IPty } from 'node-pty';
 
 /**
- * A program run in a real pseudo-terminal: a detached tmux session on a server of its own,
- * driven with send-keys and read with capture-pane.
+ * A program run in a real pseudo-terminal (node-pty), its output drawn by a headless terminal
+ * emulator (@xterm/headless) so that the screen reads as a person would see it: echo, erased
+ * characters, masked input and all. Waiting is event-driven: the screen is checked again each
+ * time the program's output has been drawn, up to a generous deadline.
  */
 
-const POLL_MS = 50;
-const WAIT_MS = 5000;
-let sessions = 0;
+const COLUMNS = 120;
+const ROWS = 40;
+const SCROLLBACK = 2000;
+const WAIT_MS = 15_000;
 
-function tmux(socket: string, args: string[]): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SHELL: '/bin/sh' };
-  delete env.TMUX;
-  return new Promise((resolve, reject) => {
-    execFile('tmux', ['-L', socket, '-f', '/dev/null', ...args], { env, timeout: WAIT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(Object.assign(error, { stderr }));
-      else resolve(stdout);
-    });
-  });
-}
+/** What a terminal sends for each key, by the names the tests use. */
+const KEYS: Record<string, string> = { Enter: '\r', BSpace: '\x7f', Up: '\x1b[A', 'C-c': '\x03', 'C-d': '\x04' };
 
-/** Fails (never skips) when tmux is missing. */
-export async function requireTmux(): Promise<void> {
-  try {
-    await tmux('smtpspec-probe', ['-V']);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') assert.fail('these tests need tmux: install Debian\'s tmux (apt-get install tmux)');
-    throw error;
-  }
-}
-
-/** A word for sh -c. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
+interface Ending {
+  exitCode: number;
+  signal?: number;
 }
 
 export class Terminal {
-  private constructor(private readonly socket: string) {}
+  private readonly emulator = new xterm.Terminal({ cols: COLUMNS, rows: ROWS, scrollback: SCROLLBACK, allowProposedApi: true });
+  /** Called each time output has been drawn, and once the program has ended. */
+  private readonly watchers = new Set<() => void>();
+  private ending: Ending | undefined;
+  private readonly ended: Promise<Ending>;
 
-  /** Runs `command` (a shell line) in a 120×40 terminal; `[exit N]` is printed when it ends and the pane stays. */
-  static async start(command: string): Promise<Terminal> {
-    sessions += 1;
-    const terminal = new Terminal(`smtpspec-record-${process.pid}-${sessions}`);
-    await tmux(terminal.socket, ['new-session', '-d', '-s', 'main', '-x', '120', '-y', '40', `${command}; echo "[exit $?]"; read _`]);
-    return terminal;
+  private constructor(private readonly pty: IPty) {
+    pty.onData((data) => this.emulator.write(data, () => this.changed()));
+    // Answers to the program's queries (cursor position and the like), as a terminal gives them.
+    this.emulator.onData((reply) => pty.write(reply));
+    // node-pty reports the exit once all output is read; it is drawn before the ending is known.
+    this.ended = new Promise((resolve) => {
+      pty.onExit((ending) => {
+        this.emulator.write('', () => {
+          this.ending = ending;
+          this.changed();
+          resolve(ending);
+        });
+      });
+    });
+  }
+
+  /** Runs `command` (program and arguments) in a 120×40 terminal; the screen stays readable after it ends. */
+  static async start(command: string[]): Promise<Terminal> {
+    const [file, ...args] = command;
+    assert.ok(file, 'a command to run');
+    const pty = spawn(file, args, { name: 'xterm-256color', cols: COLUMNS, rows: ROWS, cwd: process.cwd(), env: { ...process.env } });
+    return new Terminal(pty);
   }
 
   /** Types text literally, without Enter. */
-  type(text: string): Promise<string> {
-    return tmux(this.socket, ['send-keys', '-t', 'main', '-l', text]);
+  async type(text: string): Promise<void> {
+    this.pty.write(text);
   }
 
   /** Presses keys by name: Enter, BSpace, Up, C-c, C-d. */
-  press(...keys: string[]): Promise<string> {
-    return tmux(this.socket, ['send-keys', '-t', 'main', ...keys]);
-  }
-
-  /** The whole pane, scrollback included, wrapped lines joined. */
-  screen(): Promise<string> {
-    return tmux(this.socket, ['capture-pane', '-p', '-J', '-t', 'main', '-S', '-2000']);
-  }
-
-  /** Polls the screen until `ready` holds, up to a deadline; returns the screen. */
-  async waitFor(ready: (screen: string) => boolean, what: string): Promise<string> {
-    const deadline = Date.now() + WAIT_MS;
-    let screen = '';
-    while (Date.now() < deadline) {
-      screen = await this.screen();
-      if (ready(screen)) return screen;
-      await delay(POLL_MS);
+  async press(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      const sequence = key === 'Up' && this.emulator.modes.applicationCursorKeysMode ? '\x1bOA' : KEYS[key];
+      assert.ok(sequence, `a key named ${key}`);
+      this.pty.write(sequence);
     }
-    assert.fail(`waited ${WAIT_MS} ms for ${what}; the screen shows:\n${screen}`);
+  }
+
+  /** The whole screen, scrollback included, wrapped lines joined, once all output so far is drawn. */
+  async screen(): Promise<string> {
+    await new Promise<void>((resolve) => this.emulator.write('', resolve));
+    return this.drawn();
+  }
+
+  private drawn(): string {
+    const buffer = this.emulator.buffer.active;
+    const lines: string[] = [];
+    for (let row = 0; row < buffer.length; row += 1) {
+      const line = buffer.getLine(row);
+      if (!line) continue;
+      if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += line.translateToString(false);
+      else lines.push(line.translateToString(false));
+    }
+    return lines.map((line) => line.trimEnd()).join('\n').replace(/\n+$/, '') + '\n';
+  }
+
+  private changed(): void {
+    for (const watcher of [...this.watchers]) watcher();
+  }
+
+  /** Waits until `ready` holds for the screen, checking each time output is drawn, up to a deadline; returns the screen. */
+  async waitFor(ready: (screen: string) => boolean, what: string): Promise<string> {
+    const screen = await this.screen();
+    if (ready(screen)) return screen;
+    return new Promise((resolve, reject) => {
+      const stop = (): void => {
+        clearTimeout(timer);
+        this.watchers.delete(check);
+      };
+      const fail = (why: string): void => {
+        stop();
+        reject(new assert.AssertionError({ message: `${why} for ${what}; the screen shows:\n${this.drawn()}` }));
+      };
+      const check = (): void => {
+        if (ready(this.drawn())) {
+          stop();
+          resolve(this.drawn());
+        } else if (this.ending) {
+          fail(`the program ended (exit ${exitStatus(this.ending)}) before it was ready`);
+        }
+      };
+      const timer = setTimeout(() => fail(`waited ${WAIT_MS} ms`), WAIT_MS);
+      this.watchers.add(check);
+      check();
+    });
   }
 
   /** Types a command, presses Enter, and waits for one more complete reply on the screen. */
@@ -83,18 +124,31 @@ export class Terminal {
     return this.waitFor((screen) => replyCount(screen) > before, `the reply to "${line}"`);
   }
 
-  /** Waits for the program to end and returns its exit code. */
+  /** Waits for the program to end and returns its exit status, 128 + N for a signal as a shell gives it. */
   async exitCode(): Promise<number> {
-    const screen = await this.waitFor((s) => /\[exit \d+\]/.test(s), 'the program to end');
-    return Number(/\[exit (\d+)\]/.exec(screen)?.[1]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(async () => reject(new assert.AssertionError({ message: `waited ${WAIT_MS} ms for the program to end; the screen shows:\n${await this.screen()}` })), WAIT_MS);
+    });
+    try {
+      return exitStatus(await Promise.race([this.ended, deadline]));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  kill(): Promise<void> {
-    return tmux(this.socket, ['kill-server']).then(
-      () => undefined,
-      () => undefined,
-    );
+  /** Ends the program if it still runs. */
+  async kill(): Promise<void> {
+    if (!this.ending) {
+      this.pty.kill('SIGKILL');
+      await Promise.race([this.ended, new Promise((resolve) => setTimeout(resolve, WAIT_MS).unref())]);
+    }
+    this.emulator.dispose();
   }
+}
+
+function exitStatus(ending: Ending): number {
+  return ending.signal ? 128 + ending.signal : ending.exitCode;
 }
 
 /** Complete replies on the screen: their last lines, `S: 250 …`. */
