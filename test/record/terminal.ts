@@ -23,6 +23,7 @@ interface Ending {
 }
 
 export class Terminal {
+  // The headless build counts reading the buffer as proposed API.
   private readonly emulator = new xterm.Terminal({ cols: COLUMNS, rows: ROWS, scrollback: SCROLLBACK, allowProposedApi: true });
   /** Called each time output has been drawn, and once the program has ended. */
   private readonly watchers = new Set<() => void>();
@@ -116,12 +117,29 @@ export class Terminal {
     });
   }
 
-  /** Types a command, presses Enter, and waits for one more complete reply on the screen. */
+  /**
+   * Waits for the recorder's prompt on the last line (it may hold a line brought back from
+   * history), as a person waits for it: keys typed sooner are read before the prompt is drawn,
+   * and their echo lands where the cursor happens to be.
+   */
+  prompt(): Promise<string> {
+    return this.waitFor((screen) => /(?:^|\n)C:[^\n]*\n$/.test(screen), 'the prompt');
+  }
+
+  /** At the prompt, types a command, presses Enter, and waits for one more complete reply on the screen. */
   async command(line: string): Promise<string> {
-    const before = replyCount(await this.screen());
+    const before = replyCount(await this.prompt());
     await this.type(line);
     await this.press('Enter');
     return this.waitFor((screen) => replyCount(screen) > before, `the reply to "${line}"`);
+  }
+
+  /** At the prompt, types a line the server does not answer (a message line), presses Enter, and waits for the next prompt. */
+  async line(text: string): Promise<string> {
+    const before = promptCount(await this.prompt());
+    await this.type(text);
+    await this.press('Enter');
+    return this.waitFor((screen) => promptCount(screen) > before && /\nC:\n$/.test(screen), `the prompt after "${text}"`);
   }
 
   /** Waits for the program to end and returns its exit status, 128 + N for a signal as a shell gives it. */
@@ -149,6 +167,11 @@ export class Terminal {
 
 function exitStatus(ending: Ending): number {
   return ending.signal ? 128 + ending.signal : ending.exitCode;
+}
+
+/** Lines that start at the recorder's prompt, typed or waiting. */
+function promptCount(screen: string): number {
+  return (screen.match(/^C:/gm) ?? []).length;
 }
 
 /** Complete replies on the screen: their last lines, `S: 250 …`. */
