@@ -25,7 +25,7 @@ function packedFiles(): string[] {
 }
 
 describe('the package', () => {
-  test('ships the schemas at stable paths, the bundled program, the checks and the embedded certificate', () => {
+  test('ships the schemas at stable paths, the bundled program, the checks and the certificate and key of the embedded server', () => {
     const files = packedFiles();
     const expected = [
       'schema/scenario.schema.json',
@@ -35,9 +35,11 @@ describe('the package', () => {
       'dist/src/index.js',
       'scenarios/checks/open-relay.yaml',
       'src/server/tls/embedded-cert.pem',
+      'src/server/tls/embedded-key.pem',
     ];
     for (const file of expected) assert.ok(files.includes(file.replace(/^\.\//, '')), `${file} is in the package`);
-    assert.ok(!files.some((file) => file.startsWith('test/') || file.startsWith('dist/test/')), 'no tests in the package');
+    const notShipped = files.filter((file) => /^(dist\/)?(test|bench)\//.test(file));
+    assert.deepEqual(notShipped, [], 'no tests or benchmarks in the package');
   });
 
   test('exports each schema under its own path, and every exported file exists', () => {
