@@ -53,6 +53,14 @@ class RecordingSession {
   private rl: Interface | undefined;
   /** What the reply being awaited answers, for a timeout's message. */
   private awaiting = 'the greeting';
+  /**
+   * On a terminal, readline echoes keys only while the prompt is shown. Lines pasted at once
+   * arrive while the first one is still waiting for its reply: they are not echoed where the
+   * cursor happens to be, but shown as `C:` lines when their turn comes, each before its reply.
+   */
+  private echoing = false;
+  /** For each line read and not yet handled, whether it was echoed at the prompt. */
+  private readonly unhandled: boolean[] = [];
 
   constructor(private readonly options: RecordSessionOptions) {
     this.display = new SessionDisplay(options.output, options.color);
@@ -126,6 +134,7 @@ class RecordingSession {
     const prompt = this.display.prompt;
     // Credentials are echoed as * while they are typed.
     const output = maskedOutput(this.options.output, (chunk) => {
+      if (!this.echoing) return '';
       const edited = this.rl ?? { line: '', cursor: 0 };
       return maskEcho(chunk, prompt, edited, secretStart(edited.line, this.recorder.secretNext));
     });
@@ -138,6 +147,10 @@ class RecordingSession {
     });
     this.rl = rl;
     rl.on('SIGINT', () => this.interrupt());
+    rl.on('line', () => {
+      this.unhandled.push(this.echoing);
+      this.echoing = false;
+    });
     // Credentials typed after a 334 (or with AUTH) are not kept for the arrow keys.
     rl.on('history', (history) => {
       if (this.recorder.secretNext || isAuthWithSecret(history[0] ?? '')) history.shift();
@@ -146,9 +159,10 @@ class RecordingSession {
     this.prompt();
     let quit = false;
     for await (const line of rl) {
-      quit = await this.handle(line);
+      quit = await this.handle(line, this.unhandled.shift() ?? false);
       if (quit) break;
-      this.prompt();
+      // Lines already typed (pasted) are handled first; the prompt comes back when none is left.
+      if (this.unhandled.length === 0) this.prompt();
     }
     if (this.stop.signal.aborted) return;
     if (!quit) this.endLine();
@@ -157,7 +171,9 @@ class RecordingSession {
   }
 
   private prompt(): void {
-    if (this.terminal) this.rl?.prompt();
+    if (!this.terminal) return;
+    this.echoing = true;
+    this.rl?.prompt();
   }
 
   /** After Ctrl-D the cursor is still on the prompt line. */
@@ -170,16 +186,18 @@ class RecordingSession {
     return complete(line, candidates(this.capabilities));
   }
 
-  /** Handles one typed line; true when the session is over. */
-  private async handle(line: string): Promise<boolean> {
+  /** Handles one typed line (`echoed` when the terminal showed it as it was typed); true when the session is over. */
+  private async handle(line: string, echoed: boolean): Promise<boolean> {
     const typed = this.recorder.typed(line);
     switch (typed.type) {
       case 'ignore':
+        if (this.terminal && !echoed) this.display.client('');
         return false;
       case 'recorder':
+        if (this.terminal && !echoed) this.display.client(typed.command);
         return this.recorderCommand(typed.command);
       case 'send':
-        return this.send(typed);
+        return this.send(typed, echoed);
     }
   }
 
@@ -191,10 +209,10 @@ class RecordingSession {
     return false;
   }
 
-  private async send(typed: Extract<Typed, { type: 'send' }>): Promise<boolean> {
+  private async send(typed: Extract<Typed, { type: 'send' }>, echoed: boolean): Promise<boolean> {
     const conn = this.conn as SmtpConnection;
     this.showUnsolicited(conn);
-    if (!this.terminal) this.display.client(typed.shown);
+    if (!echoed) this.display.client(typed.shown);
     if (typed.note) this.display.note(typed.note);
     await this.until(conn.sendLine(typed.line));
     if (!typed.awaitReply) return false;

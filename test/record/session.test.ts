@@ -121,6 +121,26 @@ describe('record in a terminal', () => {
     for (const secret of [base64(username), base64(password), plain]) assert.equal(screen.includes(secret), false, screen);
   });
 
+  test('lines pasted at once are shown each as a C: line before its own reply, and recorded in order', async () => {
+    const file = join(dir, 'pasted.yaml');
+    const terminal = await record(file);
+    const pasted = ['EHLO test.com', 'MAIL FROM:<tester@test.com>', 'RCPT TO:<user@example.test>', 'DATA', 'Subject: pasted', '', 'one line', '.', 'QUIT'];
+    // One write, as a terminal delivers a paste: every line arrives before the first reply.
+    await terminal.type(pasted.map((line) => `${line}\r`).join(''));
+    assert.equal(await terminal.exitCode(), 0);
+    const lines = (await terminal.screen()).split('\n');
+    const shown = lines.filter((line) => line.startsWith('C:')).map((line) => line.replace(/^C: ?/, ''));
+    assert.deepEqual(shown, pasted);
+    // Each command's reply follows it directly; no reply lands on a prompt line.
+    for (const command of ['EHLO test.com', 'MAIL FROM:<tester@test.com>', 'DATA', 'QUIT']) {
+      const at = lines.indexOf(`C: ${command}`);
+      assert.match(lines[at + 1] ?? '', /^S: \d{3}[ -]/, `the reply follows "${command}"`);
+    }
+    assert.equal(lines.some((line) => /^C: .*S: \d{3}/.test(line)), false, lines.join('\n'));
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /- send: EHLO test\.com[\s\S]*- send: MAIL FROM:<tester@test\.com>[\s\S]*- data: \|\n\s+Subject: pasted\n\n\s+one line\n[\s\S]*- send: QUIT/);
+  });
+
   test('Ctrl-D at the prompt saves the session so far, without sending QUIT', async () => {
     const file = join(dir, 'ctrl-d.yaml');
     const terminal = await record(file);
