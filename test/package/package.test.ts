@@ -25,7 +25,7 @@ function packedFiles(): string[] {
 }
 
 describe('the package', () => {
-  test('ships the schemas at stable paths, the bundled program, the checks and the embedded certificate', () => {
+  test('ships the schemas at stable paths, the bundled program, the checks, the examples and the embedded certificate', () => {
     const files = packedFiles();
     const expected = [
       'schema/scenario.schema.json',
@@ -34,6 +34,8 @@ describe('the package', () => {
       pkg.bin.smtpspec!,
       'dist/src/index.js',
       'scenarios/checks/open-relay.yaml',
+      'examples/bdat.yaml',
+      'examples/files/hello.eml',
       'src/server/tls/embedded-cert.pem',
     ];
     for (const file of expected) assert.ok(files.includes(file.replace(/^\.\//, '')), `${file} is in the package`);
