@@ -50,7 +50,7 @@ describe('the README', () => {
   });
 
   test('every link to a file of the project points at one that exists', () => {
-    const links = [...prose(readme).matchAll(/\]\(((?:scenarios|schema|docs|src|test|bench)[^)#]*)\)/g)].map((match) => match[1]!);
+    const links = [...prose(readme).matchAll(/\]\(((?:scenarios|examples|schema|docs|src|test|bench)[^)#]*)\)/g)].map((match) => match[1]!);
     assert.ok(links.length > 10);
     for (const link of links) assert.ok(existsSync(sourcePath(link)), `${link} exists`);
   });

@@ -11,7 +11,8 @@ import { packageRoot } from '../package-info.js';
  * scenarios (and anyone trying smtpspec out) have a well-behaved server to talk to.
  *
  * Recipients:  anything@<domain>        → 250 accepted
- *              nobody@<domain>          → 550 5.1.1 mailbox unavailable
+ *              nobody@<domain>,
+ *              no-such-…@<domain>       → 550 5.1.1 mailbox unavailable
  *              any other domain         → 550 5.7.1 relaying denied
  * STARTTLS with a bundled self-signed certificate for localhost / 127.0.0.1 / ::1
  * (`EMBEDDED_CA_FILE`); AUTH PLAIN, LOGIN and CRAM-MD5 for one demo user, offered only after STARTTLS.
@@ -66,8 +67,14 @@ function embeddedKeyFile(): string {
 }
 /** Larger messages are refused with 552 (and the limit is advertised with SIZE). */
 const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
-/** The local part that does not exist, for scenarios about refused recipients. */
-const UNKNOWN_LOCAL_PART = 'nobody';
+/**
+ * Local parts that do not exist, for scenarios about refused recipients: nobody, and any that
+ * starts with no-such- (the bundled scenarios' unknown user, which no real system has either).
+ */
+function isUnknownLocalPart(localPart: string): boolean {
+  const lower = localPart.toLowerCase();
+  return lower === 'nobody' || lower.startsWith('no-such-');
+}
 
 function rejection(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
@@ -80,7 +87,7 @@ function checkRecipient(address: string, domain: string): Error | undefined {
   // RFC 5321 §4.5.1: a server must accept mail for "Postmaster" without a domain.
   if (at < 0 && localPart.toLowerCase() === 'postmaster') return undefined;
   if (addressDomain !== domain) return rejection(550, `5.7.1 <${address}>: relaying denied`);
-  if (localPart.toLowerCase() === UNKNOWN_LOCAL_PART) return rejection(550, `5.1.1 <${address}>: mailbox unavailable`);
+  if (isUnknownLocalPart(localPart)) return rejection(550, `5.1.1 <${address}>: mailbox unavailable`);
   return undefined;
 }
 

@@ -57,20 +57,32 @@ cases:
       - send: QUIT
         expect: 221
 
-  # More to try (the schema describes every key):
+  # More to try: uncomment a case (the schema describes every key).
   # - name: refuses to relay
   #   steps:
+  #     - expect: 220
   #     - send: EHLO \${client}
   #       expect: 250
   #     - send: MAIL FROM:<\${sender}>
   #       expect: 250
   #     - send: RCPT TO:<someone@elsewhere.invalid>
-  #       expect: 5xx 5.7.x          # a reply code pattern and an enhanced status code
+  #       expect: [5xx, 4xx 4.7.x]   # code patterns; 4.7.x is an enhanced status code (Postfix: 454 4.7.1)
   #     - send: QUIT
   #       expect: 221
-  # Steps for a submission server: "- starttls: true", then
-  #     - auth: { mechanism: PLAIN, username: \${env:SMTP_USER}, password: \${env:SMTP_PASSWORD} }
+  #
+  # For a submission server (port 587); set SMTP_USER and SMTP_PASSWORD before running it.
+  # - name: takes a password after STARTTLS
+  #   steps:
+  #     - expect: 220
+  #     - send: EHLO \${client}
+  #       expect: 250
+  #     - starttls: true             # the certificate must verify for the target host
+  #     - send: EHLO \${client}
+  #       expect: 250
+  #     - auth: { mechanism: PLAIN, username: "\${env:SMTP_USER}", password: "\${env:SMTP_PASSWORD}" }
   #       expect: 235                # values from the environment are masked in every report
+  #     - send: QUIT
+  #       expect: 221
 `;
 }
 

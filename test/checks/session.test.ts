@@ -39,6 +39,21 @@ describe('check bad-commands', { concurrency: true }, () => {
     assert.match(failures(result)[0]!, /send: XYZZY\): expected 500 or 502, got 250/);
   });
 
+  test('passes against a server answering DATA without recipients with 554 "no valid recipients", as Postfix does', async (t) => {
+    const fake = await scriptedServer(
+      t,
+      (line) => {
+        if (/^EHLO /i.test(line)) return '250 fake.example.test';
+        if (/^XYZZY/i.test(line)) return '502 5.5.2 Error: command not recognized';
+        return /^RCPT /i.test(line) ? '503 5.5.1 Error: need MAIL command' : '250 2.0.0 Ok';
+      },
+      '554 5.5.1 Error: no valid recipients',
+    );
+    const result = await runCheck('bad-commands', fake);
+    assert.deepEqual(outcomes(result), ['passed', 'passed', 'passed', 'passed']);
+    assert.ok(fake.received.includes('DATA'));
+  });
+
   test('fails when the server drops the connection on a long line', async (t) => {
     const { server } = await goodServer(t, { maxCommandLength: 1024 });
     const result = await runCheck('bad-commands', server);

@@ -242,7 +242,7 @@ describe('main', () => {
 
 describe('validate without secrets', () => {
   test('unset environment variables are listed, not fatal; run still needs them', async () => {
-    const file = sourcePath('scenarios/other-servers/implicit-tls.yaml');
+    const file = sourcePath('examples/implicit-tls.yaml');
     const c = capture({});
     assert.equal(await main(['validate', file], c.io), 0, c.stderr());
     assert.match(c.stderr(), /note: not set in this environment, needed to run: SMTP_PASSWORD, SMTP_USER/);

@@ -13,6 +13,49 @@ import { capture } from '../helpers/capture.js';
 
 const HEADER = /^# yaml-language-server: \$schema=(\S+)\n/;
 
+/** A commented-out example in a starter: lines `from` to `to`, the `#` of each at `column`. */
+interface CommentedBlock {
+  from: number;
+  to: number;
+  column: number;
+}
+
+const COMMENT = /^( *)#(?: (.*))?$/;
+/** What starts a piece of YAML: a list item or a `key:` (prose has spaces before its colons). */
+const YAML_START = /^(?:- |[A-Za-z_$][\w$-]*:(?: |$))/;
+
+/**
+ * The commented examples of a starter: a comment line holding a list item or a key (the
+ * schema line at the top aside), and the comment lines below it, at the same column, that
+ * are indented further. Fails on a comment line that looks like YAML outside any example:
+ * it could not be uncommented on its own.
+ */
+function commentedBlocks(lines: string[]): CommentedBlock[] {
+  const blocks: CommentedBlock[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const match = COMMENT.exec(lines[i]!);
+    const text = match?.[2] ?? '';
+    if (!match) continue;
+    assert.ok(!YAML_START.test(text.trimStart()) || YAML_START.test(text), `line ${i + 1} is YAML outside an example: ${lines[i]}`);
+    if (!YAML_START.test(text)) continue;
+    const column = match[1]!.length;
+    let to = i;
+    while (to + 1 < lines.length && lines[to + 1]!.startsWith(`${' '.repeat(column)}#   `)) to++;
+    blocks.push({ from: i, to, column });
+    i = to;
+  }
+  return blocks;
+}
+
+/** The lines with the given examples uncommented where they stand: `#` and the space after it removed. */
+function uncomment(lines: string[], blocks: CommentedBlock[]): string {
+  const out = [...lines];
+  for (const { from, to, column } of blocks) {
+    for (let i = from; i <= to; i++) out[i] = out[i]!.slice(0, column) + out[i]!.slice(column + 2);
+  }
+  return out.join('\n');
+}
+
 describe('smtpspec init', () => {
   let dir: string;
   before(async () => {
@@ -110,6 +153,34 @@ describe('smtpspec init', () => {
     const check = capture();
     assert.equal(await main(['validate', manifest], check.io), 0, check.stderr());
     assert.match(check.stdout(), /fleet\.yaml: ok \(1 target\)/);
+  });
+
+  test('every commented example of every starter validates once uncommented, alone or with the others', async () => {
+    const starters: { args: string[]; file: string; examples: number }[] = [
+      { args: [], file: 'plain.yaml', examples: 3 },
+      { args: ['--target', 'mx.example.com'], file: 'targeted.yaml', examples: 2 },
+      { args: ['--manifest'], file: 'fleet.yaml', examples: 2 },
+      { args: ['--manifest', '--target', 'mx.example.com:2525'], file: 'fleet-targeted.yaml', examples: 2 },
+    ];
+    const folder = join(dir, 'uncommented');
+    await mkdir(folder);
+    // The manifests run the scenario starter beside them.
+    assert.equal(await main(['init', join(folder, 'smtpspec.yaml')], capture().io), 0);
+    for (const starter of starters) {
+      const file = join(folder, starter.file);
+      assert.equal(await main(['init', file, ...starter.args], capture().io), 0);
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      const blocks = commentedBlocks(lines);
+      assert.equal(blocks.length, starter.examples, `${starter.file}: ${JSON.stringify(blocks)}`);
+      for (const chosen of [...blocks.map((block) => [block]), blocks]) {
+        const edited = join(folder, `edited-${starter.file}`);
+        await writeFile(edited, uncomment(lines, chosen));
+        const check = capture();
+        const where = `${starter.file}, lines ${chosen.map((block) => `${block.from + 1}-${block.to + 1}`).join(', ')} uncommented`;
+        assert.equal(await main(['validate', edited], check.io), 0, `${where}: ${check.stderr()}`);
+        assert.doesNotMatch(check.stderr(), /warning/i, where);
+      }
+    }
   });
 
   test('a target that is not host[:port] is unusable input', async () => {

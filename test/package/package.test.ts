@@ -25,7 +25,7 @@ function packedFiles(): string[] {
 }
 
 describe('the package', () => {
-  test('ships the schemas at stable paths, the bundled program, the checks and the certificate and key of the embedded server', () => {
+  test('ships the schemas at stable paths, the bundled program, the checks, the examples and the certificate and key of the embedded server', () => {
     const files = packedFiles();
     const expected = [
       'schema/scenario.schema.json',
@@ -34,6 +34,8 @@ describe('the package', () => {
       pkg.bin.smtpspec!,
       'dist/src/index.js',
       'scenarios/checks/open-relay.yaml',
+      'examples/bdat.yaml',
+      'examples/files/hello.eml',
       'src/server/tls/embedded-cert.pem',
       'src/server/tls/embedded-key.pem',
     ];

@@ -9,7 +9,7 @@ import { sourcePath } from '../helpers/paths.js';
 
 const MUTATIONS_PER_FILE = 250;
 
-const examples = ['scenarios', 'scenarios/other-servers'].flatMap((dir) =>
+const examples = ['scenarios', 'examples'].flatMap((dir) =>
   readdirSync(sourcePath(dir))
     .filter((name) => name.endsWith('.yaml'))
     .sort()

@@ -24,8 +24,10 @@ describe('the embedded server', () => {
     assert.equal((await exchange('AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=')).code >= 500, true, 'AUTH refused before STARTTLS');
     assert.equal((await exchange('MAIL FROM:<a@client.test>')).code, 250);
 
-    const unknown = await exchange('RCPT TO:<nobody@local.test>');
-    assert.deepEqual([unknown.code, unknown.enhanced], [550, '5.1.1']);
+    for (const localPart of ['nobody', 'no-such-user-7f3a9c2e41b8', 'No-Such-Mailbox']) {
+      const unknown = await exchange(`RCPT TO:<${localPart}@local.test>`);
+      assert.deepEqual([unknown.code, unknown.enhanced], [550, '5.1.1'], localPart);
+    }
     const relay = await exchange('RCPT TO:<someone@elsewhere.test>');
     assert.deepEqual([relay.code, relay.enhanced], [550, '5.7.1']);
     assert.match(relay.lines[0]!, /relaying denied/);

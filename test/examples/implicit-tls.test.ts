@@ -26,7 +26,7 @@ async function submissionsServer(t: TestContext) {
   return { server, logins, ca: certs.ca.certPath };
 }
 
-describe('scenarios/other-servers/implicit-tls.yaml', () => {
+describe('examples/implicit-tls.yaml', () => {
   test('passes against a server with implicit TLS, and the credentials appear in no result', async (t) => {
     const { server, logins, ca } = await submissionsServer(t);
     const result = await runExample(example('implicit-tls.yaml'), {

@@ -32,7 +32,7 @@ async function serverBehindLoadBalancer(t: TestContext, xclientHosts: string[]) 
   return { relay, connections, senders };
 }
 
-describe('scenarios/other-servers/proxy-xclient.yaml', () => {
+describe('examples/proxy-xclient.yaml', () => {
   test('passes against a server behind a load balancer that allows XCLIENT to the proxied client', async (t) => {
     const { relay, connections, senders } = await serverBehindLoadBalancer(t, [CLIENT]);
     const result = await runExample(example('proxy-xclient.yaml'), { target: { host: relay.host, port: relay.port } });

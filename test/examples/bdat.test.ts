@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../helpers/test-server.js';
 import { chunkingServer } from './fixtures/chunking-server.js';
-import { assertAllPassed, example, OTHER_SERVERS, runExample, stepStatuses } from './fixtures/examples.js';
+import { assertAllPassed, example, EXAMPLES, runExample, stepStatuses } from './fixtures/examples.js';
 
 /** The message file with CRLF line endings: what goes over the wire, before any dot-stuffing. */
-const MESSAGE = readFileSync(join(OTHER_SERVERS, 'files/hello.eml'), 'utf8').replace(/\r?\n/g, '\r\n');
+const MESSAGE = readFileSync(join(EXAMPLES, 'files/hello.eml'), 'utf8').replace(/\r?\n/g, '\r\n');
 
 async function withChunking(t: TestContext) {
   const server = await chunkingServer();
@@ -16,7 +16,7 @@ async function withChunking(t: TestContext) {
   return server;
 }
 
-describe('scenarios/other-servers/bdat.yaml', () => {
+describe('examples/bdat.yaml', () => {
   test('passes against a server with CHUNKING: one BDAT LAST chunk, no DATA, the file as it is', async (t) => {
     const server = await withChunking(t);
     const result = await runExample(example('bdat.yaml'), { target: { host: server.host, port: server.port } });
@@ -55,7 +55,7 @@ describe('scenarios/other-servers/bdat.yaml', () => {
     const step = /^( +)bdat: 65536$/m;
     assert.match(yaml, step);
     writeFileSync(join(dir, 'bdat.yaml'), yaml.replace(step, '$1bdat: 100'));
-    cpSync(join(OTHER_SERVERS, 'files'), join(dir, 'files'), { recursive: true });
+    cpSync(join(EXAMPLES, 'files'), join(dir, 'files'), { recursive: true });
 
     const result = await runExample(join(dir, 'bdat.yaml'), { target: { host: server.host, port: server.port } });
     assertAllPassed(result);

@@ -44,7 +44,7 @@ function fullMailboxReply(code: number): SMTPServerDataResult {
   return code < 300 ? `delivered to ${FULL}` : Object.assign(new Error('Quota exceeded (mailbox for user is full)'), { responseCode: code });
 }
 
-describe('scenarios/other-servers/lmtp.yaml', () => {
+describe('examples/lmtp.yaml', () => {
   for (const code of [552, 452]) {
     test(`passes against an LMTP server on a UNIX socket that refuses the full mailbox with ${code}`, async (t) => {
       const { socket, messages } = await mailboxServer(t, code);

@@ -33,7 +33,7 @@ function fakeSendmail(t: TestContext): { program: string; argv(): string[] } {
   return { program, argv: () => readFileSync(argvFile, 'utf8').split('\n').slice(0, -1) };
 }
 
-describe('scenarios/other-servers/sendmail-bs.yaml', () => {
+describe('examples/sendmail-bs.yaml', () => {
   test('passes against a program that speaks SMTP on its standard input and output', async (t) => {
     const sendmail = fakeSendmail(t);
     const result = await runExample(example('sendmail-bs.yaml'), { vars: { sendmail: sendmail.program } });

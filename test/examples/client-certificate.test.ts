@@ -59,7 +59,7 @@ function exampleWithCertificates(t: TestContext, certs: TestCertificates): strin
   return copy.path;
 }
 
-describe('scenarios/other-servers/client-certificate.yaml', () => {
+describe('examples/client-certificate.yaml', () => {
   test('passes against a relay that requires a client certificate', async (t) => {
     const certs = await testCertificates();
     const { server, clients, accepted } = await certificateRelay(t, certs);
@@ -79,7 +79,7 @@ describe('scenarios/other-servers/client-certificate.yaml', () => {
       assert.ok(error instanceof ScenarioError, String(error));
       assert.deepEqual(
         error.issues.map((issue) => `${issue.pos.line}:${issue.pos.col}: ${issue.message}`),
-        [`15:9: client certificate "certs/client.pem" does not exist (looked for ${join(path, '..', 'certs', 'client.pem')})`],
+        [`18:9: client certificate "certs/client.pem" does not exist (looked for ${join(path, '..', 'certs', 'client.pem')})`],
       );
       return true;
     });
