@@ -35,32 +35,3 @@ export function isIP(text: string): 0 | 4 | 6 {
   if (isIPv4(text)) return 4;
   return isIPv6(text) ? 6 : 0;
 }
-
-/** The two 16-bit words of a dotted IPv4 address. */
-function ipv4Words(text: string): number[] {
-  const [a = 0, b = 0, c = 0, d = 0] = text.split('.').map(Number);
-  return [(a << 8) | b, (c << 8) | d];
-}
-
-/** The eight 16-bit words of a valid IPv6 address without a zone, `::` and an IPv4 tail expanded. */
-function ipv6Words(text: string): number[] {
-  const words = (part: string): number[] =>
-    part === '' ? [] : part.split(':').flatMap((group) => (group.includes('.') ? ipv4Words(group) : [parseInt(group, 16)]));
-  const [head = '', tail] = text.split('::');
-  const left = words(head);
-  const right = tail === undefined ? [] : words(tail);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-}
-
-/**
- * An address of this machine's loopback interface: 127.0.0.0/8, ::1 and IPv4-mapped
- * ::ffff:127.x.x.x, or the name localhost. Only this machine can answer there.
- */
-export function isLoopback(host: string): boolean {
-  if (host.toLowerCase() === 'localhost') return true;
-  if (isIPv4(host)) return host.startsWith('127.');
-  if (!isIPv6(host) || host.includes('%')) return false;
-  const words = ipv6Words(host);
-  const zeros = (count: number) => words.slice(0, count).every((word) => word === 0);
-  return (zeros(7) && words[7] === 1) || (zeros(5) && words[5] === 0xffff && words[6]! >> 8 === 127);
-}

@@ -1,6 +1,5 @@
 import type { CliIO } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { isLoopback } from '../ip.js';
 import { filterItems } from '../engine/filter.js';
 import { planRun, type WorkItem } from '../engine/run.js';
 import type { Shard } from '../engine/shard-spec.js';
@@ -129,9 +128,10 @@ function mxLabel(target: ManifestTarget): string {
 
 async function planFromFiles(input: PlanInput, env: CliIO['env'], mode: PlanMode): Promise<Planned> {
   if (input.targets.length > 1) throw new UsageError('--target names one server when running scenario files');
-  let target: Target | undefined = input.targets[0] === undefined ? undefined : parseTarget(input.targets[0]);
-  const ca = trustsEmbedded(input.embedded, target) ? [...input.ca, (await import('../server/embedded.js')).embeddedCaFile()] : input.ca;
+  // The embedded server's certificate is trusted when the run targets it.
+  const ca = input.embedded ? [...input.ca, (await import('../server/embedded.js')).embeddedCaFile()] : input.ca;
   const scenarios = await loadScenarios(input.paths, { vars: input.vars, env, defaultTimeoutMs: input.timeoutMs, ca, ...(mode.missingFiles ? { missingFiles: mode.missingFiles } : {}) });
+  let target: Target | undefined = input.targets[0] === undefined ? undefined : parseTarget(input.targets[0]);
   if (input.embedded && mode.preview) target = placeholder({ host: '127.0.0.1', port: 0 }, 'the embedded server (a free loopback port, at run time)');
   if (!target && !mode.requireTarget) return { items: withoutTargets(scenarios), scenarios };
   const server = input.embedded && !mode.preview ? await (await import('../server/embedded.js')).startEmbeddedServer() : undefined;
@@ -142,16 +142,6 @@ async function planFromFiles(input: PlanInput, env: CliIO['env'], mode: PlanMode
     await server?.close();
     throw error;
   }
-}
-
-/**
- * The embedded server's certificate is trusted when the run may be talking to it: with --embedded,
- * and with a --target on this machine's loopback interface, where `smtpspec serve` listens. Its key
- * ships with smtpspec, so it proves nothing about any other server, and is trusted for no other.
- */
-function trustsEmbedded(embedded: boolean | undefined, target: Target | undefined): boolean {
-  if (embedded) return true;
-  return target !== undefined && (target.kind === undefined || target.kind === 'tcp') && isLoopback(target.host);
 }
 
 /** Every case with its file's target, or a placeholder saying there is none. */

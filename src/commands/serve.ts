@@ -10,8 +10,8 @@ export function describeEvent(event: ServerEvent, domain: string): string {
   switch (event.type) {
     case 'listening':
       return [
-        `listening on ${event.host}:${event.port}, accepting mail for @${domain} (nobody@${domain} and no-such-…@${domain} do not exist)`,
-        `STARTTLS certificate: ${embeddedCaFile()} (trusted by runs whose --target is on this machine: 127.0.0.1, ::1, localhost; from elsewhere, trust it with --ca); AUTH after STARTTLS as ${EMBEDDED_USER.username} / ${EMBEDDED_USER.password}`,
+        `listening on ${event.host}:${event.port}, accepting mail for @${domain} (nobody@${domain} does not exist)`,
+        `STARTTLS certificate: ${embeddedCaFile()} (trust it with --ca); AUTH after STARTTLS as ${EMBEDDED_USER.username} / ${EMBEDDED_USER.password}`,
       ].join('\n');
     case 'connect':
       return `session ${event.sessionId}: connection from ${event.remote}`;
