@@ -10,7 +10,7 @@ export function describeEvent(event: ServerEvent, domain: string): string {
   switch (event.type) {
     case 'listening':
       return [
-        `listening on ${event.host}:${event.port}, accepting mail for @${domain} (nobody@${domain} does not exist)`,
+        `listening on ${event.host}:${event.port}, accepting mail for @${domain} (nobody@${domain} and no-such-…@${domain} do not exist)`,
         `STARTTLS certificate: ${embeddedCaFile()} (trust it with --ca); AUTH after STARTTLS as ${EMBEDDED_USER.username} / ${EMBEDDED_USER.password}`,
       ].join('\n');
     case 'connect':

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { loadScenarios } from '../../src/scenario/load.js';
-import { startEmbeddedServer } from '../../src/server/embedded.js';
+import { embeddedCaFile, startEmbeddedServer } from '../../src/server/embedded.js';
 import { projectRoot, sourcePath } from '../helpers/paths.js';
 
 /** The bundled scenarios (scenarios/, scenarios/checks/): what a first run of smtpspec meets. */
@@ -67,9 +67,12 @@ describe('the bundled scenarios', () => {
     assert.equal(readmeFirstCommand(), command, 'the README starts with the command run --help shows first');
     const server = await startEmbeddedServer();
     t.after(() => server.close());
-    // The command as it stands, pointed at the server: `smtpspec serve` then `--target 127.0.0.1:PORT`.
+    // The command as it stands, pointed at the server. Like a real MX, the server presents a
+    // certificate the machine trusts: Node.js adds NODE_EXTRA_CA_CERTS to its trust store, so
+    // the command needs no --ca (smtpspec itself trusts the embedded certificate only with --embedded).
     const args = command.replace(/--target \S+$/, `--target 127.0.0.1:${server.port}`).split(' ').slice(1);
-    const child = spawn(process.execPath, [bin, ...args], { cwd: projectRoot, env: { ...process.env, NO_COLOR: '1' } });
+    const env = { ...process.env, NO_COLOR: '1', NODE_EXTRA_CA_CERTS: embeddedCaFile() };
+    const child = spawn(process.execPath, [bin, ...args], { cwd: projectRoot, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
