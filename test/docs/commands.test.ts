@@ -275,20 +275,18 @@ function chainsOf(page: Page): Chain[] {
 
 /**
  * A command shown more than once (on the README and in the guide, or for GitLab and for Jenkins)
- * runs where it is shown first, unless it follows another command of its block: then it may depend
- * on what that one left behind, and runs there too.
+ * runs where it is shown first, and again only where a later command of its block may depend on
+ * what it leaves behind.
  */
 function onceEach(chains: Chain[]): Chain[] {
   const seen = new Set<string>();
   return chains
-    .map((chain) => ({
-      ...chain,
-      commands: chain.commands.filter((command, index) => {
-        const first = !seen.has(command.text);
-        seen.add(command.text);
-        return first || index > 0;
-      }),
-    }))
+    .map((chain) => {
+      const firsts = chain.commands.map((command) => !seen.has(command.text));
+      for (const command of chain.commands) seen.add(command.text);
+      const lastFirst = firsts.lastIndexOf(true);
+      return { ...chain, commands: chain.commands.slice(0, lastFirst + 1) };
+    })
     .filter((chain) => chain.commands.length > 0);
 }
 
