@@ -34,9 +34,11 @@ import { blocks, pages, shownFile, type Block, type Page } from './markdown.js';
  *   embedded server for the mail domain example.com; its certificate is trusted through
  *   NODE_EXTRA_CA_CERTS, as a certificate from a public CA would be;
  * - mx.example.net becomes an open relay (a mail server that accepts every recipient);
- * - `--dns-server ADDRESS` becomes a DNS server whose MX record for example.com names 127.0.0.1.
+ * - `--dns-server ADDRESS` becomes a DNS server whose MX record for the mail domain example.org names
+ *   127.0.0.1.
  * The same goes for the files the pages show: a host in a scenario's text; in a manifest, a target's
- * `host` (given the port), and a `domain` target (given the port and the DNS server above).
+ * `host` (given the port), and a `domain` target (given the embedded server's port and the DNS server
+ * above).
  * `smtpspec serve --port N` listens on a free port instead, and is stopped with Ctrl-C once it listens.
  *
  * Every command must exit 0 unless EXIT_CODES says otherwise. A command that cannot run here must be
@@ -46,6 +48,8 @@ import { blocks, pages, shownFile, type Block, type Page } from './markdown.js';
 const SERVED = ['mx.example.com', 'mx1.example.com', 'mx2.example.com', 'smtp.example.com'];
 const RELAY = 'mx.example.net';
 const MAIL_DOMAIN = 'example.com';
+/** The mail domain whose MX hosts the manifests look up. */
+const LOOKED_UP = 'example.org';
 const HOSTS = new RegExp(`(?<![\\w.@-])(${[...SERVED, RELAY].map((host) => host.replace(/\./g, '\\.')).join('|')})(?::\\d+)?(?![\\w.-])`, 'g');
 
 /** Commands the pages show that exit with something else than 0. */
@@ -320,7 +324,7 @@ function localFile(text: string): string {
       document.setIn(['targets', index, 'port'], hostPort(target.host));
       document.setIn(['targets', index, 'host'], '127.0.0.1');
     }
-    if (target.domain === MAIL_DOMAIN) {
+    if (target.domain !== undefined) {
       document.setIn(['targets', index, 'port'], served.port);
       document.set('dns_server', `${dns.host}:${dns.port}`);
     }
@@ -465,7 +469,7 @@ const runnable = onceEach(chains)
 before(async () => {
   served = await startEmbeddedServer({ domain: MAIL_DOMAIN });
   relay = await startTestServer();
-  dns = await startDnsResponder({ [MAIL_DOMAIN]: { mx: [[10, '127.0.0.1']] } });
+  dns = await startDnsResponder({ [LOOKED_UP]: { mx: [[10, '127.0.0.1']] } });
   scratch = mkdtempSync(join(tmpdir(), 'smtpspec-docs-'));
   const shims = join(scratch, 'bin');
   mkdirSync(shims);
@@ -520,5 +524,9 @@ describe('the commands in the README and docs/', () => {
         }
       });
     }
+  });
+
+  test('with a manifest, looked up the MX hosts of its mail domain through the DNS server', () => {
+    assert.ok(dns.queries.includes(`MX ${LOOKED_UP}`), dns.queries.join(', '));
   });
 });
