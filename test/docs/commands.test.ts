@@ -25,9 +25,11 @@ import { blocks, pages, shownFile, type Block, type Page } from './markdown.js';
  * How each runs: with `sh -c`, in a scratch folder of its page (made afresh for each run of this file,
  * so two runs never share one, and removed afterwards) holding copies of scenarios/, schema/ and
  * examples/, every file the pages show (a ```yaml block whose first line is `# NAME.yaml`), and the
- * files the pages name but do not show (PROVIDED below). A page's commands run one after the other, in
- * the order of the page; the pages run side by side. First on PATH is a folder where `smtpspec` and
- * `npx smtpspec` are the built dist/bin/smtpspec.cjs, and where `npm` and `git` refuse to run.
+ * files the pages name but do not show (PROVIDED below). The commands of one block run one after the
+ * other (a session recorded, then checked and replayed); blocks run side by side, a few commands at
+ * once. A command shown again on a later page runs only where it is shown first (see onceEach). First
+ * on PATH is a folder where `smtpspec` and `npx smtpspec` are the built dist/bin/smtpspec.cjs, and
+ * where `npm` and `git` refuse to run.
  *
  * The documented hosts are rewritten to servers started here, on 127.0.0.1:
  * - mx.example.com, mx1.example.com, mx2.example.com and smtp.example.com, with any port, become the
