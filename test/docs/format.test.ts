@@ -1,29 +1,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { sourcePath } from './helpers/paths.js';
+import { readFileSync } from 'node:fs';
+import { sourcePath } from '../helpers/paths.js';
 
-const readme = readFileSync(sourcePath('README.md'), 'utf8');
+/** docs/format.md explains the keys of a scenario file in tables: they must be the schema's keys, all of them. */
 
-/** The text outside fenced code blocks. */
-function prose(markdown: string): string {
-  return markdown.split(/^```.*$/m).filter((_, index) => index % 2 === 0).join('\n');
-}
+const format = readFileSync(sourcePath('docs/format.md'), 'utf8');
 
-/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
-function anchorOf(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
-}
-
-function headings(markdown: string): Set<string> {
-  return new Set([...prose(markdown).matchAll(/^#{1,6} (.+)$/gm)].map((match) => anchorOf(match[1]!)));
-}
-
-/** The keys a table lists in its first column, under a heading of the README. */
+/** The keys a table lists in its first column, under a heading of docs/format.md. */
 function tableKeys(heading: string): string[] {
-  const start = readme.indexOf(`\n### ${heading}\n`);
-  assert.ok(start >= 0, `README has a "${heading}" section`);
-  const section = readme.slice(start + 1).split(/\n#{2,3} /)[0]!;
+  const start = format.search(new RegExp(`^#{2,3} ${heading}\\n`, 'm'));
+  assert.ok(start >= 0, `docs/format.md has a "${heading}" section`);
+  const rest = format.slice(start + 1);
+  const end = rest.search(/\n#{2,3} /);
+  const section = end < 0 ? rest : rest.slice(0, end);
   return [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((match) => match[1]!);
 }
 
@@ -41,20 +31,7 @@ function schemaKeys(node: unknown, into = new Set<string>()): Set<string> {
   return into;
 }
 
-describe('the README', () => {
-  test('every link to a heading of the README points at one that exists', () => {
-    const known = headings(readme);
-    const links = [...prose(readme).matchAll(/\]\(#([^)]+)\)/g)].map((match) => match[1]!);
-    assert.ok(links.length > 10);
-    for (const link of links) assert.ok(known.has(link), `#${link} is a heading`);
-  });
-
-  test('every link to a file of the project points at one that exists', () => {
-    const links = [...prose(readme).matchAll(/\]\(((?:scenarios|examples|schema|docs|src|test|bench)[^)#]*)\)/g)].map((match) => match[1]!);
-    assert.ok(links.length > 10);
-    for (const link of links) assert.ok(existsSync(sourcePath(link)), `${link} exists`);
-  });
-
+describe('the scenario format page', () => {
   test('the keys in the format tables are keys of the schema', () => {
     const known = schemaKeys(schema);
     const keys = ['File', 'Case', 'Step'].flatMap(tableKeys);
@@ -69,5 +46,11 @@ describe('the README', () => {
     assert.equal(objects.length, 3, 'the schema has $defs case and step');
     const missing = objects.flatMap((node) => Object.keys(node.properties ?? {})).filter((key) => !documented.has(key));
     assert.deepEqual([...new Set(missing)], []);
+  });
+
+  test('each table is read from its own section only', () => {
+    const caseKeys = tableKeys('Case');
+    assert.ok(caseKeys.includes('steps'), caseKeys.join(', '));
+    assert.ok(!caseKeys.includes('cases') && !caseKeys.includes('send'), caseKeys.join(', '));
   });
 });
