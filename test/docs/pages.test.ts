@@ -9,15 +9,6 @@ import { anchors, blocks, links, pages, prose, shownFile, type Page } from './ma
 const all = pages();
 const readme = all.find((page) => page.path === 'README.md')!;
 
-/**
- * Until the examples move from scenarios/other-servers/ to examples/, a link to examples/X
- * is checked against the file's current place. Remove this once examples/ exists.
- */
-function existingPath(path: string): string {
-  if (existsSync(sourcePath(path)) || existsSync(sourcePath('examples'))) return path;
-  return path.replace(/^examples(?=\/|$)/, 'scenarios/other-servers');
-}
-
 /** A link's file, relative to the project root, and its anchor. */
 function resolveLink(page: Page, link: string): { path: string; anchor?: string } {
   const [file = '', anchor] = link.split('#');
@@ -74,7 +65,7 @@ describe('the README and docs/', () => {
         const { path } = resolveLink(page, link);
         count++;
         assert.ok(!relative(sourcePath(), sourcePath(path)).startsWith('..'), `${page.path}: ${link} stays inside the project`);
-        assert.ok(existsSync(sourcePath(existingPath(path))), `${page.path}: ${link} (${path}) exists`);
+        assert.ok(existsSync(sourcePath(path)), `${page.path}: ${link} (${path}) exists`);
       }
     }
     assert.ok(count > 40, `${count} links`);

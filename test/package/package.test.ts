@@ -7,6 +7,7 @@ import { sourcePath } from '../helpers/paths.js';
 interface PackageJson {
   bin: Record<string, string>;
   exports: Record<string, unknown>;
+  scripts: Record<string, string>;
 }
 
 const pkg = JSON.parse(readFileSync(sourcePath('package.json'), 'utf8')) as PackageJson;
@@ -52,5 +53,15 @@ describe('the package', () => {
       const paths = typeof target === 'string' ? [target] : Object.values(target as Record<string, string>);
       for (const path of paths) assert.ok(existsSync(sourcePath(path)), `${path} exists`);
     }
+  });
+
+  test('npm start runs the bundled scenarios against the embedded server, and all pass', () => {
+    // `npm test` has just built: run what npm start runs after its build, through the shell as npm does.
+    const [build, command] = pkg.scripts.start!.split(' && ');
+    assert.equal(build, 'npm run build --silent');
+    const result = spawnSync('sh', ['-c', command!], { cwd: sourcePath(), encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^(\d+) passed, 0 failed/m);
+    assert.ok(Number(/^(\d+) passed/m.exec(result.stdout)![1]) >= 10, result.stdout);
   });
 });
