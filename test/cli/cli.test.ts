@@ -103,7 +103,8 @@ describe('main', () => {
     const cases = (await loadScenarios(embeddedExamples)).flatMap((s) => s.cases);
     assert.ok(cases.length >= 7);
     const c = capture();
-    const code = await main(['run', ...embeddedExamples, '--embedded'], c.io);
+    // The embedded server receives mail for example.test: with the domain set, no case is skipped.
+    const code = await main(['run', ...embeddedExamples, '--embedded', '--var', 'domain=example.test'], c.io);
     assert.equal(code, 0, c.stdout() + c.stderr());
     const lines = c.stdout().trimEnd().split('\n');
     assert.equal(lines.at(-1), `${cases.length} passed, 0 failed`);

@@ -7,7 +7,7 @@ import { loadScenarios } from '../../src/scenario/load.js';
 import { sourcePath } from '../helpers/paths.js';
 import { example, EXAMPLES } from './fixtures/examples.js';
 
-/** implicit-tls.yaml takes its credentials from the environment: without them it is invalid. */
+/** auth.yaml and implicit-tls.yaml take their credentials from the environment: without them they are invalid. */
 const CREDENTIALS = { SMTP_USER: 'user@example.test', SMTP_PASSWORD: 'not-a-real-password' };
 
 const examples = readdirSync(EXAMPLES)
@@ -24,6 +24,7 @@ function header(file: string): string[] {
 describe('the examples for particular servers (examples/)', () => {
   test('are the ones the README lists', () => {
     assert.deepEqual(examples.map((file) => basename(file)), [
+      'auth.yaml',
       'bdat.yaml',
       'client-certificate.yaml',
       'implicit-tls.yaml',

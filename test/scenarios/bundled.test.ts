@@ -43,7 +43,7 @@ describe('the bundled scenarios', () => {
     const scenarios = await loadScenarios([SCENARIOS], { env: {}, missingFiles });
     assert.deepEqual([...missingFiles], []);
     assert.deepEqual(scenarios.map((s) => relative(projectRoot, s.file).split('\\').join('/')).sort(), bundledFiles());
-    assert.ok(scenarios.length >= 19, `${scenarios.length} files`);
+    assert.ok(scenarios.length >= 18, `${scenarios.length} files`);
     for (const scenario of scenarios) assert.deepEqual(scenario.warnings, [], `warnings in ${scenario.file}`);
   });
 
@@ -64,7 +64,8 @@ describe('the bundled scenarios', () => {
   test("the first command of run --help and of the README runs every file against the embedded server and exits 0", async (t) => {
     const command = firstRunExample();
     assert.match(command, /^smtpspec run scenarios\/ --target \S+$/);
-    assert.equal(readmeFirstCommand(), command, 'the README starts with the command run --help shows first');
+    const anyHost = (text: string): string => text.replace(/--target \S+$/, '--target HOST');
+    assert.equal(anyHost(readmeFirstCommand()), anyHost(command), 'the README starts with the command run --help shows first');
     const server = await startEmbeddedServer();
     t.after(() => server.close());
     // The command as it stands, pointed at the server. Like a real MX, the server presents a
