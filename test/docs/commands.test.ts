@@ -84,8 +84,8 @@ const NOT_RUN: Record<string, NotRun> = {
     coveredBy: 'test/package/package.test.ts',
   },
   'npm test': { reason: 'runs every test, this one included', coveredBy: 'scripts/run-tests.mjs' },
-  'npm pack': INSTALL,
-  'npm install --save-dev ./smtpspec-0.1.0.tgz': INSTALL,
+  'npm install && npm pack': INSTALL,
+  'npm install --save-dev ./vendor/smtpspec-0.1.0.tgz': INSTALL,
   'npm install --save-dev git+https://<git-host>/<owner>/smtpspec.git': INSTALL,
   'npm install --global ./smtpspec-0.1.0.tgz': INSTALL,
   'npm ci': { reason: 'installs a CI repository from the registry', coveredBy: 'test/package/install.test.ts' },
@@ -359,7 +359,8 @@ function makeShims(dir: string): void {
     chmodSync(join(dir, name), 0o755);
   };
   shim('smtpspec', `exec '${process.execPath}' '${bin}' "$@"`);
-  shim('npx', 'if [ "$1" = smtpspec ]; then shift; exec smtpspec "$@"; fi\necho "npx $1: only smtpspec runs here" >&2\nexit 127');
+  // `npx smtpspec` and `npx --no -- smtpspec`: both run the installed smtpspec.
+  shim('npx', 'if [ "$1" = --no ] && [ "$2" = -- ]; then shift 2; fi\nif [ "$1" = smtpspec ]; then shift; exec smtpspec "$@"; fi\necho "npx $1: only smtpspec runs here" >&2\nexit 127');
   for (const refused of ['npm', 'git']) shim(refused, `echo "${refused} is not run here: list the command in NOT_RUN" >&2\nexit 127`);
 }
 
