@@ -6,10 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { DotStuffer, dotStuff, floorSession, type FloorOptions } from '../../bench/floor-client.js';
 import { startSink } from '../../bench/sink-server.js';
+import net from 'node:net';
+import { assertWaitedFor, GENEROUS_MS, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer } from '../helpers/fake-server.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const envelope = { host: '127.0.0.1', from: 'a@example.test', to: 'b@example.test', timeoutMs: 2_000 } as const;
+const envelope = { host: '127.0.0.1', from: 'a@example.test', to: 'b@example.test', timeoutMs: GENEROUS_MS } as const;
 
 describe('dotStuff', () => {
   it('doubles dots that start a line, including one at the start of a chunk that starts a line', () => {
@@ -75,9 +77,9 @@ describe('floorSession against scripted servers', () => {
   it('gives up on a silent server at its deadline', async () => {
     const fake = await fakeServer(() => {});
     try {
-      const started = Date.now();
+      const started = performance.now();
       await assert.rejects(floorSession({ ...envelope, port: fake.port, timeoutMs: 150, message: { text: 'x' } }), /no reply within 150 ms after connecting/);
-      assert.ok(Date.now() - started < 1_000);
+      assertWaitedFor(performance.now() - started, 150, 'the session');
     } finally {
       await fake.close();
     }
@@ -86,16 +88,34 @@ describe('floorSession against scripted servers', () => {
 
 describe('the benchmark sink', () => {
   it('holds greetings until enough sessions are open, and counts whole messages', async () => {
-    const sink = await startSink({ holdUntil: 2, holdMs: 5_000 });
+    // Only the second session may release the greetings: neither of the sink's own deadlines comes.
+    const sink = await startSink({ holdUntil: 2, holdMs: GENEROUS_MS, holdIdleMs: GENEROUS_MS });
+    const early = net.connect({ host: '127.0.0.1', port: sink.port });
     try {
-      const first = floorSession({ ...envelope, port: sink.port, message: { text: '.\nbody' } });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(sink.messages, 0);
-      await Promise.all([first, floorSession({ ...envelope, port: sink.port, message: { text: 'second' } })]);
-      assert.equal(sink.connections, 2);
+      // How many sessions the sink had when the first one got its greeting.
+      let greetedWith: number | undefined;
+      early.once('data', () => (greetedWith = sink.connections));
+      await until(() => sink.connections === 1);
+      // A greeting sent at once would be read in the next turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(greetedWith, undefined, 'no greeting while one session is open');
+      await floorSession({ ...envelope, port: sink.port, message: { text: '.\nbody' } });
+      assert.equal(greetedWith, 2, 'the second session released the first greeting');
+      await floorSession({ ...envelope, port: sink.port, message: { text: 'second' } });
+      assert.equal(sink.connections, 3);
       assert.equal(sink.messages, 2);
     } finally {
+      early.destroy();
       await sink.close();
     }
   });
 });
+
+/** Resolves once `condition` holds, checked at every turn of the event loop; fails after PROMPTLY_MS. */
+async function until(condition: () => boolean): Promise<void> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > PROMPTLY_MS) assert.fail(`the condition did not hold within ${PROMPTLY_MS} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

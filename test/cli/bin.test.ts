@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { main } from '../../src/cli.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 import { sourcePath } from '../helpers/paths.js';
 import { PassThrough } from 'node:stream';
 
@@ -15,7 +16,7 @@ const version = (JSON.parse(readFileSync(sourcePath('package.json'), 'utf8')) as
 function smtpspec(...args: string[]) {
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: GENEROUS_MS,
     env: { ...process.env, NO_COLOR: '1' },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -23,7 +24,7 @@ function smtpspec(...args: string[]) {
 
 describe('the smtpspec binary', () => {
   test('runs the bundled program through the code cache the build made', () => {
-    const probe = spawnSync(process.execPath, ['-e', 'process.stdout.write(require(process.argv[1]).codeCache())', bin], { encoding: 'utf8', timeout: 20_000 });
+    const probe = spawnSync(process.execPath, ['-e', 'process.stdout.write(require(process.argv[1]).codeCache())', bin], { encoding: 'utf8', timeout: GENEROUS_MS });
     assert.equal(probe.status, 0, probe.stderr);
     assert.equal(probe.stdout, 'used');
   });
@@ -69,7 +70,7 @@ describe('the smtpspec binary', () => {
     let port = 0;
     const waitFor = (pattern: RegExp) =>
       new Promise<RegExpMatchArray>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern}; saw:\n${seen.join('\n')}`)), 10_000);
+        const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern}; saw:\n${seen.join('\n')}`)), GENEROUS_MS);
         const check = (line: string) => {
           const match = pattern.exec(line);
           if (!match) return;

@@ -11,6 +11,7 @@ import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
 import { capture } from '../helpers/capture.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 
 async function results(file: string): Promise<RunResult> {
   return JSON.parse(await readFile(file, 'utf8')) as RunResult;
@@ -43,12 +44,12 @@ describe('running a manifest', () => {
       `scenarios: [${sourcePath('test/cli/fixtures/fleet/transaction.yaml')}]
 dns_server: 127.0.0.1:${dns.port}
 defaults:
-  timeout: 500ms
+  timeout: ${GENEROUS}
   vars: { rcpt: user@example.test }
 targets:
   - { name: healthy, host: 127.0.0.1, port: ${healthy.port}, tags: [eu] }
   - { name: refusing, host: 127.0.0.1, port: ${refusing.port}, tags: [us] }
-  - { name: stalling, host: 127.0.0.1, port: ${stalling.port}, tags: [us] }
+  - { name: stalling, host: 127.0.0.1, port: ${stalling.port}, tags: [us], timeout: 500ms }
   - { domain: example.test, port: ${healthy.port} }
   - { domain: nomail.test, port: 25 }
 `,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, parseArgs } from '../../src/cli.js';
 import { schemaReference } from '../../src/schema-reference.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { capture } from '../helpers/capture.js';
@@ -124,7 +125,7 @@ describe('smtpspec init', () => {
       assert.equal(await main(['init', file, '--target', `127.0.0.1:${server.port}`], capture().io), 0);
       assert.match(await readFile(file, 'utf8'), new RegExp(`^target: 127\\.0\\.0\\.1:${server.port} `, 'm'));
       const run = capture();
-      assert.equal(await main(['run', file, '--timeout', '2s', '--reporter', 'tap'], run.io), 0, run.stdout() + run.stderr());
+      assert.equal(await main(['run', file, '--timeout', GENEROUS, '--reporter', 'tap'], run.io), 0, run.stdout() + run.stderr());
       assert.equal(server.messages.length, 1);
       assert.deepEqual(server.messages[0]!.to, ['postmaster@example.com']);
       assert.match(server.messages[0]!.body, /Subject: smtpspec test message/);

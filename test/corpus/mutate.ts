@@ -28,10 +28,37 @@ export class Random {
 }
 
 /** A seed from a name (FNV-1a), so each file gets its own sequence. */
-export function seedOf(name: string): number {
+function seedOf(name: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
   return hash >>> 0;
+}
+
+/**
+ * How many mutations a fuzz test makes of each file: `suiteDefault`, a few that keep the suite
+ * quick, unless FUZZ_MUTATIONS asks for more (`npm run fuzz` runs the fuzz tests long).
+ */
+export function fuzzMutations(suiteDefault: number): number {
+  const asked = process.env['FUZZ_MUTATIONS'];
+  if (asked === undefined || asked === '') return suiteDefault;
+  const count = Number(asked);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`FUZZ_MUTATIONS must be a whole number of at least 1, not "${asked}"`);
+  return count;
+}
+
+/**
+ * The seed of a file's sequence of mutations: from its name, so every run makes the same ones;
+ * with FUZZ_SEED, from that and its name, for a sequence no run has made before.
+ */
+export function fuzzSeed(name: string): number {
+  const seed = process.env['FUZZ_SEED'];
+  return seedOf(seed ? `${seed}/${name}` : name);
+}
+
+/** Names the sequence in a failure's message, so that it can be made again. */
+export function fuzzContext(): string {
+  const seed = process.env['FUZZ_SEED'];
+  return seed ? ` (FUZZ_SEED=${seed})` : '';
 }
 
 const SYMBOLS = [':', '[', '{', '*', '&', '!', '%', '@', '\t', '\r', ']', '}', ',', '- ', '? ', '#', '|', '>', '"', "'", '${', '$${', '\\', '\n'];

@@ -4,6 +4,7 @@ import type { SMTPServerAuthentication } from 'smtp-server';
 import type { CaseResult } from '../../src/engine/results.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { runAll, statuses, tcp, why } from './fixtures/inline.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 
 const USER = 'alice';
 const PASSWORD = 'correct horse';
@@ -55,7 +56,7 @@ function authCases(cases: [name: string, auth: string, expect: string | number][
         expect: 250`,
     )
     .join('');
-  return `timeout: 1s\nvars: { user: ${USER} }\ncases:${body}\n`;
+  return `timeout: ${GENEROUS}\nvars: { user: ${USER} }\ncases:${body}\n`;
 }
 
 async function runAuth(cases: [string, string, string | number][], env: Record<string, string> = {}): Promise<CaseResult[]> {

@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fakeServer } from '../helpers/fake-server.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { runAll, runInline, statuses, tcp, why } from './fixtures/inline.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 
 let server: TestServer;
 const mailFrom: string[] = [];
@@ -57,7 +58,7 @@ cases:
 
   test('a variable from the command line decides a case and a step', async () => {
     const yaml = `vars: { mode: relaxed }
-timeout: 1s
+timeout: ${GENEROUS}
 cases:
   - name: strict only
     when: { var: mode, equals: strict }
@@ -79,7 +80,7 @@ cases:
 
   test('step conditions on capabilities: "not" runs a step only when the keyword is absent', async () => {
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: capabilities
     steps:
@@ -108,7 +109,7 @@ cases:
 
   test('a greeting step skipped by its condition still waits for the greeting before sending', async () => {
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: no banner check
     steps:
@@ -129,7 +130,7 @@ cases:
 
   test('a skipped message step leaves the server reading data: no QUIT is sent into it after a failure', async () => {
     const result = await runInline(
-      `timeout: 300ms
+      `timeout: ${GENEROUS}
 cases:
   - name: body left out
     steps:
@@ -142,6 +143,7 @@ cases:
         when: { var: with_body }
       - send: NOOP
         expect: 250
+        timeout: 300ms
       - send: QUIT
         expect: 221
 `,
@@ -157,7 +159,7 @@ cases:
 describe('captures', () => {
   test('a queue id captured from the reply to the message is used in later commands', async () => {
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: track the queue id
     steps:
@@ -194,7 +196,7 @@ cases:
 
   test('a capture that does not match fails its step', async () => {
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: no match
     steps:
@@ -219,7 +221,7 @@ cases:
     });
     t.after(() => fake.close());
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: smuggled command
     steps:
@@ -250,7 +252,7 @@ describe('captured secrets', () => {
     });
     t.after(() => fake.close());
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: echo
     steps:
@@ -283,12 +285,12 @@ describe('latency', () => {
     });
     t.after(() => fake.close());
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: slow EHLO
     steps:
       - expect: 220
-        within: 500ms
+        within: ${GENEROUS}
       - send: EHLO client.test
         expect: 250
         within: 1ms

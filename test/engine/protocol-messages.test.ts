@@ -6,6 +6,7 @@ import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { chunkingServer, type ChunkingServer } from './fixtures/chunking-server.js';
 import { q, runInline, statuses, tcp, why } from './fixtures/inline.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 
 const LF_MESSAGE = sourcePath('test/engine/fixtures/lf-message.txt');
 const ATTACHMENT = sourcePath('test/engine/fixtures/attachment.bin');
@@ -13,7 +14,7 @@ const ATTACHMENT = sourcePath('test/engine/fixtures/attachment.bin');
 /** Greeting, EHLO (or LHLO), MAIL, the recipients, then the given steps. */
 function transaction(steps: string, options: { rcpts?: string[]; lmtp?: boolean } = {}): string {
   const rcpts = options.rcpts ?? ['b@example.test'];
-  return `timeout: 1s
+  return `timeout: ${GENEROUS}
 ${options.lmtp ? 'protocol: lmtp\n' : ''}cases:
   - name: message
     steps:
@@ -189,7 +190,7 @@ describe('raw bytes', () => {
     });
     t.after(() => fake.close());
     const result = await runInline(
-      `timeout: 1s
+      `timeout: ${GENEROUS}
 cases:
   - name: raw
     steps:

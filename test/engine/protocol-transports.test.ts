@@ -9,13 +9,14 @@ import { testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { inline, q, runInline, statuses, tcp, why } from './fixtures/inline.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 
 const CHILD = sourcePath('test/smtp/fixtures/smtp-child.mjs');
 
 /** A message to two recipients, then QUIT; `hello` is EHLO or LHLO, `check` the data step's expectation. */
 function delivery(target: string, hello: string, check: string, head = ''): string {
   return `${head}target: ${target}
-timeout: 1s
+timeout: ${GENEROUS}
 cases:
   - name: deliver
     steps:
@@ -112,7 +113,7 @@ describe('a child process target', () => {
     const argv = [process.execPath, CHILD, '--tls-key', certs.server.keyPath, '--tls-cert', certs.server.certPath].map(q).join(', ');
     const result = await runInline(`target: { exec: [${argv}] }
 tls: { ca: ${q(certs.ca.certPath)} }
-timeout: 1s
+timeout: ${GENEROUS}
 cases:
   - name: tls in a pipe
     steps:
@@ -153,7 +154,7 @@ describe('a PROXY protocol v1 header', () => {
 
   test('the server sees the proxied source address', async () => {
     const scenario = inline(`proxy: { source: "203.0.113.7:40000" }
-timeout: 1s
+timeout: ${GENEROUS}
 cases:
   - name: behind a balancer
     steps:

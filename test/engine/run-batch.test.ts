@@ -1,6 +1,5 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { CaseInfo, CaseResult, StepResult } from '../../src/engine/results.js';
 import { BAIL_REASON, runBatch } from '../../src/engine/run-batch.js';
 import { caseInfo } from '../../src/engine/run-case.js';
@@ -11,6 +10,7 @@ import type { Reporter } from '../../src/report/reporter.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { TcpTarget } from '../../src/scenario/types.js';
 import { fakeServer, type FakeServer, type FakeSession } from '../helpers/fake-server.js';
+import { GENEROUS, GENEROUS_MS } from '../helpers/deadlines.js';
 
 const GREET_AND_QUIT = `
     steps:
@@ -20,7 +20,7 @@ const GREET_AND_QUIT = `
 
 /** One inline scenario; `cases` is YAML for its case list. */
 function scenario(file: string, cases: string) {
-  return parseScenario(`name: ${file}\ntimeout: 2s\ncases:\n${cases}`, file, { env: {} });
+  return parseScenario(`name: ${file}\ntimeout: ${GENEROUS}\ncases:\n${cases}`, file, { env: {} });
 }
 
 /** `count` greet-and-quit cases named `<prefix> 0` … against one server. */
@@ -39,6 +39,7 @@ class SessionCounter {
   readonly peaks = new Map<string, number>();
   private total = 0;
   peakTotal = 0;
+  private readonly waiting: { count: number; resolve: () => void }[] = [];
 
   enter(label: string): void {
     const now = (this.active.get(label) ?? 0) + 1;
@@ -46,24 +47,38 @@ class SessionCounter {
     this.peaks.set(label, Math.max(this.peaks.get(label) ?? 0, now));
     this.total++;
     this.peakTotal = Math.max(this.peakTotal, this.total);
+    for (const waiter of this.waiting.filter((w) => this.peakTotal >= w.count)) {
+      this.waiting.splice(this.waiting.indexOf(waiter), 1);
+      waiter.resolve();
+    }
   }
 
   leave(label: string): void {
     this.active.set(label, this.active.get(label)! - 1);
     this.total--;
   }
+
+  /** Resolves once `count` sessions have been in progress at once; gives up after GENEROUS_MS, with the peak short of it. */
+  reached(count: number): Promise<void> {
+    if (this.peakTotal >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiting.push({ count, resolve });
+      setTimeout(resolve, GENEROUS_MS).unref();
+    });
+  }
 }
 
 /**
- * Holds each session `holdMs` before the greeting. The session stops counting when QUIT
+ * Holds each greeting until `peak` sessions are in progress at once: the limits are what decide
+ * how many sessions come, not how fast they come. The session stops counting when QUIT
  * arrives, before the 221 goes out: the client cannot consider it over any earlier.
  */
-function holdingServer(label: string, counter: SessionCounter, holdMs: number): Promise<FakeServer> {
+function holdingServer(label: string, counter: SessionCounter, peak: number): Promise<FakeServer> {
   return fakeServer(async (s: FakeSession) => {
     counter.enter(label);
     let line: string | undefined;
     try {
-      await delay(holdMs);
+      await counter.reached(peak);
       await s.write('220 ready\r\n');
       line = await s.nextLine();
     } finally {
@@ -93,8 +108,8 @@ describe('runBatch limits', () => {
 
   test('by default one host is every port of it: two servers on 127.0.0.1 share the per-host limit', async () => {
     const counter = new SessionCounter();
-    const a = await holdingServer('a', counter, 100);
-    const b = await holdingServer('b', counter, 100);
+    const a = await holdingServer('a', counter, 2);
+    const b = await holdingServer('b', counter, 2);
     servers.push(a, b);
     const work = [...items('a.yaml', 6, a), ...items('b.yaml', 6, b)];
     const result = await runBatch(work, { concurrency: 8, perHostLimit: 2 });
@@ -105,8 +120,8 @@ describe('runBatch limits', () => {
 
   test('keyed on host:port, each server gets perHostLimit and the run as a whole stays within concurrency', async () => {
     const counter = new SessionCounter();
-    const a = await holdingServer('a', counter, 100);
-    const b = await holdingServer('b', counter, 100);
+    const a = await holdingServer('a', counter, 4);
+    const b = await holdingServer('b', counter, 4);
     servers.push(a, b);
     const work = [...items('a.yaml', 6, a), ...items('b.yaml', 6, b)];
     const hostKey = (t: WorkItem['target']) => ('port' in t ? `${t.host}:${t.port}` : defaultHostKey(t));
@@ -119,7 +134,7 @@ describe('runBatch limits', () => {
 
   test('concurrency 1 runs one session at a time', async () => {
     const counter = new SessionCounter();
-    const a = await holdingServer('a', counter, 20);
+    const a = await holdingServer('a', counter, 1);
     servers.push(a);
     const result = await runBatch(items('one.yaml', 4, a), { concurrency: 1, perHostLimit: 4 });
     assert.equal(result.counts.passed, 4);
@@ -146,28 +161,38 @@ describe('runBatch results', () => {
   after(() => Promise.all(servers.map((s) => s.close())));
 
   test('results follow the order of the items although later cases finish first', async () => {
-    // Each case asks the server to sit on its NOOP for a while: the first the longest.
+    // The server answers each case's NOOP only once the case meant to finish before it has ended.
+    const order = ['fourth', 'third', 'second', 'first'];
+    const ended = new Map<string, () => void>();
+    const endings = new Map(order.map((place) => [place, new Promise<void>((resolve) => ended.set(`finishes ${place}`, resolve))]));
     const server = await fakeServer(async (s) => {
       await s.write('220 ready\r\n');
-      const noop = /^NOOP (\d+)$/.exec((await s.nextLine()) ?? '');
-      await delay(Number(noop?.[1] ?? 0));
+      const place = /^NOOP (\w+)$/.exec((await s.nextLine()) ?? '')?.[1] ?? '';
+      const before = order[order.indexOf(place) + 1];
+      if (before) await endings.get(before);
       await s.write('250 ok\r\n');
       if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
       s.end();
     });
     servers.push(server);
-    const waits = [240, 160, 80, 0];
-    const cases = waits
-      .map((ms) => `  - name: wait ${ms}\n    steps:\n      - expect: 220\n      - send: NOOP ${ms}\n        expect: 250\n      - send: QUIT\n        expect: 221`)
+    const cases = order
+      .map((place) => `  - name: finishes ${place}\n    steps:\n      - expect: 220\n      - send: NOOP ${place}\n        expect: 250\n      - send: QUIT\n        expect: 221`)
       .join('\n');
     const work = planRun([scenario('order.yaml', cases)], target(server));
     const { events, reporter } = recorder();
-    const result = await runBatch(work, { concurrency: 4, perHostLimit: 4, reporter });
-    assert.deepEqual(result.cases.map((c) => c.caseName), ['wait 240', 'wait 160', 'wait 80', 'wait 0']);
+    const tracking: Reporter = {
+      ...reporter,
+      onCaseEnd: (result) => {
+        reporter.onCaseEnd!(result);
+        ended.get(result.caseName)?.();
+      },
+    };
+    const result = await runBatch(work, { concurrency: 4, perHostLimit: 4, reporter: tracking });
+    assert.deepEqual(result.cases.map((c) => c.caseName), ['finishes fourth', 'finishes third', 'finishes second', 'finishes first']);
     assert.deepEqual(result.cases.map((c) => c.id), work.map((w) => caseInfo(w.scenario, w.kase, w.target).id));
     assert.deepEqual(
       events.filter((e) => e.startsWith('end ')),
-      ['end wait 0 passed', 'end wait 80 passed', 'end wait 160 passed', 'end wait 240 passed'],
+      ['end finishes first passed', 'end finishes second passed', 'end finishes third passed', 'end finishes fourth passed'],
     );
     assert.equal(events[0], 'begin 4');
     assert.equal(events.at(-1), 'done 4');

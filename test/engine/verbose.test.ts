@@ -10,6 +10,7 @@ import type { CaseInfo } from '../../src/engine/results.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { capture } from '../helpers/capture.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 
 const PASSWORD = 'pa55-word';
 
@@ -31,7 +32,7 @@ function scenario(port: number, cases: string[]): string {
         expect: 221`,
     )
     .join('\n');
-  return `target: 127.0.0.1:${port}\ntimeout: 2s\ncases:${body}\n`;
+  return `target: 127.0.0.1:${port}\ntimeout: ${GENEROUS}\ncases:${body}\n`;
 }
 
 /** The transcript part of a live line: the timestamp and session prefix left out. */

@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { assertWaitedFor, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer } from '../helpers/fake-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { assertCause, assertWithin, at, healthyServer, oneCase, runThenHealthy, transcriptLines } from './fixtures/harness.js';
@@ -20,29 +22,34 @@ const GREETING_THEN_EHLO = `
   expect: 221
 `;
 
+/** The same steps, with a deadline of 300 ms for the greeting (the file's is one no step means to reach). */
+const SHORT_GREETING_THEN_EHLO = GREETING_THEN_EHLO.replace('- expect: 220\n', '- expect: 220\n  timeout: 300ms\n');
+
 describe('the greeting', () => {
   test('no greeting at all: a timeout naming the greeting, and nothing sent', async (t) => {
     const fake = await fakeServer(() => {});
     t.after(() => fake.close());
-    const run = await runThenHealthy(oneCase(at(fake), GREETING_THEN_EHLO), healthy);
+    const run = await runThenHealthy(oneCase(at(fake), SHORT_GREETING_THEN_EHLO), healthy);
     const [result] = run.cases;
     assertCause(result!, { status: 'error', kind: 'timeout', message: /^step 1 \(greeting\): no reply within 300 ms \(waiting for the greeting\)$/ });
     assert.equal(fake.receivedBytes().length, 0);
-    assertWithin(result!.steps[0]!.durationMs, 300 + 150, 'the greeting step');
-    assertWithin(run.elapsedMs, 300 + 300 + 1000);
+    assertWaitedFor(result!.steps[0]!.durationMs, 300, 'the greeting step');
+    assertWithin(run.elapsedMs, PROMPTLY_MS);
   });
 
   test('no greeting when the first step sends: the session does not start, and the command is not sent', async (t) => {
     const fake = await fakeServer(() => {});
     t.after(() => fake.close());
-    const run = await runThenHealthy(oneCase(at(fake), '- send: EHLO client.test\n  expect: 250'), healthy);
+    // The greeting read before a first step that sends has the file's deadline.
+    const run = await runThenHealthy(oneCase(at(fake), '- send: EHLO client.test\n  expect: 250', '300ms'), healthy);
     assertCause(run.cases[0]!, {
       status: 'error',
       kind: 'timeout',
       message: /^step 1 \(send: EHLO client\.test\): cannot start the session: no reply within 300 ms \(waiting for the greeting\)$/,
     });
     assert.equal(fake.receivedBytes().length, 0);
-    assertWithin(run.elapsedMs, 300 + 1000);
+    assertWaitedFor(run.cases[0]!.durationMs, 300, 'the case');
+    assertWithin(run.elapsedMs, PROMPTLY_MS);
   });
 
   test('a greeting, then an immediate close: the next step names the close', async (t) => {
@@ -58,7 +65,7 @@ describe('the greeting', () => {
       result!.steps.map((s) => s.status),
       ['passed', 'error', 'skipped'],
     );
-    assertWithin(run.elapsedMs, 1000);
+    assertWithin(run.elapsedMs, PROMPTLY_MS, 'the run (no step waited for its deadline)');
   });
 
   test('a close in the middle of a multiline greeting says how many lines came', async (t) => {
@@ -95,30 +102,38 @@ describe('a greeting that never ends', () => {
   test('one byte per second: the deadline is for the whole reply, so the case fails near it', async (t) => {
     const fake = await fakeServer((s) => s.writeSlowly(`220 ${'x'.repeat(100)}\r\n`, 1000));
     t.after(() => fake.close());
-    const run = await runThenHealthy(oneCase(at(fake), GREETING_THEN_EHLO), healthy);
+    const run = await runThenHealthy(oneCase(at(fake), SHORT_GREETING_THEN_EHLO), healthy);
     const [result] = run.cases;
     assertCause(result!, {
       status: 'error',
       kind: 'timeout',
       message: /^step 1 \(greeting\): no complete reply within 300 ms \(got part of a line so far\) \(waiting for the greeting\)$/,
     });
-    assertWithin(result!.steps[0]!.durationMs, 300 + 150, 'the greeting step');
-    assertWithin(run.elapsedMs, 300 + 300 + 1000);
+    assertWaitedFor(result!.steps[0]!.durationMs, 300, 'the greeting step');
+    assertWithin(run.elapsedMs, PROMPTLY_MS, 'the run (the greeting would take 100 s)');
   });
 
   test('complete lines that never end the reply do not keep it alive either', async (t) => {
+    // A line every 50 ms, far more often than the 300 ms deadline; the whole reply would take 5 s.
+    const LINES = 100;
     const fake = await fakeServer(async (s) => {
-      for (let i = 0; i < 100 && !s.socket.destroyed; i++) await s.writeSlowly(`220-line ${i}\r\n`, 5);
+      for (let i = 0; i < LINES && !s.socket.destroyed; i++) {
+        await s.write(`220-line ${i}\r\n`);
+        await delay(50);
+      }
     });
     t.after(() => fake.close());
-    const run = await runThenHealthy(oneCase(at(fake), GREETING_THEN_EHLO), healthy);
+    const run = await runThenHealthy(oneCase(at(fake), SHORT_GREETING_THEN_EHLO), healthy);
     const [result] = run.cases;
     assertCause(result!, {
       status: 'error',
       kind: 'timeout',
-      message: /^step 1 \(greeting\): no complete reply within 300 ms \(got \d+ lines so far\) \(waiting for the greeting\)$/,
+      message: /^step 1 \(greeting\): no complete reply within 300 ms \(got \d+ lines? so far\) \(waiting for the greeting\)$/,
     });
-    assertWithin(run.elapsedMs, 300 + 300 + 1000);
+    // Were the deadline renewed by each line, the client would have read them all before giving up.
+    const got = Number(/got (\d+) line/.exec(result!.failure!.message)![1]);
+    assert.ok(got >= 1 && got < LINES, `the case read ${got} of the ${LINES} lines before it gave up`);
+    assertWaitedFor(result!.steps[0]!.durationMs, 300, 'the greeting step');
   });
 });
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
-import assert from 'node:assert/strict';
 import net, { type AddressInfo } from 'node:net';
+import { assertWaitedFor, GENEROUS, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer } from '../helpers/fake-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { blackhole } from './fixtures/blackhole.js';
@@ -40,31 +40,29 @@ describe('reaching the server', () => {
       kind: 'refused',
       message: new RegExp(`^step 1 \\(greeting\\): cannot start the session: connection refused by 127\\.0\\.0\\.1:${port}$`),
     });
-    assertWithin(run.elapsedMs, 1000);
+    assertWithin(run.elapsedMs, PROMPTLY_MS, `the run (the deadline to connect is ${GENEROUS})`);
   });
 
   test('a name that does not resolve', async () => {
-    const run = await runThenHealthy(oneCase('smtpspec-test.invalid:25', STEPS, '500ms'), healthy);
+    const run = await runThenHealthy(oneCase('smtpspec-test.invalid:25', STEPS), healthy);
     assertCause(run.cases[0]!, {
       status: 'error',
       kind: 'dns',
       message: /^step 1 \(greeting\): cannot start the session: cannot resolve host "smtpspec-test\.invalid"$/,
     });
-    assertWithin(run.elapsedMs, 500 + 1000);
   });
 
   test('a connect that is never answered ends at the connect deadline', async (t) => {
     const hole = await blackhole();
     t.after(() => hole.close());
-    const run = await runThenHealthy(oneCase(at(hole), STEPS), healthy);
+    const run = await runThenHealthy(oneCase(at(hole), STEPS, '300ms'), healthy);
     const [result] = run.cases;
     assertCause(result!, {
       status: 'error',
       kind: 'connect-timeout',
       message: new RegExp(`^step 1 \\(greeting\\): cannot start the session: no answer from 127\\.0\\.0\\.1:${hole.port} within 300 ms$`),
     });
-    assert.ok(result!.durationMs >= 290, `gave up after ${result!.durationMs} ms, not at the deadline`);
-    assertWithin(result!.durationMs, 300 + 200, 'the case');
+    assertWaitedFor(result!.durationMs, 300, 'the case');
   });
 });
 
@@ -82,6 +80,6 @@ describe('losing the connection', () => {
       kind: 'reset',
       message: /^step 2 \(send: EHLO client\.test\): connection reset by the server$/,
     });
-    assertWithin(run.elapsedMs, 1000);
+    assertWithin(run.elapsedMs, PROMPTLY_MS, 'the run (no step waited for its deadline)');
   });
 });

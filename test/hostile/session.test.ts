@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertWaitedFor, GENEROUS, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer, type FakeSession } from '../helpers/fake-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { assertCause, assertWithin, at, healthyServer, oneCase, rssGuard, runThenHealthy } from './fixtures/harness.js';
@@ -84,7 +85,7 @@ describe('replies nobody asked for', () => {
   test('a second reply to EHLO is never taken for the answer to the next command, whatever it is', async (t) => {
     const fake = await fakeServer((s) => answer(s, '220 fake.test ESMTP\r\n', ['250 fake.test\r\n250 extra\r\n']));
     t.after(() => fake.close());
-    const yaml = `target: ${at(fake)}\ntimeout: 300ms\ncases:\n${actions.map(([action], i) => afterEhlo(action, i)).join('\n')}\n`;
+    const yaml = `target: ${at(fake)}\ntimeout: ${GENEROUS}\ncases:\n${actions.map(([action], i) => afterEhlo(action, i)).join('\n')}\n`;
     const run = await runThenHealthy(yaml, healthy);
     run.cases.forEach((result, i) => {
       const before = actions[i]![1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -110,11 +111,19 @@ describe('replies nobody asked for', () => {
 });
 
 describe('after the final dot', () => {
-  const transaction = `${ENVELOPE}
+  // The file's deadline, 300 ms, is for the message: the wait for its reply, and for its bytes to go out.
+  // The steps before it have one of their own that they do not mean to reach.
+  const patient = `\n  timeout: ${GENEROUS}`;
+  const transaction = `
+- expect: 220${patient}
+- send: EHLO client.test
+  expect: 250${patient}
+- send: MAIL FROM:<a@example.test>
+  expect: 250${patient}
 - send: RCPT TO:<b@example.test>
-  expect: 250
+  expect: 250${patient}
 - send: DATA
-  expect: 354
+  expect: 354${patient}
 - data: { file: FILE }
   expect: 250
 - send: QUIT
@@ -127,14 +136,15 @@ describe('after the final dot', () => {
       while ((await s.nextLine()) !== '.') continue;
     });
     t.after(() => fake.close());
-    const run = await runThenHealthy(oneCase(at(fake), transaction.replace('{ file: FILE }', '"Subject: hi\\n\\nhello\\n"')), healthy);
+    const run = await runThenHealthy(oneCase(at(fake), transaction.replace('{ file: FILE }', '"Subject: hi\\n\\nhello\\n"'), '300ms'), healthy);
     assertCause(run.cases[0]!, {
       status: 'error',
       kind: 'timeout',
       message: /^step 6 \(data \(3 lines\)\): no reply within 300 ms \(waiting for the reply after the final dot of the message\)$/,
     });
-    // The reply deadline, then the case's QUIT with the closing deadline, then the close.
-    assertWithin(run.elapsedMs, 300 * 3 + 1000);
+    assertWaitedFor(run.cases[0]!.steps[5]!.durationMs, 300, 'the message step');
+    // The reply deadline, then the case's QUIT with the closing deadline (no longer than the file's), then the close.
+    assertWithin(run.elapsedMs, PROMPTLY_MS);
   });
 
   test('a server that stops reading the message: the write deadline ends the session', async (t) => {
@@ -150,13 +160,13 @@ describe('after the final dot', () => {
       s.socket.pause();
     });
     t.after(() => fake.close());
-    const run = await runThenHealthy(oneCase(at(fake), transaction.replace('FILE', JSON.stringify(file))), healthy);
+    const run = await runThenHealthy(oneCase(at(fake), transaction.replace('FILE', JSON.stringify(file)), '300ms'), healthy);
     assertCause(run.cases[0]!, {
       status: 'error',
       kind: 'timeout',
       message: /^step 6 \(data from .*big\.eml\): the server stopped reading: no data could be sent for 300 ms$/,
     });
-    assertWithin(run.elapsedMs, 300 + 2000);
+    assertWithin(run.elapsedMs, PROMPTLY_MS);
     memory.check();
   });
 });

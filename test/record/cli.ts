@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 import { sourcePath } from '../helpers/paths.js';
 
 /** Running the built binary without blocking the test process, whose embedded server it talks to. */
@@ -18,7 +19,7 @@ export function smtpspec(args: string[], options: { input?: string; env?: Record
     const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 10_000,
+      timeout: options.timeoutMs ?? GENEROUS_MS,
     });
     let stdout = '';
     let stderr = '';

@@ -10,6 +10,7 @@ import { memorySink, type MemorySink } from '../../src/report/sink.js';
 import { TapReporter } from '../../src/report/tap.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { GENEROUS } from '../helpers/deadlines.js';
 
 /**
  * Secrets through a whole run: credentials and environment values are sent to a real server,
@@ -38,7 +39,7 @@ const FORBIDDEN = [
 ];
 
 const SCENARIO = `name: secrets
-timeout: 1s
+timeout: ${GENEROUS}
 vars:
   user: ${USER}
 cases:

@@ -4,10 +4,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeUtf8, parseScenario, type LoadOptions } from '../../src/scenario/load.js';
 import { assertCleanFailure } from '../corpus/check-issues.js';
-import { mutate, Random, seedOf } from '../corpus/mutate.js';
+import { fuzzContext, fuzzMutations, fuzzSeed, mutate, Random } from '../corpus/mutate.js';
 import { sourcePath } from '../helpers/paths.js';
 
-const MUTATIONS_PER_FILE = 250;
+/** Mutations of each example: a few in the suite; `npm run fuzz` makes many more. */
+const MUTATIONS_PER_FILE = fuzzMutations(40);
 
 const examples = ['scenarios', 'examples'].flatMap((dir) =>
   readdirSync(sourcePath(dir))
@@ -39,7 +40,7 @@ describe('fuzzing the scenario loader: a scenario or a ScenarioError with clean 
       const original = readFileSync(file);
       const options = optionsFor(original.toString('utf8'));
       assert.ok(load(original, file, options), 'the unmutated example loads');
-      const random = new Random(seedOf(example));
+      const random = new Random(fuzzSeed(example));
       let failures = 0;
       for (let round = 0; round < MUTATIONS_PER_FILE; round++) {
         const bytes = mutate(original, random);
@@ -47,7 +48,7 @@ describe('fuzzing the scenario loader: a scenario or a ScenarioError with clean 
           load(bytes, file, options);
         } catch (error) {
           failures += 1;
-          assertCleanFailure(error, file, bytes, `${example}, mutation ${round}:\n${bytes.toString('utf8')}\n`);
+          assertCleanFailure(error, file, bytes, `${example}, mutation ${round}${fuzzContext()}:\n${bytes.toString('utf8')}\n`);
         }
       }
       assert.ok(failures > MUTATIONS_PER_FILE / 10, `only ${failures} of ${MUTATIONS_PER_FILE} mutations were refused`);

@@ -1,10 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { suggest } from '../../src/scenario/schema-messages.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 import { inlineProblems } from './issues.js';
 
-/** Far more than these cases need: a quadratic path, or a stack overflow, shows here first. */
-const GENEROUS_MS = 20_000;
+// GENEROUS_MS is far more than these cases need: a quadratic path, or a stack overflow, shows here first.
 
 function timed<T>(run: () => T): { result: T; ms: number } {
   const start = performance.now();

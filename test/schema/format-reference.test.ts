@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 import { sourcePath } from '../helpers/paths.js';
 
 interface Generator {
@@ -43,7 +44,7 @@ describe('docs/format-reference.md', () => {
     const changed = generator.render(schemas);
     assert.match(changed, /^A changed description\.$/m);
     assert.match(generator.firstDifference(changed, generator.render()) ?? '', /^line \d+: expected "A changed description\.", found "One action/);
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [script, '--check'], { timeout: 10_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [script, '--check'], { timeout: GENEROUS_MS });
     assert.equal(stdout + stderr, '');
   });
 });

@@ -2,20 +2,21 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '../../src/smtp/client.js';
 import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, subjectOf, type ServerEvent } from '../../src/server/embedded.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 
 describe('the embedded server', () => {
   test('accepts local mail, refuses unknown users and relaying, and reports each event', async (t) => {
     const events: ServerEvent[] = [];
     const server = await startEmbeddedServer({ domain: 'Local.Test', onEvent: (e) => events.push(e) });
     t.after(() => server.close());
-    const conn = await connect({ host: server.host, port: server.port, timeoutMs: 2_000 });
+    const conn = await connect({ host: server.host, port: server.port, timeoutMs: GENEROUS_MS });
     t.after(() => conn.close());
     const exchange = async (line: string) => {
       await conn.sendLine(line);
-      return conn.readReply(2_000);
+      return conn.readReply(GENEROUS_MS);
     };
 
-    assert.equal((await conn.readReply(2_000)).code, 220);
+    assert.equal((await conn.readReply(GENEROUS_MS)).code, 220);
     const ehlo = await exchange('EHLO client.test');
     assert.ok(ehlo.lines.includes('DSN'), 'DSN is advertised');
     assert.ok(ehlo.lines.includes('SIZE 10485760'), 'SIZE is advertised');
@@ -35,7 +36,7 @@ describe('the embedded server', () => {
 
     assert.equal((await exchange('DATA')).code, 354);
     await conn.sendData('Subject: hello\n  world\n\nbody\n');
-    const queued = await conn.readReply(2_000);
+    const queued = await conn.readReply(GENEROUS_MS);
     assert.equal(queued.code, 250);
     assert.equal((await exchange('QUIT')).code, 221);
 
@@ -54,16 +55,16 @@ describe('the embedded server', () => {
   test('after STARTTLS with its bundled certificate, AUTH is offered and the demo account works', async (t) => {
     const server = await startEmbeddedServer();
     t.after(() => server.close());
-    const conn = await connect({ host: server.host, port: server.port, timeoutMs: 2_000 });
+    const conn = await connect({ host: server.host, port: server.port, timeoutMs: GENEROUS_MS });
     t.after(() => conn.close());
     const exchange = async (line: string) => {
       await conn.sendLine(line);
-      return conn.readReply(2_000);
+      return conn.readReply(GENEROUS_MS);
     };
-    await conn.readReply(2_000);
+    await conn.readReply(GENEROUS_MS);
     await exchange('EHLO client.test');
     assert.equal((await exchange('STARTTLS')).code, 220);
-    const facts = await conn.startTls({ verify: true, ca: [embeddedCaFile()], servername: 'localhost' }, 2_000);
+    const facts = await conn.startTls({ verify: true, ca: [embeddedCaFile()], servername: 'localhost' }, GENEROUS_MS);
     assert.equal(facts.verified, true);
     const ehlo = await exchange('EHLO client.test');
     assert.ok(ehlo.lines.includes('AUTH PLAIN LOGIN CRAM-MD5'), ehlo.lines.join('|'));

@@ -10,8 +10,10 @@ import {
 import { connect } from '../../src/smtp/client.js';
 import type { CapabilitySpec } from '../../src/scenario/types.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 
-const TIMEOUT_MS = 2000;
+/** The deadline of every wait the test does not mean to reach. */
+const TIMEOUT_MS = GENEROUS_MS;
 
 /** The EHLO reply of smtp-server 3.21.6 with enhanced status codes on (its lines, without codes). */
 const SMTP_SERVER_EHLO = [

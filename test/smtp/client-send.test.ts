@@ -7,8 +7,10 @@ import { connect, escapeBytes, type SmtpConnection } from '../../src/smtp/client
 import { Transcript } from '../../src/smtp/transcript.js';
 import { fakeServer, type FakeScript, type FakeServer } from '../helpers/fake-server.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { GENEROUS_MS, PROMPTLY_MS } from '../helpers/deadlines.js';
 
-const TIMEOUT_MS = 3000;
+/** The deadline of every wait the test does not mean to reach. */
+const TIMEOUT_MS = GENEROUS_MS;
 
 async function session(t: TestContext, script: FakeScript): Promise<{ fake: FakeServer; conn: SmtpConnection; transcript: Transcript }> {
   const fake = await fakeServer(script);
@@ -144,7 +146,7 @@ describe('writes', () => {
     async function* slowSource(): AsyncGenerator<Uint8Array> {
       yield big;
       // The server has bytes before the source says what comes next (a held chunk would never get there).
-      await Promise.race([arrived, rejectAfter(500, 'the first chunk was held back')]);
+      await Promise.race([arrived, rejectAfter(PROMPTLY_MS, 'the first chunk was held back')]);
       yield Buffer.from('\r\n');
     }
     const sent = await conn.sendDataStream(slowSource());

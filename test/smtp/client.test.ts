@@ -4,8 +4,10 @@ import { connect, type SmtpConnection } from '../../src/smtp/client.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import type { Reply } from '../../src/smtp/types.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 
-const TIMEOUT_MS = 2000;
+/** The deadline of every wait the test does not mean to reach. */
+const TIMEOUT_MS = GENEROUS_MS;
 
 describe('SmtpConnection against smtp-server', () => {
   let server: TestServer;

@@ -18,8 +18,10 @@ import {
 import type { MessageSource, RuntimeText } from '../../src/scenario/types.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 
-const TIMEOUT_MS = 2000;
+/** The deadline of every wait the test does not mean to reach. */
+const TIMEOUT_MS = GENEROUS_MS;
 const MIXED = sourcePath('test/smtp/fixtures/mixed-endings.txt');
 const ATTACHMENT = sourcePath('test/smtp/fixtures/attachment.bin');
 const NOW = new Date(Date.UTC(2024, 1, 29, 7, 5, 9));

@@ -9,8 +9,10 @@ import { testCertificates } from '../helpers/certs.js';
 import { fakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServerOptions } from '../helpers/test-server.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 
-const TIMEOUT_MS = 3000;
+/** The deadline of every wait the test does not mean to reach. */
+const TIMEOUT_MS = GENEROUS_MS;
 const HERE = { host: '127.0.0.1', port: 2525 };
 
 describe('proxyHeader', () => {

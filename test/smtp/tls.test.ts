@@ -9,8 +9,10 @@ import type { TlsFacts } from '../../src/smtp/types.js';
 import { CA_NAME, CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { fakeServer, type FakeScript, type FakeServer } from '../helpers/fake-server.js';
 import { startTestServer, type TestServerOptions } from '../helpers/test-server.js';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 
-const TIMEOUT_MS = 3000;
+/** The deadline of every wait the test does not mean to reach. */
+const TIMEOUT_MS = GENEROUS_MS;
 
 let certs: TestCertificates;
 before(async () => {
