@@ -8,7 +8,8 @@ import { main } from '../../src/cli.js';
 import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { sourcePath } from '../helpers/paths.js';
 import { fakeServer } from '../helpers/fake-server.js';
-import { assertGolden, normalise, smtpspec } from './cli.js';
+import { smtpspec } from '../helpers/cli.js';
+import { assertGolden, normalise } from './cli.js';
 
 /** `smtpspec record` without a terminal: commands from standard input, one reply awaited per line. */
 

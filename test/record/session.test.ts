@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
-import { assertGolden, bin, normalise, smtpspec } from './cli.js';
+import { bin, smtpspec } from '../helpers/cli.js';
+import { assertGolden, normalise } from './cli.js';
 import { Terminal } from './terminal.js';
 
 /** `smtpspec record` in a real pseudo-terminal (node-pty, drawn by a headless xterm), typed at the way a person types at telnet. */

@@ -1,18 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { loadScenarios } from '../../src/scenario/load.js';
 import { embeddedCaFile, startEmbeddedServer } from '../../src/server/embedded.js';
+import { bin, smtpspec } from '../helpers/cli.js';
 import { projectRoot, sourcePath } from '../helpers/paths.js';
 
 /** The bundled scenarios (scenarios/, scenarios/checks/): what a first run of smtpspec meets. */
 
 const SCENARIOS = sourcePath('scenarios');
 const SCHEMA = sourcePath('schema/scenario.schema.json');
-const bin = sourcePath('dist/bin/smtpspec.cjs');
 
 /** Every YAML file below scenarios/, as a path relative to the project ('scenarios/checks/greeting.yaml'). */
 function bundledFiles(dir = SCENARIOS): string[] {
@@ -72,13 +71,7 @@ describe('the bundled scenarios', () => {
     // certificate the machine trusts: Node.js adds NODE_EXTRA_CA_CERTS to its trust store, so
     // the command needs no --ca (smtpspec itself trusts the embedded certificate only with --embedded).
     const args = command.replace(/--target \S+$/, `--target 127.0.0.1:${server.port}`).split(' ').slice(1);
-    const env = { ...process.env, NO_COLOR: '1', NODE_EXTRA_CA_CERTS: embeddedCaFile() };
-    const child = spawn(process.execPath, [bin, ...args], { cwd: projectRoot, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'close')) as [number | null];
+    const { code, stdout, stderr } = await smtpspec(args, { cwd: projectRoot, env: { NODE_EXTRA_CA_CERTS: embeddedCaFile() } });
     assert.equal(code, 0, stdout + stderr);
     const ran = [...stdout.matchAll(/^(\S+\.yaml) {2}\(127\.0\.0\.1:(\d+)\)$/gm)].map((match) => match[1]!);
     assert.deepEqual(ran.sort(), bundledFiles(), 'every file of scenarios/ ran');
