@@ -2,12 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { bin } from '../helpers/cli.js';
 import { sourcePath } from '../helpers/paths.js';
 import { blocks } from './markdown.js';
 
 /** docs/cli.md lists every command and its options: the program's own --help is the authority. */
 
-const bin = sourcePath('dist/bin/smtpspec.cjs');
 const help = (...args: string[]): string => execFileSync(process.execPath, [bin, ...args, '--help'], { encoding: 'utf8', timeout: 30_000 });
 
 const page = { path: 'docs/cli.md', text: readFileSync(sourcePath('docs/cli.md'), 'utf8') };

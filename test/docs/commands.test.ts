@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { bin } from '../helpers/cli.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { startDnsResponder, type DnsResponder } from '../manifest/dns-responder.js';
@@ -353,7 +354,6 @@ function workspace(page: string): string {
 }
 
 function makeShims(dir: string): void {
-  const bin = sourcePath('dist/bin/smtpspec.cjs');
   const shim = (name: string, body: string) => {
     writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
     chmodSync(join(dir, name), 0o755);

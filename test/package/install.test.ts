@@ -1,10 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run as runCommand, type CliResult } from '../helpers/cli.js';
 import { projectRoot } from '../helpers/paths.js';
 
 const windows = process.platform === 'win32';
@@ -17,30 +16,12 @@ const versionLine = new RegExp(`^smtpspec/${version.replace(/\./g, '\\.')} `);
 const INSTALL_MS = 180_000;
 const RUN_MS = 60_000;
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** Runs a command in a folder of the test; npm and npx need the shell on Windows. */
+function run(command: string, args: string[], cwd: string, timeoutMs = RUN_MS): Promise<CliResult> {
+  return runCommand(command, args, { cwd, timeoutMs, shell: windows });
 }
 
-/** Runs a command to its end (it is killed after `timeout` ms) and collects what it prints. */
-async function run(command: string, args: string[], cwd: string, timeout = RUN_MS): Promise<Outcome> {
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1' },
-    shell: windows,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  return { code, stdout, stderr: signal === null ? stderr : `${stderr}\n(${command} stopped by ${signal})` };
-}
-
-function succeeded(outcome: Outcome, what: string): void {
+function succeeded(outcome: CliResult, what: string): void {
   assert.equal(outcome.code, 0, `${what} failed:\n${outcome.stderr}\n${outcome.stdout}`);
 }
 

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { loadScenarios } from '../../src/scenario/load.js';
 import { embeddedCaFile, startEmbeddedServer } from '../../src/server/embedded.js';
-import { bin, smtpspec } from '../helpers/cli.js';
+import { smtpspec } from '../helpers/cli.js';
+import { blocks } from '../docs/markdown.js';
 import { projectRoot, sourcePath } from '../helpers/paths.js';
 
 /** The bundled scenarios (scenarios/, scenarios/checks/): what a first run of smtpspec meets. */
@@ -22,18 +22,18 @@ function bundledFiles(dir = SCENARIOS): string[] {
 }
 
 /** The first example of `smtpspec run --help`: the command a new user is shown first. */
-function firstRunExample(): string {
-  const help = spawnSync(process.execPath, [bin, 'run', '--help'], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(help.status, 0, help.stderr);
+async function firstRunExample(): Promise<string> {
+  const help = await smtpspec(['run', '--help']);
+  assert.equal(help.code, 0, help.stderr);
   const examples = help.stdout.split(/^Examples:\n/m)[1] ?? '';
   return examples.split('\n')[0]!.trim();
 }
 
 /** The first command in a console block of the README, without its prompt. */
 function readmeFirstCommand(): string {
-  const readme = readFileSync(sourcePath('README.md'), 'utf8');
-  const block = /^```console\n([\s\S]*?)^```/m.exec(readme)?.[1] ?? '';
-  return /^\$ (.+)$/m.exec(block)?.[1] ?? '';
+  const readme = { path: 'README.md', text: readFileSync(sourcePath('README.md'), 'utf8') };
+  const block = blocks(readme).find((found) => found.lang === 'console');
+  return block?.lines.find((line) => line.startsWith('$ '))?.slice(2) ?? '';
 }
 
 describe('the bundled scenarios', () => {
@@ -61,7 +61,7 @@ describe('the bundled scenarios', () => {
   });
 
   test("the first command of run --help and of the README runs every file against the embedded server and exits 0", async (t) => {
-    const command = firstRunExample();
+    const command = await firstRunExample();
     assert.match(command, /^smtpspec run scenarios\/ --target \S+$/);
     const anyHost = (text: string): string => text.replace(/--target \S+$/, '--target HOST');
     assert.equal(anyHost(readmeFirstCommand()), anyHost(command), 'the README starts with the command run --help shows first');
