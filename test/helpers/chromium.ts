@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { brotliDecompressSync, createBrotliDecompress } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
+import { GENEROUS_MS } from './deadlines.js';
 
 /**
  * A headless Chromium from the npm registry: the package @sparticuz/chromium (a devDependency,
@@ -119,5 +120,5 @@ export async function unpackChromium(): Promise<UnpackedChromium> {
 export async function launchChromium(): Promise<Browser> {
   const { executable, libraries } = await unpackChromium();
   const env = { ...process.env, LD_LIBRARY_PATH: [libraries, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
-  return chromium.launch({ executablePath: executable, args: LAUNCH_ARGS, env, timeout: 30_000 });
+  return chromium.launch({ executablePath: executable, args: LAUNCH_ARGS, env, timeout: GENEROUS_MS });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import xterm from '@xterm/headless';
 import { spawn, type IPty } from 'node-pty';
+import { GENEROUS_MS } from '../helpers/deadlines.js';
 
 /**
  * A program run in a real pseudo-terminal (node-pty), its output drawn by a headless terminal
@@ -12,7 +13,8 @@ import { spawn, type IPty } from 'node-pty';
 const COLUMNS = 120;
 const ROWS = 40;
 const SCROLLBACK = 2000;
-const WAIT_MS = 15_000;
+/** A deadline the tests do not mean to reach. */
+const WAIT_MS = GENEROUS_MS;
 
 /** What a terminal sends for each key, by the names the tests use. */
 const KEYS: Record<string, string> = { Enter: '\r', BSpace: '\x7f', Up: '\x1b[A', 'C-c': '\x03', 'C-d': '\x04' };
