@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { EXIT, main } from './cli.js';
+import { main } from './cli.js';
+import { EXIT } from './commands/io.js';
 
 /** After the first Ctrl-C, how long a run may take to close its sessions and write its reports. */
 const GRACE_MS = 5_000;

@@ -1,4 +1,4 @@
-import type { InitCommand, ListCommand } from './cli.js';
+import type { InitCommand, ListCommand } from './commands/types.js';
 import { UsageError } from './errors.js';
 import { parseDuration } from './scenario/duration.js';
 import { parseTarget } from './scenario/target.js';

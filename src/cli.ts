@@ -16,121 +16,17 @@ import {
   parseWholeNumber,
 } from './cli-options.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './engine/limits.js';
-import { parseShard, type Shard } from './engine/shard-spec.js';
-import { ScenarioError, UsageError, formatIssue, formatPos } from './errors.js';
+import { parseShard } from './engine/shard-spec.js';
+import { ScenarioError, UsageError, formatIssue } from './errors.js';
 import { packageVersion } from './package-info.js';
-import { addRecordCommand, type RecordCommand } from './record/options.js';
-import type { Scenario } from './scenario/types.js';
+import { EXIT, type CliIO } from './commands/io.js';
+import type { Command, MergeCommand, RunCommand, StdoutReporter } from './commands/types.js';
+import { addRecordCommand } from './record/options.js';
 
 /**
  * Command-line wiring only: `parseArgs` turns argv into a plain command (pure, testable),
  * `main` runs it and returns the exit code. Heavy modules load only for the command that needs them.
  */
-
-export type StdoutReporter = 'console' | 'tap' | 'junit' | 'json';
-
-export interface RunCommand {
-  command: 'run';
-  paths: string[];
-  /** `--check` names: ready-made checks from scenarios/checks/, run as if their files were given. */
-  checks: string[];
-  /** `--target` values: one server for scenario files; target names or tags for a manifest. */
-  targets: string[];
-  embedded: boolean;
-  timeoutMs?: number;
-  vars: Record<string, string>;
-  /** Extra trusted CA files for TLS (`--ca`), added to every file's own. */
-  ca: string[];
-  reporter: StdoutReporter;
-  junitFile?: string;
-  tapFile?: string;
-  jsonFile?: string;
-  /** `--html FILE`: a self-contained page for people. */
-  htmlFile?: string;
-  junitGranularity: 'case' | 'step';
-  /** false with --no-color; otherwise colour follows the terminal and NO_COLOR. */
-  color: boolean;
-  concurrency: number;
-  perHost: number;
-  grep?: RegExp;
-  tags: string[];
-  bail: boolean;
-  retries: number;
-  shard?: Shard;
-  dnsServer?: { host: string; port: number };
-  /** The longest reply line accepted, in bytes (`--max-reply-line`). */
-  maxReplyLineBytes?: number;
-  /** `--dry-run`: print what would be sent, connect to nothing. */
-  dryRun?: boolean;
-  /** `--verbose`: the live transcript on stderr. */
-  verbose?: boolean;
-}
-
-export interface ValidateCommand {
-  command: 'validate';
-  paths: string[];
-  vars: Record<string, string>;
-  ca: string[];
-}
-
-export interface ServeCommand {
-  command: 'serve';
-  host: string;
-  port: number;
-  domain?: string;
-}
-
-export interface ChecksCommand {
-  command: 'checks';
-}
-
-export interface MergeCommand {
-  command: 'merge';
-  paths: string[];
-  junitFile?: string;
-  jsonFile?: string;
-  tapFile?: string;
-  htmlFile?: string;
-}
-
-export interface ListCommand {
-  command: 'list';
-  paths: string[];
-  targets: string[];
-  vars: Record<string, string>;
-  ca: string[];
-  grep?: RegExp;
-  tags: string[];
-}
-
-export interface InitCommand {
-  command: 'init';
-  /** Where to write; default smtpspec.yaml, or fleet.yaml with --manifest. */
-  file: string;
-  manifest: boolean;
-  /** `--target`: written as the file's target (the manifest's first target). */
-  target?: string;
-  force: boolean;
-}
-
-/** Help or version was printed; nothing else to do. */
-export interface DoneCommand {
-  command: 'done';
-}
-
-export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | DoneCommand;
-
-export const EXIT = { passed: 0, failed: 1, unusable: 2, interrupted: 130 } as const;
-
-export interface CliIO {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
-  env: Record<string, string | undefined>;
-  /** Resolves when the user asks a long-running command (serve) to stop. */
-  untilStopped?: Promise<void>;
-  /** Aborted on SIGINT / SIGTERM: a run starts no new case, closes its sessions and writes complete reports. */
-  signal?: AbortSignal;
-}
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
 const COMMANDS = 'run, validate, list, init, record, serve, merge, checks';
@@ -302,13 +198,6 @@ export function parseArgs(args: string[]): Command {
   }
   if (!command) throw new UsageError(`no command given (commands: ${COMMANDS})`);
   return command;
-}
-
-/** Warnings never change the exit code; they go to stderr in the same `file:line:col:` form as errors. */
-export function printWarnings(scenarios: Scenario[], io: CliIO): void {
-  // A manifest loads a file once per target: say each warning once.
-  const lines = new Set(scenarios.flatMap((s) => s.warnings.map((w) => `${formatPos(w.pos)}: warning: ${w.message}`)));
-  for (const line of lines) writeLine(io.stderr, line);
 }
 
 function writeLine(stream: NodeJS.WritableStream, text: string): void {

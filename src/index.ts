@@ -5,7 +5,7 @@ export { runScenarios, planRun, type RunOptions, type WorkItem } from './engine/
 export { runCase } from './engine/run-case.js';
 export { matchReply, describeExpectation, describeReply } from './engine/match.js';
 export type { RunResult, CaseResult, StepResult, CaseInfo, Status, RunCounts } from './engine/results.js';
-export type { Reporter, RunInfo } from './report/reporter.js';
+export type { Reporter, RunInfo } from './engine/events.js';
 export { ReporterMux } from './report/multiplex.js';
 export { ConsoleReporter } from './report/console.js';
 export { TapReporter } from './report/tap.js';

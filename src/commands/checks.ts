@@ -1,4 +1,4 @@
-import { EXIT, type CliIO } from '../cli.js';
+import { EXIT, type CliIO } from './io.js';
 import { listChecks, type CheckInfo } from '../checks/catalogue.js';
 
 /** `smtpspec checks`: one line per ready-made check, its name padded to a column, then its summary. */

@@ -1,4 +1,5 @@
-import { EXIT, printWarnings, type CliIO, type RunCommand } from '../cli.js';
+import { EXIT, printWarnings, type CliIO } from './io.js';
+import type { RunCommand } from './types.js';
 import type { WorkItem } from '../engine/run.js';
 import { caseSecrets } from '../engine/run-case.js';
 import { printable } from '../report/format.js';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { EXIT, type CliIO, type InitCommand } from '../cli.js';
+import { EXIT, type CliIO } from './io.js';
+import type { InitCommand } from './types.js';
 import { DEFAULT_SCENARIO_FILE } from '../cli-options.js';
 import { parseTarget } from '../scenario/target.js';
 import { portable, schemaReference } from '../schema-reference.js';

@@ -1,5 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
-import type { CliIO } from '../cli.js';
+import type { CliIO } from './io.js';
 
 /**
  * The environment for checking or showing files where the secrets are not (a lint job in CI):

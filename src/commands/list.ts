@@ -1,4 +1,5 @@
-import { EXIT, printWarnings, type CliIO, type ListCommand } from '../cli.js';
+import { EXIT, printWarnings, type CliIO } from './io.js';
+import type { ListCommand } from './types.js';
 import type { WorkItem } from '../engine/run.js';
 import { isMxPlaceholder, manifestPathOf, planWork, selectWork, targetLabel } from './plan.js';
 import { printMissing } from './lenient-env.js';

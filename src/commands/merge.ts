@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { EXIT, type CliIO, type MergeCommand } from '../cli.js';
+import { EXIT, type CliIO } from './io.js';
+import type { MergeCommand } from './types.js';
 import { UsageError } from '../errors.js';
 import { parseResultsJson } from '../report/json.js';
 import { mergeResults, renderMerged } from '../report/merge.js';

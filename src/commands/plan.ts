@@ -1,4 +1,4 @@
-import type { CliIO } from '../cli.js';
+import type { CliIO } from './io.js';
 import { UsageError } from '../errors.js';
 import { filterItems } from '../engine/filter.js';
 import { planRun, type WorkItem } from '../engine/run.js';
@@ -7,7 +7,8 @@ import { isManifestFile, loadManifest, type Manifest, type ManifestTarget } from
 import { planManifest } from '../manifest/plan.js';
 import { caProblem } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
-import { formatTarget, parseTarget } from '../scenario/target.js';
+import { formatTarget } from '../engine/target-label.js';
+import { parseTarget } from '../scenario/target.js';
 import type { Scenario, Target } from '../scenario/types.js';
 import type { EmbeddedServer } from '../server/embedded.js';
 import { lenientEnv } from './lenient-env.js';

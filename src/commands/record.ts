@@ -1,11 +1,12 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { EXIT, type CliIO } from '../cli.js';
+import { EXIT, type CliIO } from './io.js';
+import type { RecordCommand } from './types.js';
 import { schemaReference } from '../schema-reference.js';
 import { formatAddress } from '../smtp/address.js';
 import { caProblem } from '../scenario/files.js';
 import { DEFAULT_TIMEOUT_MS } from '../scenario/types.js';
-import { STDOUT_OUTPUT, type RecordCommand } from '../record/options.js';
+import { STDOUT_OUTPUT } from '../record/options.js';
 import { recordSession } from '../record/session.js';
 import type { RecordedStep } from '../record/steps.js';
 import { scenarioText, variablesNeeded, writeAtomically, type ScenarioSettings } from '../record/writer.js';

@@ -1,7 +1,8 @@
-import { EXIT, printWarnings, type CliIO, type RunCommand } from '../cli.js';
+import { EXIT, printWarnings, type CliIO } from './io.js';
+import type { RunCommand } from './types.js';
 import { runBatch, type TranscriptListener } from '../engine/run-batch.js';
 import type { WorkItem } from '../engine/run.js';
-import type { Reporter } from '../report/reporter.js';
+import type { Reporter } from '../engine/events.js';
 import { ReporterMux } from '../report/multiplex.js';
 import { fileSink, streamSink, type Sink } from '../report/sink.js';
 import { ConsoleReporter } from '../report/console.js';
@@ -10,7 +11,7 @@ import { JUnitReporter } from '../report/junit.js';
 import { JsonReporter } from '../report/json.js';
 import { HtmlReporter } from '../report/html.js';
 import { LiveTranscript } from '../report/live-transcript.js';
-import { formatTarget } from '../scenario/target.js';
+import { formatTarget } from '../engine/target-label.js';
 import { planWork, selectWork } from './plan.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */

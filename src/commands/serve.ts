@@ -1,4 +1,5 @@
-import { EXIT, type CliIO, type ServeCommand } from '../cli.js';
+import { EXIT, type CliIO } from './io.js';
+import type { ServeCommand } from './types.js';
 import { EMBEDDED_DOMAIN, EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type ServerEvent } from '../server/embedded.js';
 
 function clock(): string {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { EXIT, printWarnings, type CliIO, type ValidateCommand } from '../cli.js';
+import { EXIT, printWarnings, type CliIO } from './io.js';
+import type { ValidateCommand } from './types.js';
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
 import { loadTargetScenarios } from '../manifest/plan.js';
 import { UsageError } from '../errors.js';

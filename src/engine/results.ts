@@ -2,7 +2,7 @@ import type { SourcePos } from '../errors.js';
 import type { Target } from '../scenario/types.js';
 import type { Reply, SmtpErrorKind, TlsFacts, TranscriptEntry } from '../smtp/types.js';
 
-export type { TlsFacts, TranscriptEntry };
+export type { Target, TlsFacts, TranscriptEntry };
 
 /**
  * Run results: plain, JSON-serialisable data produced by the engine and read by reporters.

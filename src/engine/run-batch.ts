@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { Reporter } from '../report/reporter.js';
+import type { Reporter } from './events.js';
 import type { Target } from '../scenario/types.js';
 import { Transcript } from '../smtp/transcript.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';

@@ -4,7 +4,7 @@ import { isReplyTimeout } from '../smtp/reply-queue.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
-import { formatTarget } from '../scenario/target.js';
+import { formatTarget } from './target-label.js';
 import type { Case, Scenario, Step, Target } from '../scenario/types.js';
 import { executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { Case, Scenario, Target } from '../scenario/types.js';
-import type { Reporter } from '../report/reporter.js';
+import type { Reporter } from './events.js';
 import type { CaseInfo, CaseResult, RunCounts, RunResult, TranscriptEntry } from './results.js';
 
 /** One unit of work: a case of a scenario against a target. */

@@ -1,27 +1,10 @@
 import type { CAC } from 'cac';
 import { optionalString, parseStrings, parseTimeout } from '../cli-options.js';
+import type { RecordCommand } from '../commands/types.js';
 import { UsageError } from '../errors.js';
 import { parseTarget } from '../scenario/target.js';
 
 /** The `record` command's options, parsed into a plain command. */
-
-export interface RecordCommand {
-  command: 'record';
-  /** The server, and `host:port` as the file will name it. */
-  host: string;
-  port: number;
-  /** Where the scenario goes; `-` is standard output (`--stdout`). */
-  output: string;
-  force: boolean;
-  loose: boolean;
-  timeoutMs?: number;
-  /** `--timeout` as written, for the file. */
-  timeoutText?: string;
-  ca: string[];
-  insecure: boolean;
-  /** false with --no-color; otherwise colour follows the terminal and NO_COLOR. */
-  color: boolean;
-}
 
 export const DEFAULT_OUTPUT = 'recorded.yaml';
 export const STDOUT_OUTPUT = '-';

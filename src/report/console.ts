@@ -1,6 +1,6 @@
 import { formatPos } from '../errors.js';
 import type { CaseInfo, CaseResult, RunCounts, RunResult, StepResult } from '../engine/results.js';
-import type { Reporter, RunInfo } from './reporter.js';
+import type { Reporter, RunInfo } from '../engine/events.js';
 import type { Sink } from './sink.js';
 import { describeKind, formatDuration, formatTarget, printable, replyLines, transcriptLine } from './format.js';
 import { PlanOrder, ProgressLine, progressText, type ProgressStats } from './progress.js';

@@ -1,5 +1,5 @@
 import type { FailureKind, ReplyData, TranscriptEntry } from '../engine/results.js';
-import { formatTarget } from '../scenario/target.js';
+import { formatTarget } from '../engine/target-label.js';
 
 /** `12 ms` below one second, `1.23 s` from there on. */
 export function formatDuration(durationMs: number): string {

@@ -1,6 +1,6 @@
 import type { RunResult } from '../engine/results.js';
 import { renderHtml, type HtmlOptions } from './html-render.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 
 export { renderHtml, type HtmlOptions, type HtmlRun } from './html-render.js';

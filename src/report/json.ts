@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { countResults } from '../engine/run.js';
 import type { CaseResult, RunCounts, RunResult, Status } from '../engine/results.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 
 export const RESULTS_FORMAT = 'smtpspec-results';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Builder, TestCase, TestSuite } from 'junit-report-builder';
 import { formatPos } from '../errors.js';
 import type { CaseResult, RunResult, StepResult } from '../engine/results.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 import { formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
 import { groupBy } from '../group-by.js';

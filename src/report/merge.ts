@@ -4,7 +4,7 @@ import { formatTarget } from './format.js';
 import { HtmlReporter } from './html.js';
 import { JsonReporter, recount } from './json.js';
 import { JUnitReporter } from './junit.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../engine/events.js';
 import { fileSink } from './sink.js';
 import { TapReporter } from './tap.js';
 

@@ -1,5 +1,5 @@
 import type { CaseInfo, CaseResult, RunResult, StepResult } from '../engine/results.js';
-import type { Reporter, RunInfo } from './reporter.js';
+import type { Reporter, RunInfo } from '../engine/events.js';
 
 export interface ReporterFailure {
   /** The reporter's class name, or `reporter N` (1-based) for a plain object. */

@@ -1,7 +1,7 @@
 import { yaml as yamlLib } from '../yaml-lib.js';
 import { formatPos } from '../errors.js';
 import type { CaseInfo, CaseResult, RunResult, StepResult } from '../engine/results.js';
-import type { Reporter, RunInfo } from './reporter.js';
+import type { Reporter, RunInfo } from '../engine/events.js';
 import type { Sink } from './sink.js';
 import { formatTarget, printable, replyLines } from './format.js';
 import { PlanOrder } from './progress.js';

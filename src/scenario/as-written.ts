@@ -7,6 +7,9 @@ import type { AuthMechanism, TlsAssertions } from './types.js';
  * compiler list every key, and a test compares them with the schema.
  */
 
+/** What a file is: a scenario, or a file of steps that scenarios include. */
+export type FileRoot = 'scenario' | 'steps';
+
 /** A variable's value; numbers and booleans become text. */
 export type VarValueAsWritten = string | number | boolean;
 

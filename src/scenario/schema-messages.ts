@@ -17,10 +17,10 @@ import {
   includedFileKeys,
   tlsAssertionKeys,
   tlsKeys,
+  type FileRoot,
 } from './as-written.js';
 import { nearestKey } from './edit-distance.js';
 import { pathFromPointer, type DataPath, type PositionFinder } from './positions.js';
-import type { FileRoot } from './validate.js';
 import { groupBy } from '../group-by.js';
 import { orList } from '../words.js';
 

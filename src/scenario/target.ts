@@ -1,5 +1,4 @@
 import { isIPv6 } from '../ip.js';
-import { formatAddress } from '../smtp/address.js';
 import { DEFAULT_PORT, type Target } from './types.js';
 
 const ASCII_HOST_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
@@ -48,12 +47,4 @@ function withPort(host: string, portText: string | undefined, defaultPort: numbe
   if (portText === undefined) return { host, port: defaultPort };
   const port = parsePort(portText);
   return port === undefined ? undefined : { host, port };
-}
-
-/** A target in one line, for reports and case ids: `mx.example.com:25`, `unix:/run/lmtp`, `exec: sendmail -bs`. */
-export function formatTarget(target: Target): string {
-  if (target.kind === 'unix') return `unix:${target.path}`;
-  if (target.kind === 'exec') return `exec: ${target.argv.join(' ')}`;
-  const address = formatAddress(target.host, target.port);
-  return target.name && target.name !== target.host ? `${target.name} (${address})` : address;
 }

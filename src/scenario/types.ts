@@ -1,4 +1,10 @@
 import type { SourceIssue, SourcePos } from '../errors.js';
+import type { AuthRequest } from '../smtp/auth.js';
+import type { CapabilitySpec } from '../smtp/capabilities.js';
+import type { MessageSource, RuntimeText } from '../smtp/message.js';
+
+export type { AuthMechanism } from '../smtp/auth.js';
+export type { CapabilitySpec, MessageSource, RuntimeText };
 
 /**
  * Scenario files after loading, validation, interpolation and normalisation:
@@ -80,15 +86,6 @@ export interface ReplyExpectation {
   text?: TextPattern;
 }
 
-/**
- * A capability check in the small language of `capabilities.has` / `lacks` and `when.capability`:
- * `STARTTLS` (advertised), `SIZE >= 10485760` (numeric parameter), `AUTH PLAIN LOGIN` (parameters included).
- */
-export type CapabilitySpec =
-  | { keyword: string; kind: 'present' }
-  | { keyword: string; kind: 'compare'; op: '>=' | '<=' | '=' | '>' | '<'; value: number }
-  | { keyword: string; kind: 'includes'; params: string[] };
-
 export interface CapabilityCheck {
   has: CapabilitySpec[];
   lacks: CapabilitySpec[];
@@ -116,42 +113,9 @@ export interface TlsAssertions {
   subject?: TextPattern;
 }
 
-/**
- * Text whose final value is known only while the session runs, because it uses a variable
- * captured from an earlier reply. Plain strings need no resolving.
- */
-export type RuntimeText = string | { parts: (string | { capture: string })[] };
-
-/** A message to send after a 354 (or with BDAT). */
-export type MessageSource =
-  /** Literal text; LF becomes CRLF. */
-  | { kind: 'text'; text: RuntimeText }
-  /** A file streamed from disk (absolute path), never read whole into memory. */
-  | { kind: 'file'; path: string }
-  /** Headers and body (and attachments as MIME parts); Date and Message-ID are added when absent. */
-  | {
-      kind: 'compose';
-      headers: [name: string, value: string][];
-      body: string;
-      attachments: { path: string; filename: string; contentType: string }[];
-    };
-
-export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2';
-
-export interface AuthAction {
+/** An `auth` step: one AUTH exchange (RFC 4954). */
+export interface AuthAction extends AuthRequest {
   type: 'auth';
-  mechanism: AuthMechanism;
-  username: string;
-  /** PLAIN, LOGIN, CRAM-MD5. */
-  password?: string;
-  /** XOAUTH2 bearer token. */
-  token?: string;
-  /** PLAIN only: the authorization identity. */
-  authzid?: string;
-  /** Send the first response with the AUTH command (RFC 4954 §4). */
-  initialResponse: boolean;
-  /** Answer the first 334 challenge with `*` to cancel (the server must reply 501). */
-  cancel: boolean;
 }
 
 /** One command of a pipelined group with its own expectation. */

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js';
 import type { SourceIssue } from '../errors.js';
 import { packageRoot } from '../package-info.js';
+import type { FileRoot } from './as-written.js';
 import type { PositionFinder } from './positions.js';
 import { explain } from './schema-messages.js';
 
@@ -97,9 +98,6 @@ function loadPrecompiled(require: NodeJS.Require, spec: ValidatorSpec, schemaTex
   }
   return loaded.schemaText === schemaText ? loaded : undefined;
 }
-
-/** What a file is: a scenario, or a file of steps that scenarios include. */
-export type FileRoot = 'scenario' | 'steps';
 
 const compiled: Partial<Record<FileRoot, ValidateFunction>> = {};
 

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import type { AuthAction, AuthMechanism } from '../scenario/types.js';
 import type { Transcript } from './transcript.js';
 import { SmtpError, type Reply } from './types.js';
 
@@ -8,6 +7,24 @@ import { SmtpError, type Reply } from './types.js';
  * The exchange follows the server's 334 challenges and stops at the first other reply,
  * which is the outcome; judging it is the caller's business.
  */
+
+export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2';
+
+/** One AUTH exchange to run: the mechanism, the credentials and how to start or cancel it. */
+export interface AuthRequest {
+  mechanism: AuthMechanism;
+  username: string;
+  /** PLAIN, LOGIN, CRAM-MD5. */
+  password?: string;
+  /** XOAUTH2 bearer token. */
+  token?: string;
+  /** PLAIN only: the authorization identity. */
+  authzid?: string;
+  /** Send the first response with the AUTH command (RFC 4954 §4). */
+  initialResponse: boolean;
+  /** Answer the first 334 challenge with `*` to cancel (the server must reply 501). */
+  cancel: boolean;
+}
 
 /** What authenticate needs of a session; SmtpConnection satisfies it. */
 export interface AuthSession {
@@ -38,10 +55,10 @@ const CANCEL = '*';
  * Runs one AUTH exchange. Every secret is registered with the transcript before anything is sent,
  * and the replies in the outcome are masked the way the transcript is.
  */
-export async function authenticate(session: AuthSession, action: AuthAction, timeoutMs: number): Promise<AuthOutcome> {
+export async function authenticate(session: AuthSession, request: AuthRequest, timeoutMs: number): Promise<AuthOutcome> {
   const transcript = session.transcript;
-  for (const secret of secretsOf(action)) transcript.addSecret(secret);
-  const exchange = exchangeFor(action);
+  for (const secret of secretsOf(request)) transcript.addSecret(secret);
+  const exchange = exchangeFor(request);
   const replies: Reply[] = [];
   const read = async (): Promise<Reply> => {
     const reply = await session.readReply(timeoutMs);
@@ -51,11 +68,11 @@ export async function authenticate(session: AuthSession, action: AuthAction, tim
   const outcome = (): AuthOutcome => ({ reply: replies[replies.length - 1] as Reply, replies });
   try {
     // A cancelled exchange sends no credentials at all, not even an initial response.
-    const initial = action.cancel ? undefined : exchange.initial;
-    await session.sendLine(authCommand(action.mechanism, initial));
+    const initial = request.cancel ? undefined : exchange.initial;
+    await session.sendLine(authCommand(request.mechanism, initial));
     let reply = await read();
     while (reply.code === CONTINUE) {
-      const response = action.cancel ? undefined : exchange.respond(decodeChallenge(reply));
+      const response = request.cancel ? undefined : exchange.respond(decodeChallenge(reply));
       if (response === undefined) {
         await session.sendLine(CANCEL);
         // Whatever follows a cancel ends the exchange, so a server that keeps challenging cannot loop it.
@@ -73,12 +90,12 @@ export async function authenticate(session: AuthSession, action: AuthAction, tim
 }
 
 /** Every value that must never appear in output: the credentials and each base64 form sent for them. */
-export function secretsOf(action: AuthAction): string[] {
-  const { username, password, token } = action;
+export function secretsOf(request: AuthRequest): string[] {
+  const { username, password, token } = request;
   const secrets = [username, password, token];
-  switch (action.mechanism) {
+  switch (request.mechanism) {
     case 'PLAIN':
-      if (password !== undefined) secrets.push(plainResponse(action.authzid, username, password));
+      if (password !== undefined) secrets.push(plainResponse(request.authzid, username, password));
       break;
     case 'LOGIN':
       secrets.push(base64(username));
@@ -94,17 +111,17 @@ export function secretsOf(action: AuthAction): string[] {
   return secrets.filter((secret): secret is string => secret !== undefined && secret !== '');
 }
 
-function exchangeFor(action: AuthAction): Exchange {
-  switch (action.mechanism) {
+function exchangeFor(request: AuthRequest): Exchange {
+  switch (request.mechanism) {
     case 'PLAIN':
-      return steps(action.initialResponse, [plainResponse(action.authzid, action.username, required(action, 'password'))]);
+      return steps(request.initialResponse, [plainResponse(request.authzid, request.username, required(request, 'password'))]);
     case 'LOGIN':
-      return steps(action.initialResponse, [base64(action.username), base64(required(action, 'password'))]);
+      return steps(request.initialResponse, [base64(request.username), base64(required(request, 'password'))]);
     case 'CRAM-MD5':
-      return cramMd5(action.username, required(action, 'password'));
+      return cramMd5(request.username, required(request, 'password'));
     case 'XOAUTH2':
       // After the token, a 334 carries a JSON error; the empty line asks for the final 535.
-      return steps(action.initialResponse, [xoauth2Response(action.username, required(action, 'token')), '']);
+      return steps(request.initialResponse, [xoauth2Response(request.username, required(request, 'token')), '']);
   }
 }
 
@@ -141,9 +158,9 @@ function authCommand(mechanism: AuthMechanism, initial: string | undefined): str
   return `AUTH ${mechanism} ${initial === '' ? '=' : initial}`;
 }
 
-function required(action: AuthAction, field: 'password' | 'token'): string {
-  const value = action[field];
-  if (value === undefined) throw new Error(`AUTH ${action.mechanism} needs a ${field}`);
+function required(request: AuthRequest, field: 'password' | 'token'): string {
+  const value = request[field];
+  if (value === undefined) throw new Error(`AUTH ${request.mechanism} needs a ${field}`);
   return value;
 }
 

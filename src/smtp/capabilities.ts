@@ -1,10 +1,17 @@
-import type { CapabilitySpec } from '../scenario/types.js';
-
 /**
  * EHLO/LHLO capabilities (RFC 5321 §4.1.1.1) and the small language that checks them:
  * `STARTTLS` (advertised), `SIZE >= 10485760` (first parameter compared as a number),
  * `AUTH PLAIN LOGIN` (every parameter advertised). Keywords are case-insensitive.
  */
+
+/**
+ * One check in that language, as `capabilities.has` / `lacks` and `when.capability` write it:
+ * `STARTTLS` (advertised), `SIZE >= 10485760` (numeric parameter), `AUTH PLAIN LOGIN` (parameters included).
+ */
+export type CapabilitySpec =
+  | { keyword: string; kind: 'present' }
+  | { keyword: string; kind: 'compare'; op: '>=' | '<=' | '=' | '>' | '<'; value: number }
+  | { keyword: string; kind: 'includes'; params: string[] };
 
 export interface Capabilities {
   /** KEYWORD (upper case) → its parameters, as sent. */

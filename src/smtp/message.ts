@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { MessageSource, RuntimeText } from '../scenario/types.js';
 import { CrlfNormalizer } from './dot-stuff.js';
 
 export { CrlfNormalizer } from './dot-stuff.js';
@@ -9,6 +8,26 @@ export { CrlfNormalizer } from './dot-stuff.js';
  * Messages to send after DATA (or with BDAT), produced as a stream of bytes with CRLF line
  * endings and ending in CRLF, before dot-stuffing. Files are streamed, never read whole.
  */
+
+/**
+ * Text whose final value is known only while the session runs, because it uses a variable
+ * captured from an earlier reply. Plain strings need no resolving.
+ */
+export type RuntimeText = string | { parts: (string | { capture: string })[] };
+
+/** A message to send after a 354 (or with BDAT). */
+export type MessageSource =
+  /** Literal text; LF becomes CRLF. */
+  | { kind: 'text'; text: RuntimeText }
+  /** A file streamed from disk (absolute path), never read whole into memory. */
+  | { kind: 'file'; path: string }
+  /** Headers and body (and attachments as MIME parts); Date and Message-ID are added when absent. */
+  | {
+      kind: 'compose';
+      headers: [name: string, value: string][];
+      body: string;
+      attachments: { path: string; filename: string; contentType: string }[];
+    };
 
 export interface ComposeContext {
   /** The time for a Date header the message lacks; default: now. */

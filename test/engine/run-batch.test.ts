@@ -6,7 +6,7 @@ import { caseInfo } from '../../src/engine/run-case.js';
 import { defaultHostKey } from '../../src/engine/host-limiter.js';
 import { planRun, type WorkItem } from '../../src/engine/run.js';
 import { UsageError } from '../../src/errors.js';
-import type { Reporter } from '../../src/report/reporter.js';
+import type { Reporter } from '../../src/engine/events.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { TcpTarget } from '../../src/scenario/types.js';
 import { fakeServer, type FakeServer, type FakeSession } from '../helpers/fake-server.js';

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { CliIO } from '../../src/cli.js';
+import type { CliIO } from '../../src/commands/io.js';
 
 export interface Captured {
   io: CliIO;

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReporterMux } from '../../src/report/multiplex.js';
-import type { Reporter } from '../../src/report/reporter.js';
+import type { Reporter } from '../../src/engine/events.js';
 import type { RunResult } from '../../src/engine/results.js';
 import { runResult } from './fixtures/run.js';
 import { replay } from './fixtures/replay.js';

@@ -6,9 +6,9 @@ import {
   parseCapabilitySpec,
   parseEhloReply,
   type Capabilities,
+  type CapabilitySpec,
 } from '../../src/smtp/capabilities.js';
 import { connect } from '../../src/smtp/client.js';
-import type { CapabilitySpec } from '../../src/scenario/types.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { GENEROUS_MS } from '../helpers/deadlines.js';
 

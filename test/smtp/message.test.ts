@@ -14,8 +14,9 @@ import {
   messageStream,
   normalizeText,
   type ComposeContext,
+  type MessageSource,
+  type RuntimeText,
 } from '../../src/smtp/message.js';
-import type { MessageSource, RuntimeText } from '../../src/scenario/types.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { GENEROUS_MS } from '../helpers/deadlines.js';

@@ -1,4 +1,4 @@
-import type { CaseInfo, CaseResult, RunResult, StepResult } from '../engine/results.js';
+import type { CaseInfo, CaseResult, RunResult, StepResult } from './results.js';
 
 /** What reporters learn when a run begins. */
 export interface RunInfo {

@@ -1,0 +1,114 @@
+import type { Shard } from '../engine/shard-spec.js';
+
+/** The commands as parsed from the command line: plain data, one shape per command. */
+
+export type StdoutReporter = 'console' | 'tap' | 'junit' | 'json';
+
+export interface RunCommand {
+  command: 'run';
+  paths: string[];
+  /** `--check` names: ready-made checks from scenarios/checks/, run as if their files were given. */
+  checks: string[];
+  /** `--target` values: one server for scenario files; target names or tags for a manifest. */
+  targets: string[];
+  embedded: boolean;
+  timeoutMs?: number;
+  vars: Record<string, string>;
+  /** Extra trusted CA files for TLS (`--ca`), added to every file's own. */
+  ca: string[];
+  reporter: StdoutReporter;
+  junitFile?: string;
+  tapFile?: string;
+  jsonFile?: string;
+  /** `--html FILE`: a self-contained page for people. */
+  htmlFile?: string;
+  junitGranularity: 'case' | 'step';
+  /** false with --no-color; otherwise colour follows the terminal and NO_COLOR. */
+  color: boolean;
+  concurrency: number;
+  perHost: number;
+  grep?: RegExp;
+  tags: string[];
+  bail: boolean;
+  retries: number;
+  shard?: Shard;
+  dnsServer?: { host: string; port: number };
+  /** The longest reply line accepted, in bytes (`--max-reply-line`). */
+  maxReplyLineBytes?: number;
+  /** `--dry-run`: print what would be sent, connect to nothing. */
+  dryRun?: boolean;
+  /** `--verbose`: the live transcript on stderr. */
+  verbose?: boolean;
+}
+
+export interface ValidateCommand {
+  command: 'validate';
+  paths: string[];
+  vars: Record<string, string>;
+  ca: string[];
+}
+
+export interface ServeCommand {
+  command: 'serve';
+  host: string;
+  port: number;
+  domain?: string;
+}
+
+export interface ChecksCommand {
+  command: 'checks';
+}
+
+export interface MergeCommand {
+  command: 'merge';
+  paths: string[];
+  junitFile?: string;
+  jsonFile?: string;
+  tapFile?: string;
+  htmlFile?: string;
+}
+
+export interface ListCommand {
+  command: 'list';
+  paths: string[];
+  targets: string[];
+  vars: Record<string, string>;
+  ca: string[];
+  grep?: RegExp;
+  tags: string[];
+}
+
+export interface InitCommand {
+  command: 'init';
+  /** Where to write; default smtpspec.yaml, or fleet.yaml with --manifest. */
+  file: string;
+  manifest: boolean;
+  /** `--target`: written as the file's target (the manifest's first target). */
+  target?: string;
+  force: boolean;
+}
+
+export interface RecordCommand {
+  command: 'record';
+  /** The server, and `host:port` as the file will name it. */
+  host: string;
+  port: number;
+  /** Where the scenario goes; `-` is standard output (`--stdout`). */
+  output: string;
+  force: boolean;
+  loose: boolean;
+  timeoutMs?: number;
+  /** `--timeout` as written, for the file. */
+  timeoutText?: string;
+  ca: string[];
+  insecure: boolean;
+  /** false with --no-color; otherwise colour follows the terminal and NO_COLOR. */
+  color: boolean;
+}
+
+/** Help or version was printed; nothing else to do. */
+export interface DoneCommand {
+  command: 'done';
+}
+
+export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | DoneCommand;
