@@ -8,7 +8,7 @@ export interface RunInfo {
 }
 
 /**
- * Receives run events. Every hook is optional; reporters never see sockets.
+ * Receives the engine's run events; reporters implement it. Every hook is optional; reporters never see sockets.
  * Order: onBegin, then per case onCaseBegin, onStepEnd × steps, onCaseEnd, then onEnd once.
  * onEnd may be async (file reporters write there) and must leave complete output.
  */
