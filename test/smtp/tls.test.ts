@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { connect, type ConnectOptions, type SmtpConnection } from '../../src/smtp/client.js';
-import { certificateMatchesName, compareTlsVersions, daysUntilExpiry, type TlsClientOptions } from '../../src/smtp/tls.js';
+import { certificateMatchesName, type TlsClientOptions } from '../../src/smtp/tls.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import type { TlsFacts } from '../../src/smtp/types.js';
 import { CA_NAME, CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
@@ -366,19 +366,5 @@ describe('TLS helpers', () => {
     const target = await server(t, {});
     const conn = await open(t, target);
     assert.equal(conn.certificateNameMismatch('localhost'), 'there is no TLS session');
-  });
-
-  test('daysUntilExpiry counts whole days left, negative once expired', () => {
-    const validTo = '2025-03-01T00:00:00.000Z';
-    assert.equal(daysUntilExpiry({ validTo }, Date.parse('2025-02-01T00:00:00Z')), 28);
-    assert.equal(daysUntilExpiry({ validTo }, Date.parse('2025-02-01T00:00:01Z')), 27);
-    assert.equal(daysUntilExpiry({ validTo }, Date.parse('2025-03-02T00:00:00Z')), -1);
-  });
-
-  test('compareTlsVersions orders protocol names', () => {
-    assert.ok(compareTlsVersions('TLSv1.3', 'TLSv1.2') > 0);
-    assert.ok(compareTlsVersions('TLSv1', 'TLSv1.1') < 0);
-    assert.equal(compareTlsVersions('TLSv1.2', 'TLSv1.2'), 0);
-    assert.ok(compareTlsVersions('unknown', 'TLSv1') < 0);
   });
 });
