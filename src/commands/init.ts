@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
+import { writeFileAtomically } from '../atomic-file.js';
 import { EXIT, type CliIO } from './io.js';
 import type { InitCommand } from './types.js';
 import { DEFAULT_SCENARIO_FILE } from '../cli-options.js';
@@ -38,9 +38,7 @@ export async function initCommand(command: InitCommand, io: CliIO): Promise<numb
   const dir = dirname(path);
   const text = contents(command, dir);
   try {
-    await mkdir(dir, { recursive: true });
-    // "wx" refuses an existing file in the same call that creates it: no window for a race.
-    await writeFile(path, text, { flag: command.force ? 'w' : 'wx' });
+    await writeFileAtomically(path, text, { replace: command.force, createFolder: true });
   } catch (error) {
     throw writeProblem(command.file, error);
   }

@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { writeFileAtomically } from '../atomic-file.js';
 import { EXIT, type CliIO } from './io.js';
 import type { RecordCommand } from './types.js';
 import { schemaReference } from '../schema-reference.js';
@@ -9,7 +10,7 @@ import { DEFAULT_TIMEOUT_MS } from '../scenario/types.js';
 import { STDOUT_OUTPUT } from '../record/options.js';
 import { recordSession } from '../record/session.js';
 import type { RecordedStep } from '../record/steps.js';
-import { scenarioText, variablesNeeded, writeAtomically, type ScenarioSettings } from '../record/writer.js';
+import { scenarioText, variablesNeeded, type ScenarioSettings } from '../record/writer.js';
 
 type Input = NodeJS.ReadableStream & { isTTY?: boolean };
 
@@ -48,7 +49,7 @@ export async function recordCommand(command: RecordCommand, io: CliIO, input: In
     return EXIT.passed;
   }
   try {
-    await writeAtomically(path, text, command.force);
+    await writeFileAtomically(path, text, { replace: command.force });
   } catch (error) {
     io.stderr.write(`smtpspec: cannot write ${command.output}: ${reason(error)}\n`);
     return EXIT.unusable;

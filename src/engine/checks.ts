@@ -2,6 +2,7 @@ import { checkCapability, describeSpec, parseEhloReply } from '../smtp/capabilit
 import type { Reply, TlsFacts } from '../smtp/types.js';
 import type { CapabilityCheck, Step, TextPattern, TlsAssertions } from '../scenario/types.js';
 import { matchReply, replyText } from './match.js';
+import { compareTlsVersions, daysUntilExpiry } from '../tls-facts.js';
 import { plural } from '../words.js';
 
 /**
@@ -46,9 +47,6 @@ export function checkReply(step: Step, reply: Reply): string | undefined {
   return step.capabilities ? checkCapabilities(step.capabilities, reply) : undefined;
 }
 
-const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 export interface TlsCheckContext {
   facts: TlsFacts | undefined;
   /** Why the certificate is not valid for the name, or undefined when it is. */
@@ -60,7 +58,7 @@ export function checkTls(assertions: TlsAssertions, context: TlsCheckContext): s
   const facts = context.facts;
   if (!facts) return 'TLS: the session is not encrypted';
   const problems: string[] = [];
-  if (assertions.minVersion && TLS_VERSIONS.indexOf(facts.protocol) < TLS_VERSIONS.indexOf(assertions.minVersion)) {
+  if (assertions.minVersion && compareTlsVersions(facts.protocol, assertions.minVersion) < 0) {
     problems.push(`protocol ${facts.protocol} is older than ${assertions.minVersion}`);
   }
   if (assertions.hostname) {
@@ -68,7 +66,7 @@ export function checkTls(assertions: TlsAssertions, context: TlsCheckContext): s
     if (mismatch) problems.push(mismatch);
   }
   if (assertions.validForDays !== undefined) {
-    const days = Math.floor((Date.parse(facts.validTo) - context.now) / DAY_MS);
+    const days = daysUntilExpiry(facts.validTo, context.now);
     if (days < assertions.validForDays) {
       problems.push(
         days < 0

@@ -6,12 +6,11 @@ import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { isPattern } from '../scenario/glob.js';
 import { patternMatches, referencedFileProblem, yamlFileKind } from '../scenario/files.js';
-import { cleanIssues, readSourceFile } from '../scenario/load.js';
 import { comparePos, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
 import type { TlsSettings } from '../scenario/types.js';
+import { cleanIssues, parseYamlSource, readSourceFile, type SourceKind } from '../scenario/yaml-source.js';
 import { manifestSchemaIssues } from './schema.js';
-import { parseYamlWithPositions } from './yaml.js';
 
 export type MxChoice = 'all' | 'primary';
 
@@ -42,6 +41,12 @@ export interface Manifest {
   targets: ManifestTarget[];
 }
 
+const MANIFEST_SOURCE: SourceKind = {
+  files: 'manifests',
+  document: 'a manifest',
+  empty: 'the file is empty: a manifest needs at least "targets:"',
+};
+
 const DEFAULT_PORT = 25;
 const DNS_PORT = 53;
 
@@ -59,12 +64,12 @@ export interface ManifestOptions {
 
 /** Reads a manifest; the path is kept as given in the result and in messages. */
 export async function loadManifest(path: string, options: ManifestOptions = {}): Promise<Manifest> {
-  return parseManifest(await readSourceFile(path, 'manifests'), path, options);
+  return parseManifest(await readSourceFile(path, MANIFEST_SOURCE.files), path, options);
 }
 
 /** Parses and checks a manifest; throws a ScenarioError listing every problem found. */
 export function parseManifest(source: string, file: string, options: ManifestOptions = {}): Manifest {
-  const parsed = parseYamlWithPositions(source, file, 'the file is empty: a manifest needs at least "targets:"');
+  const parsed = parseYamlSource(source, file, MANIFEST_SOURCE);
   if ('issues' in parsed) throw new ScenarioError(cleanIssues(parsed.issues));
   const issues = manifestSchemaIssues(parsed.data, parsed.positions);
   const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)), options.missingFiles);

@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { link, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { yaml } from '../yaml-lib.js';
 import type { Reply } from '../smtp/types.js';
 import type { RecordedStep } from './steps.js';
@@ -116,31 +112,4 @@ export function scenarioText(steps: RecordedStep[], settings: ScenarioSettings):
   document.cases = [{ name: `session with ${settings.host}`, steps: steps.map((step) => stepMap(step, settings.loose)) }];
   const body = yaml.stringify(document, { lineWidth: 0, blockQuote: 'literal' });
   return `${header(steps, settings).join('\n')}\n${body}`;
-}
-
-/**
- * Writes the file whole or not at all: a temporary file beside it, then a rename.
- * Without `force` an existing file is never replaced, even one that appeared during the session.
- */
-export async function writeAtomically(path: string, text: string, force: boolean): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(temp, text, { flag: 'wx', mode: 0o644 });
-  try {
-    if (force) await rename(temp, path);
-    else await linkOrRename(temp, path);
-  } finally {
-    await unlink(temp).catch(() => {});
-  }
-}
-
-/** A hard link fails when the name is taken; where links are not supported, a rename after a last check. */
-async function linkOrRename(temp: string, path: string): Promise<void> {
-  try {
-    await link(temp, path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || !(code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS')) throw error;
-    if (existsSync(path)) throw Object.assign(new Error(`${path} already exists`), { code: 'EEXIST' });
-    await rename(temp, path);
-  }
 }

@@ -1,11 +1,10 @@
 import { formatPos } from '../errors.js';
 import type { CaseResult, ReplyData, StepResult, TlsFacts, TranscriptEntry } from '../engine/results.js';
+import { daysUntilExpiry } from '../tls-facts.js';
 import { badge, caseAnchor, cellStatus, esc } from './html-escape.js';
 import { describeKind, formatDuration, formatTarget, replyLines, transcriptLine } from './format.js';
 
 /** The per-case parts of the HTML report: failure summaries and the details of every case. */
-
-const DAY_MS = 86_400_000;
 
 /** `case name @ target`, the title of a case wherever it is shown. */
 export function caseTitle(item: CaseResult): string {
@@ -87,9 +86,8 @@ function stepsTable(steps: StepResult[]): string {
 
 /** `2026-03-01T00:00:00.000Z (in 45 days)`, counted from the run's start so the report does not change with the day it is read. */
 function expiry(validTo: string, runStartMs: number): string {
-  const end = Date.parse(validTo);
-  if (!Number.isFinite(end) || !Number.isFinite(runStartMs)) return validTo;
-  const days = Math.floor((end - runStartMs) / DAY_MS);
+  const days = daysUntilExpiry(validTo, runStartMs);
+  if (!Number.isFinite(days)) return validTo;
   return days >= 0 ? `${validTo} (${days} days after the run)` : `${validTo} (expired ${-days} days before the run)`;
 }
 

@@ -1,6 +1,5 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { writeFileAtomically } from '../atomic-file.js';
 
 /** Where a reporter writes its text. `close` leaves the output complete. */
 export interface Sink {
@@ -44,9 +43,8 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
 }
 
 /**
- * Keeps everything in memory and writes the file on `close`: first to a temporary file in
- * the same folder (`.<name>.<pid>.tmp`), then renamed over the target, so a reader sees
- * either the old file or the complete new one. Missing parent folders are created.
+ * Keeps everything in memory and writes the file on `close`, whole (see atomic-file.ts):
+ * a reader sees either the old file or the complete new one. Missing parent folders are created.
  */
 export function fileSink(path: string): Sink {
   const chunks: string[] = [];
@@ -57,23 +55,10 @@ export function fileSink(path: string): Sink {
       chunks.push(text);
     },
     close() {
-      closing ??= writeAtomically(path, chunks.join(''));
+      closing ??= writeFileAtomically(path, chunks.join(''), { replace: true, createFolder: true });
       return closing;
     },
   };
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const folder = dirname(path);
-  const temp = join(folder, `.${basename(path)}.${process.pid}.tmp`);
-  await mkdir(folder, { recursive: true });
-  try {
-    await writeFile(temp, text, 'utf8');
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /** Collects the text in memory; for embedding and tests. */

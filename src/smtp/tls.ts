@@ -30,7 +30,6 @@ export interface TlsUpgrade {
 
 /** Name checked when neither a servername nor a TCP host is known (UNIX sockets, child processes). */
 const FALLBACK_NAME = 'localhost';
-const DAY_MS = 86_400_000;
 
 const VERIFY_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'certificate has expired',
@@ -122,18 +121,6 @@ export function describeTls(facts: TlsFacts, verify: boolean): string {
 export function certificateMatchesName(certificate: PeerCertificate | TlsFacts, name: string): string | undefined {
   const cert = typeof certificate.subject === 'string' ? certificateFromFacts(certificate as TlsFacts) : (certificate as PeerCertificate);
   return tls.checkServerIdentity(name, cert) ? nameMismatch(cert, name) : undefined;
-}
-
-/** Whole days until the certificate expires; negative once it has. */
-export function daysUntilExpiry(facts: Pick<TlsFacts, 'validTo'>, now: number = Date.now()): number {
-  return Math.floor((Date.parse(facts.validTo) - now) / DAY_MS);
-}
-
-const TLS_VERSION_ORDER = ['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-
-/** Negative when `a` is older than `b`, 0 when equal, positive when newer; unknown names are the oldest. */
-export function compareTlsVersions(a: string, b: string): number {
-  return TLS_VERSION_ORDER.indexOf(a) - TLS_VERSION_ORDER.indexOf(b);
 }
 
 async function readTlsFile(path: string, what: string): Promise<Buffer> {

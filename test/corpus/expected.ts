@@ -54,7 +54,7 @@ export const expectedManifests: Record<string, string[]> = {
   'alias-loop.yaml': ['4:11: the YAML alias *targets is inside the value it names, so that value would never end'],
   'billion-laughs.yaml': [`4:12: ${ALIASES}`],
   'binary-junk.yaml': ['3:5: the file is not UTF-8 text: byte 0xFF is not valid here'],
-  'duplicate-keys.yaml': ['5:5: duplicate key: a key may appear only once in a map'],
+  'duplicate-keys.yaml': ['5:5: duplicate key "port": a key may appear only once in a map'],
   'empty.yaml': [`1:1: ${EMPTY_SCENARIO}`],
   'not-utf8.yaml': ['4:12: the file is not UTF-8 text: byte 0xFC is not valid here'],
   'only-comments.yaml': [`1:1: ${EMPTY_SCENARIO}`],

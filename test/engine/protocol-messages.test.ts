@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { chunkingServer, type ChunkingServer } from './fixtures/chunking-server.js';
+import { chunkingServer, type ChunkingServer } from '../helpers/chunking-server.js';
 import { q, runInline, statuses, tcp, why } from './fixtures/inline.js';
 import { GENEROUS } from '../helpers/deadlines.js';
 
@@ -51,7 +51,7 @@ describe('BDAT against a CHUNKING server', () => {
     );
     assert.equal(result.status, 'passed', why(result));
     const expected = 'Subject: bdat\r\n\r\n.no dot-stuffing here\r\nend\r\n';
-    assert.equal(server.message().toString('latin1'), expected);
+    assert.equal(server.messages.at(-1)?.toString('latin1'), expected);
     assert.deepEqual(
       server.chunks.map((chunk) => `${chunk.size}${chunk.last ? ' LAST' : ''}`),
       ['10', '10', '10', '10', '5 LAST'],
@@ -78,7 +78,7 @@ describe('BDAT against a CHUNKING server', () => {
     const result = await runInline(transaction(`      - data: { file: ${q(LF_MESSAGE)} }\n        bdat: 32\n        expect: 250\n`), tcp(server));
     assert.equal(result.status, 'passed', why(result));
     const expected = readFileSync(LF_MESSAGE, 'latin1').replace(/\n/g, '\r\n');
-    assert.equal(server.message().toString('latin1'), expected);
+    assert.equal(server.messages.at(-1)?.toString('latin1'), expected);
     assert.ok(server.chunks.slice(0, -1).every((chunk) => chunk.size === 32 && !chunk.last));
   });
 

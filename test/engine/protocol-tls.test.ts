@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TLSSocket } from 'node:tls';
 import { VERIFY_OFF_WARNING } from '../../src/engine/run-case.js';
 import { CA_NAME, CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
+import { clientCertificateRequired, serverTls } from '../helpers/server-tls.js';
 import { fakeServer } from '../helpers/fake-server.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/test-server.js';
 import { q, runInline, statuses, tcp, why } from './fixtures/inline.js';
@@ -42,7 +42,7 @@ ${after.map((line) => `      ${line}`).join('\n')}
 describe('STARTTLS through the engine', () => {
   let good: TestServer;
   before(async () => {
-    good = await server({ key: certs.server.key, cert: certs.server.cert });
+    good = await server(serverTls(certs.server));
   });
 
   test('with the CA: passed, the TLS session recorded, capabilities forgotten until a new EHLO', async () => {
@@ -98,7 +98,7 @@ describe('STARTTLS through the engine', () => {
   });
 
   test('an expired certificate is a TLS failure that says so', async () => {
-    const expired = await server({ key: certs.expired.key, cert: certs.expired.cert });
+    const expired = await server(serverTls(certs.expired));
     const result = await runInline(starttlsCase(`{ ca: ${q(certs.ca.certPath)} }`), tcp(expired));
     assert.equal(result.status, 'failed');
     assert.equal(result.failure?.kind, 'tls');
@@ -143,8 +143,7 @@ describe('STARTTLS through the engine', () => {
     // handshake, which starts once the 220 has come, takes at least that long.
     const PICK_MS = 500;
     const slow = await server({
-      key: certs.server.key,
-      cert: certs.server.cert,
+      ...serverTls(certs.server),
       SNICallback: (_name, callback) => void setTimeout(() => callback(null, undefined), PICK_MS),
     });
     const result = await runInline(starttlsCase(`{ ca: ${q(certs.ca.certPath)}, servername: localhost }`), tcp(slow));
@@ -203,7 +202,7 @@ describe('STARTTLS response injection', () => {
 
 describe('implicit TLS and client certificates', () => {
   test('implicit TLS: the greeting is read inside TLS and the case records the session', async () => {
-    const secure = await server({ secure: true, key: certs.server.key, cert: certs.server.cert });
+    const secure = await server({ secure: true, ...serverTls(certs.server) });
     const result = await runInline(
       `
 timeout: ${GENEROUS}
@@ -233,7 +232,7 @@ cases:
   });
 
   test('implicit TLS against a self-signed certificate fails the session start as a TLS error', async () => {
-    const selfSigned = await server({ secure: true, key: certs.selfSigned.key, cert: certs.selfSigned.cert });
+    const selfSigned = await server({ secure: true, ...serverTls(certs.selfSigned) });
     const result = await runInline(
       `timeout: ${GENEROUS}\ntls: { implicit: true, ca: ${q(certs.ca.certPath)} }\ncases:\n  - name: s\n    steps:\n      - expect: 220\n      - send: QUIT\n`,
       tcp(selfSigned),
@@ -248,18 +247,7 @@ cases:
     let strict: TestServer;
     let clientName: string | undefined;
     before(async () => {
-      strict = await server({
-        key: certs.server.key,
-        cert: certs.server.cert,
-        requestCert: true,
-        rejectUnauthorized: true,
-        ca: [certs.ca.cert],
-        onSecure(socket, _session, callback) {
-          const cn = (socket as TLSSocket).getPeerCertificate().subject?.CN;
-          clientName = Array.isArray(cn) ? cn.join(',') : cn;
-          callback();
-        },
-      });
+      strict = await server(clientCertificateRequired(certs, (client) => (clientName = client.name)));
     });
 
     test('the certificate and key from the file are presented', async () => {

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { runCase } from '../../src/engine/run-case.js';
 import { testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { sourcePath } from '../helpers/paths.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startSocketTestServer, startTestServer, type SocketTestServer, type TestServer } from '../helpers/test-server.js';
 import { inline, q, runInline, statuses, tcp, why } from './fixtures/inline.js';
 import { GENEROUS } from '../helpers/deadlines.js';
 
@@ -42,31 +41,14 @@ cases:
 describe('a UNIX domain socket target', () => {
   let dir: string;
   let path: string;
-  let server: SMTPServer;
-  const bodies: string[] = [];
+  let server: SocketTestServer;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'smtpspec-sock-'));
     path = join(dir, 'smtp.sock');
-    server = new SMTPServer({
-      name: 'unix.test',
-      logger: false,
-      authOptional: true,
-      disableReverseLookup: true,
-      closeTimeout: 100,
-      onData(stream, _session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          bodies.push(Buffer.concat(chunks).toString('utf8'));
-          callback(null, 'Queued');
-        });
-      },
-    });
-    server.on('error', () => {});
-    await new Promise<void>((resolve) => server.listen(path, resolve));
+    server = await startSocketTestServer(path, { name: 'unix.test' });
   });
   after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -75,7 +57,7 @@ describe('a UNIX domain socket target', () => {
     assert.equal(result.status, 'passed', why(result));
     assert.deepEqual(result.target, { kind: 'unix', path });
     assert.equal(result.transcript[0]?.text, `connected to socket ${path}`);
-    assert.equal(bodies.at(-1), 'Subject: transports\r\n\r\n.dot\r\n');
+    assert.equal(server.messages.at(-1)?.body, 'Subject: transports\r\n\r\n.dot\r\n');
   });
 
   test('a socket nobody listens on fails the case as refused, naming the path', async () => {

@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { runCase } from '../../src/engine/run-case.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { assertWaitedFor, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer } from '../helpers/fake-server.js';
+import { freePort } from '../helpers/free-port.js';
 
 /** Parses a scenario written inline; cases run against whatever target the test passes. */
 function scenario(yaml: string, env: Record<string, string> = {}): Scenario {
@@ -336,13 +336,3 @@ cases:
     assert.match(JSON.stringify(result), /\*\*\*\*/);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}

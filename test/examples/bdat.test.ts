@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../helpers/test-server.js';
-import { chunkingServer } from './fixtures/chunking-server.js';
+import { chunkingServer } from '../helpers/chunking-server.js';
 import { assertAllPassed, example, EXAMPLES, runExample, stepStatuses } from './fixtures/examples.js';
 
 /** The message file with CRLF line endings: what goes over the wire, before any dot-stuffing. */

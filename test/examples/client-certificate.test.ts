@@ -2,9 +2,9 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { ScenarioError } from '../../src/errors.js';
 import { CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
+import { clientCertificateRequired } from '../helpers/server-tls.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { assertAllPassed, copyExample, runExample } from './fixtures/examples.js';
 
@@ -19,18 +19,10 @@ async function certificateRelay(t: TestContext, certs: TestCertificates) {
   const certified = new Set<string>();
   const accepted: string[] = [];
   const server = await startTestServer({
-    key: certs.server.key,
-    cert: certs.server.cert,
-    requestCert: true,
-    rejectUnauthorized: true,
-    ca: [certs.ca.cert],
-    onSecure(socket, session, callback) {
-      const tls = socket as TLSSocket;
-      const name = tls.getPeerCertificate().subject?.CN;
-      clients.push(Array.isArray(name) ? name.join(',') : String(name));
-      if (tls.authorized) certified.add(session.id);
-      callback();
-    },
+    ...clientCertificateRequired(certs, (client, session) => {
+      clients.push(String(client.name));
+      if (client.authorized) certified.add(session.id);
+    }),
     onRcptTo(address, session, callback) {
       const local = address.address.endsWith(`@${LOCAL_DOMAIN}`);
       if (!local && !certified.has(session.id)) {

@@ -2,6 +2,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SMTPServerAuthentication } from 'smtp-server';
 import { testCertificates } from '../helpers/certs.js';
+import { serverTls } from '../helpers/server-tls.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { assertAllPassed, example, runExample, stepStatuses } from './fixtures/examples.js';
 
@@ -14,8 +15,7 @@ async function submissionsServer(t: TestContext) {
   const logins: Pick<SMTPServerAuthentication, 'method' | 'username' | 'password'>[] = [];
   const server = await startTestServer({
     secure: true,
-    key: certs.server.key,
-    cert: certs.server.cert,
+    ...serverTls(certs.server),
     onAuth({ method, username, password }, _session, callback) {
       logins.push({ method, username, password });
       if (username === USER && password === PASSWORD) return callback(null, { user: username });

@@ -28,6 +28,27 @@ export interface TestServer {
 
 /** A real smtp-server on 127.0.0.1, port 0, with quiet test-friendly defaults. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const { server, messages, close } = createServer(options);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return { host: '127.0.0.1', port, messages, close };
+}
+
+export interface SocketTestServer {
+  path: string;
+  /** As TestServer's. */
+  messages: ReceivedMessage[];
+  close(): Promise<void>;
+}
+
+/** The same server on a UNIX domain socket at `path`. */
+export async function startSocketTestServer(path: string, options: TestServerOptions = {}): Promise<SocketTestServer> {
+  const { server, messages, close } = createServer(options);
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { path, messages, close };
+}
+
+function createServer(options: TestServerOptions): { server: SMTPServer; messages: ReceivedMessage[]; close(): Promise<void> } {
   const messages: ReceivedMessage[] = [];
   const { onRcpt, ...serverOptions } = options;
   const server = new SMTPServer({
@@ -42,14 +63,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...serverOptions,
   });
   server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
     return closing;
   };
-  return { host: '127.0.0.1', port, messages, close };
+  return { server, messages, close };
 }
 
 function collect(

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
-import net, { type AddressInfo } from 'node:net';
 import { assertWaitedFor, GENEROUS, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer } from '../helpers/fake-server.js';
+import { freePort } from '../helpers/free-port.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { blackhole } from './fixtures/blackhole.js';
 import { assertCause, assertWithin, at, healthyServer, oneCase, runThenHealthy } from './fixtures/harness.js';
@@ -21,15 +21,6 @@ const STEPS = `
 - send: QUIT
   expect: 221
 `;
-
-/** A loopback port nobody listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('reaching the server', () => {
   test('connection refused', async () => {

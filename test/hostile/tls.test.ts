@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { testCertificates, type TestCertificates } from '../helpers/certs.js';
+import { serverTls } from '../helpers/server-tls.js';
 import { assertWaitedFor, GENEROUS, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer, type FakeSession } from '../helpers/fake-server.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -121,7 +122,7 @@ describe('implicit TLS', () => {
   });
 
   test('an expired certificate', async (t) => {
-    const server = await startTestServer({ secure: true, key: certs.expired.key, cert: certs.expired.cert });
+    const server = await startTestServer({ secure: true, ...serverTls(certs.expired) });
     t.after(() => server.close());
     const run = await runThenHealthy(implicit(at(server), `{ implicit: true, ca: ${JSON.stringify(certs.ca.certPath)} }`), healthy);
     assertCause(run.cases[0]!, {
@@ -132,7 +133,7 @@ describe('implicit TLS', () => {
   });
 
   test('a certificate from an issuer nobody trusts', async (t) => {
-    const server = await startTestServer({ secure: true, key: certs.server.key, cert: certs.server.cert });
+    const server = await startTestServer({ secure: true, ...serverTls(certs.server) });
     t.after(() => server.close());
     const run = await runThenHealthy(implicit(at(server), '{ implicit: true }'), healthy);
     assertCause(run.cases[0]!, {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isManifestFile, parseManifest } from '../../src/manifest/manifest.js';
-import { decodeUtf8 } from '../../src/scenario/load.js';
+import { decodeUtf8 } from '../../src/scenario/yaml-source.js';
 import { assertCleanFailure } from '../corpus/check-issues.js';
 import { fuzzContext, fuzzMutations, fuzzSeed, mutate, Random } from '../corpus/mutate.js';
 import { sourcePath } from '../helpers/paths.js';

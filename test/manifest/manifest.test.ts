@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { formatIssue, ScenarioError, UsageError } from '../../src/errors.js';
 import { isManifestFile, loadManifest, parseManifest } from '../../src/manifest/manifest.js';
 import { manifestSchemaPath } from '../../src/manifest/schema.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import { sourcePath } from '../helpers/paths.js';
 
 const fixture = (name: string) => sourcePath('test/manifest/fixtures', name);
@@ -250,12 +251,25 @@ describe('parseManifest: problems, all collected with their positions', () => {
 
   test('YAML errors and an empty file', () => {
     assert.deepEqual(problems('targets: [a\n'), ['fleet.yaml:2:1: YAML syntax error: flow sequence in block collection must be sufficiently indented and end with a ]']);
-    assert.deepEqual(problems('targets: []\ntargets: []\n'), ['fleet.yaml:2:1: duplicate key: a key may appear only once in a map']);
     assert.deepEqual(problems(''), ['fleet.yaml:1:1: the file is empty: a manifest needs at least "targets:"']);
     assert.deepEqual(problems('- a\n'), ['fleet.yaml:1:1: a manifest must be a map with at least "targets:"']);
     assert.deepEqual(problems('scenarios: [a.yaml]\ntargets: [mx.example.com]\n'), [
       'fleet.yaml:2:11: a target must be a map such as { host: mx.example.com } or { domain: example.org }',
     ]);
+  });
+
+  test('a duplicate key is named at its place, in the words a scenario file gets', () => {
+    const source = 'targets: []\ndefaults: {}\ntargets: []\n';
+    const expected = 'fleet.yaml:3:1: duplicate key "targets": a key may appear only once in a map';
+    assert.deepEqual(problems(source), [expected]);
+    assert.throws(
+      () => parseScenario(source, 'fleet.yaml'),
+      (error: unknown) => {
+        assert.ok(error instanceof ScenarioError, String(error));
+        assert.deepEqual(error.issues.map(formatIssue), [expected]);
+        return true;
+      },
+    );
   });
 
   test('a file that cannot be read is a usage error', async () => {

@@ -1,11 +1,8 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { yaml } from '../../src/yaml-lib.js';
 import type { RecordedStep } from '../../src/record/steps.js';
-import { expectationOf, literal, scenarioText, variablesNeeded, writeAtomically, type ScenarioSettings } from '../../src/record/writer.js';
+import { expectationOf, literal, scenarioText, variablesNeeded, type ScenarioSettings } from '../../src/record/writer.js';
 import type { Reply } from '../../src/smtp/types.js';
 
 const reply = (code: number, enhanced?: string): Reply => ({ code, lines: ['x'], ...(enhanced ? { enhanced } : {}) });
@@ -72,27 +69,5 @@ describe('scenarioText', () => {
 
   test('literal keeps typed text from starting a variable', () => {
     assert.equal(literal('a ${b} $c $${d}'), 'a $${b} $c $$${d}');
-  });
-});
-
-describe('writeAtomically', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'smtpspec-writer-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  test('writes the file and leaves no temporary file', async () => {
-    const path = join(dir, 'a.yaml');
-    await writeAtomically(path, 'one\n', false);
-    assert.equal(readFileSync(path, 'utf8'), 'one\n');
-    assert.deepEqual(readdirSync(dir), ['a.yaml']);
-  });
-
-  test('never replaces an existing file without force, and replaces it with force', async () => {
-    const path = join(dir, 'b.yaml');
-    writeFileSync(path, 'theirs\n');
-    await assert.rejects(writeAtomically(path, 'mine\n', false), { code: 'EEXIST' });
-    assert.equal(readFileSync(path, 'utf8'), 'theirs\n');
-    await writeAtomically(path, 'mine\n', true);
-    assert.equal(readFileSync(path, 'utf8'), 'mine\n');
-    assert.deepEqual(readdirSync(dir).sort(), ['a.yaml', 'b.yaml']);
   });
 });

@@ -1,25 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScenarioError, formatIssue } from '../../src/errors.js';
-import { loadScenarioFile, parseScenario } from '../../src/scenario/load.js';
-import { sourcePath } from '../helpers/paths.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { fixtureProblems } from './issues.js';
 
 const EXPECT = 'expect must be a reply code (250), a pattern ("2xx", "550 5.1.1", "5.7.1") or a list of them';
 const DURATION = 'timeout must be a duration such as "500ms", "30s" or "2m"';
 
-/** The issues a broken fixture produces, as `line:col: message` lines. */
-async function problems(name: string, env: Record<string, string> = {}): Promise<string[]> {
-  const file = sourcePath('test/scenario/fixtures/broken', name);
-  const error = await loadScenarioFile(file, { env }).then(
-    () => assert.fail(`${name} loaded without errors`),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof ScenarioError, `${name}: ${String(error)}`);
-  return error.issues.map((issue) => {
-    assert.equal(issue.pos.file, file);
-    return formatIssue(issue).slice(file.length + 1);
-  });
-}
+/** The issues a broken fixture produces, as `line:col: message` lines; files it names that do not exist are among them. */
+const problems = (name: string): Promise<string[]> => fixtureProblems(name, { env: {} });
 
 function parseProblems(source: string): string[] {
   try {

@@ -5,6 +5,7 @@ import { connect, describeSocketError, type ConnectOptions, type SmtpConnection 
 import { Transcript } from '../../src/smtp/transcript.js';
 import { fakeServer, type FakeScript, type FakeServer } from '../helpers/fake-server.js';
 import { assertWaitedFor, GENEROUS_MS, PROMPTLY_MS } from '../helpers/deadlines.js';
+import { freePort } from '../helpers/free-port.js';
 
 /** The deadline of every wait the test does not mean to reach. */
 const TIMEOUT_MS = GENEROUS_MS;
@@ -24,14 +25,6 @@ async function session(
 
 function texts(transcript: Transcript): string[] {
   return transcript.entries.map((entry) => `${entry.dir}: ${entry.text}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('SmtpConnection against scripted servers', () => {

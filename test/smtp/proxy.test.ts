@@ -6,6 +6,7 @@ import { connect } from '../../src/smtp/client.js';
 import { describeProxyHeader, ipv6Bytes, proxyHeader, PROXY_V2_SIGNATURE } from '../../src/smtp/proxy.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import { testCertificates } from '../helpers/certs.js';
+import { serverTls } from '../helpers/server-tls.js';
 import { fakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServerOptions } from '../helpers/test-server.js';
@@ -104,7 +105,7 @@ describe('PROXY header on a connection', () => {
 
   test('implicit TLS starts after the header', async (t) => {
     const certs = await testCertificates();
-    const server = await proxiedServer(t, { secure: true, key: certs.server.key, cert: certs.server.cert });
+    const server = await proxiedServer(t, { secure: true, ...serverTls(certs.server) });
     const conn = await connect({
       host: server.host,
       port: server.port,

@@ -1,12 +1,12 @@
 import { before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
 import { connect, type ConnectOptions, type SmtpConnection } from '../../src/smtp/client.js';
-import { certificateMatchesName, compareTlsVersions, daysUntilExpiry, type TlsClientOptions } from '../../src/smtp/tls.js';
+import { certificateMatchesName, type TlsClientOptions } from '../../src/smtp/tls.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import type { TlsFacts } from '../../src/smtp/types.js';
 import { CA_NAME, CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
+import { clientCertificateRequired, serverTls } from '../helpers/server-tls.js';
 import { fakeServer, type FakeScript, type FakeServer } from '../helpers/fake-server.js';
 import { startTestServer, type TestServerOptions } from '../helpers/test-server.js';
 import { GENEROUS_MS } from '../helpers/deadlines.js';
@@ -54,7 +54,7 @@ async function ehloLines(conn: SmtpConnection): Promise<readonly string[]> {
 
 describe('STARTTLS against smtp-server', () => {
   test('with the CA given: verified, the facts filled, and the session goes on inside TLS', async (t) => {
-    const target = await server(t, { key: certs.server.key, cert: certs.server.cert });
+    const target = await server(t, serverTls(certs.server));
     const transcript = new Transcript();
     const conn = await open(t, target, { transcript });
     await upToHandshake(conn);
@@ -82,7 +82,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('without the CA the handshake is refused, naming the reason, and the session ends', async (t) => {
-    const target = await server(t, { key: certs.server.key, cert: certs.server.cert });
+    const target = await server(t, serverTls(certs.server));
     const transcript = new Transcript();
     const conn = await open(t, target, { transcript });
     await upToHandshake(conn);
@@ -97,7 +97,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('a self-signed certificate is named as such', async (t) => {
-    const target = await server(t, { key: certs.selfSigned.key, cert: certs.selfSigned.cert });
+    const target = await server(t, serverTls(certs.selfSigned));
     const conn = await open(t, target);
     await upToHandshake(conn);
     await assert.rejects(conn.startTls({ verify: true, ca: [certs.ca.certPath] }, TIMEOUT_MS), {
@@ -107,7 +107,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('an expired certificate is named as such', async (t) => {
-    const target = await server(t, { key: certs.expired.key, cert: certs.expired.cert });
+    const target = await server(t, serverTls(certs.expired));
     const conn = await open(t, target);
     await upToHandshake(conn);
     await assert.rejects(conn.startTls({ verify: true, ca: [certs.ca.certPath] }, TIMEOUT_MS), {
@@ -117,7 +117,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('a certificate for another name says which names it holds', async (t) => {
-    const target = await server(t, { key: certs.server.key, cert: certs.server.cert });
+    const target = await server(t, serverTls(certs.server));
     const conn = await open(t, target);
     await upToHandshake(conn);
     await assert.rejects(conn.startTls({ verify: true, ca: [certs.ca.certPath], servername: 'mx.example.com' }, TIMEOUT_MS), {
@@ -129,8 +129,7 @@ describe('STARTTLS against smtp-server', () => {
   test('the servername is sent as SNI; an IP address is checked but not sent', async (t) => {
     const seen: string[] = [];
     const target = await server(t, {
-      key: certs.server.key,
-      cert: certs.server.cert,
+      ...serverTls(certs.server),
       SNICallback(servername, callback) {
         seen.push(servername);
         callback(null);
@@ -148,7 +147,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('with verify off the session goes on and the would-be failure is reported', async (t) => {
-    const target = await server(t, { key: certs.selfSigned.key, cert: certs.selfSigned.cert });
+    const target = await server(t, serverTls(certs.selfSigned));
     const transcript = new Transcript();
     const conn = await open(t, target, { transcript });
     await upToHandshake(conn);
@@ -161,7 +160,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('with verify off and a good certificate, verified is still false and no error is reported', async (t) => {
-    const target = await server(t, { key: certs.server.key, cert: certs.server.cert });
+    const target = await server(t, serverTls(certs.server));
     const conn = await open(t, target);
     await upToHandshake(conn);
     const facts = await conn.startTls({ verify: false, ca: [certs.ca.certPath] }, TIMEOUT_MS);
@@ -171,18 +170,7 @@ describe('STARTTLS against smtp-server', () => {
 
   test('a client certificate is presented to a server that asks for one', async (t) => {
     let clientName: string | undefined;
-    const target = await server(t, {
-      key: certs.server.key,
-      cert: certs.server.cert,
-      requestCert: true,
-      rejectUnauthorized: true,
-      ca: [certs.ca.cert],
-      onSecure(socket, _session, callback) {
-        const cn = (socket as TLSSocket).getPeerCertificate().subject?.CN;
-        clientName = Array.isArray(cn) ? cn.join(',') : cn;
-        callback();
-      },
-    });
+    const target = await server(t, clientCertificateRequired(certs, (client) => (clientName = client.name)));
     const conn = await open(t, target);
     await upToHandshake(conn);
     const tls: TlsClientOptions = { verify: true, ca: [certs.ca.certPath], cert: certs.client.certPath, key: certs.client.keyPath };
@@ -192,13 +180,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('a server that requires a client certificate and gets none ends the session with a TLS error', async (t) => {
-    const target = await server(t, {
-      key: certs.server.key,
-      cert: certs.server.cert,
-      requestCert: true,
-      rejectUnauthorized: true,
-      ca: [certs.ca.cert],
-    });
+    const target = await server(t, clientCertificateRequired(certs));
     const conn = await open(t, target);
     await upToHandshake(conn);
     // In TLS 1.3 the server refuses after the client has finished its side of the handshake.
@@ -210,7 +192,7 @@ describe('STARTTLS against smtp-server', () => {
   });
 
   test('a missing CA file is named', async (t) => {
-    const target = await server(t, { key: certs.server.key, cert: certs.server.cert });
+    const target = await server(t, serverTls(certs.server));
     const conn = await open(t, target);
     await upToHandshake(conn);
     await assert.rejects(conn.startTls({ verify: true, ca: ['/nonexistent/ca.pem'] }, TIMEOUT_MS), {
@@ -222,7 +204,7 @@ describe('STARTTLS against smtp-server', () => {
 
 describe('implicit TLS against smtp-server', () => {
   test('the handshake comes first and the greeting arrives inside TLS', async (t) => {
-    const target = await server(t, { secure: true, key: certs.server.key, cert: certs.server.cert });
+    const target = await server(t, { secure: true, ...serverTls(certs.server) });
     const transcript = new Transcript();
     const conn = await open(t, target, { transcript, tls: { implicit: true, verify: true, ca: [certs.ca.certPath] } });
     assert.equal(conn.tls?.verified, true);
@@ -235,7 +217,7 @@ describe('implicit TLS against smtp-server', () => {
   });
 
   test('a failed verification fails connect', async (t) => {
-    const target = await server(t, { secure: true, key: certs.selfSigned.key, cert: certs.selfSigned.cert });
+    const target = await server(t, { secure: true, ...serverTls(certs.selfSigned) });
     const transcript = new Transcript();
     await assert.rejects(connect({ ...target, timeoutMs: TIMEOUT_MS, transcript, tls: { implicit: true, verify: true } }), {
       kind: 'tls',
@@ -352,7 +334,7 @@ describe('TLS helpers', () => {
   });
 
   test('certificateMatchesName takes the peer certificate too', async (t) => {
-    const target = await server(t, { secure: true, key: certs.server.key, cert: certs.server.cert });
+    const target = await server(t, { secure: true, ...serverTls(certs.server) });
     const conn = await open(t, target, { tls: { implicit: true, verify: true, ca: [certs.ca.certPath] } });
     const peer = conn.peerCertificate;
     assert.ok(peer);
@@ -366,19 +348,5 @@ describe('TLS helpers', () => {
     const target = await server(t, {});
     const conn = await open(t, target);
     assert.equal(conn.certificateNameMismatch('localhost'), 'there is no TLS session');
-  });
-
-  test('daysUntilExpiry counts whole days left, negative once expired', () => {
-    const validTo = '2025-03-01T00:00:00.000Z';
-    assert.equal(daysUntilExpiry({ validTo }, Date.parse('2025-02-01T00:00:00Z')), 28);
-    assert.equal(daysUntilExpiry({ validTo }, Date.parse('2025-02-01T00:00:01Z')), 27);
-    assert.equal(daysUntilExpiry({ validTo }, Date.parse('2025-03-02T00:00:00Z')), -1);
-  });
-
-  test('compareTlsVersions orders protocol names', () => {
-    assert.ok(compareTlsVersions('TLSv1.3', 'TLSv1.2') > 0);
-    assert.ok(compareTlsVersions('TLSv1', 'TLSv1.1') < 0);
-    assert.equal(compareTlsVersions('TLSv1.2', 'TLSv1.2'), 0);
-    assert.ok(compareTlsVersions('unknown', 'TLSv1') < 0);
   });
 });

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { connect, type ConnectOptions, type SmtpConnection } from '../../src/smtp/client.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import type { TransportSpec } from '../../src/smtp/transport.js';
 import { testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { sourcePath } from '../helpers/paths.js';
+import { startSocketTestServer, startTestServer } from '../helpers/test-server.js';
 import { assertWaitedFor, GENEROUS_MS } from '../helpers/deadlines.js';
 
 /** The deadline of every wait the test does not mean to reach. */
@@ -153,10 +153,8 @@ describe('unix socket transport', () => {
     const dir = mkdtempSync(join(tmpdir(), 'smtpspec-unix-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'lmtp.sock');
-    const server = new SMTPServer({ lmtp: true, name: 'lmtp.test', disableReverseLookup: true, closeTimeout: 100, logger: false, authOptional: true });
-    server.on('error', () => {});
-    await new Promise<void>((resolve) => server.listen(path, resolve));
-    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const server = await startSocketTestServer(path, { lmtp: true, name: 'lmtp.test' });
+    t.after(() => server.close());
 
     const { conn, transcript } = await open(t, { kind: 'unix', path });
     assert.equal((await conn.readReply(TIMEOUT_MS)).code, 220);
@@ -178,11 +176,9 @@ describe('unix socket transport', () => {
 
 describe('tcp transport', () => {
   test('host and port still work as a shorthand, and transport: tcp is the same', async (t) => {
-    const server = new SMTPServer({ name: 'tcp.test', disableReverseLookup: true, closeTimeout: 100, logger: false, authOptional: true });
-    server.on('error', () => {});
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.server.address() as import('node:net').AddressInfo;
+    const server = await startTestServer({ name: 'tcp.test' });
+    t.after(() => server.close());
+    const { port } = server;
     for (const options of [{ host: '127.0.0.1', port }, { transport: { kind: 'tcp', host: '127.0.0.1', port } as const }]) {
       const transcript = new Transcript();
       const conn = await connect({ timeoutMs: TIMEOUT_MS, transcript, ...options });
