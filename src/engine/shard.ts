@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Target } from '../scenario/types.js';
 import type { Shard } from './shard-spec.js';
-import type { WorkItem } from './run.js';
+import type { WorkItem } from './plan.js';
 
 function targetKey(target: Target): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec:${JSON.stringify(target.argv)}`;
-  return `${target.host.toLowerCase()}:${target.port}`;
+  // A placeholder keys as where it is known to be, so a shown plan and a run agree where they can.
+  const { host, port } = target.kind === 'placeholder' ? (target.address ?? { host: '', port: 0 }) : target;
+  return `${host.toLowerCase()}:${port}`;
 }
 
 /**

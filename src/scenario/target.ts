@@ -1,6 +1,6 @@
 import { isIPv6 } from '../ip.js';
 import { formatAddress } from '../smtp/address.js';
-import { DEFAULT_PORT, type Target } from './types.js';
+import { DEFAULT_PORT, type ServerTarget, type Target } from './types.js';
 
 const ASCII_HOST_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 /** Built on first use: a Unicode property class costs milliseconds to compile at start-up. */
@@ -19,7 +19,7 @@ const PORT = /^[0-9]{1,5}$/;
  * Reads `"host"`, `"host:port"`, `"[::1]:2525"`, `"[::1]"` or a bare IPv6 address such as `"::1"`.
  * The port must be 1..65535; undefined when the text is not such a target.
  */
-export function parseTarget(text: string, defaultPort: number = DEFAULT_PORT): Target | undefined {
+export function parseTarget(text: string, defaultPort: number = DEFAULT_PORT): ServerTarget | undefined {
   const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
   if (bracketed) {
     const [, host = '', port] = bracketed;
@@ -43,7 +43,7 @@ export function parsePort(text: string): number | undefined {
   return port >= 1 && port <= 65_535 ? port : undefined;
 }
 
-function withPort(host: string, portText: string | undefined, defaultPort: number): Target | undefined {
+function withPort(host: string, portText: string | undefined, defaultPort: number): ServerTarget | undefined {
   if (!isValidHost(host)) return undefined;
   if (portText === undefined) return { host, port: defaultPort };
   const port = parsePort(portText);
@@ -52,8 +52,16 @@ function withPort(host: string, portText: string | undefined, defaultPort: numbe
 
 /** A target in one line, for reports and case ids: `mx.example.com:25`, `unix:/run/lmtp`, `exec: sendmail -bs`. */
 export function formatTarget(target: Target): string {
+  if (target.kind === 'placeholder') return target.label;
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec: ${target.argv.join(' ')}`;
   const address = formatAddress(target.host, target.port);
   return target.name && target.name !== target.host ? `${target.name} (${address})` : address;
+}
+
+/** Placeholders are for showing a plan: one that reaches the engine is a bug in smtpspec, not a network problem. */
+export function assertServer(target: Target): asserts target is ServerTarget {
+  if (target.kind === 'placeholder') {
+    throw new Error(`smtpspec bug: a placeholder target (${target.label}) was to be run; placeholders only stand in plans that are shown`);
+  }
 }
