@@ -2,15 +2,17 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CaseInfo, CaseResult, StepResult } from '../../src/engine/results.js';
 import { BAIL_REASON, runWork } from '../../src/engine/run.js';
-import { caseInfo } from '../../src/engine/run-case.js';
+import { caseInfo, runCase } from '../../src/engine/run-case.js';
 import { defaultHostKey } from '../../src/engine/host-limiter.js';
 import { withTargets, type WorkItem } from '../../src/engine/plan.js';
 import { UsageError } from '../../src/errors.js';
 import type { Reporter } from '../../src/report/reporter.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import type { ServerTarget, TcpTarget } from '../../src/scenario/types.js';
-import { fakeServer, type FakeServer, type FakeSession } from '../helpers/fake-server.js';
-import { GENEROUS, GENEROUS_MS } from '../helpers/deadlines.js';
+import type { PlaceholderTarget, ServerTarget, TcpTarget } from '../../src/scenario/types.js';
+import { SmtpError } from '../../src/smtp/types.js';
+import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
+import { GENEROUS } from '../helpers/deadlines.js';
+import { holdingServer, SessionCounter } from '../helpers/holding-server.js';
 
 const GREET_AND_QUIT = `
     steps:
@@ -31,62 +33,6 @@ function items(file: string, count: number, server: { host: string; port: number
 
 function target(server: { host: string; port: number }): TcpTarget {
   return { host: server.host, port: server.port };
-}
-
-/** Sessions in progress on the server side, per label and overall, with their peaks. */
-class SessionCounter {
-  private readonly active = new Map<string, number>();
-  readonly peaks = new Map<string, number>();
-  private total = 0;
-  peakTotal = 0;
-  private readonly waiting: { count: number; resolve: () => void }[] = [];
-
-  enter(label: string): void {
-    const now = (this.active.get(label) ?? 0) + 1;
-    this.active.set(label, now);
-    this.peaks.set(label, Math.max(this.peaks.get(label) ?? 0, now));
-    this.total++;
-    this.peakTotal = Math.max(this.peakTotal, this.total);
-    for (const waiter of this.waiting.filter((w) => this.peakTotal >= w.count)) {
-      this.waiting.splice(this.waiting.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-  }
-
-  leave(label: string): void {
-    this.active.set(label, this.active.get(label)! - 1);
-    this.total--;
-  }
-
-  /** Resolves once `count` sessions have been in progress at once; gives up after GENEROUS_MS, with the peak short of it. */
-  reached(count: number): Promise<void> {
-    if (this.peakTotal >= count) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.waiting.push({ count, resolve });
-      setTimeout(resolve, GENEROUS_MS).unref();
-    });
-  }
-}
-
-/**
- * Holds each greeting until `peak` sessions are in progress at once: the limits are what decide
- * how many sessions come, not how fast they come. The session stops counting when QUIT
- * arrives, before the 221 goes out: the client cannot consider it over any earlier.
- */
-function holdingServer(label: string, counter: SessionCounter, peak: number): Promise<FakeServer> {
-  return fakeServer(async (s: FakeSession) => {
-    counter.enter(label);
-    let line: string | undefined;
-    try {
-      await counter.reached(peak);
-      await s.write('220 ready\r\n');
-      line = await s.nextLine();
-    } finally {
-      counter.leave(label);
-    }
-    if (line === 'QUIT') await s.write('221 bye\r\n');
-    s.end();
-  });
 }
 
 /** Records every reporter event as a short string. */
@@ -153,6 +99,19 @@ describe('runWork limits', () => {
     assert.deepEqual(events, ['begin 0', 'done 0']);
     assert.equal(result.counts.total, 0);
     assert.equal(result.counts.flaky, 0);
+  });
+
+  test('a placeholder target is a bug in smtpspec: the run is refused before anything starts, not reported as a network error', async () => {
+    const { events, reporter } = recorder();
+    const placeholder: PlaceholderTarget = { kind: 'placeholder', stands: 'embedded', label: 'the embedded server', address: { host: '127.0.0.1', port: 0 } };
+    const work = withTargets([scenario('shown.yaml', `  - name: shown only${GREET_AND_QUIT}`)], placeholder);
+    await assert.rejects(runWork(work, { reporter }), (error: unknown) => {
+      assert.ok(error instanceof Error && !(error instanceof SmtpError) && !(error instanceof UsageError), String(error));
+      assert.match(error.message, /placeholder target \(the embedded server\)/);
+      return true;
+    });
+    assert.deepEqual(events, [], 'no reporter heard of the run');
+    await assert.rejects(runCase(work[0]!.scenario, work[0]!.kase, placeholder), (error: unknown) => error instanceof Error && !(error instanceof SmtpError));
   });
 });
 
