@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { isManifestFile } from '../manifest/manifest.js';
 import { caProblem } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
-import { parseTarget } from '../scenario/target.js';
+import { targetOption } from '../scenario/target.js';
 import type { Case, PlaceholderTarget, Scenario, Target } from '../scenario/types.js';
 import type { EmbeddedServer } from '../server/embedded.js';
 import { filterItems } from './filter.js';
@@ -137,18 +137,10 @@ const EMBEDDED_PLACEHOLDER: PlaceholderTarget = {
 
 const NO_TARGET: PlaceholderTarget = { kind: 'placeholder', stands: 'none', label: 'no target: add "target:" to the file or pass --target' };
 
-/** `--target` for scenario files: one server. */
-function targetOption(targets: string[]): Target | undefined {
-  if (targets.length > 1) throw new UsageError('--target names one server when running scenario files');
-  const text = targets[0];
-  if (text === undefined) return undefined;
-  const target = parseTarget(text);
-  if (!target) throw new UsageError(`--target expects host[:port], got "${text}"`);
-  return target;
-}
-
 async function planFromFiles(options: PlanOptions, env: Record<string, string | undefined>): Promise<Planned> {
-  let target = targetOption(options.targets ?? []);
+  const targets = options.targets ?? [];
+  if (targets.length > 1) throw new UsageError('--target names one server when running scenario files');
+  let target: Target | undefined = targets[0] === undefined ? undefined : targetOption(targets[0]);
   const ca = options.ca ?? [];
   // The embedded server's certificate is trusted when the run targets it.
   const trusted = options.embedded ? [...ca, (await import('../server/embedded.js')).embeddedCaFile()] : ca;

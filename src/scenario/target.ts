@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { isIPv6 } from '../ip.js';
 import { formatAddress } from '../smtp/address.js';
 import { DEFAULT_PORT, type ServerTarget, type Target } from './types.js';
@@ -29,6 +30,13 @@ export function parseTarget(text: string, defaultPort: number = DEFAULT_PORT): S
   const colon = text.indexOf(':');
   if (colon < 0) return withPort(text, undefined, defaultPort);
   return withPort(text.slice(0, colon), text.slice(colon + 1), defaultPort);
+}
+
+/** `--target host[:port]`: the server, or unusable input. */
+export function targetOption(text: string): ServerTarget {
+  const target = parseTarget(text);
+  if (!target) throw new UsageError(`--target expects host[:port], got "${text}"`);
+  return target;
 }
 
 /** True for a host name, an IPv4 address or an IPv6 address (without brackets). */
