@@ -6,7 +6,7 @@ import type { WorkItem } from './plan.js';
 function targetKey(target: Target): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec:${JSON.stringify(target.argv)}`;
-  // A placeholder keys as where it is known to be, so a shown plan and a run agree where they can.
+  // A placeholder keys by what is known of its address: an MX target's domain, the embedded server's loopback address.
   const { host, port } = target.kind === 'placeholder' ? (target.address ?? { host: '', port: 0 }) : target;
   return `${host.toLowerCase()}:${port}`;
 }
