@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { runBatch } from '../src/engine/run-batch.js';
+import { withTargets, type WorkItem } from '../src/engine/plan.js';
 import type { RunResult } from '../src/engine/results.js';
-import { planRun, type WorkItem } from '../src/engine/run.js';
+import { runWork } from '../src/engine/run.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { floorSession, type FloorOptions } from './floor-client.js';
 import type { Job, JobResult } from './jobs.js';
@@ -64,7 +64,7 @@ const SHORT_TEXT = 'Subject: bench\n\nA short message.\n';
 
 /** The file's one case, planned once, as a run plans it: every session of a run shares the same parsed scenario. */
 function planItem(yaml: string): WorkItem {
-  const [item] = planRun([parseScenario(yaml, 'bench.yaml')]);
+  const [item] = withTargets([parseScenario(yaml, 'bench.yaml')]);
   return item!;
 }
 
@@ -99,7 +99,7 @@ function batchOutcome(result: RunResult): { passed: number; failed: number; firs
 }
 
 async function smtpspecBatch(items: WorkItem[], concurrency: number): Promise<RunResult> {
-  return runBatch(items, { concurrency, perHostLimit: concurrency });
+  return runWork(items, { concurrency, perHostLimit: concurrency });
 }
 
 /** Runs `count` floor sessions, `concurrency` at a time. */

@@ -32,8 +32,8 @@ async function main() {
   if (!existsSync(join(build, 'src', 'report', 'html.js'))) throw new Error(`no build in ${build}: run "npm run build" first`);
   // The browser is the browser test's, from the npm package, launched the same way (compiled with the tests).
   const { launchChromium } = await import(pathToFileURL(join(build, 'test', 'helpers', 'chromium.js')).href);
-  const [{ loadScenarios, parseScenario }, { planRun }, { runBatch }, { HtmlReporter }, { fileSink }, embedded] = await Promise.all(
-    ['scenario/load.js', 'engine/run.js', 'engine/run-batch.js', 'report/html.js', 'report/sink.js', 'server/embedded.js'].map(load),
+  const [{ loadScenarios, parseScenario }, { withTargets }, { runWork }, { HtmlReporter }, { fileSink }, embedded] = await Promise.all(
+    ['scenario/load.js', 'engine/plan.js', 'engine/run.js', 'report/html.js', 'report/sink.js', 'server/embedded.js'].map(load),
   );
   process.chdir(root);
   const files = ['auth', 'basic-conversation', 'capabilities', 'dsn-request', 'mail-parameters', 'pipelining', 'rejected-recipient', 'smuggling', 'starttls', 'unknown-command'];
@@ -42,8 +42,8 @@ async function main() {
   scenarios.unshift(parseScenario(FAILING, 'demo-failure.yaml', { env: {} }));
   const servers = [await embedded.startEmbeddedServer(), await embedded.startEmbeddedServer()];
   try {
-    const items = servers.flatMap((server) => planRun(scenarios, { host: server.host, port: server.port }));
-    const result = await runBatch(items, { reporter: new HtmlReporter(fileSink(htmlPath), { title: 'smtpspec report: example' }) });
+    const items = servers.flatMap((server) => withTargets(scenarios, { host: server.host, port: server.port }));
+    const result = await runWork(items, { reporter: new HtmlReporter(fileSink(htmlPath), { title: 'smtpspec report: example' }) });
     console.log(`${result.counts.passed} passed, ${result.counts.failed + result.counts.errors} failed; wrote ${htmlPath}`);
   } finally {
     await Promise.all(servers.map((server) => server.close()));

@@ -1,7 +1,7 @@
 import type { InitCommand, ListCommand } from './commands/types.js';
 import { UsageError } from './errors.js';
 import { parseDuration } from './scenario/duration.js';
-import { parseTarget } from './scenario/target.js';
+import { parseTarget, targetOption } from './scenario/target.js';
 
 /** Turning option values into typed values, each with a one-sentence error naming the option. */
 
@@ -45,10 +45,9 @@ export function parseTimeout(raw: unknown): number | undefined {
 
 /** `--target` values: a server (host[:port]) for scenario files, a target name or tag for a manifest. */
 export function parseTargets(raw: unknown): string[] {
-  return parseStrings(raw, '--target', 'host[:port]').map((text) => {
-    if (!parseTarget(text)) throw new UsageError(`--target expects host[:port], got "${text}"`);
-    return text;
-  });
+  const texts = parseStrings(raw, '--target', 'host[:port]');
+  for (const text of texts) targetOption(text);
+  return texts;
 }
 
 export function parseWholeNumber(raw: unknown, name: string, min: number): number {

@@ -1,9 +1,9 @@
 import { EXIT, printWarnings, type CliIO } from './io.js';
 import type { RunCommand } from './types.js';
-import type { WorkItem } from '../engine/run.js';
+import { planWork, type WorkItem } from '../engine/plan.js';
 import { caseSecrets } from '../engine/run-case.js';
-import { printable } from '../report/format.js';
-import { planWork, selectWork, targetLabel } from './plan.js';
+import { formatTarget, printable } from '../report/format.js';
+import type { Target } from '../scenario/types.js';
 import { scratch, stepRows, type PreviewRow } from './preview-steps.js';
 import { plural } from '../words.js';
 
@@ -20,7 +20,7 @@ const INDENT = '  ';
 function connectRows(item: WorkItem): PreviewRow[] {
   const { scenario, target } = item;
   const verb = target.kind === 'exec' ? 'start' : 'connect to';
-  const rows: PreviewRow[] = [{ text: `* ${verb} ${targetLabel(target)}` }];
+  const rows: PreviewRow[] = [{ text: `* ${verb} ${formatTarget(target)}` }];
   if (scenario.proxy) rows.push({ text: `* PROXY protocol v${scenario.proxy.version} header, source ${scenario.proxy.source.host}:${scenario.proxy.source.port}` });
   if (scenario.tls.implicit) rows.push({ text: `* TLS from the first byte, ${scenario.tls.verify ? 'certificate verified' : 'certificate NOT verified'}` });
   const first = item.kase.steps[0];
@@ -37,11 +37,17 @@ function layout(rows: PreviewRow[], mask: (text: string) => string): string[] {
   });
 }
 
+/** The host name TLS would check, where it is known before the run. */
+function knownHost(target: Target): string | undefined {
+  if (target.kind === 'placeholder') return target.address?.host;
+  return target.kind === undefined || target.kind === 'tcp' ? target.host : undefined;
+}
+
 async function previewCase(item: WorkItem): Promise<string[]> {
   const { scenario, kase, target } = item;
   const secrets = caseSecrets(scenario, kase);
   const masker = scratch(secrets);
-  const host = target.kind === undefined || target.kind === 'tcp' ? target.host : undefined;
+  const host = knownHost(target);
   const rows = connectRows(item);
   for (const step of kase.steps) rows.push(...(await stepRows(step, scenario, host, secrets)));
   const when = kase.when ? `  (only when ${kase.when.written})` : '';
@@ -50,9 +56,7 @@ async function previewCase(item: WorkItem): Promise<string[]> {
 }
 
 export async function dryRunCommand(command: RunCommand, io: CliIO): Promise<number> {
-  const planned = await planWork(command, io, { preview: true, requireTarget: true });
-  printWarnings(planned.scenarios, io);
-  const items = await selectWork(planned.items, command);
+  const { items } = await planWork({ ...command, env: io.env, preview: true, onLoaded: (scenarios) => printWarnings(scenarios, io) });
   const lines: string[] = [];
   for (const item of items) lines.push(...(await previewCase(item)));
   lines.push(`${plural(items.length, 'case')}; dry run: nothing was sent`);

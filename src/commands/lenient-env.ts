@@ -2,21 +2,6 @@ import { isAbsolute, relative } from 'node:path';
 import type { CliIO } from './io.js';
 
 /**
- * The environment for checking or showing files where the secrets are not (a lint job in CI):
- * an unset variable reads as a placeholder (masked like every environment value) and is noted
- * in `missing` instead of failing. `run` still refuses to start without it.
- */
-export function lenientEnv(env: CliIO['env'], missing: Set<string>): CliIO['env'] {
-  return new Proxy(env, {
-    get(target, name) {
-      if (typeof name !== 'string' || target[name] !== undefined) return target[name as string];
-      missing.add(name);
-      return `<${name}>`;
-    },
-  });
-}
-
-/**
  * What a check without the secrets (lenientEnv) and the certificates or messages that live only
  * where the run happens could not find, as notes on stderr: `run` refuses to start without them.
  */

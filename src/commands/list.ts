@@ -1,7 +1,7 @@
 import { EXIT, printWarnings, type CliIO } from './io.js';
 import type { ListCommand } from './types.js';
-import type { WorkItem } from '../engine/run.js';
-import { isMxPlaceholder, manifestPathOf, planWork, selectWork, targetLabel } from './plan.js';
+import { planWork, type WorkItem } from '../engine/plan.js';
+import { formatTarget } from '../engine/target-label.js';
 import { printMissing } from './lenient-env.js';
 import { groupBy } from '../group-by.js';
 import { plural } from '../words.js';
@@ -19,9 +19,9 @@ function caseLine(item: WorkItem, indent: string): string {
 
 function fileLines(items: WorkItem[]): string[] {
   const lines: string[] = [];
-  for (const [, group] of groupBy(items, (item) => `${item.scenario.file}\u0000${targetLabel(item.target)}`)) {
+  for (const [, group] of groupBy(items, (item) => `${item.scenario.file}\u0000${formatTarget(item.target)}`)) {
     const first = group[0]!;
-    lines.push(`${first.scenario.file}  (${targetLabel(first.target)})`);
+    lines.push(`${first.scenario.file}  (${formatTarget(first.target)})`);
     for (const item of group) lines.push(caseLine(item, '  '));
   }
   const files = new Set(items.map((item) => item.scenario.file)).size;
@@ -30,13 +30,14 @@ function fileLines(items: WorkItem[]): string[] {
 }
 
 function manifestLines(path: string, items: WorkItem[]): string[] {
-  const byTarget = groupBy(items, (item) => targetLabel(item.target));
+  const byTarget = groupBy(items, (item) => formatTarget(item.target));
   const files = new Set(items.map((item) => item.scenario.file)).size;
   const lines = [`${path}: ${plural(byTarget.size, 'target')} × ${plural(files, 'file')}`];
   let perMx = 0;
   for (const [label, group] of byTarget) {
     lines.push(label);
-    if (isMxPlaceholder(group[0]!.target)) perMx += group.length;
+    const target = group[0]!.target;
+    if (target.kind === 'placeholder' && target.stands === 'mx') perMx += group.length;
     for (const [file, cases] of groupBy(group, (item) => item.scenario.file)) {
       lines.push(`  ${file}`);
       for (const item of cases) lines.push(caseLine(item, '    '));
@@ -50,11 +51,16 @@ function manifestLines(path: string, items: WorkItem[]): string[] {
 export async function listCommand(command: ListCommand, io: CliIO): Promise<number> {
   const missing = new Set<string>();
   const missingFiles = new Set<string>();
-  const manifest = manifestPathOf(command.paths);
-  const planned = await planWork(command, io, { preview: true, requireTarget: false, lenientEnv: missing, missingFiles });
-  printWarnings(planned.scenarios, io);
-  const items = await selectWork(planned.items, command);
-  const lines = manifest ? manifestLines(manifest, items) : fileLines(items);
+  const plan = await planWork({
+    ...command,
+    env: io.env,
+    preview: true,
+    requireTarget: false,
+    lenientEnv: missing,
+    missingFiles,
+    onLoaded: (scenarios) => printWarnings(scenarios, io),
+  });
+  const lines = plan.manifest ? manifestLines(plan.manifest, plan.items) : fileLines(plan.items);
   io.stdout.write(`${lines.join('\n')}\n`);
   printMissing(io, missing, missingFiles);
   return EXIT.passed;

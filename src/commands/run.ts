@@ -1,7 +1,7 @@
 import { EXIT, printWarnings, type CliIO } from './io.js';
 import type { RunCommand } from './types.js';
-import { runBatch, type TranscriptListener } from '../engine/run-batch.js';
-import type { WorkItem } from '../engine/run.js';
+import { planWork, type WorkItem } from '../engine/plan.js';
+import { runWork, type TranscriptListener } from '../engine/run.js';
 import type { Reporter } from '../engine/events.js';
 import { ReporterMux } from '../report/multiplex.js';
 import { fileSink, streamSink, type Sink } from '../report/sink.js';
@@ -12,7 +12,6 @@ import { JsonReporter } from '../report/json.js';
 import { HtmlReporter } from '../report/html.js';
 import { LiveTranscript } from '../report/live-transcript.js';
 import { formatTarget } from '../engine/target-label.js';
-import { planWork, selectWork } from './plan.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */
 export function useColor(command: RunCommand, io: CliIO): boolean {
@@ -55,13 +54,12 @@ function liveTranscript(items: WorkItem[], command: RunCommand, io: CliIO): Tran
 
 export async function runCommand(command: RunCommand, io: CliIO): Promise<number> {
   if (command.dryRun) return (await import('./dry-run.js')).dryRunCommand(command, io);
-  const planned = await planWork(command, io, { preview: false, requireTarget: true });
+  const plan = await planWork({ ...command, env: io.env, onLoaded: (scenarios) => printWarnings(scenarios, io) });
   try {
-    printWarnings(planned.scenarios, io);
-    const items = await selectWork(planned.items, command);
+    const { items } = plan;
     const { reporters, sinks } = buildReporters(command, io);
     const mux = new ReporterMux(reporters);
-    const result = await runBatch(items, {
+    const result = await runWork(items, {
       concurrency: command.concurrency,
       perHostLimit: command.perHost,
       bail: command.bail,
@@ -77,6 +75,6 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
     if (io.signal?.aborted) return EXIT.interrupted;
     return result.counts.failed + result.counts.errors === 0 ? EXIT.passed : EXIT.failed;
   } finally {
-    await planned.server?.close();
+    await plan.close();
   }
 }

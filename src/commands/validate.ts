@@ -2,11 +2,12 @@ import { resolve } from 'node:path';
 import { EXIT, printWarnings, type CliIO } from './io.js';
 import type { ValidateCommand } from './types.js';
 import { isManifestFile, loadManifest } from '../manifest/manifest.js';
-import { loadTargetScenarios } from '../manifest/plan.js';
 import { UsageError } from '../errors.js';
+import { lenientEnv } from '../engine/lenient-env.js';
+import { loadTargetScenarios } from '../engine/plan-manifest.js';
 import { caProblem, distinctFiles, findFiles } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
-import { lenientEnv, printMissing } from './lenient-env.js';
+import { printMissing } from './lenient-env.js';
 import { plural } from '../words.js';
 
 /** Loads and checks every file; problems are thrown as ScenarioError and printed by the CLI. */

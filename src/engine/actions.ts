@@ -4,7 +4,7 @@ import type { Unread } from '../smtp/reply-queue.js';
 import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { WRITTEN } from '../smtp/writer.js';
-import type { MessageSource, ReplyExpectation, RuntimeText, Scenario, Step, StepAction, Target } from '../scenario/types.js';
+import type { MessageSource, ReplyExpectation, RuntimeText, Scenario, ServerTarget, Step, StepAction } from '../scenario/types.js';
 import { describeReply, matchReply } from './match.js';
 import { resolveText, trackCommand, type SessionState } from './session-state.js';
 import { plural } from '../words.js';
@@ -13,7 +13,7 @@ import { plural } from '../words.js';
 export interface StepContext {
   conn: SmtpConnection;
   scenario: Scenario;
-  target: Target;
+  target: ServerTarget;
   state: SessionState;
 }
 

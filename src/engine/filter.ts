@@ -1,4 +1,4 @@
-import type { WorkItem } from './run.js';
+import type { WorkItem } from './work-item.js';
 
 export interface ItemFilter {
   /** Matched against `<scenario name> › <case name>`. */

@@ -1,10 +1,10 @@
-import type { Target } from '../scenario/types.js';
+import type { ServerTarget } from '../scenario/types.js';
 
 /**
  * What counts as one host for the per-host limit: a TCP host name or address (every port
  * together: it is the machine that gets overloaded), a socket path, or a command line.
  */
-export function defaultHostKey(target: Target): string {
+export function defaultHostKey(target: ServerTarget): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec:${target.argv.join(' ')}`;
   return `tcp:${target.host.toLowerCase()}`;

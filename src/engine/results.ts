@@ -101,7 +101,7 @@ export interface RunCounts {
   errors: number;
   skipped: number;
   total: number;
-  /** Passed cases that needed a retry (also counted in `passed`); set by batch runs. */
+  /** Passed cases that needed a retry (also counted in `passed`); set by runWork. */
   flaky?: number;
 }
 
@@ -110,4 +110,15 @@ export interface RunResult {
   durationMs: number;
   cases: CaseResult[];
   counts: RunCounts;
+}
+
+export function countResults(cases: CaseResult[]): RunCounts {
+  const counts: RunCounts = { passed: 0, failed: 0, errors: 0, skipped: 0, total: cases.length };
+  for (const c of cases) {
+    if (c.status === 'passed') counts.passed++;
+    else if (c.status === 'failed') counts.failed++;
+    else if (c.status === 'error') counts.errors++;
+    else counts.skipped++;
+  }
+  return counts;
 }

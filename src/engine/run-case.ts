@@ -5,7 +5,8 @@ import type { ParserLimits } from '../smtp/reply-parser.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { formatTarget } from './target-label.js';
-import type { Case, Scenario, Step, Target } from '../scenario/types.js';
+import { assertServer } from '../scenario/target.js';
+import type { Case, Scenario, ServerTarget, Step, Target } from '../scenario/types.js';
 import { executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
@@ -211,7 +212,7 @@ function needsImplicitGreeting(kase: Case, state: SessionState): boolean {
   return first.action.type !== 'read' || (first.when !== undefined && !evaluateCondition(first.when, state).holds);
 }
 
-function connectOptions(scenario: Scenario, target: Target, transcript: Transcript, limits: ParserLimits | undefined): ConnectOptions {
+function connectOptions(scenario: Scenario, target: ServerTarget, transcript: Transcript, limits: ParserLimits | undefined): ConnectOptions {
   const transport = target.kind === 'unix' || target.kind === 'exec' ? target : { kind: 'tcp' as const, host: target.host, port: target.port };
   const servername = scenario.tls.servername ?? (transport.kind === 'tcp' ? transport.host : undefined);
   const options: ConnectOptions = { transport, timeoutMs: scenario.timeoutMs, transcript };
@@ -285,6 +286,7 @@ class CaseProgress {
 }
 
 export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseOptions = {}): Promise<CaseResult> {
+  assertServer(target);
   const info = hooks.info ?? caseInfo(scenario, kase, target);
   const transcript = new Transcript({ secrets: caseSecrets(scenario, kase), ...(hooks.onTranscript ? { onEntry: hooks.onTranscript } : {}) });
   const progress = new CaseProgress(info, scenario, transcript, hooks.onStepEnd);

@@ -1,77 +1,223 @@
 import { UsageError } from '../errors.js';
-import type { Case, Scenario, Target } from '../scenario/types.js';
 import type { Reporter } from './events.js';
-import type { CaseInfo, CaseResult, RunCounts, RunResult, TranscriptEntry } from './results.js';
+import { assertServer } from '../scenario/target.js';
+import type { ServerTarget } from '../scenario/types.js';
+import { Transcript } from '../smtp/transcript.js';
+import type { ParserLimits } from '../smtp/reply-parser.js';
+import type { SmtpErrorKind } from '../smtp/types.js';
+import { defaultHostKey, HostLimiter, WaitingItems } from './host-limiter.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
+import { planWork, type PlanOptions, type WorkItem } from './plan.js';
+import { countResults, type CaseInfo, type CaseResult, type EarlierAttempt, type RunResult, type StepResult, type TranscriptEntry } from './results.js';
+import { caseInfo, caseSecrets, runCase, skippedStep, type RunCaseOptions } from './run-case.js';
 
-/** One unit of work: a case of a scenario against a target. */
-export interface WorkItem {
-  scenario: Scenario;
-  kase: Case;
-  target: Target;
-}
+/**
+ * Running planned work: many sessions at once within limits overall and per host, retries after
+ * network errors, --bail, interruption, and the reporter's events as cases begin and end.
+ */
+
+export { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
+/** The skip reason of cases that never started because an earlier one failed. */
+export const BAIL_REASON = 'not run: --bail';
+/** The skip reason of cases that never started because the run was interrupted (SIGINT, SIGTERM). */
+export const INTERRUPTED_REASON = 'not run: the run was interrupted';
 
 export interface RunOptions {
-  /** Overrides every file's own target (`--target`, `--embedded`). */
-  target?: Target;
+  /** Sessions at once overall. Default 8. */
+  concurrency?: number;
+  /** Sessions at once to one host (see `hostKey`). Default 2. */
+  perHostLimit?: number;
+  /** What counts as one host; default: the TCP host whatever the port, the socket path, the command line. */
+  hostKey?: (target: ServerTarget) => string;
+  /** After the first failed or errored case, start no new case; the rest are skipped with BAIL_REASON. */
+  bail?: boolean;
+  /** Reruns of a case that ended in a network error; expectation failures are never rerun. Default 0. */
+  retries?: number;
+  /**
+   * onBegin once with every case, then per case onCaseBegin, onStepEnd × steps, onCaseEnd (cases
+   * interleave), then onEnd once. Only the final attempt's steps are reported.
+   */
   reporter?: Reporter;
-  /** Each transcript entry as it is recorded, masked (a live view such as `--verbose`). */
-  onTranscript?: (info: CaseInfo, entry: TranscriptEntry) => void;
+  /** Replaces the engine's runCase (for tests of the scheduling alone). */
+  runCase?: typeof runCase;
+  /** Aborting it stops the run: no new case starts, running sessions are closed, reports are still complete. */
+  signal?: AbortSignal;
+  /** Reply size limits (line length, lines per reply); defaults in the reply parser. */
+  limits?: ParserLimits;
+  /** Each transcript entry as it is recorded, masked; `attempt` counts from 1 and tells retried sessions apart. */
+  onTranscript?: TranscriptListener;
 }
 
-/** Pairs every case with its target; a file without a target and no override is unusable input. */
-export function planRun(scenarios: Scenario[], override?: Target): WorkItem[] {
-  const missing = scenarios.filter((s) => !override && !s.target).map((s) => s.file);
-  if (missing.length > 0) {
-    throw new UsageError(
-      `no target for ${missing.join(', ')}: add "target: host[:port]" to the file, or pass --target or --embedded`,
-    );
-  }
-  return scenarios.flatMap((scenario) =>
-    scenario.cases.map((kase) => ({ scenario, kase, target: (override ?? scenario.target)! })),
-  );
+export type TranscriptListener = (info: CaseInfo, entry: TranscriptEntry, attempt: number) => void;
+
+interface Settings {
+  concurrency: number;
+  perHostLimit: number;
+  hostKey: (target: ServerTarget) => string;
+  bail: boolean;
+  retries: number;
+  reporter: Reporter;
+  runCase: typeof runCase;
+  signal: AbortSignal | undefined;
+  limits: ParserLimits | undefined;
+  onTranscript: TranscriptListener | undefined;
 }
 
-export function countResults(cases: CaseResult[]): RunCounts {
-  const counts: RunCounts = { passed: 0, failed: 0, errors: 0, skipped: 0, total: cases.length };
-  for (const c of cases) {
-    if (c.status === 'passed') counts.passed++;
-    else if (c.status === 'failed') counts.failed++;
-    else if (c.status === 'error') counts.errors++;
-    else counts.skipped++;
-  }
-  return counts;
+/** The causes worth another try: the network, not the server's answers. */
+const RETRYABLE = new Set<SmtpErrorKind>(['refused', 'reset', 'closed', 'timeout', 'connect-timeout', 'dns', 'network']);
+
+export function isRetryable(result: CaseResult): boolean {
+  const kind = result.failure?.kind;
+  return result.status === 'error' && kind !== undefined && RETRYABLE.has(kind as SmtpErrorKind);
 }
 
-/** Runs every case in order, one session at a time, reporting as it goes. */
-export async function runScenarios(scenarios: Scenario[], options: RunOptions = {}): Promise<RunResult> {
-  const items = planRun(scenarios, options.target);
-  // Loaded here, not at the top: planning (list, dry runs) needs none of the protocol code.
-  const { caseInfo, runCase } = await import('./run-case.js');
-  const reporter = options.reporter ?? {};
+function wholeNumber(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`${name} must be a whole number of at least ${min}, not ${value}`);
+  return value;
+}
+
+function settingsOf(options: RunOptions): Settings {
+  return {
+    concurrency: wholeNumber('concurrency', options.concurrency ?? DEFAULT_CONCURRENCY, 1),
+    perHostLimit: wholeNumber('per-host limit', options.perHostLimit ?? DEFAULT_PER_HOST_LIMIT, 1),
+    hostKey: options.hostKey ?? defaultHostKey,
+    bail: options.bail ?? false,
+    retries: wholeNumber('retries', options.retries ?? 0, 0),
+    reporter: options.reporter ?? {},
+    runCase: options.runCase ?? runCase,
+    signal: options.signal,
+    limits: options.limits,
+    onTranscript: options.onTranscript,
+  };
+}
+
+/**
+ * Runs the items concurrently within the limits. `cases` of the result follow the order
+ * of `items`, whatever order the cases finished in. Rejects only if a reporter throws, or
+ * for a bug: an item planned for showing (a placeholder target).
+ */
+export async function runWork(items: WorkItem[], options: RunOptions = {}): Promise<RunResult> {
+  const settings = settingsOf(options);
+  const keys = items.map((item) => {
+    assertServer(item.target);
+    return settings.hostKey(item.target);
+  });
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  reporter.onBegin?.({ startedAt, cases: items.map((w) => caseInfo(w.scenario, w.kase, w.target)) });
-
-  const cases: CaseResult[] = [];
-  for (const { scenario, kase, target } of items) {
-    const info = caseInfo(scenario, kase, target);
-    reporter.onCaseBegin?.(info);
-    const listener = options.onTranscript;
-    const result = await runCase(scenario, kase, target, {
-      onStepEnd: (step) => reporter.onStepEnd?.(info, step),
-      info,
-      ...(listener ? { onTranscript: (entry: TranscriptEntry) => listener(info, entry) } : {}),
-    });
-    cases.push(result);
-    reporter.onCaseEnd?.(result);
-  }
-
+  const infos = items.map((item) => caseInfo(item.scenario, item.kase, item.target));
+  settings.reporter.onBegin?.({ startedAt, cases: infos });
+  const cases = await schedule(items, infos, keys, settings);
   const result: RunResult = {
     startedAt,
     durationMs: Math.round(performance.now() - started),
     cases,
-    counts: countResults(cases),
+    counts: { ...countResults(cases), flaky: cases.filter((c) => c.flaky).length },
   };
-  await reporter.onEnd?.(result);
+  await settings.reporter.onEnd?.(result);
   return result;
+}
+
+/** Starts the earliest waiting item whose host has room, whenever a session slot is free. */
+function schedule(items: WorkItem[], infos: CaseInfo[], keys: string[], s: Settings): Promise<CaseResult[]> {
+  const results = new Array<CaseResult>(items.length);
+  const limiter = new HostLimiter(s.perHostLimit);
+  const hasRoom = (key: string): boolean => limiter.canAcquire(key);
+  const waiting = new WaitingItems(keys);
+  let running = 0;
+  let bailed = false;
+
+  return new Promise((resolve, reject) => {
+    const pump = (): void => {
+      const stopReason = s.signal?.aborted ? INTERRUPTED_REASON : bailed ? BAIL_REASON : undefined;
+      if (stopReason) for (const index of waiting.takeAll()) results[index] = reportNotRun(items[index]!, infos[index]!, s.reporter, stopReason);
+      while (running < s.concurrency) {
+        const index = waiting.take(hasRoom);
+        if (index === undefined) break;
+        limiter.acquire(keys[index]!);
+        running++;
+        runItem(items[index]!, infos[index]!, s)
+          .then((result) => {
+            results[index] = result;
+            running--;
+            limiter.release(keys[index]!);
+            if (s.bail && (result.status === 'failed' || result.status === 'error')) bailed = true;
+            pump();
+          })
+          .catch(reject);
+      }
+      if (running === 0 && waiting.size === 0) resolve(results);
+    };
+    pump();
+  });
+}
+
+/** One case, begun and ended for the reporter; run again after a network error while retries are left. */
+function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
+  s.reporter.onCaseBegin?.(info);
+  if (s.retries > 0) return runWithRetries(item, info, s);
+  // The only attempt: chained rather than awaited, so no frame is held while the session runs.
+  return s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, 1, undefined)).then((result) => {
+    s.reporter.onCaseEnd?.(result);
+    return result;
+  });
+}
+
+/** An attempt's hooks; `held` collects its steps when it may be retried, so reporters see one attempt per case. */
+function attemptOptions(info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): RunCaseOptions {
+  const { reporter, onTranscript } = s;
+  const options: RunCaseOptions = { info };
+  if (held) options.onStepEnd = (step) => held.push(step);
+  else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
+  if (s.signal) options.signal = s.signal;
+  if (s.limits) options.limits = s.limits;
+  if (onTranscript) options.onTranscript = (entry) => onTranscript(info, entry, attempt);
+  return options;
+}
+
+async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
+  const { reporter } = s;
+  let earlier: EarlierAttempt[] | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const final = attempt > s.retries;
+    const held: StepResult[] = [];
+    const result = await s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, attempt, final ? undefined : held));
+    if (!final && isRetryable(result) && !s.signal?.aborted) {
+      (earlier ??= []).push({ startedAt: result.startedAt, durationMs: result.durationMs, failure: result.failure! });
+      continue;
+    }
+    for (const step of held) reporter.onStepEnd?.(info, step);
+    const outcome: CaseResult =
+      attempt === 1 ? result : { ...result, attempts: attempt, earlierAttempts: earlier ?? [], ...(result.status === 'passed' ? { flaky: true } : {}) };
+    reporter.onCaseEnd?.(outcome);
+    return outcome;
+  }
+}
+
+/** A case that never started: every step skipped, nothing sent. */
+function reportNotRun(item: WorkItem, info: CaseInfo, reporter: Reporter, reason: string): CaseResult {
+  const transcript = new Transcript({ secrets: caseSecrets(item.scenario, item.kase) });
+  const steps = item.kase.steps.map((step) => skippedStep(step, transcript, reason));
+  const result: CaseResult = {
+    ...info,
+    status: 'skipped',
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    steps,
+    transcript: [],
+    skipReason: reason,
+  };
+  reporter.onCaseBegin?.(info);
+  for (const step of steps) reporter.onStepEnd?.(info, step);
+  reporter.onCaseEnd?.(result);
+  return result;
+}
+
+/** Plans the work, runs it, and stops what planning started (the embedded server). */
+export async function planAndRun(plan: PlanOptions, options: RunOptions = {}): Promise<RunResult> {
+  const planned = await planWork(plan);
+  try {
+    return await runWork(planned.items, options);
+  } finally {
+    await planned.close();
+  }
 }

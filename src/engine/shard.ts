@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Target } from '../scenario/types.js';
 import type { Shard } from './shard-spec.js';
-import type { WorkItem } from './run.js';
+import type { WorkItem } from './work-item.js';
 
 function targetKey(target: Target): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec:${JSON.stringify(target.argv)}`;
-  return `${target.host.toLowerCase()}:${target.port}`;
+  // A placeholder keys by what is known of its address: an MX target's domain, the embedded server's loopback address.
+  const { host, port } = target.kind === 'placeholder' ? (target.address ?? { host: '', port: 0 }) : target;
+  return `${host.toLowerCase()}:${port}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Target } from '../scenario/types.js';
 
 /** A target in one line, for reports and case ids: `mx.example.com:25`, `unix:/run/lmtp`, `exec: sendmail -bs`. */
 export function formatTarget(target: Target): string {
+  if (target.kind === 'placeholder') return target.label;
   if (target.kind === 'unix') return `unix:${target.path}`;
   if (target.kind === 'exec') return `exec: ${target.argv.join(' ')}`;
   const address = formatAddress(target.host, target.port);

@@ -1,6 +1,5 @@
 import { UsageError } from '../errors.js';
-import { countResults } from '../engine/run.js';
-import type { CaseResult, RunCounts, RunResult, Status } from '../engine/results.js';
+import { countResults, type CaseResult, type RunCounts, type RunResult, type Status } from '../engine/results.js';
 import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 

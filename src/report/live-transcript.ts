@@ -23,7 +23,7 @@ export class LiveTranscript {
     private readonly options: LiveTranscriptOptions,
   ) {}
 
-  /** For `runBatch`'s `onTranscript`. Entries arrive masked; text from the server is escaped here. */
+  /** For `runWork`'s `onTranscript`. Entries arrive masked; text from the server is escaped here. */
   readonly listener = (info: CaseInfo, entry: TranscriptEntry, attempt = 1): void => {
     const key = `${info.id}\u0000${attempt}`;
     let session = this.sessions.get(key);

@@ -3,13 +3,13 @@ import { isAbsolute } from 'node:path';
 import { targetKeys } from './as-written.js';
 import { isRecord, presentKeys, type NormalizeContext, type Scope } from './context.js';
 import { isValidHost, parsePort, parseTarget } from './target.js';
-import { DEFAULT_PORT, type ProxySettings, type Target, type TlsSettings } from './types.js';
+import { DEFAULT_PORT, type ProxySettings, type ServerTarget, type TlsSettings } from './types.js';
 
 /** The file-level connection settings: target, TLS and PROXY header. */
 
 const TARGET_KINDS = ['host', 'socket', 'exec'] as const;
 
-export function normalizeTarget(ctx: NormalizeContext, written: unknown, scope: Scope): Target | undefined {
+export function normalizeTarget(ctx: NormalizeContext, written: unknown, scope: Scope): ServerTarget | undefined {
   const path = ['target'];
   if (typeof written === 'string') {
     const text = ctx.expand(scope, written, path, { label: 'target' });
@@ -36,7 +36,7 @@ export function normalizeTarget(ctx: NormalizeContext, written: unknown, scope: 
   return kind === 'socket' ? socketTarget(ctx, written['socket'], scope) : execTarget(ctx, written['exec'], scope);
 }
 
-function hostTarget(ctx: NormalizeContext, written: Record<string, unknown>, scope: Scope): Target | undefined {
+function hostTarget(ctx: NormalizeContext, written: Record<string, unknown>, scope: Scope): ServerTarget | undefined {
   const path = ['target', 'host'];
   if (typeof written['host'] !== 'string') return undefined;
   const host = ctx.expand(scope, written['host'], path, { label: 'target host' })?.replace(/^\[(.*)\]$/, '$1');
@@ -50,13 +50,13 @@ function hostTarget(ctx: NormalizeContext, written: Record<string, unknown>, sco
   return { host, port: typeof port === 'number' ? port : DEFAULT_PORT };
 }
 
-function socketTarget(ctx: NormalizeContext, written: unknown, scope: Scope): Target | undefined {
+function socketTarget(ctx: NormalizeContext, written: unknown, scope: Scope): ServerTarget | undefined {
   if (typeof written !== 'string') return undefined;
   const path = ctx.expand(scope, written, ['target', 'socket'], { label: 'target socket' });
   return path === undefined ? undefined : { kind: 'unix', path: ctx.resolvePath(path) };
 }
 
-function execTarget(ctx: NormalizeContext, written: unknown, scope: Scope): Target | undefined {
+function execTarget(ctx: NormalizeContext, written: unknown, scope: Scope): ServerTarget | undefined {
   if (!Array.isArray(written) || written.length === 0 || !written.every((arg) => typeof arg === 'string')) return undefined;
   const argv = written.map((arg: string, index) => ctx.expand(scope, arg, ['target', 'exec', index], { label: 'exec' }));
   if (!argv.every((arg) => arg !== undefined)) return undefined;
@@ -107,7 +107,7 @@ function paths(written: unknown): string[] {
 }
 
 /** The PROXY header settings; only a TCP target can take one. */
-export function normalizeProxy(ctx: NormalizeContext, written: unknown, target: Target | undefined): ProxySettings | undefined {
+export function normalizeProxy(ctx: NormalizeContext, written: unknown, target: ServerTarget | undefined): ProxySettings | undefined {
   if (!isRecord(written)) return undefined;
   const source = proxyAddress(ctx, written['source'], 'source');
   const destination = written['destination'] === undefined ? undefined : proxyAddress(ctx, written['destination'], 'destination');

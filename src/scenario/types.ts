@@ -35,8 +35,24 @@ export interface ExecTarget {
   argv: string[];
 }
 
+/**
+ * Stands for a server known only at run time, in a plan that is shown (list, dry run) and never
+ * run: the embedded server, every MX host of a manifest domain, or no server at all.
+ */
+export interface PlaceholderTarget {
+  kind: 'placeholder';
+  stands: 'embedded' | 'mx' | 'none';
+  /** How it is shown: `MX of example.com (resolved at run time)`. */
+  label: string;
+  /** What is known of where it will be: the domain and port of an MX target, the embedded server's loopback address. */
+  address?: { host: string; port: number };
+}
+
 /** Where to connect. */
-export type Target = TcpTarget | UnixTarget | ExecTarget;
+export type ServerTarget = TcpTarget | UnixTarget | ExecTarget;
+
+/** What a case is planned against: a server, or in a plan that is only shown, a placeholder. */
+export type Target = ServerTarget | PlaceholderTarget;
 
 /** How TLS is used and verified, for implicit TLS and for `starttls` steps. */
 export interface TlsSettings {
@@ -187,7 +203,7 @@ export interface Scenario {
   file: string;
   name: string;
   /** The file's own target; `--target` or `--embedded` override it. */
-  target?: Target;
+  target?: ServerTarget;
   protocol: Protocol;
   tls: TlsSettings;
   proxy?: ProxySettings;

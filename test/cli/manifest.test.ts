@@ -66,7 +66,7 @@ targets:
     const code = await main(['run', manifest, '--concurrency', '4', '--json', json], c.io);
     assert.equal(code, 1, c.stderr());
     const result = await results(json);
-    const byTarget = (name: string) => result.cases.filter((k) => k.target.kind !== 'unix' && k.target.kind !== 'exec' && k.target.name?.startsWith(name));
+    const byTarget = (name: string) => result.cases.filter((k) => (k.target.kind === undefined || k.target.kind === 'tcp') && k.target.name?.startsWith(name));
     assert.equal(result.cases.length, 10);
     assert.deepEqual(byTarget('healthy').map((k) => k.status), ['passed', 'passed']);
     assert.deepEqual(byTarget('refusing').map((k) => k.status), ['failed', 'passed']);

@@ -1,12 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { filterItems, itemTitle } from '../../src/engine/filter.js';
-import { planRun, type WorkItem } from '../../src/engine/run.js';
+import { withTargets, type WorkItem } from '../../src/engine/plan.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
 function itemsOf(file: string, name: string, cases: string[]): WorkItem[] {
   const yaml = `name: ${name}\ncases:\n${cases.map((c) => `  - name: ${c}\n    steps:\n      - expect: 220\n`).join('')}`;
-  return planRun([parseScenario(yaml, file, { env: {} })], { host: '127.0.0.1', port: 25 });
+  return withTargets([parseScenario(yaml, file, { env: {} })], { host: '127.0.0.1', port: 25 });
 }
 
 /** Items of a file written with tags: `tags: [tls]` on the file, and per case. */
@@ -28,7 +28,7 @@ cases:
 `;
   const untagged = itemsOf('untagged.yaml', 'Plain', ['no tags']);
   const scenarios = [parseScenario(relayYaml, 'relay.yaml', { env: {} }), parseScenario(tlsYaml, 'tls.yaml', { env: {} })];
-  return [...planRun(scenarios, { host: '127.0.0.1', port: 25 }), ...untagged];
+  return [...withTargets(scenarios, { host: '127.0.0.1', port: 25 }), ...untagged];
 }
 
 const relay = itemsOf('relay.yaml', 'Relay rules', ['open relay refused', 'local delivery accepted']);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseShard } from '../../src/engine/shard-spec.js';
 import { selectShard, shardKey } from '../../src/engine/shard.js';
-import { planRun } from '../../src/engine/run.js';
+import { withTargets } from '../../src/engine/plan.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
 const keys = Array.from({ length: 100 }, (_, i) => `scenarios/file-${i % 9}.yaml#case ${i}@mx${i % 3}.example.test:25`);
@@ -49,8 +49,8 @@ describe('selectShard', () => {
 
   test('shardKey names the file, the case and the target', () => {
     const scenario = parseScenario('name: s\ncases:\n  - name: first\n    steps:\n      - expect: 220\n', 'dir/s.yaml', { env: {} });
-    const [tcp] = planRun([scenario], { host: 'MX.example.test', port: 2525 });
-    const [unix] = planRun([scenario], { kind: 'unix', path: '/run/lmtp' });
+    const [tcp] = withTargets([scenario], { host: 'MX.example.test', port: 2525 });
+    const [unix] = withTargets([scenario], { kind: 'unix', path: '/run/lmtp' });
     assert.equal(shardKey(tcp!), 'dir/s.yaml#first@mx.example.test:2525');
     assert.equal(shardKey(unix!), 'dir/s.yaml#first@unix:/run/lmtp');
   });

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { runBatch } from '../../src/engine/run-batch.js';
-import { planRun } from '../../src/engine/run.js';
+import { withTargets } from '../../src/engine/plan.js';
+import { runWork } from '../../src/engine/run.js';
 import type { RunResult } from '../../src/engine/results.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { fileSink } from '../../src/report/sink.js';
@@ -52,8 +52,8 @@ cases:
 /** Two real servers, one of which refuses every recipient and greets with markup; three cases against each. */
 async function realRun(healthy: TestServer, refusing: TestServer, htmlPath: string): Promise<RunResult> {
   const scenarios = [parseScenario(GREETING, 'greeting.yaml', { env: {} }), parseScenario(DELIVERY, 'delivery.yaml', { env: {} })];
-  const items = [healthy, refusing].flatMap((server) => planRun(scenarios, { host: server.host, port: server.port }));
-  return runBatch(items, { reporter: new HtmlReporter(fileSink(htmlPath)) });
+  const items = [healthy, refusing].flatMap((server) => withTargets(scenarios, { host: server.host, port: server.port }));
+  return runWork(items, { reporter: new HtmlReporter(fileSink(htmlPath)) });
 }
 
 describe('the HTML report in a browser', { timeout: 60_000 }, () => {

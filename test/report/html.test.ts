@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { HtmlReporter, renderHtml } from '../../src/report/html.js';
 import { mergeResults } from '../../src/report/merge.js';
 import { fileSink, memorySink } from '../../src/report/sink.js';
-import { countResults } from '../../src/engine/run.js';
+import { countResults } from '../../src/engine/results.js';
 import type { CaseResult, RunResult } from '../../src/engine/results.js';
 import { runResult } from './fixtures/run.js';
 import { HOSTILE_BANNER, htmlRun } from './fixtures/html-run.js';

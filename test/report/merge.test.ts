@@ -7,7 +7,7 @@ import { SaxesParser } from 'saxes';
 import { Parser, type FinalResults } from 'tap-parser';
 import { caseKey, mergeResults, renderMerged } from '../../src/report/merge.js';
 import { parseResultsJson } from '../../src/report/json.js';
-import { countResults } from '../../src/engine/run.js';
+import { countResults } from '../../src/engine/results.js';
 import { UsageError } from '../../src/errors.js';
 import type { CaseResult, RunResult } from '../../src/engine/results.js';
 import { runResult } from './fixtures/run.js';

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runScenarios } from '../../src/engine/run.js';
+import { withTargets } from '../../src/engine/plan.js';
+import { runWork } from '../../src/engine/run.js';
 import type { RunResult } from '../../src/engine/results.js';
 import { ConsoleReporter } from '../../src/report/console.js';
 import { JUnitReporter } from '../../src/report/junit.js';
@@ -98,7 +99,7 @@ describe('secrets never reach a report', () => {
       new JUnitReporter(sinks.junit),
       new JsonReporter(sinks.json),
     ]);
-    run = await runScenarios([scenario], { target: { host: server.host, port: server.port }, reporter });
+    run = await runWork(withTargets([scenario], { host: server.host, port: server.port }), { reporter });
     assert.deepEqual(reporter.failures, []);
   });
   after(() => server.close());

@@ -1,16 +1,18 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CaseInfo, CaseResult, StepResult } from '../../src/engine/results.js';
-import { BAIL_REASON, runBatch } from '../../src/engine/run-batch.js';
-import { caseInfo } from '../../src/engine/run-case.js';
+import { BAIL_REASON, runWork } from '../../src/engine/run.js';
+import { caseInfo, runCase } from '../../src/engine/run-case.js';
 import { defaultHostKey } from '../../src/engine/host-limiter.js';
-import { planRun, type WorkItem } from '../../src/engine/run.js';
+import { withTargets, type WorkItem } from '../../src/engine/plan.js';
 import { UsageError } from '../../src/errors.js';
 import type { Reporter } from '../../src/engine/events.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import type { TcpTarget } from '../../src/scenario/types.js';
-import { fakeServer, type FakeServer, type FakeSession } from '../helpers/fake-server.js';
-import { GENEROUS, GENEROUS_MS } from '../helpers/deadlines.js';
+import type { PlaceholderTarget, ServerTarget, TcpTarget } from '../../src/scenario/types.js';
+import { SmtpError } from '../../src/smtp/types.js';
+import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
+import { GENEROUS } from '../helpers/deadlines.js';
+import { holdingServer, SessionCounter } from '../helpers/holding-server.js';
 
 const GREET_AND_QUIT = `
     steps:
@@ -26,67 +28,11 @@ function scenario(file: string, cases: string) {
 /** `count` greet-and-quit cases named `<prefix> 0` … against one server. */
 function items(file: string, count: number, server: { host: string; port: number }): WorkItem[] {
   const cases = Array.from({ length: count }, (_, i) => `  - name: ${file} ${i}${GREET_AND_QUIT}`).join('\n');
-  return planRun([scenario(file, cases)], target(server));
+  return withTargets([scenario(file, cases)], target(server));
 }
 
 function target(server: { host: string; port: number }): TcpTarget {
   return { host: server.host, port: server.port };
-}
-
-/** Sessions in progress on the server side, per label and overall, with their peaks. */
-class SessionCounter {
-  private readonly active = new Map<string, number>();
-  readonly peaks = new Map<string, number>();
-  private total = 0;
-  peakTotal = 0;
-  private readonly waiting: { count: number; resolve: () => void }[] = [];
-
-  enter(label: string): void {
-    const now = (this.active.get(label) ?? 0) + 1;
-    this.active.set(label, now);
-    this.peaks.set(label, Math.max(this.peaks.get(label) ?? 0, now));
-    this.total++;
-    this.peakTotal = Math.max(this.peakTotal, this.total);
-    for (const waiter of this.waiting.filter((w) => this.peakTotal >= w.count)) {
-      this.waiting.splice(this.waiting.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-  }
-
-  leave(label: string): void {
-    this.active.set(label, this.active.get(label)! - 1);
-    this.total--;
-  }
-
-  /** Resolves once `count` sessions have been in progress at once; gives up after GENEROUS_MS, with the peak short of it. */
-  reached(count: number): Promise<void> {
-    if (this.peakTotal >= count) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.waiting.push({ count, resolve });
-      setTimeout(resolve, GENEROUS_MS).unref();
-    });
-  }
-}
-
-/**
- * Holds each greeting until `peak` sessions are in progress at once: the limits are what decide
- * how many sessions come, not how fast they come. The session stops counting when QUIT
- * arrives, before the 221 goes out: the client cannot consider it over any earlier.
- */
-function holdingServer(label: string, counter: SessionCounter, peak: number): Promise<FakeServer> {
-  return fakeServer(async (s: FakeSession) => {
-    counter.enter(label);
-    let line: string | undefined;
-    try {
-      await counter.reached(peak);
-      await s.write('220 ready\r\n');
-      line = await s.nextLine();
-    } finally {
-      counter.leave(label);
-    }
-    if (line === 'QUIT') await s.write('221 bye\r\n');
-    s.end();
-  });
 }
 
 /** Records every reporter event as a short string. */
@@ -102,7 +48,7 @@ function recorder(): { events: string[]; reporter: Reporter } {
   return { events, reporter };
 }
 
-describe('runBatch limits', () => {
+describe('runWork limits', () => {
   const servers: FakeServer[] = [];
   after(() => Promise.all(servers.map((s) => s.close())));
 
@@ -112,7 +58,7 @@ describe('runBatch limits', () => {
     const b = await holdingServer('b', counter, 2);
     servers.push(a, b);
     const work = [...items('a.yaml', 6, a), ...items('b.yaml', 6, b)];
-    const result = await runBatch(work, { concurrency: 8, perHostLimit: 2 });
+    const result = await runWork(work, { concurrency: 8, perHostLimit: 2 });
     assert.equal(result.counts.passed, 12, JSON.stringify(result.cases.map((c) => c.failure)));
     assert.equal(counter.peakTotal, 2, 'at most (and, with 12 cases, exactly) 2 sessions to the host');
     assert.equal(a.connectionCount + b.connectionCount, 12);
@@ -124,8 +70,8 @@ describe('runBatch limits', () => {
     const b = await holdingServer('b', counter, 4);
     servers.push(a, b);
     const work = [...items('a.yaml', 6, a), ...items('b.yaml', 6, b)];
-    const hostKey = (t: WorkItem['target']) => ('port' in t ? `${t.host}:${t.port}` : defaultHostKey(t));
-    const result = await runBatch(work, { concurrency: 4, perHostLimit: 3, hostKey });
+    const hostKey = (t: ServerTarget) => ('port' in t ? `${t.host}:${t.port}` : defaultHostKey(t));
+    const result = await runWork(work, { concurrency: 4, perHostLimit: 3, hostKey });
     assert.equal(result.counts.passed, 12);
     assert.equal(counter.peaks.get('a'), 3);
     assert.ok(counter.peaks.get('b')! <= 3, `b peaked at ${counter.peaks.get('b')}`);
@@ -136,27 +82,40 @@ describe('runBatch limits', () => {
     const counter = new SessionCounter();
     const a = await holdingServer('a', counter, 1);
     servers.push(a);
-    const result = await runBatch(items('one.yaml', 4, a), { concurrency: 1, perHostLimit: 4 });
+    const result = await runWork(items('one.yaml', 4, a), { concurrency: 1, perHostLimit: 4 });
     assert.equal(result.counts.passed, 4);
     assert.equal(counter.peakTotal, 1);
   });
 
   test('limits that are not whole positive numbers are refused', async () => {
-    await assert.rejects(runBatch([], { concurrency: 0 }), UsageError);
-    await assert.rejects(runBatch([], { perHostLimit: 1.5 }), UsageError);
-    await assert.rejects(runBatch([], { retries: -1 }), UsageError);
+    await assert.rejects(runWork([], { concurrency: 0 }), UsageError);
+    await assert.rejects(runWork([], { perHostLimit: 1.5 }), UsageError);
+    await assert.rejects(runWork([], { retries: -1 }), UsageError);
   });
 
   test('an empty batch reports begin and end and counts nothing', async () => {
     const { events, reporter } = recorder();
-    const result = await runBatch([], { reporter });
+    const result = await runWork([], { reporter });
     assert.deepEqual(events, ['begin 0', 'done 0']);
     assert.equal(result.counts.total, 0);
     assert.equal(result.counts.flaky, 0);
   });
+
+  test('a placeholder target is a bug in smtpspec: the run is refused before anything starts, not reported as a network error', async () => {
+    const { events, reporter } = recorder();
+    const placeholder: PlaceholderTarget = { kind: 'placeholder', stands: 'embedded', label: 'the embedded server', address: { host: '127.0.0.1', port: 0 } };
+    const work = withTargets([scenario('shown.yaml', `  - name: shown only${GREET_AND_QUIT}`)], placeholder);
+    await assert.rejects(runWork(work, { reporter }), (error: unknown) => {
+      assert.ok(error instanceof Error && !(error instanceof SmtpError) && !(error instanceof UsageError), String(error));
+      assert.match(error.message, /placeholder target \(the embedded server\)/);
+      return true;
+    });
+    assert.deepEqual(events, [], 'no reporter heard of the run');
+    await assert.rejects(runCase(work[0]!.scenario, work[0]!.kase, placeholder), (error: unknown) => error instanceof Error && !(error instanceof SmtpError));
+  });
 });
 
-describe('runBatch results', () => {
+describe('runWork results', () => {
   const servers: FakeServer[] = [];
   after(() => Promise.all(servers.map((s) => s.close())));
 
@@ -178,7 +137,7 @@ describe('runBatch results', () => {
     const cases = order
       .map((place) => `  - name: finishes ${place}\n    steps:\n      - expect: 220\n      - send: NOOP ${place}\n        expect: 250\n      - send: QUIT\n        expect: 221`)
       .join('\n');
-    const work = planRun([scenario('order.yaml', cases)], target(server));
+    const work = withTargets([scenario('order.yaml', cases)], target(server));
     const { events, reporter } = recorder();
     const tracking: Reporter = {
       ...reporter,
@@ -187,7 +146,7 @@ describe('runBatch results', () => {
         ended.get(result.caseName)?.();
       },
     };
-    const result = await runBatch(work, { concurrency: 4, perHostLimit: 4, reporter: tracking });
+    const result = await runWork(work, { concurrency: 4, perHostLimit: 4, reporter: tracking });
     assert.deepEqual(result.cases.map((c) => c.caseName), ['finishes fourth', 'finishes third', 'finishes second', 'finishes first']);
     assert.deepEqual(result.cases.map((c) => c.id), work.map((w) => caseInfo(w.scenario, w.kase, w.target).id));
     assert.deepEqual(
@@ -207,7 +166,7 @@ describe('runBatch results', () => {
     });
     servers.push(server);
     const { events, reporter } = recorder();
-    const result = await runBatch(items('bail.yaml', 4, server), { concurrency: 1, bail: true, reporter });
+    const result = await runWork(items('bail.yaml', 4, server), { concurrency: 1, bail: true, reporter });
     assert.deepEqual(result.cases.map((c) => c.status), ['failed', 'skipped', 'skipped', 'skipped']);
     assert.equal(server.connectionCount, 1, 'nothing connected after the failure');
     for (const skipped of result.cases.slice(1)) {
@@ -231,12 +190,12 @@ describe('runBatch results', () => {
       s.end();
     });
     servers.push(server);
-    const result = await runBatch(items('nobail.yaml', 3, server), { concurrency: 1 });
+    const result = await runWork(items('nobail.yaml', 3, server), { concurrency: 1 });
     assert.deepEqual(result.cases.map((c) => c.status), ['failed', 'passed', 'passed']);
   });
 });
 
-describe('runBatch retries', () => {
+describe('runWork retries', () => {
   const servers: FakeServer[] = [];
   after(() => Promise.all(servers.map((s) => s.close())));
 
@@ -256,7 +215,7 @@ describe('runBatch retries', () => {
   test('a case that passes after a reset is flaky, with its attempts; reporters see one attempt', async () => {
     const server = await resettingServer(1);
     const { events, reporter } = recorder();
-    const result = await runBatch(items('retry.yaml', 1, server), { retries: 2, reporter });
+    const result = await runWork(items('retry.yaml', 1, server), { retries: 2, reporter });
     const [only] = result.cases;
     assert.equal(only!.status, 'passed');
     assert.equal(only!.flaky, true);
@@ -283,7 +242,7 @@ describe('runBatch retries', () => {
 
   test('without retries the reset is the result', async () => {
     const server = await resettingServer(1);
-    const result = await runBatch(items('noretry.yaml', 1, server), {});
+    const result = await runWork(items('noretry.yaml', 1, server), {});
     assert.equal(result.cases[0]!.status, 'error');
     assert.equal(result.cases[0]!.attempts, undefined);
     assert.equal(result.cases[0]!.earlierAttempts, undefined);
@@ -292,7 +251,7 @@ describe('runBatch retries', () => {
 
   test('retries run out: the last error stands, not flaky', async () => {
     const server = await resettingServer(10);
-    const result = await runBatch(items('always.yaml', 1, server), { retries: 2 });
+    const result = await runWork(items('always.yaml', 1, server), { retries: 2 });
     const [only] = result.cases;
     assert.equal(only!.status, 'error');
     assert.ok(['reset', 'closed'].includes(only!.failure!.kind), only!.failure!.kind);
@@ -310,7 +269,7 @@ describe('runBatch retries', () => {
       s.end();
     });
     servers.push(server);
-    const result = await runBatch(items('expect.yaml', 1, server), { retries: 3 });
+    const result = await runWork(items('expect.yaml', 1, server), { retries: 3 });
     const [only] = result.cases;
     assert.equal(only!.status, 'failed');
     assert.equal(only!.failure!.kind, 'expectation');

@@ -1,0 +1,105 @@
+import { UsageError } from '../errors.js';
+import { loadManifest, type Manifest, type ManifestTarget } from '../manifest/manifest.js';
+import { resolveTargetHosts, type ResolvedHost } from '../manifest/mx.js';
+import { loadScenarios, type LoadOptions } from '../scenario/load.js';
+import type { PlaceholderTarget, Scenario, TcpTarget, TlsSettings } from '../scenario/types.js';
+import type { WorkItem } from './work-item.js';
+
+/** The deadline for a target's DNS lookups when neither the manifest nor the command line sets one. */
+const DNS_TIMEOUT_MS = 10_000;
+
+/** How a manifest target's scenarios are loaded. */
+export interface TargetLoadOptions {
+  /** `--var`: wins over the manifest's vars and the files'. */
+  vars: Record<string, string>;
+  env: Record<string, string | undefined>;
+  /** `--ca`: trusted besides what the manifest and files name. */
+  ca: string[];
+  /** `--timeout`: where neither the manifest nor a file sets one. */
+  defaultTimeoutMs?: number;
+  /** Referenced files that do not exist are collected instead of failing (list). */
+  missingFiles?: Set<string>;
+}
+
+export interface ManifestPlanOptions extends TargetLoadOptions {
+  /** `--dns-server`: wins over the manifest's `dns_server`. */
+  dnsServer?: { host: string; port: number };
+  /** `--target`: keep only targets with one of these names or tags. */
+  only: string[];
+  /** No lookup: a domain stands as one placeholder, for every MX host found at run time. */
+  preview: boolean;
+}
+
+export interface ManifestPlan {
+  items: WorkItem[];
+  /** Every scenario loaded, once per target, for their warnings. */
+  scenarios: Scenario[];
+}
+
+function selectTargets(manifest: Manifest, only: string[]): ManifestTarget[] {
+  if (only.length === 0) return manifest.targets;
+  const wanted = new Set(only);
+  const chosen = manifest.targets.filter((t) => wanted.has(t.name) || t.tags.some((tag) => wanted.has(tag)));
+  if (chosen.length === 0) {
+    const known = manifest.targets.map((t) => t.name).join(', ');
+    throw new UsageError(`--target ${only.join(', ')} matches no target name or tag in ${manifest.file} (targets: ${known})`);
+  }
+  return chosen;
+}
+
+/** The target's TLS settings over the file's: the manifest names the server, so it knows its certificate. */
+function withTargetTls(scenario: Scenario, tls: Partial<TlsSettings>): Scenario {
+  if (Object.keys(tls).length === 0) return scenario;
+  return { ...scenario, tls: { ...scenario.tls, ...tls, ca: [...scenario.tls.ca, ...(tls.ca ?? [])] } };
+}
+
+function hostTarget(target: ManifestTarget, host: ResolvedHost): TcpTarget {
+  const name = target.domain === undefined ? target.name : `${target.name} MX ${host.host}`;
+  return { kind: 'tcp', host: host.host, port: host.port, name };
+}
+
+/** A domain planned without a lookup. */
+function mxPlaceholder(target: ManifestTarget, domain: string): PlaceholderTarget {
+  const port = target.port === 25 ? '' : `, port ${target.port}`;
+  const name = target.name === domain ? '' : `${target.name}: `;
+  return { kind: 'placeholder', stands: 'mx', label: `${name}MX of ${domain}${port} (resolved at run time)`, address: { host: domain, port: target.port } };
+}
+
+/** The target's scenarios as its runs load them: its vars and timeout, its TLS settings over the files'. */
+export async function loadTargetScenarios(target: ManifestTarget, options: TargetLoadOptions): Promise<Scenario[]> {
+  const load: LoadOptions = {
+    vars: { ...target.vars, ...options.vars },
+    env: options.env,
+    ca: options.ca,
+    ...(target.timeoutMs ?? options.defaultTimeoutMs ? { defaultTimeoutMs: target.timeoutMs ?? options.defaultTimeoutMs } : {}),
+    ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+  };
+  const scenarios = await loadScenarios(target.scenarios, load);
+  return scenarios.map((scenario) => withTargetTls(scenario, target.tls));
+}
+
+/** Every host of a target, MX records resolved; a domain without a usable MX is one host that fails with the reason. */
+async function targetHosts(target: ManifestTarget, options: ManifestPlanOptions, manifest: Manifest): Promise<(TcpTarget | PlaceholderTarget)[]> {
+  if (options.preview && target.domain !== undefined) return [mxPlaceholder(target, target.domain)];
+  const dnsServer = options.dnsServer ?? manifest.dnsServer;
+  const resolution = await resolveTargetHosts(target, { ...(dnsServer ? { dnsServer } : {}), timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS });
+  if ('error' in resolution) return [{ kind: 'tcp', host: target.domain ?? target.name, port: target.port, name: target.name, resolveError: resolution.error }];
+  return resolution.hosts.map((host) => hostTarget(target, host));
+}
+
+/**
+ * Turns a manifest into work items: each target's scenarios (loaded with its vars and TLS
+ * settings) against each of its hosts. A domain without a usable MX still gets its items,
+ * each failing with the reason, so the report shows it.
+ */
+export async function planManifest(path: string, options: ManifestPlanOptions): Promise<ManifestPlan> {
+  const manifest = await loadManifest(path, options.missingFiles ? { missingFiles: options.missingFiles } : {});
+  const planned = await Promise.all(
+    selectTargets(manifest, options.only).map(async (target) => {
+      const [scenarios, hosts] = await Promise.all([loadTargetScenarios(target, options), targetHosts(target, options, manifest)]);
+      const items = hosts.flatMap((host) => scenarios.flatMap((scenario) => scenario.cases.map((kase) => ({ scenario, kase, target: host }))));
+      return { items, scenarios };
+    }),
+  );
+  return { items: planned.flatMap((p) => p.items), scenarios: planned.flatMap((p) => p.scenarios) };
+}

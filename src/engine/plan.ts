@@ -1,0 +1,183 @@
+import { UsageError } from '../errors.js';
+import { isManifestFile } from '../manifest/manifest.js';
+import { caProblem } from '../scenario/files.js';
+import { loadScenarios } from '../scenario/load.js';
+import { targetOption } from '../scenario/target.js';
+import type { PlaceholderTarget, Scenario, Target } from '../scenario/types.js';
+import type { EmbeddedServer } from '../server/embedded.js';
+import { filterItems } from './filter.js';
+import { lenientEnv } from './lenient-env.js';
+import { planManifest } from './plan-manifest.js';
+import type { Shard } from './shard-spec.js';
+import type { WorkItem } from './work-item.js';
+
+export type { WorkItem } from './work-item.js';
+
+/**
+ * What a run would do, for running it (`run`) and for showing it (`list`, `run --dry-run`):
+ * scenario files or one manifest turned into work items, then --grep, --tag and --shard. A
+ * preview connects to nothing and looks nothing up: manifest domains and the embedded server
+ * stand as placeholders.
+ */
+
+/** What to plan; each field is the command-line option named in its note. */
+export interface PlanOptions {
+  /** Scenario files, folders and patterns; or one manifest, alone. */
+  paths: string[];
+  /** `--target`: the one server (`host[:port]`) for scenario files; names or tags of a manifest's targets. */
+  targets?: string[];
+  /** `--embedded`: the scenario files run against the embedded server, started for the run. */
+  embedded?: boolean;
+  /** `--var`: wins over the manifest's and the files' variables. */
+  vars?: Record<string, string>;
+  /** For `${env:…}`; default: process.env. */
+  env?: Record<string, string | undefined>;
+  /** `--ca`: CA files trusted besides those the files name. */
+  ca?: string[];
+  /** `--timeout`: the deadline per reply where no file sets one. */
+  timeoutMs?: number;
+  /** `--dns-server`: where MX records are looked up; wins over the manifest's `dns_server`. */
+  dnsServer?: { host: string; port: number };
+  /** `--grep`: keep the cases whose `<scenario name> › <case name>` matches. */
+  grep?: RegExp;
+  /** `--tag`: keep the cases with one of these tags, their own or their file's. */
+  tags?: string[];
+  /** `--shard`: keep one shard of the cases. */
+  shard?: Shard;
+  /** A plan for showing, not running: no lookup, no embedded server; placeholders stand for what only the run knows. */
+  preview?: boolean;
+  /** With `preview`, false plans the cases of a file without a target against a placeholder (list); a run always needs targets. */
+  requireTarget?: boolean;
+  /** Unset `${env:…}` variables read as `<NAME>` and are collected here instead of failing (list). */
+  lenientEnv?: Set<string>;
+  /** Referenced files that do not exist are collected here instead of failing (list). */
+  missingFiles?: Set<string>;
+  /** Every scenario loaded, once each case has its target and before the filters, whose errors then come after the warnings. */
+  onLoaded?: (scenarios: Scenario[]) => void;
+}
+
+export interface Plan {
+  /** The cases with their targets, in run order, after the filters and the shard. */
+  items: WorkItem[];
+  /** Every scenario loaded (a manifest loads a file once per target), for their warnings. */
+  scenarios: Scenario[];
+  /** The manifest planned, when the paths name one. */
+  manifest?: string;
+  /** The embedded server, started for `embedded` unless previewing. */
+  server?: EmbeddedServer;
+  /** Stops what planning started (the embedded server), once the run is over. */
+  close(): Promise<void>;
+}
+
+interface Planned {
+  items: WorkItem[];
+  scenarios: Scenario[];
+  server?: EmbeddedServer;
+}
+
+/** The manifest among the paths, if any: it must come alone. */
+function manifestPathOf(paths: string[]): string | undefined {
+  const manifests = paths.filter((path) => isManifestFile(path));
+  if (manifests.length === 0) return undefined;
+  if (paths.length > 1) throw new UsageError(`a manifest runs on its own: run ${manifests[0]} without other files`);
+  return manifests[0];
+}
+
+/** Loads what the options name, pairs every case with its target, then keeps the cases the filters and the shard select. */
+export async function planWork(options: PlanOptions): Promise<Plan> {
+  const unreadable = caProblem(options.ca ?? []);
+  if (unreadable) throw new UsageError(unreadable);
+  const given = options.env ?? process.env;
+  const env = options.lenientEnv ? lenientEnv(given, options.lenientEnv) : given;
+  const manifest = manifestPathOf(options.paths);
+  const planned = manifest ? await planFromManifest(manifest, options, env) : await planFromFiles(options, env);
+  const { scenarios, server } = planned;
+  try {
+    options.onLoaded?.(scenarios);
+    const items = await selectWork(planned.items, options);
+    return {
+      items,
+      scenarios,
+      ...(manifest ? { manifest } : {}),
+      ...(server ? { server } : {}),
+      close: async () => {
+        await server?.close();
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    throw error;
+  }
+}
+
+function planFromManifest(path: string, options: PlanOptions, env: Record<string, string | undefined>): Promise<Planned> {
+  if (options.embedded) throw new UsageError('--embedded does not go with a manifest: the manifest names the servers');
+  return planManifest(path, {
+    vars: options.vars ?? {},
+    env,
+    ca: options.ca ?? [],
+    ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
+    ...(options.dnsServer ? { dnsServer: options.dnsServer } : {}),
+    ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+    only: options.targets ?? [],
+    preview: options.preview ?? false,
+  });
+}
+
+const EMBEDDED_PLACEHOLDER: PlaceholderTarget = {
+  kind: 'placeholder',
+  stands: 'embedded',
+  label: 'the embedded server (a free loopback port, at run time)',
+  address: { host: '127.0.0.1', port: 0 },
+};
+
+const NO_TARGET: PlaceholderTarget = { kind: 'placeholder', stands: 'none', label: 'no target: add "target:" to the file or pass --target' };
+
+async function planFromFiles(options: PlanOptions, env: Record<string, string | undefined>): Promise<Planned> {
+  const targets = options.targets ?? [];
+  if (targets.length > 1) throw new UsageError('--target names one server when running scenario files');
+  let target: Target | undefined = targets[0] === undefined ? undefined : targetOption(targets[0]);
+  const ca = options.ca ?? [];
+  // The embedded server's certificate is trusted when the run targets it.
+  const trusted = options.embedded ? [...ca, (await import('../server/embedded.js')).embeddedCaFile()] : ca;
+  const scenarios = await loadScenarios(options.paths, {
+    vars: options.vars ?? {},
+    env,
+    defaultTimeoutMs: options.timeoutMs,
+    ca: trusted,
+    ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+  });
+  if (options.embedded && options.preview) target = EMBEDDED_PLACEHOLDER;
+  if (!target && options.preview && options.requireTarget === false) return { items: withTargets(scenarios, undefined, NO_TARGET), scenarios };
+  const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer() : undefined;
+  if (server) target = { host: server.host, port: server.port };
+  try {
+    return { items: withTargets(scenarios, target), scenarios, ...(server ? { server } : {}) };
+  } catch (error) {
+    await server?.close();
+    throw error;
+  }
+}
+
+/**
+ * Every case with its target: `override` (`--target`, `--embedded`), else its file's own, else
+ * `fallback`; a file left without one is unusable input.
+ */
+export function withTargets(scenarios: Scenario[], override?: Target, fallback?: Target): WorkItem[] {
+  const missing = scenarios.filter((s) => !override && !s.target && !fallback).map((s) => s.file);
+  if (missing.length > 0) {
+    throw new UsageError(`no target for ${missing.join(', ')}: add "target: host[:port]" to the file, or pass --target or --embedded`);
+  }
+  return scenarios.flatMap((scenario) => scenario.cases.map((kase) => ({ scenario, kase, target: (override ?? scenario.target ?? fallback)! })));
+}
+
+/** The work after --grep, --tag and --shard; filters that leave nothing are a usage error, an empty shard is not. */
+async function selectWork(items: WorkItem[], options: PlanOptions): Promise<WorkItem[]> {
+  let selected = filterItems(items, { ...(options.grep ? { grep: options.grep } : {}), tags: options.tags ?? [] });
+  if (selected.length === 0 && items.length > 0) throw new UsageError('no case matches the --grep / --tag filters');
+  if (options.shard) {
+    const { selectShard, shardKey } = await import('./shard.js');
+    selected = selectShard(selected, options.shard, shardKey);
+  }
+  return selected;
+}
