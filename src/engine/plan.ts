@@ -94,7 +94,8 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   const { scenarios, server } = planned;
   try {
     options.onLoaded?.(scenarios);
-    const items = await selectWork(planned.items, options);
+    const selected = await selectWork(planned.items, options);
+    const items = server ? onEmbeddedServer(selected, server) : selected;
     return {
       items,
       scenarios,
@@ -147,16 +148,19 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
     ca: trusted,
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
   });
-  if (options.embedded && options.preview) target = EMBEDDED_PLACEHOLDER;
+  // The embedded server is planned as its placeholder, which the filters and the shard see, so a
+  // shard holds the same cases whatever port the server gets; planWork puts the server in its place.
+  if (options.embedded) target = EMBEDDED_PLACEHOLDER;
   if (!target && options.preview && options.requireTarget === false) return { items: withTargets(scenarios, undefined, NO_TARGET), scenarios };
+  const items = withTargets(scenarios, target);
   const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer() : undefined;
-  if (server) target = { host: server.host, port: server.port };
-  try {
-    return { items: withTargets(scenarios, target), scenarios, ...(server ? { server } : {}) };
-  } catch (error) {
-    await server?.close();
-    throw error;
-  }
+  return { items, scenarios, ...(server ? { server } : {}) };
+}
+
+/** The work items with the embedded server, now started, where its placeholder stood. */
+function onEmbeddedServer(items: WorkItem[], server: EmbeddedServer): WorkItem[] {
+  const target: Target = { host: server.host, port: server.port };
+  return items.map((item) => (item.target === EMBEDDED_PLACEHOLDER ? { ...item, target } : item));
 }
 
 /**

@@ -147,6 +147,29 @@ describe('planWork', () => {
     assert.deepEqual(loaded.map((scenarios) => scenarios.map((s) => s.name)), [['targeted']]);
   });
 
+  test('--embedded with --shard: a shard holds the same cases whatever port the server gets, and the ones a preview shows', async () => {
+    const cases = Array.from({ length: 12 }, (_, i) => `  - name: case ${i + 1}\n    steps:\n      - expect: 220\n`).join('');
+    await writeFile(file('many.yaml'), `name: many\ncases:\n${cases}`);
+    const names = (plan: Plan) => plan.items.map((item) => item.kase.name);
+    const shard = { index: 1, total: 2 };
+    const preview = await planWork({ paths: [file('many.yaml')], embedded: true, preview: true, shard, env });
+    const runs: string[][] = [];
+    const ports = new Set<number>();
+    for (let i = 0; i < 3; i++) {
+      const plan = await planWork({ paths: [file('many.yaml')], embedded: true, shard, env });
+      try {
+        runs.push(names(plan));
+        ports.add(plan.server!.port);
+        assert.deepEqual(new Set(targets(plan).map((t) => JSON.stringify(t))), new Set([JSON.stringify({ host: plan.server!.host, port: plan.server!.port })]));
+      } finally {
+        await plan.close();
+      }
+    }
+    assert.ok(ports.size > 1, 'the servers had different ports');
+    for (const run of runs) assert.deepEqual(run, names(preview));
+    assert.ok(names(preview).length > 0 && names(preview).length < 12, 'the shard is a part of the cases');
+  });
+
   test('the environment is data: an unset variable fails, or is collected for a list', async () => {
     await assert.rejects(planWork({ paths: [file('targeted.yaml')], env: {} }));
     const missing = new Set<string>();
