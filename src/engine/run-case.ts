@@ -149,21 +149,22 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
   const ended = performance.now();
   const latencyMs = outcome.replies.length > 0 ? Math.round((outcome.repliedAt ?? ended) - outcome.sentAt) : undefined;
   const checked = checkOutcome(step, outcome, ctx, latencyMs);
-  // Started empty and built field by field, in the order the reports list them: see KEPT in smtp/types.ts.
-  const result = {} as StepResult;
-  result.index = head.index;
-  result.pos = head.pos;
-  result.label = head.label;
-  result.expected = head.expected;
-  result.status = checked.failure ? 'failed' : 'passed';
-  if (outcome.sent !== undefined) result.sent = transcript.mask(outcome.sent);
-  if (outcome.main) result.reply = maskReply(outcome.main, transcript);
-  if (outcome.replies.length > 1) result.replies = outcome.replies.map((reply) => maskReply(reply, transcript));
-  if (checked.failure) result.message = transcript.mask(checked.failure);
-  if (latencyMs !== undefined) result.latencyMs = latencyMs;
-  if (checked.captures) result.captures = maskValues(checked.captures, transcript);
-  if (ctx.conn.tls && (step.action.type === 'starttls' || step.tls)) result.tls = ctx.conn.tls;
-  result.durationMs = Math.round(ended - started);
+  // Fields in the order the reports list them.
+  const result: StepResult = {
+    index: head.index,
+    pos: head.pos,
+    label: head.label,
+    expected: head.expected,
+    status: checked.failure ? 'failed' : 'passed',
+    ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : undefined),
+    ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : undefined),
+    ...(outcome.replies.length > 1 ? { replies: outcome.replies.map((reply) => maskReply(reply, transcript)) } : undefined),
+    ...(checked.failure ? { message: transcript.mask(checked.failure) } : undefined),
+    ...(latencyMs !== undefined ? { latencyMs } : undefined),
+    ...(checked.captures ? { captures: maskValues(checked.captures, transcript) } : undefined),
+    ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
+    durationMs: Math.round(ended - started),
+  };
   return outcome.main ? { result, main: outcome.main } : { result };
 }
 
@@ -261,26 +262,28 @@ class CaseProgress {
     this.onStepEnd?.(result);
   }
 
-  finish(status: Status, extra?: Partial<CaseResult>): CaseResult {
+  finish(status: Status, extra?: Pick<CaseResult, 'skipReason' | 'failure'>): CaseResult {
     const info = this.info;
-    // Started empty and built field by field (see KEPT in smtp/types.ts); not `{ ...info, … }`, which V8 (Node 20) is slow to add to.
-    const result = {} as CaseResult;
-    result.id = info.id;
-    result.file = info.file;
-    result.scenarioName = info.scenarioName;
-    result.caseName = info.caseName;
-    result.caseIndex = info.caseIndex;
-    result.pos = info.pos;
-    result.target = info.target;
-    result.status = status;
-    result.startedAt = this.startedAt;
-    result.durationMs = Math.round(performance.now() - this.started);
-    // Copies: an array grown by pushes has room for more, and a run keeps every case's arrays until its reports are written.
-    result.steps = this.steps.slice();
-    result.transcript = this.transcript.entries.slice();
-    if (!this.scenario.tls.verify) result.warnings = [VERIFY_OFF_WARNING];
-    if (this.conn?.tls) result.tls = this.conn.tls;
-    return extra ? Object.assign(result, extra) : result;
+    const tls = this.conn?.tls;
+    // Fields in the order the reports list them; not `{ ...info, … }`, which V8 (Node 20) is slow to add to.
+    return {
+      id: info.id,
+      file: info.file,
+      scenarioName: info.scenarioName,
+      caseName: info.caseName,
+      caseIndex: info.caseIndex,
+      pos: info.pos,
+      target: info.target,
+      status,
+      startedAt: this.startedAt,
+      durationMs: Math.round(performance.now() - this.started),
+      // Copies: an array grown by pushes has room for more, and a run keeps every case's arrays until its reports are written.
+      steps: this.steps.slice(),
+      transcript: this.transcript.entries.slice(),
+      ...(this.scenario.tls.verify ? undefined : { warnings: [VERIFY_OFF_WARNING] }),
+      ...(tls ? { tls } : undefined),
+      ...extra,
+    };
   }
 }
 

@@ -271,12 +271,9 @@ function finish(partial: PartialReply): ParseEvent {
 }
 
 function replyEvent(partial: PartialReply): ReplyEvent {
-  // Kept as long as the caller keeps it: started empty, see KEPT in types.ts.
-  const reply = {} as { -readonly [K in keyof Reply]: Reply[K] };
-  reply.code = partial.code;
-  reply.lines = partial.lines;
-  const enhanced = enhancedCode(partial.code, partial.lines[0] ?? '');
-  if (enhanced !== undefined) reply.enhanced = enhanced;
+  const { code, lines } = partial;
+  const enhanced = enhancedCode(code, lines[0] ?? '');
+  const reply: Reply = enhanced === undefined ? { code, lines } : { code, lines, enhanced };
   const event: ReplyEvent = { type: 'reply', reply, raw: partial.raw };
   if (partial.warnings) event.warnings = partial.warnings;
   return event;

@@ -47,12 +47,7 @@ function sharedEntry(atMs: number, dir: TranscriptEntry['dir'], text: string): T
 }
 
 function newEntry(atMs: number, dir: TranscriptEntry['dir'], text: string): TranscriptEntry {
-  // Kept as long as the caller keeps it: started empty, see KEPT in types.ts.
-  const entry = {} as { -readonly [K in keyof TranscriptEntry]: TranscriptEntry[K] };
-  entry.atMs = atMs;
-  entry.dir = dir;
-  entry.text = text;
-  return entry;
+  return { atMs, dir, text };
 }
 
 /** The session as C:/S: lines and notes, timed from construction, secrets masked at the source. */

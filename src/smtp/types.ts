@@ -1,11 +1,3 @@
-/*
- * KEPT: replies and transcript entries (and results made of them) may live as long as a whole run. V8 decides
- * for each object literal in the code whether the objects it makes go straight into the old
- * generation, and when it changes its mind mid-run it throws away the optimised code of every
- * function that builds them. An object started as an empty `{}` and filled field by field comes from
- * no such literal, so whatever is kept is built that way.
- */
-
 /** A complete SMTP reply (RFC 5321 §4.2): one code, one or more lines of text. */
 export interface Reply {
   readonly code: number;
