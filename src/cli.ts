@@ -17,7 +17,9 @@ import {
 } from './cli-options.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './engine/limits.js';
 import { parseShard, type Shard } from './engine/shard-spec.js';
-import { ScenarioError, UsageError, formatIssue, formatPos } from './errors.js';
+import { InputError, ScenarioError, UsageError, formatIssue, formatPos, isSystemError } from './errors.js';
+import { printInternalErrors } from './commands/internal-error.js';
+import { internalFault } from './engine/internal-fault.js';
 import { packageVersion } from './package-info.js';
 import { addRecordCommand, type RecordCommand } from './record/options.js';
 import type { Scenario } from './scenario/types.js';
@@ -120,7 +122,7 @@ export interface DoneCommand {
 
 export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | DoneCommand;
 
-export const EXIT = { passed: 0, failed: 1, unusable: 2, interrupted: 130 } as const;
+export const EXIT = { passed: 0, failed: 1, unusable: 2, internal: 70, interrupted: 130 } as const;
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -315,7 +317,7 @@ function writeLine(stream: NodeJS.WritableStream, text: string): void {
   stream.write(`${text}\n`);
 }
 
-/** Runs the CLI and returns its exit code; never throws, never prints a stack trace. */
+/** Runs the CLI and returns its exit code; never throws. A stack is printed only for a fault in smtpspec itself. */
 export async function main(args: string[], io: CliIO): Promise<number> {
   try {
     const command = parseArgs(args);
@@ -366,6 +368,11 @@ function reportError(error: unknown, io: CliIO): number {
     writeLine(io.stderr, 'Run "smtpspec --help" for usage.');
     return EXIT.unusable;
   }
-  writeLine(io.stderr, `smtpspec: ${error instanceof Error ? error.message : String(error)}`);
-  return EXIT.unusable;
+  // A file or folder the user named, as the system met it: `EACCES: permission denied, scandir 'x'`.
+  if (error instanceof InputError || isSystemError(error)) {
+    writeLine(io.stderr, `smtpspec: ${error.message}`);
+    return EXIT.unusable;
+  }
+  printInternalErrors(io.stderr, [internalFault(error, (text) => text)]);
+  return EXIT.internal;
 }

@@ -1,8 +1,10 @@
 import { EXIT, printWarnings, type CliIO, type RunCommand } from '../cli.js';
+import { internalFault } from '../engine/internal-fault.js';
+import { isSystemError } from '../errors.js';
 import { runBatch, type TranscriptListener } from '../engine/run-batch.js';
 import type { WorkItem } from '../engine/run.js';
 import type { Reporter } from '../report/reporter.js';
-import { ReporterMux } from '../report/multiplex.js';
+import { ReporterMux, type ReporterFailure } from '../report/multiplex.js';
 import { fileSink, streamSink, type Sink } from '../report/sink.js';
 import { ConsoleReporter } from '../report/console.js';
 import { TapReporter } from '../report/tap.js';
@@ -11,6 +13,7 @@ import { JsonReporter } from '../report/json.js';
 import { HtmlReporter } from '../report/html.js';
 import { LiveTranscript } from '../report/live-transcript.js';
 import { formatTarget } from '../scenario/target.js';
+import { printInternalErrors } from './internal-error.js';
 import { planWork, selectWork } from './plan.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */
@@ -60,6 +63,7 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
     const items = await selectWork(planned.items, command);
     const { reporters, sinks } = buildReporters(command, io);
     const mux = new ReporterMux(reporters);
+    const faults: { where: string; stack: string }[] = [];
     const result = await runBatch(items, {
       concurrency: command.concurrency,
       perHostLimit: command.perHost,
@@ -69,13 +73,41 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
       ...(io.signal ? { signal: io.signal } : {}),
       ...(command.maxReplyLineBytes ? { limits: { maxLineBytes: command.maxReplyLineBytes } } : {}),
       ...(command.verbose ? { onTranscript: liveTranscript(items, command, io) } : {}),
+      onInternalFault: (info, fault) => faults.push({ where: `in ${info.id}`, stack: fault.stack }),
     });
-    await Promise.all(sinks.map((sink) => sink.close()));
-    for (const failure of mux.failures) io.stderr.write(`smtpspec: the ${failure.reporter} report failed: ${failure.error}\n`);
-    if (mux.failures.length > 0) return EXIT.unusable;
+    const failures = [...mux.failures, ...(await unreportedSinkFailures(sinks, mux))];
+    // A report that could not be written is the system's answer (disk full, no permission); anything else a reporter threw is a fault in smtpspec.
+    const shown = new Set<string>();
+    for (const failure of failures) {
+      if (isSystemError(failure.thrown)) io.stderr.write(`smtpspec: the ${failure.reporter} report failed: ${failure.error}\n`);
+      // A reporter keeps receiving events after a fault, and may meet the same one at every case: its stack once.
+      else if (!shown.has(`${failure.reporter} ${failure.error}`)) {
+        shown.add(`${failure.reporter} ${failure.error}`);
+        faults.push({ where: `in the ${failure.reporter} report`, stack: internalFault(failure.thrown, (text) => text).stack });
+      }
+    }
+    if (faults.length > 0) {
+      printInternalErrors(io.stderr, faults);
+      return EXIT.internal;
+    }
+    if (failures.length > 0) return EXIT.unusable;
     if (io.signal?.aborted) return EXIT.interrupted;
     return result.counts.failed + result.counts.errors === 0 ? EXIT.passed : EXIT.failed;
   } finally {
     await planned.server?.close();
   }
+}
+
+/**
+ * Closes every sink. Reporters close their own in onEnd, where a failure is recorded by the mux already; one a
+ * reporter left open (it failed before closing it) is closed here, and its failure, not seen before, returned.
+ */
+async function unreportedSinkFailures(sinks: Sink[], mux: ReporterMux): Promise<ReporterFailure[]> {
+  const closed = await Promise.allSettled(sinks.map((sink) => sink.close()));
+  const seen = new Set(mux.failures.map((failure) => failure.thrown));
+  return closed.flatMap((outcome) =>
+    outcome.status === 'rejected' && !seen.has(outcome.reason)
+      ? [{ reporter: 'file', error: `close: ${outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason)}`, thrown: outcome.reason }]
+      : [],
+  );
 }

@@ -1,12 +1,13 @@
 import { UsageError } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Target } from '../scenario/types.js';
+import { SharedRecords } from '../smtp/shared-records.js';
 import { Transcript } from '../smtp/transcript.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
-import type { SmtpErrorKind } from '../smtp/types.js';
 import { defaultHostKey, HostLimiter, WaitingItems } from './host-limiter.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
-import type { CaseInfo, CaseResult, EarlierAttempt, RunResult, StepResult, TranscriptEntry } from './results.js';
+import type { InternalFault } from './internal-fault.js';
+import type { CaseInfo, CaseResult, EarlierAttempt, FailureKind, RunResult, StepResult, TranscriptEntry } from './results.js';
 import { caseInfo, caseSecrets, runCase, skippedStep, type RunCaseOptions } from './run-case.js';
 import { countResults, type WorkItem } from './run.js';
 
@@ -40,6 +41,8 @@ export interface BatchOptions {
   limits?: ParserLimits;
   /** Each transcript entry as it is recorded, masked; `attempt` counts from 1 and tells retried sessions apart. */
   onTranscript?: TranscriptListener;
+  /** A fault in smtpspec ended a case (kind `internal`): its masked stack, for a bug report. */
+  onInternalFault?: (info: CaseInfo, fault: InternalFault) => void;
 }
 
 export type TranscriptListener = (info: CaseInfo, entry: TranscriptEntry, attempt: number) => void;
@@ -55,14 +58,17 @@ interface Settings {
   signal: AbortSignal | undefined;
   limits: ParserLimits | undefined;
   onTranscript: TranscriptListener | undefined;
+  onInternalFault: ((info: CaseInfo, fault: InternalFault) => void) | undefined;
+  /** The replies and transcript entries this run's sessions share; dropped with the run. */
+  shared: SharedRecords;
 }
 
-/** The causes worth another try: the network, not the server's answers. */
-const RETRYABLE = new Set<SmtpErrorKind>(['refused', 'reset', 'closed', 'timeout', 'connect-timeout', 'dns', 'network']);
+/** The causes worth another try: the network, not the server's answers, nor a fault in smtpspec (`internal`). */
+const RETRYABLE = new Set<FailureKind>(['refused', 'reset', 'closed', 'timeout', 'connect-timeout', 'dns', 'network']);
 
 export function isRetryable(result: CaseResult): boolean {
   const kind = result.failure?.kind;
-  return result.status === 'error' && kind !== undefined && RETRYABLE.has(kind as SmtpErrorKind);
+  return result.status === 'error' && kind !== undefined && RETRYABLE.has(kind);
 }
 
 function wholeNumber(name: string, value: number, min: number): number {
@@ -82,6 +88,8 @@ function settingsOf(options: BatchOptions): Settings {
     signal: options.signal,
     limits: options.limits,
     onTranscript: options.onTranscript,
+    onInternalFault: options.onInternalFault,
+    shared: new SharedRecords(),
   };
 }
 
@@ -154,13 +162,14 @@ function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResul
 
 /** An attempt's hooks; `held` collects its steps when it may be retried, so reporters see one attempt per case. */
 function attemptOptions(info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): RunCaseOptions {
-  const { reporter, onTranscript } = s;
-  const options: RunCaseOptions = { info };
+  const { reporter, onTranscript, onInternalFault } = s;
+  const options: RunCaseOptions = { info, shared: s.shared };
   if (held) options.onStepEnd = (step) => held.push(step);
   else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
   if (s.signal) options.signal = s.signal;
   if (s.limits) options.limits = s.limits;
   if (onTranscript) options.onTranscript = (entry) => onTranscript(info, entry, attempt);
+  if (onInternalFault) options.onInternalFault = (fault) => onInternalFault(info, fault);
   return options;
 }
 

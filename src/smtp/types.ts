@@ -7,7 +7,7 @@ export interface Reply {
   readonly lines: readonly string[];
 }
 
-/** One line of a session. The same entry may be in several transcripts: see sharedEntries in transcript.ts. */
+/** One line of a session. The same entry may be in several transcripts: see SharedRecords. */
 export interface TranscriptEntry {
   /** Milliseconds since the session began. */
   readonly atMs: number;
@@ -36,10 +36,20 @@ export type SmtpErrorKind =
   | 'tls'
   | 'network';
 
+/**
+ * Where in the session an error struck:
+ * connect: opening the transport (name resolution, connecting, starting the process, the PROXY header);
+ * tls: the TLS handshake, or the files it needs; certificate: the check of the server's certificate after the handshake;
+ * reply: reading a reply, or the connection failing while the session was open;
+ * send: sending a command or message data; close: the client closing the session.
+ */
+export type SmtpErrorPhase = 'connect' | 'tls' | 'certificate' | 'reply' | 'send' | 'close';
+
 export class SmtpError extends Error {
   override name = 'SmtpError';
   constructor(
     readonly kind: SmtpErrorKind,
+    readonly phase: SmtpErrorPhase,
     message: string,
     /** Lines received so far when the error struck (for protocol errors and partial replies). */
     readonly partialLines: string[] = [],
