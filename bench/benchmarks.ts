@@ -11,9 +11,9 @@ import { runJob, startSinkProcess } from './processes.js';
 
 /** The four benchmarks; each prints its figures as it goes and returns its table row. */
 
-export type BenchmarkName = 'sessions' | 'memory' | 'startup' | 'stream';
+export type BenchmarkName = 'sessions' | 'memory' | 'retained' | 'startup' | 'stream';
 // Start-up first: right after thousands of connections close, the system is still busy with them.
-export const BENCHMARKS: readonly BenchmarkName[] = ['startup', 'sessions', 'memory', 'stream'];
+export const BENCHMARKS: readonly BenchmarkName[] = ['startup', 'sessions', 'memory', 'retained', 'stream'];
 
 const log = (text: string): void => void process.stdout.write(`  ${text}\n`);
 const JOB_TIMEOUT_MS = 120_000;
@@ -115,6 +115,43 @@ export async function memory(): Promise<Row> {
     await sink.stop();
   }
 }
+
+/** Rounds of the retained benchmark; each measures both ways, and the judged figure is the median ratio. */
+const RETAINED_ROUNDS = 3;
+
+/**
+ * What a run keeps for each finished case until its reports are written, with the sessions of the run sharing
+ * their replies and transcript entries (as a run does) and without (each session its own copies).
+ */
+export async function retained(): Promise<Row> {
+  const sink = await startSinkProcess();
+  try {
+    const job = { kind: 'smtpspec-retained' as const, port: sink.port, sessions: SESSIONS, concurrency: CONCURRENCY };
+    const kept = async (shared: boolean): Promise<number> => {
+      const result = await runJob({ ...job, shared }, JOB_TIMEOUT_MS, ['--expose-gc']);
+      checkSessions('smtpspec', result);
+      return result.keptBytesPerCase ?? NaN;
+    };
+    const rounds: { shared: number; unshared: number }[] = [];
+    for (let round = 1; round <= RETAINED_ROUNDS; round++) {
+      const shared = await kept(true);
+      const unshared = await kept(false);
+      rounds.push({ shared, unshared });
+      log(`round ${round}: a finished case keeps ${kb(shared)} with the run's shared records, ${kb(unshared)} without = ${ratio(shared / unshared)}`);
+    }
+    const r = median(rounds.map((round) => round.shared / round.unshared));
+    return {
+      name: 'heap a run keeps per finished case',
+      measured: `shared ${kb(median(rounds.map((round) => round.shared)))} vs unshared ${kb(median(rounds.map((round) => round.unshared)))}; median ratio ${ratio(r)}`,
+      target: '≤ 0.60× unshared',
+      pass: r <= 0.6,
+    };
+  } finally {
+    await sink.stop();
+  }
+}
+
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
 
 const STARTUP_RUNS = 20;
 

@@ -4,6 +4,8 @@ export type Job =
   | { kind: 'floor-sessions'; port: number; sessions: number; concurrency: number }
   | { kind: 'smtpspec-sessions'; port: number; sessions: number; concurrency: number }
   | { kind: 'smtpspec-hold'; port: number; sessions: number }
+  /** `shared`: whether the sessions share their replies and transcript entries, as a run's do. */
+  | { kind: 'smtpspec-retained'; port: number; sessions: number; concurrency: number; shared: boolean }
   | { kind: 'floor-stream'; port: number; file: string }
   | { kind: 'smtpspec-stream'; port: number; file: string };
 
@@ -21,4 +23,6 @@ export interface JobResult {
   firstError?: string;
   /** Session jobs: a second timed batch in the same process, once everything is compiled and the heap has grown. */
   warm?: { wallMs: number; cpuMs: number };
+  /** Retained jobs: heap kept for each finished case while the run holds its results. */
+  keptBytesPerCase?: number;
 }

@@ -1,4 +1,4 @@
-import { BENCHMARKS, memory, sessions, startup, stream, type BenchmarkName } from './benchmarks.js';
+import { BENCHMARKS, memory, retained, sessions, startup, stream, type BenchmarkName } from './benchmarks.js';
 import { table, type Row } from './measure.js';
 
 /**
@@ -6,7 +6,7 @@ import { table, type Row } from './measure.js';
  * It measures and never gates: the exit code is 0 whatever the figures (2 for unknown names).
  */
 
-const RUN: Record<BenchmarkName, () => Promise<Row>> = { sessions, memory, startup, stream };
+const RUN: Record<BenchmarkName, () => Promise<Row>> = { sessions, memory, retained, startup, stream };
 
 function selected(args: string[]): BenchmarkName[] | undefined {
   if (args.length === 0) return [...BENCHMARKS];

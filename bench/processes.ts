@@ -36,8 +36,9 @@ function output(child: ChildProcess, timeoutMs: number, what: string): Promise<s
   });
 }
 
-export async function runJob(job: Job, timeoutMs: number): Promise<JobResult> {
-  const child = spawn(process.execPath, [WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeFlags`: options for the worker's node, such as `--expose-gc`. */
+export async function runJob(job: Job, timeoutMs: number, nodeFlags: string[] = []): Promise<JobResult> {
+  const child = spawn(process.execPath, [...nodeFlags, WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout = await output(child, timeoutMs, job.kind);
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as JobResult;
 }

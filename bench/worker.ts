@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { withTargets, type WorkItem } from '../src/engine/plan.js';
+import { runCase } from '../src/engine/run-case.js';
 import type { RunResult } from '../src/engine/results.js';
 import { runWork } from '../src/engine/run.js';
 import { parseScenario } from '../src/scenario/load.js';
@@ -102,6 +103,33 @@ async function smtpspecBatch(items: WorkItem[], concurrency: number): Promise<Ru
   return runWork(items, { concurrency, perHostLimit: concurrency });
 }
 
+/** The run's own runCase, each session on its own: nothing shared between sessions. */
+const unshared: typeof runCase = (scenario, kase, target, options) => runCase(scenario, kase, target, { ...options, shared: undefined });
+
+/** Heap after a full collection (the worker runs with --expose-gc). */
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the retained benchmark needs node --expose-gc');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** What a run keeps for each finished case: the heap while it holds `sessions` results, less the heap before. */
+async function retained(item: WorkItem, sessions: number, concurrency: number, shared: boolean): Promise<JobResult> {
+  const options = { concurrency, perHostLimit: concurrency, ...(shared ? {} : { runCase: unshared }) };
+  await runWork(workItems(item, WARM_UP_SESSIONS), options);
+  const before = heapAfterGc();
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const run = await runWork(workItems(item, sessions), options);
+  const used = process.cpuUsage(cpu);
+  const wallMs = performance.now() - started;
+  const keptBytesPerCase = (heapAfterGc() - before) / sessions;
+  // The results are read after the heap is measured, so they are alive while it is.
+  return { wallMs, cpuMs: (used.user + used.system) / 1000, peakRssMb: peakRssMb(), keptBytesPerCase, ...batchOutcome(run) };
+}
+
 /** Runs `count` floor sessions, `concurrency` at a time. */
 async function floorPool(options: FloorOptions, count: number, concurrency: number): Promise<{ passed: number; failed: number; firstError?: string }> {
   let next = 0;
@@ -141,6 +169,8 @@ async function run(job: Job): Promise<JobResult> {
       const items = workItems(planItem(holdScenario(job.port)), job.sessions);
       return timed(async () => batchOutcome(await smtpspecBatch(items, job.sessions)));
     }
+    case 'smtpspec-retained':
+      return retained(planItem(classicScenario(job.port, SHORT_MESSAGE)), job.sessions, job.concurrency, job.shared);
     case 'floor-stream':
       return timed(() => floorPool(floor({ file: job.file }), 1, 1));
     case 'smtpspec-stream': {

@@ -17,7 +17,9 @@ import {
 } from './cli-options.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './engine/limits.js';
 import { parseShard } from './engine/shard-spec.js';
-import { ScenarioError, UsageError, formatIssue } from './errors.js';
+import { InputError, ScenarioError, UsageError, formatIssue, isSystemError } from './errors.js';
+import { printInternalErrors } from './commands/internal-error.js';
+import { internalFault } from './engine/internal-fault.js';
 import { packageVersion } from './package-info.js';
 import { EXIT, type CliIO } from './commands/io.js';
 import type { Command, MergeCommand, RunCommand, StdoutReporter } from './commands/types.js';
@@ -204,7 +206,7 @@ function writeLine(stream: NodeJS.WritableStream, text: string): void {
   stream.write(`${text}\n`);
 }
 
-/** Runs the CLI and returns its exit code; never throws, never prints a stack trace. */
+/** Runs the CLI and returns its exit code; never throws. A stack is printed only for a fault in smtpspec itself. */
 export async function main(args: string[], io: CliIO): Promise<number> {
   try {
     const command = parseArgs(args);
@@ -255,6 +257,11 @@ function reportError(error: unknown, io: CliIO): number {
     writeLine(io.stderr, 'Run "smtpspec --help" for usage.');
     return EXIT.unusable;
   }
-  writeLine(io.stderr, `smtpspec: ${error instanceof Error ? error.message : String(error)}`);
-  return EXIT.unusable;
+  // A file or folder the user named, as the system met it: `EACCES: permission denied, scandir 'x'`.
+  if (error instanceof InputError || isSystemError(error)) {
+    writeLine(io.stderr, `smtpspec: ${error.message}`);
+    return EXIT.unusable;
+  }
+  printInternalErrors(io.stderr, [internalFault(error, (text) => text)]);
+  return EXIT.internal;
 }

@@ -4,6 +4,7 @@ import { writeFileAtomically } from '../atomic-file.js';
 import { EXIT, type CliIO } from './io.js';
 import type { InitCommand } from './types.js';
 import { DEFAULT_SCENARIO_FILE } from '../cli-options.js';
+import { InputError, isSystemError } from '../errors.js';
 import { parseTarget } from '../scenario/target.js';
 import { portable, schemaReference } from '../schema-reference.js';
 import { starterManifest, starterScenario } from '../templates/starters.js';
@@ -25,12 +26,14 @@ function contents(command: InitCommand, dir: string): string {
   return starterManifest({ schema: schemaReference(dir, 'manifest'), file, scenario: DEFAULT_SCENARIO_FILE, ...host });
 }
 
-function writeProblem(file: string, error: unknown): Error {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EEXIST') return new Error(`${file} already exists: pass --force to overwrite it`);
-  if (code === 'EACCES' || code === 'EPERM') return new Error(`cannot write ${file}: permission denied`);
-  if (code === 'EISDIR') return new Error(`cannot write ${file}: it is a folder`);
-  return new Error(`cannot write ${file}: ${(error as Error).message}`);
+/** A system error writing the file as one sentence; anything else is a fault in smtpspec, and stays as it is. */
+function writeProblem(file: string, error: unknown): unknown {
+  if (!isSystemError(error)) return error;
+  const code = error.code;
+  if (code === 'EEXIST') return new InputError(`${file} already exists: pass --force to overwrite it`);
+  if (code === 'EACCES' || code === 'EPERM') return new InputError(`cannot write ${file}: permission denied`);
+  if (code === 'EISDIR') return new InputError(`cannot write ${file}: it is a folder`);
+  return new InputError(`cannot write ${file}: ${error.message}`);
 }
 
 export async function initCommand(command: InitCommand, io: CliIO): Promise<number> {

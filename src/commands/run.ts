@@ -1,9 +1,11 @@
 import { EXIT, printWarnings, type CliIO } from './io.js';
 import type { RunCommand } from './types.js';
+import { internalFault } from '../engine/internal-fault.js';
+import { isSystemError } from '../errors.js';
 import { planWork, type WorkItem } from '../engine/plan.js';
 import { runWork, type TranscriptListener } from '../engine/run.js';
 import type { Reporter } from '../engine/events.js';
-import { ReporterMux } from '../report/multiplex.js';
+import { ReporterMux, type ReporterFailure } from '../report/multiplex.js';
 import { fileSink, streamSink, type Sink } from '../report/sink.js';
 import { ConsoleReporter } from '../report/console.js';
 import { TapReporter } from '../report/tap.js';
@@ -12,6 +14,7 @@ import { JsonReporter } from '../report/json.js';
 import { HtmlReporter } from '../report/html.js';
 import { LiveTranscript } from '../report/live-transcript.js';
 import { formatTarget } from '../engine/target-label.js';
+import { printInternalErrors } from './internal-error.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */
 export function useColor(command: RunCommand, io: CliIO): boolean {
@@ -59,6 +62,7 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
     const { items } = plan;
     const { reporters, sinks } = buildReporters(command, io);
     const mux = new ReporterMux(reporters);
+    const faults: { where: string; stack: string }[] = [];
     const result = await runWork(items, {
       concurrency: command.concurrency,
       perHostLimit: command.perHost,
@@ -68,13 +72,41 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
       ...(io.signal ? { signal: io.signal } : {}),
       ...(command.maxReplyLineBytes ? { limits: { maxLineBytes: command.maxReplyLineBytes } } : {}),
       ...(command.verbose ? { onTranscript: liveTranscript(items, command, io) } : {}),
+      onInternalFault: (info, fault) => faults.push({ where: `in ${info.id}`, stack: fault.stack }),
     });
-    await Promise.all(sinks.map((sink) => sink.close()));
-    for (const failure of mux.failures) io.stderr.write(`smtpspec: the ${failure.reporter} report failed: ${failure.error}\n`);
-    if (mux.failures.length > 0) return EXIT.unusable;
+    const failures = [...mux.failures, ...(await unreportedSinkFailures(sinks, mux))];
+    // A report that could not be written is the system's answer (disk full, no permission); anything else a reporter threw is a fault in smtpspec.
+    const shown = new Set<string>();
+    for (const failure of failures) {
+      if (isSystemError(failure.thrown)) io.stderr.write(`smtpspec: the ${failure.reporter} report failed: ${failure.error}\n`);
+      // A reporter keeps receiving events after a fault, and may meet the same one at every case: its stack once.
+      else if (!shown.has(`${failure.reporter} ${failure.error}`)) {
+        shown.add(`${failure.reporter} ${failure.error}`);
+        faults.push({ where: `in the ${failure.reporter} report`, stack: internalFault(failure.thrown, (text) => text).stack });
+      }
+    }
+    if (faults.length > 0) {
+      printInternalErrors(io.stderr, faults);
+      return EXIT.internal;
+    }
+    if (failures.length > 0) return EXIT.unusable;
     if (io.signal?.aborted) return EXIT.interrupted;
     return result.counts.failed + result.counts.errors === 0 ? EXIT.passed : EXIT.failed;
   } finally {
     await plan.close();
   }
+}
+
+/**
+ * Closes every sink. Reporters close their own in onEnd, where a failure is recorded by the mux already; one a
+ * reporter left open (it failed before closing it) is closed here, and its failure, not seen before, returned.
+ */
+async function unreportedSinkFailures(sinks: Sink[], mux: ReporterMux): Promise<ReporterFailure[]> {
+  const closed = await Promise.allSettled(sinks.map((sink) => sink.close()));
+  const seen = new Set(mux.failures.map((failure) => failure.thrown));
+  return closed.flatMap((outcome) =>
+    outcome.status === 'rejected' && !seen.has(outcome.reason)
+      ? [{ reporter: 'file', error: `close: ${outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason)}`, thrown: outcome.reason }]
+      : [],
+  );
 }

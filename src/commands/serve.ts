@@ -1,5 +1,6 @@
 import { EXIT, type CliIO } from './io.js';
 import type { ServeCommand } from './types.js';
+import { InputError, isSystemError } from '../errors.js';
 import { EMBEDDED_DOMAIN, EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type ServerEvent } from '../server/embedded.js';
 
 function clock(): string {
@@ -35,9 +36,10 @@ export async function serveCommand(command: ServeCommand, io: CliIO): Promise<nu
     onEvent: (event) => {
       for (const line of describeEvent(event, domain).split('\n')) io.stdout.write(`[${clock()}] ${line}\n`);
     },
-  }).catch((error: NodeJS.ErrnoException) => {
+  }).catch((error: unknown) => {
+    if (!isSystemError(error)) throw error;
     const reason = error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message;
-    throw new Error(`cannot listen on ${command.host}:${command.port}: ${reason}`);
+    throw new InputError(`cannot listen on ${command.host}:${command.port}: ${reason}`);
   });
   await (io.untilStopped ?? new Promise<never>(() => {}));
   io.stdout.write(`[${clock()}] stopping\n`);

@@ -1,6 +1,6 @@
 import { authenticate } from '../smtp/auth.js';
 import type { SmtpConnection } from '../smtp/client.js';
-import type { Unread } from '../smtp/reply-queue.js';
+import { isReplyTimeout, type Unread } from '../smtp/reply-queue.js';
 import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { WRITTEN } from '../smtp/writer.js';
@@ -38,7 +38,7 @@ export class PartialRepliesError extends SmtpError {
     cause: SmtpError,
     readonly replies: Reply[],
   ) {
-    super(cause.kind, cause.message, cause.partialLines);
+    super(cause.kind, cause.phase, cause.message, cause.partialLines);
   }
 }
 
@@ -65,7 +65,7 @@ function refuseUnsolicited(ctx: StepContext, what: string, command = false): voi
   if (command) what = quoted(what);
   const more = unread.length - 1;
   const others = more > 0 ? ` (and ${plural(more, 'more reply', 'more replies')})` : '';
-  throw new SmtpError('protocol', `the server sent a reply nobody asked for before ${what}: ${describeUnread(unread[0]!)}${others}`);
+  throw new SmtpError('protocol', 'reply', `the server sent a reply nobody asked for before ${what}: ${describeUnread(unread[0]!)}${others}`);
 }
 
 function describeUnread(unread: Unread): string {
@@ -93,7 +93,7 @@ const read: Executor<{ type: 'read' }> = (_action, step, ctx) => {
 function commandLine(text: RuntimeText, ctx: StepContext): string {
   if (typeof text === 'string') return text;
   const line = resolveText(text, ctx.state.captures);
-  if (line.includes('\r') || line.includes('\n')) throw new SmtpError('protocol', 'refusing to send a command with a line break in it (from a captured variable)');
+  if (line.includes('\r') || line.includes('\n')) throw new SmtpError('protocol', 'send', 'refusing to send a command with a line break in it (from a captured variable)');
   return line;
 }
 
@@ -243,7 +243,7 @@ const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (act
     try {
       reply = await readInto(replies, ctx, step.timeoutMs);
     } catch (error) {
-      if (error instanceof SmtpError && error.kind === 'timeout') {
+      if (error instanceof SmtpError && isReplyTimeout(error)) {
         error.message = `${error.message}: got ${replies.length} of ${lines.length} replies to the pipelined group`;
       }
       throw error;

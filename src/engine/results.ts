@@ -10,11 +10,14 @@ export type { Target, TlsFacts, TranscriptEntry };
  */
 
 /** passed; failed: an expectation did not hold (or the server broke the protocol);
- *  error: a transport problem (refused, timeout, reset, DNS); skipped: not run. */
+ *  error: a transport problem (refused, timeout, reset, DNS), or a fault in smtpspec itself; skipped: not run. */
 export type Status = 'passed' | 'failed' | 'error' | 'skipped';
 
-/** Why a case did not pass: a reply that did not match, the run being stopped, or a network, protocol or TLS cause. */
-export type FailureKind = 'expectation' | 'interrupted' | SmtpErrorKind;
+/**
+ * Why a case did not pass: a reply that did not match, the run being stopped, a network, protocol or TLS cause,
+ * or `internal`: a fault in smtpspec itself (a bug, never retried).
+ */
+export type FailureKind = 'expectation' | 'interrupted' | 'internal' | SmtpErrorKind;
 
 /** A reply as received. */
 export type ReplyData = Reply;
@@ -81,7 +84,7 @@ export interface CaseResult extends CaseInfo {
 export interface CaseFailure {
   stepIndex: number;
   pos: SourcePos;
-  /** expectation: a reply did not match; otherwise the network, protocol or TLS cause. */
+  /** expectation: a reply did not match; internal: a fault in smtpspec; otherwise the network, protocol or TLS cause. */
   kind: FailureKind;
   /** One sentence: `step 3 (send: RCPT TO:<x>): expected 250, got 550 5.1.1 No such user`. */
   message: string;

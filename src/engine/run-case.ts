@@ -2,6 +2,8 @@ import { secretsOf } from '../smtp/auth.js';
 import { connect, type ConnectOptions, type SmtpConnection } from '../smtp/client.js';
 import { isReplyTimeout } from '../smtp/reply-queue.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
+import { MessageError } from '../smtp/message.js';
+import type { SharedRecords } from '../smtp/shared-records.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { formatTarget } from './target-label.js';
@@ -11,7 +13,8 @@ import { executeAction, PartialRepliesError, type ActionOutcome, type StepContex
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
 import { describeReply } from './match.js';
-import type { CaseInfo, CaseResult, Status, StepResult, TranscriptEntry } from './results.js';
+import { internalFault, type InternalFault } from './internal-fault.js';
+import type { CaseInfo, CaseResult, FailureKind, Status, StepResult, TranscriptEntry } from './results.js';
 import { MissingCaptureError, newSessionState, type SessionState } from './session-state.js';
 import { stepHead, stepLabel, type StepHead } from './step-label.js';
 
@@ -27,11 +30,15 @@ export interface RunCaseHooks {
   onTranscript?(entry: TranscriptEntry): void;
   /** Aborted when the run is interrupted: the session is closed and the case ends as interrupted. */
   signal?: AbortSignal;
+  /** A fault in smtpspec ended the case (as an error of kind `internal`): its masked stack, for a bug report. */
+  onInternalFault?(fault: InternalFault): void;
 }
 
 export interface RunCaseOptions extends RunCaseHooks {
   /** Limits on the server's replies; default: lines of 8192 bytes, 1000 lines a reply. */
   limits?: ParserLimits;
+  /** The run's replies and transcript entries, shared between its sessions. */
+  shared?: SharedRecords;
   /** The case's caseInfo, when the caller has it already. */
   info?: CaseInfo;
 }
@@ -75,16 +82,27 @@ function statusOf(error: SmtpError): Status {
   return protocolKinds.has(error.kind) ? 'failed' : 'error';
 }
 
-function asSmtpError(error: unknown): SmtpError {
+/** A failure the engine knows, as an SmtpError; undefined for anything else, which is a fault in smtpspec. */
+function knownFailure(error: unknown): SmtpError | undefined {
   if (error instanceof SmtpError) return error;
-  if (error instanceof MissingCaptureError) return new SmtpError('protocol', error.message);
-  return new SmtpError('network', error instanceof Error ? error.message : String(error));
+  if (error instanceof MissingCaptureError) return new SmtpError('protocol', 'send', error.message);
+  // A message file or attachment that could not be read while the message was being sent.
+  if (error instanceof MessageError) return new SmtpError('network', 'send', error.message);
+  return undefined;
+}
+
+/** How a step that threw ends: its status, the failure's kind, and one sentence, masked. */
+interface StepFailure {
+  status: Status;
+  kind: FailureKind;
+  message: string;
 }
 
 interface StepOutcome {
   result: StepResult;
   main?: Reply;
-  error?: SmtpError;
+  /** Why the step did not pass, when it threw. */
+  kind?: FailureKind;
 }
 
 function maskReply(reply: Reply, transcript: Transcript): Reply {
@@ -137,12 +155,12 @@ function skippedByCondition(step: Step, ctx: StepContext, transcript: Transcript
   return { result: { ...head, status: 'skipped', message: transcript.mask(condition.reason), durationMs: 0 } };
 }
 
-function failedStep(step: Step, transcript: Transcript, head: Readonly<StepHead>, caught: unknown, started: number): StepOutcome {
-  const error = asSmtpError(caught);
-  const message = isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message;
-  const replies = error instanceof PartialRepliesError ? { replies: error.replies.map((reply) => maskReply(reply, transcript)) } : {};
+function failedStep(step: Step, progress: CaseProgress, head: Readonly<StepHead>, caught: unknown, started: number): StepOutcome {
+  const transcript = progress.transcript;
+  const failure = progress.failureOf(caught, (error) => (isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message));
+  const replies = caught instanceof PartialRepliesError ? { replies: caught.replies.map((reply) => maskReply(reply, transcript)) } : undefined;
   const durationMs = Math.round(performance.now() - started);
-  return { result: { ...head, status: statusOf(error), message: transcript.mask(message), ...replies, durationMs }, error };
+  return { result: { ...head, status: failure.status, message: failure.message, ...replies, durationMs }, kind: failure.kind };
 }
 
 /** The result of a step whose exchange completed: checked, masked, its fields in the order reports show them. */
@@ -150,21 +168,22 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
   const ended = performance.now();
   const latencyMs = outcome.replies.length > 0 ? Math.round((outcome.repliedAt ?? ended) - outcome.sentAt) : undefined;
   const checked = checkOutcome(step, outcome, ctx, latencyMs);
-  // Started empty and built field by field, in the order the reports list them: see KEPT in smtp/types.ts.
-  const result = {} as StepResult;
-  result.index = head.index;
-  result.pos = head.pos;
-  result.label = head.label;
-  result.expected = head.expected;
-  result.status = checked.failure ? 'failed' : 'passed';
-  if (outcome.sent !== undefined) result.sent = transcript.mask(outcome.sent);
-  if (outcome.main) result.reply = maskReply(outcome.main, transcript);
-  if (outcome.replies.length > 1) result.replies = outcome.replies.map((reply) => maskReply(reply, transcript));
-  if (checked.failure) result.message = transcript.mask(checked.failure);
-  if (latencyMs !== undefined) result.latencyMs = latencyMs;
-  if (checked.captures) result.captures = maskValues(checked.captures, transcript);
-  if (ctx.conn.tls && (step.action.type === 'starttls' || step.tls)) result.tls = ctx.conn.tls;
-  result.durationMs = Math.round(ended - started);
+  // Fields in the order the reports list them.
+  const result: StepResult = {
+    index: head.index,
+    pos: head.pos,
+    label: head.label,
+    expected: head.expected,
+    status: checked.failure ? 'failed' : 'passed',
+    ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : undefined),
+    ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : undefined),
+    ...(outcome.replies.length > 1 ? { replies: outcome.replies.map((reply) => maskReply(reply, transcript)) } : undefined),
+    ...(checked.failure ? { message: transcript.mask(checked.failure) } : undefined),
+    ...(latencyMs !== undefined ? { latencyMs } : undefined),
+    ...(checked.captures ? { captures: maskValues(checked.captures, transcript) } : undefined),
+    ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
+    durationMs: Math.round(ended - started),
+  };
   return outcome.main ? { result, main: outcome.main } : { result };
 }
 
@@ -212,11 +231,12 @@ function needsImplicitGreeting(kase: Case, state: SessionState): boolean {
   return first.action.type !== 'read' || (first.when !== undefined && !evaluateCondition(first.when, state).holds);
 }
 
-function connectOptions(scenario: Scenario, target: ServerTarget, transcript: Transcript, limits: ParserLimits | undefined): ConnectOptions {
+function connectOptions(scenario: Scenario, target: ServerTarget, transcript: Transcript, hooks: RunCaseOptions): ConnectOptions {
   const transport = target.kind === 'unix' || target.kind === 'exec' ? target : { kind: 'tcp' as const, host: target.host, port: target.port };
   const servername = scenario.tls.servername ?? (transport.kind === 'tcp' ? transport.host : undefined);
   const options: ConnectOptions = { transport, timeoutMs: scenario.timeoutMs, transcript };
-  if (limits) options.limits = limits;
+  if (hooks.limits) options.limits = hooks.limits;
+  if (hooks.shared) options.shared = hooks.shared;
   if (scenario.tls.implicit) options.tls = { ...scenario.tls, servername };
   if (scenario.proxy) options.proxy = scenario.proxy;
   return options;
@@ -230,13 +250,12 @@ async function readImplicitGreeting(conn: SmtpConnection, timeoutMs: number, tra
   let greeting: Reply;
   try {
     greeting = await conn.readReply(timeoutMs);
-  } catch (caught) {
-    const error = asSmtpError(caught);
-    if (isReplyTimeout(error)) error.message = `${error.message} (waiting for the greeting)`;
+  } catch (error) {
+    if (error instanceof SmtpError && isReplyTimeout(error)) error.message = `${error.message} (waiting for the greeting)`;
     throw error;
   }
   transcript.note(`greeting ${greeting.code} read before the first step`);
-  if (greeting.code === 421) throw new SmtpError('closed', `the server greeted with ${describeReply(greeting)}: it is not taking sessions now`);
+  if (greeting.code === 421) throw new SmtpError('closed', 'reply', `the server greeted with ${describeReply(greeting)}: it is not taking sessions now`);
   return greeting;
 }
 
@@ -254,42 +273,87 @@ class CaseProgress {
     private readonly info: CaseInfo,
     private readonly scenario: Scenario,
     readonly transcript: Transcript,
-    private readonly onStepEnd: ((step: StepResult) => void) | undefined,
+    private readonly hooks: RunCaseHooks,
   ) {}
 
   addStep(result: StepResult): void {
     this.steps.push(result);
-    this.onStepEnd?.(result);
+    this.hooks.onStepEnd?.(result);
   }
 
-  finish(status: Status, extra?: Partial<CaseResult>): CaseResult {
+  /**
+   * What `caught` means for the step it ended, masked: a known failure with the sentence `describe` makes of it,
+   * or a fault in smtpspec, whose stack goes to onInternalFault.
+   */
+  failureOf(caught: unknown, describe: (error: SmtpError) => string = (error) => error.message): StepFailure {
+    const known = knownFailure(caught);
+    if (known) return { status: statusOf(known), kind: known.kind, message: this.transcript.mask(describe(known)) };
+    const fault = internalFault(caught, (text) => this.transcript.mask(text));
+    this.hooks.onInternalFault?.(fault);
+    return { status: 'error', kind: 'internal', message: `internal error: ${fault.message}` };
+  }
+
+  /**
+   * The result of a case that a fault in smtpspec broke off outside any step's own handling: the steps ended so
+   * far stand, the one in progress (or the last) ends with the fault, and the rest are not run.
+   */
+  broken(kase: Case, caught: unknown): CaseResult {
+    const failure = this.failureOf(caught);
+    void this.conn?.close(0);
+    const index = Math.min(this.steps.length, kase.steps.length - 1);
+    const step = kase.steps[index]!;
+    const add = (result: StepResult): void => {
+      this.steps.push(result);
+      try {
+        this.hooks.onStepEnd?.(result);
+      } catch {
+        // The fault is reported already; a hook that fails again must not cost the case its result.
+      }
+    };
+    if (this.steps.length === index) add({ ...skippedStep(step, this.transcript, failure.message), status: failure.status });
+    for (const later of kase.steps.slice(this.steps.length)) add(skippedStep(later, this.transcript, 'not run: an earlier step failed'));
+    const label = stepLabel(step, this.transcript);
+    return this.finish(failure.status, {
+      failure: { stepIndex: index, pos: step.pos, kind: failure.kind, message: `step ${index + 1} (${label}): ${failure.message}` },
+    });
+  }
+
+  finish(status: Status, extra?: Pick<CaseResult, 'skipReason' | 'failure'>): CaseResult {
     const info = this.info;
-    // Started empty and built field by field (see KEPT in smtp/types.ts); not `{ ...info, … }`, which V8 (Node 20) is slow to add to.
-    const result = {} as CaseResult;
-    result.id = info.id;
-    result.file = info.file;
-    result.scenarioName = info.scenarioName;
-    result.caseName = info.caseName;
-    result.caseIndex = info.caseIndex;
-    result.pos = info.pos;
-    result.target = info.target;
-    result.status = status;
-    result.startedAt = this.startedAt;
-    result.durationMs = Math.round(performance.now() - this.started);
-    // Copies: an array grown by pushes has room for more, and a run keeps every case's arrays until its reports are written.
-    result.steps = this.steps.slice();
-    result.transcript = this.transcript.entries.slice();
-    if (!this.scenario.tls.verify) result.warnings = [VERIFY_OFF_WARNING];
-    if (this.conn?.tls) result.tls = this.conn.tls;
-    return extra ? Object.assign(result, extra) : result;
+    const tls = this.conn?.tls;
+    // Fields in the order the reports list them; not `{ ...info, … }`, which V8 (Node 20) is slow to add to.
+    return {
+      id: info.id,
+      file: info.file,
+      scenarioName: info.scenarioName,
+      caseName: info.caseName,
+      caseIndex: info.caseIndex,
+      pos: info.pos,
+      target: info.target,
+      status,
+      startedAt: this.startedAt,
+      durationMs: Math.round(performance.now() - this.started),
+      // Copies: an array grown by pushes has room for more, and a run keeps every case's arrays until its reports are written.
+      steps: this.steps.slice(),
+      transcript: this.transcript.entries.slice(),
+      ...(this.scenario.tls.verify ? undefined : { warnings: [VERIFY_OFF_WARNING] }),
+      ...(tls ? { tls } : undefined),
+      ...extra,
+    };
   }
 }
 
 export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseOptions = {}): Promise<CaseResult> {
   assertServer(target);
   const info = hooks.info ?? caseInfo(scenario, kase, target);
-  const transcript = new Transcript({ secrets: caseSecrets(scenario, kase), ...(hooks.onTranscript ? { onEntry: hooks.onTranscript } : {}) });
-  const progress = new CaseProgress(info, scenario, transcript, hooks.onStepEnd);
+  const transcript = new Transcript({ secrets: caseSecrets(scenario, kase), onEntry: hooks.onTranscript, shared: hooks.shared });
+  const progress = new CaseProgress(info, scenario, transcript, hooks);
+  // A fault in smtpspec that escapes the steps' own handling still ends the case as data.
+  return startCase(scenario, kase, target, hooks, progress).catch((caught: unknown) => progress.broken(kase, caught));
+}
+
+async function startCase(scenario: Scenario, kase: Case, target: ServerTarget, hooks: RunCaseOptions, progress: CaseProgress): Promise<CaseResult> {
+  const transcript = progress.transcript;
   const state = newSessionState(kase.vars);
 
   if (kase.when) {
@@ -303,25 +367,25 @@ export async function runCase(scenario: Scenario, kase: Case, target: Target, ho
 
   let conn: SmtpConnection | undefined;
   try {
-    if (target.kind !== 'unix' && target.kind !== 'exec' && target.resolveError) throw new SmtpError('dns', target.resolveError);
-    conn = progress.conn = await connect(connectOptions(scenario, target, transcript, hooks.limits));
+    if (target.kind !== 'unix' && target.kind !== 'exec' && target.resolveError) throw new SmtpError('dns', 'connect', target.resolveError);
+    conn = progress.conn = await connect(connectOptions(scenario, target, transcript, hooks));
     if (needsImplicitGreeting(kase, state)) state.lastCode = (await readImplicitGreeting(conn, scenario.timeoutMs, transcript)).code;
   } catch (caught) {
-    const error = asSmtpError(caught);
+    const failure = progress.failureOf(caught);
     const first = kase.steps[0]!;
-    const message = `cannot start the session: ${transcript.mask(error.message)}`;
-    progress.addStep({ ...skippedStep(first, transcript, message), status: statusOf(error), message });
+    const message = `cannot start the session: ${failure.message}`;
+    progress.addStep({ ...skippedStep(first, transcript, message), status: failure.status, message });
     for (const step of kase.steps.slice(1)) progress.addStep(skippedStep(step, transcript, 'not run: the session did not start'));
     await conn?.close(0);
-    return progress.finish(statusOf(error), {
-      failure: { stepIndex: 0, pos: first.pos, kind: error.kind, message: `step 1 (${stepLabel(first, transcript)}): ${message}` },
+    return progress.finish(failure.status, {
+      failure: { stepIndex: 0, pos: first.pos, kind: failure.kind, message: `step 1 (${stepLabel(first, transcript)}): ${message}` },
     });
   }
 
   const ctx: StepContext = { conn, scenario, target, state };
   const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
   const signal = hooks.signal;
-  // Without a signal nothing is left to do after the steps: runCase ends now and keeps no frame alive while they run.
+  // Without a signal nothing is left to do after the steps: startCase ends now and keeps no frame alive while they run.
   if (!signal) return runSteps(kase, ctx, progress, closeDeadlineMs, undefined);
   const session = conn;
   // An interrupted run closes the session at once; the step waiting on it then fails, and is reported as interrupted.
@@ -360,7 +424,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
       try {
         outcome = exchangeOutcome(step, ctx, transcript, head, await executeAction(step, ctx), started);
       } catch (caught) {
-        outcome = failedStep(step, transcript, head, caught, started);
+        outcome = failedStep(step, progress, head, caught, started);
       }
     }
     if (signal?.aborted && outcome.result.status !== 'passed') outcome.result = { ...outcome.result, status: 'error', message: INTERRUPTED };
@@ -378,7 +442,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
       failure: {
         stepIndex: step.index,
         pos: step.pos,
-        kind: signal?.aborted ? 'interrupted' : (outcome.error?.kind ?? 'expectation'),
+        kind: signal?.aborted ? 'interrupted' : (outcome.kind ?? 'expectation'),
         message: `step ${step.index + 1} (${outcome.result.label}): ${outcome.result.message ?? 'failed'}`,
       },
     });

@@ -2,13 +2,14 @@ import { UsageError } from '../errors.js';
 import type { Reporter } from './events.js';
 import { assertServer } from '../scenario/target.js';
 import type { ServerTarget } from '../scenario/types.js';
+import { SharedRecords } from '../smtp/shared-records.js';
 import { Transcript } from '../smtp/transcript.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
-import type { SmtpErrorKind } from '../smtp/types.js';
 import { defaultHostKey, HostLimiter, WaitingItems } from './host-limiter.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 import { planWork, type PlanOptions, type WorkItem } from './plan.js';
-import { countResults, type CaseInfo, type CaseResult, type EarlierAttempt, type RunResult, type StepResult, type TranscriptEntry } from './results.js';
+import type { InternalFault } from './internal-fault.js';
+import { countResults, type CaseInfo, type CaseResult, type EarlierAttempt, type FailureKind, type RunResult, type StepResult, type TranscriptEntry } from './results.js';
 import { caseInfo, caseSecrets, runCase, skippedStep, type RunCaseOptions } from './run-case.js';
 
 /**
@@ -46,6 +47,8 @@ export interface RunOptions {
   limits?: ParserLimits;
   /** Each transcript entry as it is recorded, masked; `attempt` counts from 1 and tells retried sessions apart. */
   onTranscript?: TranscriptListener;
+  /** A fault in smtpspec ended a case (kind `internal`): its masked stack, for a bug report. */
+  onInternalFault?: (info: CaseInfo, fault: InternalFault) => void;
 }
 
 export type TranscriptListener = (info: CaseInfo, entry: TranscriptEntry, attempt: number) => void;
@@ -61,14 +64,17 @@ interface Settings {
   signal: AbortSignal | undefined;
   limits: ParserLimits | undefined;
   onTranscript: TranscriptListener | undefined;
+  onInternalFault: ((info: CaseInfo, fault: InternalFault) => void) | undefined;
+  /** The replies and transcript entries this run's sessions share; dropped with the run. */
+  shared: SharedRecords;
 }
 
-/** The causes worth another try: the network, not the server's answers. */
-const RETRYABLE = new Set<SmtpErrorKind>(['refused', 'reset', 'closed', 'timeout', 'connect-timeout', 'dns', 'network']);
+/** The causes worth another try: the network, not the server's answers, nor a fault in smtpspec (`internal`). */
+const RETRYABLE = new Set<FailureKind>(['refused', 'reset', 'closed', 'timeout', 'connect-timeout', 'dns', 'network']);
 
 export function isRetryable(result: CaseResult): boolean {
   const kind = result.failure?.kind;
-  return result.status === 'error' && kind !== undefined && RETRYABLE.has(kind as SmtpErrorKind);
+  return result.status === 'error' && kind !== undefined && RETRYABLE.has(kind);
 }
 
 function wholeNumber(name: string, value: number, min: number): number {
@@ -88,6 +94,8 @@ function settingsOf(options: RunOptions): Settings {
     signal: options.signal,
     limits: options.limits,
     onTranscript: options.onTranscript,
+    onInternalFault: options.onInternalFault,
+    shared: new SharedRecords(),
   };
 }
 
@@ -164,13 +172,14 @@ function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResul
 
 /** An attempt's hooks; `held` collects its steps when it may be retried, so reporters see one attempt per case. */
 function attemptOptions(info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): RunCaseOptions {
-  const { reporter, onTranscript } = s;
-  const options: RunCaseOptions = { info };
+  const { reporter, onTranscript, onInternalFault } = s;
+  const options: RunCaseOptions = { info, shared: s.shared };
   if (held) options.onStepEnd = (step) => held.push(step);
   else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
   if (s.signal) options.signal = s.signal;
   if (s.limits) options.limits = s.limits;
   if (onTranscript) options.onTranscript = (entry) => onTranscript(info, entry, attempt);
+  if (onInternalFault) options.onInternalFault = (fault) => onInternalFault(info, fault);
   return options;
 }
 

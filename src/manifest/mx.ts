@@ -45,6 +45,8 @@ export async function resolveTargetHosts(target: ManifestTarget, options: Resolv
   try {
     return await Promise.race([resolveDomain(resolver, target.domain, target), deadline]);
   } catch (error) {
+    // A failed lookup has an error code; anything else is a fault in smtpspec, not the DNS.
+    if (!(error instanceof LookupTimeout) && codeOf(error) === undefined) throw error;
     return { error: failure(error, resolver, target.domain, options.timeoutMs) };
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import { formatAddress } from '../smtp/address.js';
 import { connect, type SmtpConnection } from '../smtp/client.js';
+import { isReplyTimeout } from '../smtp/reply-queue.js';
 import { describeTls, type TlsClientOptions } from '../smtp/tls.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { capabilitiesOf, candidates, complete } from './completion.js';
@@ -88,7 +89,9 @@ class RecordingSession {
 
   private outcomeOf(error: unknown): SessionOutcome {
     if (this.stop.signal.aborted) return { status: 'interrupted' };
-    if (error instanceof SmtpError && error.kind === 'closed' && this.recorder.steps.length > 0) {
+    // Anything but an SmtpError is a fault in smtpspec: the command reports it with its stack.
+    if (!(error instanceof SmtpError)) throw error;
+    if (error.kind === 'closed' && this.recorder.steps.length > 0) {
       this.endLine();
       this.display.note(`${error.message}: the session ends here`);
       this.recorder.dropUnfinished();
@@ -97,10 +100,9 @@ class RecordingSession {
     return { status: 'failed', message: this.describe(error) };
   }
 
-  private describe(error: unknown): string {
-    if (!(error instanceof SmtpError)) return error instanceof Error ? error.message : String(error);
-    if (error.kind === 'timeout') return `${error.message} (waiting for ${this.awaiting})`;
-    if (error.kind === 'tls' && /verification failed/.test(error.message)) {
+  private describe(error: SmtpError): string {
+    if (isReplyTimeout(error)) return `${error.message} (waiting for ${this.awaiting})`;
+    if (error.phase === 'certificate') {
       return `${error.message} (trust its CA with --ca FILE, or record with --insecure)`;
     }
     return error.message;

@@ -32,6 +32,7 @@ export function transcriptLine(entry: TranscriptEntry, withTime = true): string 
 const KIND_WORDS: Record<FailureKind, string> = {
   expectation: 'expectation failed',
   interrupted: 'interrupted',
+  internal: 'internal error in smtpspec',
   dns: 'DNS lookup failed',
   refused: 'connection refused',
   'connect-timeout': 'connect timed out',

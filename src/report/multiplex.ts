@@ -6,6 +6,8 @@ export interface ReporterFailure {
   reporter: string;
   /** `<hook>: <message>`, e.g. `onCaseEnd: disk full`. */
   error: string;
+  /** What the hook threw or rejected with: a system error writing the report, or a fault in the reporter. */
+  thrown: unknown;
 }
 
 /**
@@ -59,7 +61,7 @@ export class ReporterMux implements Reporter {
   }
 
   private record(reporter: Reporter, index: number, hook: string, error: unknown): void {
-    this.failures.push({ reporter: reporterName(reporter, index), error: `${hook}: ${errorMessage(error)}` });
+    this.failures.push({ reporter: reporterName(reporter, index), error: `${hook}: ${errorMessage(error)}`, thrown: error });
   }
 }
 

@@ -179,5 +179,5 @@ function maskReply(reply: Reply, transcript: Transcript): Reply {
 
 function maskError(error: SmtpError, transcript: Transcript): SmtpError {
   const mask = (text: string): string => transcript.mask(text);
-  return new SmtpError(error.kind, mask(error.message), error.partialLines.map(mask));
+  return new SmtpError(error.kind, error.phase, mask(error.message), error.partialLines.map(mask));
 }

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { describeProxyHeader, proxyHeader, type ProxyHeaderSettings } from './proxy.js';
 import type { ParserLimits } from './reply-parser.js';
+import type { SharedRecords } from './shared-records.js';
 import { describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
 import { SmtpConnection, tcpHost } from './connection.js';
 import { Transcript } from './transcript.js';
@@ -29,6 +30,8 @@ export interface ConnectOptions {
   tls?: TlsClientOptions & { implicit: boolean };
   /** A PROXY protocol header written right after the TCP connect (TCP only). */
   proxy?: ProxyHeaderSettings;
+  /** The run's replies, shared between its sessions. */
+  shared?: SharedRecords;
 }
 
 /** Resolves once connected (and through TLS, with implicit TLS); the greeting is left for the first readReply. */
@@ -38,7 +41,7 @@ export async function connect(options: ConnectOptions): Promise<SmtpConnection> 
   try {
     // Files first: between connecting and wiring the session nothing may wait on the disk.
     const spec = transportOf(options);
-    if (options.proxy && spec.kind !== 'tcp') throw new SmtpError('network', `a PROXY header can only be sent over TCP, not over the ${spec.kind} transport`);
+    if (options.proxy && spec.kind !== 'tcp') throw new SmtpError('network', 'connect', `a PROXY header can only be sent over TCP, not over the ${spec.kind} transport`);
     const implicitTls = options.tls?.implicit ? { options: options.tls, files: await loadTlsFiles(options.tls) } : undefined;
     transport = await openTransport(spec, options.timeoutMs, transcript);
     if (options.proxy) await sendProxyHeader(transport, options.proxy, transcript);
@@ -49,19 +52,20 @@ export async function connect(options: ConnectOptions): Promise<SmtpConnection> 
       upgrade = await upgradeToTls(transport.stream, implicitTls.options, implicitTls.files, tcpHost(transport), options.timeoutMs);
       transcript.note(describeTls(upgrade.facts, implicitTls.options.verify));
     }
-    return new SmtpConnection(transport, { transcript, limits: options.limits, upgrade, writeTimeoutMs: options.writeTimeoutMs ?? options.timeoutMs });
+    const writeTimeoutMs = options.writeTimeoutMs ?? options.timeoutMs;
+    return new SmtpConnection(transport, { transcript, limits: options.limits, upgrade, writeTimeoutMs, shared: options.shared });
   } catch (caught) {
     transport?.stream.on('error', ignore);
     transport?.stream.destroy();
-    const error = caught instanceof SmtpError ? caught : new SmtpError('network', caught instanceof Error ? caught.message : String(caught));
-    transcript.note(error.message);
-    throw error;
+    // Anything else is a fault in smtpspec, not in the connection: it goes up as it is.
+    if (caught instanceof SmtpError) transcript.note(caught.message);
+    throw caught;
   }
 }
 
 function transportOf(options: ConnectOptions): TransportSpec {
   if (options.transport) return options.transport;
-  if (options.host === undefined || options.port === undefined) throw new SmtpError('network', 'no server to connect to');
+  if (options.host === undefined || options.port === undefined) throw new SmtpError('network', 'connect', 'no server to connect to');
   return { kind: 'tcp', host: options.host, port: options.port };
 }
 
@@ -72,7 +76,7 @@ async function sendProxyHeader(transport: OpenTransport, settings: ProxyHeaderSe
   const header = proxyHeader(settings, { host: socket.remoteAddress ?? transport.spec.host, port: socket.remotePort ?? transport.spec.port });
   transcript.note(`sent ${describeProxyHeader(header)}`);
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => reject(transport.describeError(err));
+    const onError = (err: Error): void => reject(transport.describeError(err, 'connect'));
     socket.once('error', onError);
     socket.write(header, (err) => {
       socket.off('error', onError);

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { ReceivedLog } from './received-log.js';
 import { ReplyParser, type ParserLimits } from './reply-parser.js';
-import { ReplyQueue, type Unread } from './reply-queue.js';
+import { ReplyQueue, type Ending, type Unread } from './reply-queue.js';
+import type { SharedRecords } from './shared-records.js';
 import { certificateMatchesName, describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
 import type { Transcript } from './transcript.js';
 import { ignore, type OpenTransport } from './transport.js';
@@ -13,6 +14,7 @@ import { plural } from '../words.js';
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
 const SERVER_CLOSED = 'server closed the connection';
+const CLIENT_CLOSED: Ending = { kind: 'closed', phase: 'close', message: 'connection closed by the client' };
 
 export interface SessionOptions {
   transcript: Transcript;
@@ -21,6 +23,8 @@ export interface SessionOptions {
   upgrade: TlsUpgrade | undefined;
   /** Deadline for each write (a slice of at most 64 KiB) to be taken by the server; default DEFAULT_WRITE_TIMEOUT_MS. */
   writeTimeoutMs?: number;
+  /** The run's replies, shared between its sessions. */
+  shared?: SharedRecords;
 }
 
 /**
@@ -42,14 +46,14 @@ export class SmtpConnection {
   /** The stream's listeners: made once, moved to the TLS socket at STARTTLS. */
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
   private readonly onPeerClosed = (): void => this.peerClosed();
-  private readonly onError = (err: Error): void => this.replies.end(this.transport.describeError(err));
+  private readonly onError = (err: Error): void => this.replies.end(this.transport.describeError(err, 'reply'));
 
   constructor(
     private readonly transport: OpenTransport,
     options: SessionOptions,
   ) {
     this.transcript = options.transcript;
-    this.parser = new ReplyParser(options.limits);
+    this.parser = new ReplyParser(options.limits, options.shared);
     this.received = new ReceivedLog(this.transcript);
     this.replies = new ReplyQueue(this.parser, this.transcript, () => this.stream.destroy());
     const stream = options.upgrade?.socket ?? transport.stream;
@@ -146,12 +150,12 @@ export class SmtpConnection {
    */
   async startTls(options: TlsClientOptions, timeoutMs: number): Promise<TlsFacts> {
     if (this.replies.ended) throw this.replies.ended;
-    if (this.upgrade) throw new SmtpError('protocol', 'TLS is already active on this connection');
+    if (this.upgrade) throw new SmtpError('protocol', 'tls', 'TLS is already active on this connection');
     const files = await this.orEnd(loadTlsFiles(options));
     if (this.replies.ended) throw this.replies.ended;
     // The session is open here, so anything unread is data the server sent after its 220.
     if (this.replies.hasUnread) {
-      const error = new SmtpError('protocol', 'server sent data before the TLS handshake');
+      const error = new SmtpError('protocol', 'tls', 'server sent data before the TLS handshake');
       this.replies.end(error, `${error.message} (response injection, as in CVE-2011-0411); no handshake attempted`);
       this.stream.destroy();
       throw error;
@@ -184,7 +188,7 @@ export class SmtpConnection {
   }
 
   private async shutDown(timeoutMs: number): Promise<void> {
-    this.replies.end({ kind: 'closed', message: 'connection closed by the client' }, 'client closed the connection');
+    this.replies.end(CLIENT_CLOSED, 'client closed the connection');
     const stream = this.stream;
     // A plain socket that has handed every byte to the system closes at once: the system still sends
     // them, then FIN. Waiting for the server's own close would tell nothing and hold the session a round trip
@@ -198,16 +202,16 @@ export class SmtpConnection {
     if (this.stream !== this.transport.stream) await closeStream(this.transport.stream, Math.max(0, deadline - performance.now()));
   }
 
-  /** Ends the session when `work` fails, and rethrows its failure as an SmtpError. */
+  /** Ends the session when `work` fails, and rethrows its failure. */
   private async orEnd<T>(work: Promise<T>): Promise<T> {
     try {
       return await work;
     } catch (caught) {
-      const error = caught instanceof SmtpError ? caught : new SmtpError('tls', caught instanceof Error ? caught.message : String(caught));
-      this.replies.end(error);
+      // Anything but an SmtpError is a fault in smtpspec, rethrown as it is; the client closes the session all the same.
+      this.replies.end(caught instanceof SmtpError ? caught : CLIENT_CLOSED);
       this.stream.destroy();
       this.transport.stream.destroy();
-      throw error;
+      throw caught;
     }
   }
 
@@ -252,11 +256,11 @@ export class SmtpConnection {
     const closed = this.transport.closedMessage();
     const lines = this.parser.pendingLines.length;
     if (lines > 0) {
-      this.replies.end(new SmtpError('closed', `${closed} mid-reply after ${plural(lines, 'line')}`, this.parser.pendingLines));
+      this.replies.end(new SmtpError('closed', 'reply', `${closed} mid-reply after ${plural(lines, 'line')}`, this.parser.pendingLines));
     } else if (this.parser.hasBufferedBytes) {
-      this.replies.end(new SmtpError('closed', `${closed} in the middle of a reply line`));
+      this.replies.end(new SmtpError('closed', 'reply', `${closed} in the middle of a reply line`));
     } else {
-      this.replies.end({ kind: 'closed', message: closed }, closed === SERVER_CLOSED ? 'connection closed by server' : closed);
+      this.replies.end({ kind: 'closed', phase: 'reply', message: closed }, closed === SERVER_CLOSED ? 'connection closed by server' : closed);
     }
   }
 }

@@ -34,7 +34,7 @@ export class ReceivedLog {
   /** `error` with any secret in its message and lines masked. */
   masked(error: SmtpError): SmtpError {
     const mask = (text: string): string => this.transcript.mask(text);
-    return new SmtpError(error.kind, mask(error.message), error.partialLines.map(mask));
+    return new SmtpError(error.kind, error.phase, mask(error.message), error.partialLines.map(mask));
   }
 
   /** Masked before it is cut, so no part of a secret survives the cut. */

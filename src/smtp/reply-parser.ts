@@ -1,4 +1,7 @@
-import { SmtpError, type Reply } from './types.js';
+import type { SharedRecords } from './shared-records.js';
+
+export type { ReplyEvent } from './types.js';
+import { SmtpError, type Reply, type ReplyEvent } from './types.js';
 
 /**
  * Streaming, byte-exact parser for SMTP replies (RFC 5321 §4.2).
@@ -17,13 +20,6 @@ export interface ParserLimits {
   maxReplyLines?: number;
 }
 
-/** raw: every received line in full, code included, for the transcript. The same reply may be handed out again: see seenReplies. */
-export interface ReplyEvent {
-  type: 'reply';
-  reply: Reply;
-  raw: readonly string[];
-  warnings?: string[];
-}
 
 export type ParseEvent =
   | ReplyEvent
@@ -73,7 +69,11 @@ export class ReplyParser {
   private current: PartialReply | undefined;
   private failure: SmtpError | undefined;
 
-  constructor(limits: ParserLimits = {}) {
+  /** `shared`: the run's replies, handed out again when the same one arrives. */
+  constructor(
+    limits: ParserLimits = {},
+    private readonly shared?: SharedRecords,
+  ) {
     this.maxLineBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.maxReplyLines = limits.maxReplyLines ?? DEFAULT_MAX_REPLY_LINES;
   }
@@ -143,7 +143,7 @@ export class ReplyParser {
     const last = part[part.length - 1];
     const contentBytes = last === CR ? this.lineBytes - 1 : this.lineBytes;
     if (contentBytes > this.maxLineBytes) {
-      this.fail(new SmtpError('limit', `reply line longer than ${this.maxLineBytes} bytes`, this.pendingLines), events);
+      this.fail(new SmtpError('limit', 'reply', `reply line longer than ${this.maxLineBytes} bytes`, this.pendingLines), events);
     }
   }
 
@@ -153,7 +153,7 @@ export class ReplyParser {
     const valid = PREFIX_BYTES.every((allowed, i) => i >= head.length || allowed(head[i]!));
     if (!valid) {
       const shown = this.partialLine();
-      this.fail(new SmtpError('protocol', `${NOT_A_REPLY}: ${JSON.stringify(shown)}`, [...this.pendingLines, shown]), events);
+      this.fail(new SmtpError('protocol', 'reply', `${NOT_A_REPLY}: ${JSON.stringify(shown)}`, [...this.pendingLines, shown]), events);
       return false;
     }
     this.prefixChecked = head.length >= PREFIX_BYTES.length;
@@ -171,7 +171,7 @@ export class ReplyParser {
   private line(source: Buffer, start: number, end: number, bareLf: boolean, events: ParseEvent[]): void {
     const bytes = end - start;
     if (bytes > this.maxLineBytes) {
-      this.fail(new SmtpError('limit', `reply line longer than ${this.maxLineBytes} bytes`, this.pendingLines), events);
+      this.fail(new SmtpError('limit', 'reply', `reply line longer than ${this.maxLineBytes} bytes`, this.pendingLines), events);
       return;
     }
     const text = source.toString('utf8', start, end);
@@ -179,13 +179,13 @@ export class ReplyParser {
     if (code === undefined) {
       const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
       const message = `${NOT_A_REPLY}: ${JSON.stringify(shown)}`;
-      this.fail(new SmtpError('protocol', message, [...this.pendingLines, text]), events);
+      this.fail(new SmtpError('protocol', 'reply', message, [...this.pendingLines, text]), events);
       return;
     }
     let reply = this.current;
     // A one-line reply seen before, with nothing to warn about, is the same reply again: nothing to build.
-    if (!reply && !bareLf && bytes + 2 <= RFC_MAX_LINE_BYTES && (text.length === 3 || text.charCodeAt(3) !== DASH)) {
-      const seen = seenReplies.get(text);
+    if (this.shared && !reply && !bareLf && bytes + 2 <= RFC_MAX_LINE_BYTES && (text.length === 3 || text.charCodeAt(3) !== DASH)) {
+      const seen = this.shared.reply(text);
       if (seen) {
         events.push(seen);
         return;
@@ -203,12 +203,12 @@ export class ReplyParser {
     if (bytes + 2 > RFC_MAX_LINE_BYTES) addWarning(reply, `reply line longer than ${RFC_MAX_LINE_BYTES} bytes (RFC 5321 §4.5.3.1.5)`);
     if (text.length > 3 && text.charCodeAt(3) === DASH) {
       if (reply.lines.length >= this.maxReplyLines) {
-        this.fail(new SmtpError('limit', `reply has more than ${this.maxReplyLines} lines`, reply.raw), events);
+        this.fail(new SmtpError('limit', 'reply', `reply has more than ${this.maxReplyLines} lines`, reply.raw), events);
       }
       return;
     }
     this.current = undefined;
-    events.push(finish(reply));
+    events.push(finish(reply, this.shared));
   }
 
   private fail(error: SmtpError, events: ParseEvent[]): void {
@@ -244,39 +244,25 @@ function replyLineCode(text: string): number | undefined {
   return hundreds * 100 + tens * 10 + units;
 }
 
-/**
- * Replies seen lately, by their lines as received. Servers give every session the same replies, and a run keeps
- * every case's replies until its reports are written: one shared copy of each saves memory and garbage-collector
- * work. Shared replies are never changed (Reply is read-only). Bounded in count and size; emptied when full.
- */
-const seenReplies = new Map<string, ReplyEvent>();
-const MAX_SEEN_REPLIES = 500;
-const MAX_SEEN_REPLY_CHARS = 1024;
-
-function finish(partial: PartialReply): ParseEvent {
+function finish(partial: PartialReply, shared: SharedRecords | undefined): ParseEvent {
   if (partial.otherCode !== undefined) {
     const message = `multiline reply mixes codes ${partial.code} and ${partial.otherCode}`;
-    return { type: 'error', error: new SmtpError('protocol', message, partial.raw) };
+    return { type: 'error', error: new SmtpError('protocol', 'reply', message, partial.raw) };
   }
-  const key = partial.warnings ? undefined : partial.raw.length === 1 ? partial.raw[0]! : partial.raw.join('\n');
-  // A one-line reply without warnings was looked up already, as its line arrived.
-  const seen = key === undefined || partial.raw.length === 1 ? undefined : seenReplies.get(key);
+  if (!shared || partial.warnings) return replyEvent(partial);
+  const key = partial.raw.length === 1 ? partial.raw[0]! : partial.raw.join('\n');
+  // A one-line reply was looked up already, as its line arrived.
+  const seen = partial.raw.length === 1 ? undefined : shared.reply(key);
   if (seen) return seen;
   const event = replyEvent(partial);
-  if (key !== undefined && key.length <= MAX_SEEN_REPLY_CHARS) {
-    if (seenReplies.size >= MAX_SEEN_REPLIES) seenReplies.clear();
-    seenReplies.set(key, event);
-  }
+  shared.keepReply(key, event);
   return event;
 }
 
 function replyEvent(partial: PartialReply): ReplyEvent {
-  // Kept as long as the caller keeps it: started empty, see KEPT in types.ts.
-  const reply = {} as { -readonly [K in keyof Reply]: Reply[K] };
-  reply.code = partial.code;
-  reply.lines = partial.lines;
-  const enhanced = enhancedCode(partial.code, partial.lines[0] ?? '');
-  if (enhanced !== undefined) reply.enhanced = enhanced;
+  const { code, lines } = partial;
+  const enhanced = enhancedCode(code, lines[0] ?? '');
+  const reply: Reply = enhanced === undefined ? { code, lines } : { code, lines, enhanced };
   const event: ReplyEvent = { type: 'reply', reply, raw: partial.raw };
   if (partial.warnings) event.warnings = partial.warnings;
   return event;

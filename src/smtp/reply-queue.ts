@@ -1,6 +1,6 @@
 import type { ReplyParser } from './reply-parser.js';
 import type { Transcript } from './transcript.js';
-import { SmtpError, type Reply, type SmtpErrorKind } from './types.js';
+import { SmtpError, type Reply, type SmtpErrorKind, type SmtpErrorPhase } from './types.js';
 import { plural } from '../words.js';
 
 /** Replies received and not read yet; more is a flood, and the session ends rather than hold it in memory. */
@@ -12,6 +12,7 @@ type Outcome = { reply: Reply } | { error: SmtpError };
 /** How a session ended without anything going wrong: the server or the client closing. */
 export interface Ending {
   kind: SmtpErrorKind;
+  phase: SmtpErrorPhase;
   message: string;
 }
 
@@ -59,7 +60,7 @@ export class ReplyQueue {
   get ended(): SmtpError | undefined {
     const ending = this.ending;
     if (ending === undefined || ending instanceof SmtpError) return ending;
-    return (this.ending = new SmtpError(ending.kind, ending.message));
+    return (this.ending = new SmtpError(ending.kind, ending.phase, ending.message));
   }
 
   /** One complete reply, within one deadline for the whole reply. Rejects with SmtpError. */
@@ -146,7 +147,7 @@ export class ReplyQueue {
     if (pending.length > 0) message = `no complete reply within ${timeoutMs} ms (got ${plural(pending.length, 'line')} so far)`;
     else if (queue.parser.hasBufferedBytes) message = `no complete reply within ${timeoutMs} ms (got part of a line so far)`;
     queue.transcript.note(message);
-    waiter.reject(new SmtpError('timeout', message, pending));
+    waiter.reject(new SmtpError('timeout', 'reply', message, pending));
   }
 
   /** Keeps a reply for a later read; once the session is over nobody will read it, and a flood ends the session. */
@@ -157,7 +158,7 @@ export class ReplyQueue {
     const tooMany = this.queue.length > MAX_UNREAD_REPLIES ? `more than ${MAX_UNREAD_REPLIES} replies` : undefined;
     const tooBig = this.queuedBytes > MAX_UNREAD_BYTES ? `more than ${MAX_UNREAD_BYTES / 1024 / 1024} MiB of replies` : undefined;
     if (!tooMany && !tooBig) return;
-    const error = new SmtpError('limit', `server sent ${tooMany ?? tooBig} that nobody read`);
+    const error = new SmtpError('limit', 'reply', `server sent ${tooMany ?? tooBig} that nobody read`);
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.end(error);
@@ -167,7 +168,7 @@ export class ReplyQueue {
 
 /** Whether `error` is a reply's deadline passing (rather than a connect, handshake or write deadline). */
 export function isReplyTimeout(error: SmtpError): boolean {
-  return error.kind === 'timeout' && /^no (complete )?reply within /.test(error.message);
+  return error.kind === 'timeout' && error.phase === 'reply';
 }
 
 /** A reply's size as received (characters and line endings), for the flood limit. */

@@ -61,7 +61,7 @@ export interface TlsFiles {
 /** Reads the CA, certificate and key files; rejects with a `tls` SmtpError naming the file. */
 export async function loadTlsFiles(options: TlsClientOptions): Promise<TlsFiles> {
   if ((options.cert === undefined) !== (options.key === undefined)) {
-    throw new SmtpError('tls', 'a client certificate needs both a certificate file and a key file');
+    throw new SmtpError('tls', 'tls', 'a client certificate needs both a certificate file and a key file');
   }
   const files: TlsFiles = {};
   if (options.ca && options.ca.length > 0) {
@@ -90,7 +90,7 @@ export async function upgradeToTls(
   timeoutMs: number,
 ): Promise<TlsUpgrade> {
   const name = options.servername ?? host ?? FALLBACK_NAME;
-  const socket = tls.connect({
+  const socket = startHandshake({
     socket: stream,
     ...(isIP(name) === 0 ? { servername: name } : {}),
     ...files,
@@ -104,7 +104,7 @@ export async function upgradeToTls(
   const reason = socket.authorized ? undefined : verificationReason(socket.authorizationError, peerCertificate, name);
   if (options.verify && reason !== undefined) {
     socket.destroy();
-    throw new SmtpError('tls', `certificate verification failed: ${reason}`);
+    throw new SmtpError('tls', 'certificate', `certificate verification failed: ${reason}`);
   }
   const facts = tlsFacts(socket, peerCertificate, options.verify, reason);
   return { socket, facts, peerCertificate };
@@ -128,15 +128,26 @@ async function readTlsFile(path: string, what: string): Promise<Buffer> {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SmtpError('tls', `cannot read the ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`);
+    throw new SmtpError('tls', 'tls', `cannot read the ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`);
+  }
+}
+
+/** tls.connect, with a certificate or key that OpenSSL refuses (told by its error code) made a `tls` SmtpError. */
+function startHandshake(options: tls.ConnectionOptions): TLSSocket {
+  try {
+    return tls.connect(options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code?.startsWith('ERR_OSSL_')) throw new SmtpError('tls', 'tls', `cannot use the client certificate or key: ${openSslReason(error as Error)}`);
+    throw error;
   }
 }
 
 function handshake(socket: TLSSocket, timeoutMs: number): Promise<void> {
   return untilEvent(socket, 'secureConnect', timeoutMs, {
-    onError: (err) => new SmtpError('tls', `TLS handshake failed: ${handshakeReason(err)}`),
-    onClose: () => new SmtpError('tls', 'TLS handshake failed: the server closed the connection'),
-    onTimeout: () => new SmtpError('timeout', `TLS handshake did not finish within ${timeoutMs} ms`),
+    onError: (err) => new SmtpError('tls', 'tls', `TLS handshake failed: ${handshakeReason(err)}`),
+    onClose: () => new SmtpError('tls', 'tls', 'TLS handshake failed: the server closed the connection'),
+    onTimeout: () => new SmtpError('timeout', 'tls', `TLS handshake did not finish within ${timeoutMs} ms`),
   });
 }
 

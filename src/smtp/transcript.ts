@@ -1,3 +1,4 @@
+import type { SharedRecords } from './shared-records.js';
 import type { TranscriptEntry } from './types.js';
 import { plural } from '../words.js';
 
@@ -10,6 +11,8 @@ export interface TranscriptOptions {
   maxEntries?: number;
   /** Called with each entry as it is kept (masked), for a live view of the session. */
   onEntry?: (entry: TranscriptEntry) => void;
+  /** The run's entries: one logged by another session at the same moment is the same entry. */
+  shared?: SharedRecords;
 }
 
 export const DEFAULT_MAX_TRANSCRIPT_ENTRIES = 2000;
@@ -20,41 +23,6 @@ const MASK = '****';
  */
 const dateNow = (): number => Date.now();
 
-/**
- * Entries made lately, by text, then by time and direction. Sessions against the same servers log the same
- * lines at the same moments after they begin, and a run keeps every transcript until its reports are
- * written: one shared copy of each entry saves memory and garbage-collector work. Entries are never changed
- * (TranscriptEntry is read-only). Only the first SHARED_BEFORE_MS of a session is shared; bounded in count
- * and size, emptied when full.
- */
-const sharedEntries = new Map<string, (TranscriptEntry | undefined)[]>();
-const SHARED_BEFORE_MS = 64;
-const MAX_SHARED_TEXTS = 500;
-const MAX_SHARED_TEXT_CHARS = 1024;
-const DIRECTIONS = 3;
-const directionSlot = (dir: TranscriptEntry['dir']): number => (dir === 'C' ? 0 : dir === 'S' ? 1 : 2);
-
-function sharedEntry(atMs: number, dir: TranscriptEntry['dir'], text: string): TranscriptEntry {
-  if (!(atMs >= 0 && atMs < SHARED_BEFORE_MS) || text.length > MAX_SHARED_TEXT_CHARS) return newEntry(atMs, dir, text);
-  let slots = sharedEntries.get(text);
-  if (slots === undefined) {
-    if (sharedEntries.size >= MAX_SHARED_TEXTS) sharedEntries.clear();
-    slots = new Array<TranscriptEntry | undefined>(SHARED_BEFORE_MS * DIRECTIONS);
-    sharedEntries.set(text, slots);
-  }
-  const slot = atMs * DIRECTIONS + directionSlot(dir);
-  return (slots[slot] ??= newEntry(atMs, dir, text));
-}
-
-function newEntry(atMs: number, dir: TranscriptEntry['dir'], text: string): TranscriptEntry {
-  // Kept as long as the caller keeps it: started empty, see KEPT in types.ts.
-  const entry = {} as { -readonly [K in keyof TranscriptEntry]: TranscriptEntry[K] };
-  entry.atMs = atMs;
-  entry.dir = dir;
-  entry.text = text;
-  return entry;
-}
-
 /** The session as C:/S: lines and notes, timed from construction, secrets masked at the source. */
 export class Transcript {
   readonly entries: TranscriptEntry[] = [];
@@ -64,12 +32,14 @@ export class Transcript {
   private readonly maxEntries: number;
   private droppedCount = 0;
   private readonly onEntry: ((entry: TranscriptEntry) => void) | undefined;
+  private readonly shared: SharedRecords | undefined;
 
   constructor(options: TranscriptOptions = {}) {
     this.now = options.now ?? dateNow;
     this.startMs = this.now();
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_TRANSCRIPT_ENTRIES;
     this.onEntry = options.onEntry;
+    this.shared = options.shared;
     for (const secret of options.secrets ?? []) this.addSecret(secret);
   }
 
@@ -108,7 +78,8 @@ export class Transcript {
   private add(dir: TranscriptEntry['dir'], text: string): void {
     const atMs = Math.round(this.now() - this.startMs);
     if (this.entries.length < this.maxEntries) {
-      const entry = sharedEntry(atMs, dir, this.mask(text));
+      const masked = this.mask(text);
+      const entry = this.shared ? this.shared.entry(atMs, dir, masked) : { atMs, dir, text: masked };
       this.entries.push(entry);
       this.onEntry?.(entry);
       return;

@@ -4,7 +4,8 @@ import { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { formatAddress } from './address.js';
 import type { Transcript } from './transcript.js';
-import { SmtpError } from './types.js';
+import { SmtpError, type SmtpErrorPhase } from './types.js';
+import { isSystemError } from '../errors.js';
 import { plural } from '../words.js';
 
 /**
@@ -22,8 +23,8 @@ export interface OpenTransport {
   readonly spec: TransportSpec;
   /** The session's byte stream. */
   readonly stream: Duplex;
-  /** Maps an error of the stream to an SmtpError with a named cause. */
-  describeError(err: Error): SmtpError;
+  /** Maps an error of the stream to an SmtpError with a named cause, struck in `phase`. */
+  describeError(err: Error, phase: SmtpErrorPhase): SmtpError;
   /** How the other side ended the stream: `server closed the connection`, `process exited with code 1`. */
   closedMessage(): string;
 }
@@ -47,27 +48,27 @@ export function openTransport(spec: TransportSpec, timeoutMs: number, transcript
   }
 }
 
-/** Maps a socket error to an SmtpError with a named cause and a one-line message. */
-export function describeSocketError(err: Error, host: string, address: string): SmtpError {
+/** Maps a socket error, by its code, to an SmtpError with a named cause and a one-line message. */
+export function describeSocketError(err: Error, host: string, address: string, phase: SmtpErrorPhase): SmtpError {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code?.startsWith('ERR_SSL_')) return new SmtpError('tls', `TLS error: ${openSslReason(err)}`);
+  if (code?.startsWith('ERR_SSL_')) return new SmtpError('tls', phase, `TLS error: ${openSslReason(err)}`);
   switch (code) {
     case 'ECONNREFUSED':
-      return new SmtpError('refused', `connection refused by ${address}`);
+      return new SmtpError('refused', phase, `connection refused by ${address}`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
     case 'ENODATA':
-      return new SmtpError('dns', `cannot resolve host "${host}"`);
+      return new SmtpError('dns', phase, `cannot resolve host "${host}"`);
     case 'ECONNRESET':
-      return new SmtpError('reset', 'connection reset by the server');
+      return new SmtpError('reset', phase, 'connection reset by the server');
     case 'EPIPE':
-      return new SmtpError('closed', 'server closed the connection');
+      return new SmtpError('closed', phase, 'server closed the connection');
     case 'ERR_STREAM_DESTROYED':
     case 'ERR_STREAM_WRITE_AFTER_END':
-      return new SmtpError('closed', 'the connection is closed');
+      return new SmtpError('closed', phase, 'the connection is closed');
     default:
-      return new SmtpError('network', `network error with ${address}: ${code ?? err.message}`);
+      return new SmtpError('network', phase, `network error with ${address}: ${code ?? err.message}`);
   }
 }
 
@@ -118,8 +119,8 @@ async function openTcp(spec: { host: string; port: number }, timeoutMs: number, 
   const label = formatAddress(spec.host, spec.port);
   const socket = net.connect({ host: spec.host, port: spec.port, noDelay: true });
   await untilEvent(socket, 'connect', timeoutMs, {
-    onError: (err) => describeSocketError(err, spec.host, label),
-    onTimeout: () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
+    onError: (err) => describeSocketError(err, spec.host, label, 'connect'),
+    onTimeout: () => new SmtpError('connect-timeout', 'connect', `no answer from ${label} within ${timeoutMs} ms`),
   });
   // An IPv4 address is the address connected to, as written: no need to ask the system.
   const remote = net.isIPv4(spec.host) ? spec.host : socket.remoteAddress;
@@ -140,8 +141,8 @@ class TcpTransport implements OpenTransport {
     this.spec = { kind: 'tcp', host, port };
   }
 
-  describeError(err: Error): SmtpError {
-    return describeSocketError(err, this.spec.host, this.label);
+  describeError(err: Error, phase: SmtpErrorPhase): SmtpError {
+    return describeSocketError(err, this.spec.host, this.label, phase);
   }
 
   closedMessage(): string {
@@ -154,13 +155,13 @@ async function openUnix(spec: { path: string }, timeoutMs: number, transcript: T
   const socket = net.connect({ path: spec.path });
   await untilEvent(socket, 'connect', timeoutMs, {
     onError: (err) => describeUnixError(err, spec.path),
-    onTimeout: () => new SmtpError('connect-timeout', `no answer from ${label} within ${timeoutMs} ms`),
+    onTimeout: () => new SmtpError('connect-timeout', 'connect', `no answer from ${label} within ${timeoutMs} ms`),
   });
   transcript.note(`connected to ${label}`);
   return {
     spec: { kind: 'unix', ...spec },
     stream: socket,
-    describeError: (err) => describeSocketError(err, spec.path, label),
+    describeError: (err, phase) => describeSocketError(err, spec.path, label, phase),
     closedMessage: () => 'server closed the connection',
   };
 }
@@ -169,21 +170,21 @@ function describeUnixError(err: Error, path: string): SmtpError {
   switch ((err as NodeJS.ErrnoException).code) {
     case 'ENOENT':
     case 'ECONNREFUSED':
-      return new SmtpError('refused', `no server listening on socket ${path}`);
+      return new SmtpError('refused', 'connect', `no server listening on socket ${path}`);
     case 'EACCES':
     case 'EPERM':
-      return new SmtpError('network', `permission denied for socket ${path}`);
+      return new SmtpError('network', 'connect', `permission denied for socket ${path}`);
     case 'ENOTSOCK':
-      return new SmtpError('network', `${path} is not a socket`);
+      return new SmtpError('network', 'connect', `${path} is not a socket`);
     default:
-      return describeSocketError(err, path, `socket ${path}`);
+      return describeSocketError(err, path, `socket ${path}`, 'connect');
   }
 }
 
 async function openExec(spec: { argv: string[] }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
   const [program, ...args] = spec.argv;
-  if (program === undefined || program === '') throw new SmtpError('network', 'no command to run');
-  const child = spawn(program, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (program === undefined || program === '') throw new SmtpError('network', 'connect', 'no command to run');
+  const child = spawnChild(program, args);
   await spawned(child, program, timeoutMs);
   transcript.note(`started ${spec.argv.map(shellWord).join(' ')} (pid ${child.pid})`);
   const stream = new ChildDuplex(child);
@@ -191,9 +192,19 @@ async function openExec(spec: { argv: string[] }, timeoutMs: number, transcript:
   return {
     spec: { kind: 'exec', argv: [...spec.argv] },
     stream,
-    describeError: (err) => stream.describeError(err),
+    describeError: (err, phase) => stream.describeError(err, phase),
     closedMessage: () => stream.exitMessage(),
   };
+}
+
+/** Most failures to start come as an 'error' event; some system errors are thrown at once, and are converted the same way. */
+function spawnChild(program: string, args: string[]): ChildProcess {
+  try {
+    return spawn(program, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (error) {
+    if (isSystemError(error)) throw describeSpawnError(error, program);
+    throw error;
+  }
 }
 
 function spawned(child: ChildProcess, program: string, timeoutMs: number): Promise<void> {
@@ -215,7 +226,7 @@ function spawned(child: ChildProcess, program: string, timeoutMs: number): Promi
       cleanup();
       child.on('error', ignore);
       child.kill('SIGKILL');
-      reject(new SmtpError('connect-timeout', `"${program}" did not start within ${timeoutMs} ms`));
+      reject(new SmtpError('connect-timeout', 'connect', `"${program}" did not start within ${timeoutMs} ms`));
     }, timeoutMs);
     child.once('spawn', onSpawn);
     child.once('error', onError);
@@ -225,12 +236,12 @@ function spawned(child: ChildProcess, program: string, timeoutMs: number): Promi
 function describeSpawnError(err: Error, program: string): SmtpError {
   switch ((err as NodeJS.ErrnoException).code) {
     case 'ENOENT':
-      return new SmtpError('network', `cannot run "${program}": command not found`);
+      return new SmtpError('network', 'connect', `cannot run "${program}": command not found`);
     case 'EACCES':
     case 'EPERM':
-      return new SmtpError('network', `cannot run "${program}": permission denied`);
+      return new SmtpError('network', 'connect', `cannot run "${program}": permission denied`);
     default:
-      return new SmtpError('network', `cannot run "${program}": ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      return new SmtpError('network', 'connect', `cannot run "${program}": ${(err as NodeJS.ErrnoException).code ?? err.message}`);
   }
 }
 
@@ -310,12 +321,12 @@ class ChildDuplex extends Duplex {
     return `process exited with code ${this.exit.code}`;
   }
 
-  describeError(err: Error): SmtpError {
+  describeError(err: Error, phase: SmtpErrorPhase): SmtpError {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END') {
-      return new SmtpError('closed', this.exit ? this.exitMessage() : 'process closed its input');
+      return new SmtpError('closed', phase, this.exit ? this.exitMessage() : 'process closed its input');
     }
-    return new SmtpError('network', `error talking to the process: ${code ?? err.message}`);
+    return new SmtpError('network', phase, `error talking to the process: ${code ?? err.message}`);
   }
 
   override _read(): void {

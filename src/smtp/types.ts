@@ -1,11 +1,3 @@
-/*
- * KEPT: replies and transcript entries (and results made of them) may live as long as a whole run. V8 decides
- * for each object literal in the code whether the objects it makes go straight into the old
- * generation, and when it changes its mind mid-run it throws away the optimised code of every
- * function that builds them. An object started as an empty `{}` and filled field by field comes from
- * no such literal, so whatever is kept is built that way.
- */
-
 /** A complete SMTP reply (RFC 5321 §4.2): one code, one or more lines of text. */
 export interface Reply {
   readonly code: number;
@@ -15,7 +7,15 @@ export interface Reply {
   readonly lines: readonly string[];
 }
 
-/** One line of a session. The same entry may be in several transcripts: see sharedEntries in transcript.ts. */
+/** raw: every received line in full, code included, for the transcript. The same reply may be handed out again: see SharedRecords. */
+export interface ReplyEvent {
+  type: 'reply';
+  reply: Reply;
+  raw: readonly string[];
+  warnings?: string[];
+}
+
+/** One line of a session. The same entry may be in several transcripts: see SharedRecords. */
 export interface TranscriptEntry {
   /** Milliseconds since the session began. */
   readonly atMs: number;
@@ -44,10 +44,20 @@ export type SmtpErrorKind =
   | 'tls'
   | 'network';
 
+/**
+ * Where in the session an error struck:
+ * connect: opening the transport (name resolution, connecting, starting the process, the PROXY header);
+ * tls: the TLS handshake, or the files it needs; certificate: the check of the server's certificate after the handshake;
+ * reply: reading a reply, or the connection failing while the session was open;
+ * send: sending a command or message data; close: the client closing the session.
+ */
+export type SmtpErrorPhase = 'connect' | 'tls' | 'certificate' | 'reply' | 'send' | 'close';
+
 export class SmtpError extends Error {
   override name = 'SmtpError';
   constructor(
     readonly kind: SmtpErrorKind,
+    readonly phase: SmtpErrorPhase,
     message: string,
     /** Lines received so far when the error struck (for protocol errors and partial replies). */
     readonly partialLines: string[] = [],

@@ -136,7 +136,7 @@ export class SessionWriter {
     const stream = this.stream;
     // Write callbacks always come after write() returns, so `settle` is set by then when it is needed.
     let settle: ((error?: SmtpError) => void) | undefined;
-    stream.write(data, (err) => settle?.(err ? (this.session.ended ?? this.transport.describeError(err)) : undefined));
+    stream.write(data, (err) => settle?.(err ? (this.session.ended ?? this.transport.describeError(err, 'send')) : undefined));
     // Nothing left in the stream's buffer: the system took every byte at once, and no deadline is needed.
     if (!stream.destroyed && stream.writableLength === 0) return WRITTEN;
     return new Promise((resolve, reject) => {
@@ -146,10 +146,10 @@ export class SessionWriter {
         if (error) reject(error);
         else resolve();
       };
-      const onClose = (): void => settle!(this.session.ended ?? new SmtpError('closed', this.transport.closedMessage()));
+      const onClose = (): void => settle!(this.session.ended ?? new SmtpError('closed', 'send', this.transport.closedMessage()));
       const onStall = (): void => {
         const ms = this.timeoutMs;
-        this.session.end(new SmtpError('timeout', `the server stopped reading: no data could be sent for ${ms} ms`));
+        this.session.end(new SmtpError('timeout', 'send', `the server stopped reading: no data could be sent for ${ms} ms`));
         this.stream.destroy();
         settle!(this.session.ended);
       };
@@ -160,7 +160,7 @@ export class SessionWriter {
 }
 
 const hasLineBreak = (line: string): boolean => line.includes('\r') || line.includes('\n');
-const lineBreakRefused = (): SmtpError => new SmtpError('protocol', 'refusing to send a command line that contains CR or LF');
+const lineBreakRefused = (): SmtpError => new SmtpError('protocol', 'send', 'refusing to send a command line that contains CR or LF');
 
 /** What a send returns when the system took every byte at once: a caller may go on without waiting a turn for it. */
 export const WRITTEN: Promise<void> = Promise.resolve();

@@ -335,4 +335,28 @@ cases:
     assert.doesNotMatch(JSON.stringify(result), /s3cr3t-value/);
     assert.match(JSON.stringify(result), /\*\*\*\*/);
   });
+
+  test('a fault outside the steps (a hook that throws) still ends the case as data: an internal error, every step accounted for', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await s.write('220 hi\r\n');
+      for (let line = await s.nextLine(); line !== undefined; line = await s.nextLine()) await s.write('250 ok\r\n');
+    });
+    t.after(() => fake.close());
+    const s = scenario('cases:\n  - name: hook\n    steps:\n      - expect: 220\n      - send: NOOP\n        expect: 250\n      - send: RSET\n        expect: 250\n');
+    const faults: string[] = [];
+    let ended = 0;
+    const result = await runCase(s, s.cases[0]!, { host: '127.0.0.1', port: fake.port }, {
+      onStepEnd: (step) => {
+        if (ended++ === 1) throw new TypeError(`step ${step.index} cannot be shown`);
+      },
+      onInternalFault: (fault) => faults.push(fault.stack),
+    });
+    assert.equal(result.status, 'error');
+    assert.equal(result.failure?.kind, 'internal');
+    assert.equal(result.failure?.stepIndex, 2);
+    assert.equal(result.failure?.message, 'step 3 (send: RSET): internal error: TypeError: step 1 cannot be shown');
+    assert.deepEqual(result.steps.map((step) => step.status), ['passed', 'passed', 'error']);
+    assert.equal(faults.length, 1);
+    assert.match(faults[0]!, /^TypeError: step 1 cannot be shown\n {4}at /);
+  });
 });

@@ -1,6 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CaseInfo, CaseResult, StepResult } from '../../src/engine/results.js';
+import type { CaseInfo, CaseResult, RunResult, StepResult } from '../../src/engine/results.js';
 import { BAIL_REASON, runWork } from '../../src/engine/run.js';
 import { caseInfo, runCase } from '../../src/engine/run-case.js';
 import { defaultHostKey } from '../../src/engine/host-limiter.js';
@@ -118,6 +118,22 @@ describe('runWork limits', () => {
 describe('runWork results', () => {
   const servers: FakeServer[] = [];
   after(() => Promise.all(servers.map((s) => s.close())));
+
+  test('the sessions of one run share their replies; two runs share nothing', async () => {
+    const server = await fakeServer(async (s) => {
+      await s.write('220 the same greeting\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    const first = await runWork(items('shared.yaml', 2, server), {});
+    const second = await runWork(items('shared.yaml', 1, server), {});
+    const greeting = (result: RunResult, index: number) => result.cases[index]!.steps[0]!.reply;
+    assert.deepEqual(greeting(first, 0), { code: 220, lines: ['the same greeting'] });
+    assert.equal(greeting(first, 1), greeting(first, 0), 'one copy within a run');
+    assert.notEqual(greeting(second, 0), greeting(first, 0), 'none across runs');
+    assert.deepEqual(greeting(second, 0), greeting(first, 0));
+  });
 
   test('results follow the order of the items although later cases finish first', async () => {
     // The server answers each case's NOOP only once the case meant to finish before it has ended.
@@ -275,6 +291,44 @@ describe('runWork retries', () => {
     assert.equal(only!.failure!.kind, 'expectation');
     assert.equal(only!.attempts, undefined);
     assert.equal(server.connectionCount, 1);
+  });
+});
+
+describe('a fault in smtpspec during a case', () => {
+  test('ends the case as an internal error, masked, never retried, its stack handed on', async (t) => {
+    const server = await fakeServer(async (s) => {
+      await s.write('220 ready\r\n');
+      for (let line = await s.nextLine(); line !== undefined; line = await s.nextLine()) {
+        await s.write(line === 'QUIT' ? '221 bye\r\n' : '250 ok\r\n');
+      }
+    });
+    t.after(() => server.close());
+    const secret = 's3cret-token';
+    const [item] = withTargets(
+      [parseScenario(`name: fault.yaml\ntimeout: ${GENEROUS}\ncases:\n  - name: fault\n    steps:\n      - expect: 220\n      - send: NOOP \${env:TOKEN}\n        expect: 250\n      - send: QUIT\n        expect: 221\n`, 'fault.yaml', { env: { TOKEN: secret } })],
+      target(server),
+    );
+    let thrown = 0;
+    const faults: { id: string; stack: string }[] = [];
+    const result = await runWork([item!], {
+      retries: 2,
+      // A listener of smtpspec's own that breaks on the first command line: a TypeError, as a bug would throw.
+      onTranscript: (_info, entry) => {
+        if (entry.dir === 'C' && thrown++ === 0) throw new TypeError(`cannot show the command with ${secret}`);
+      },
+      onInternalFault: (info, fault) => faults.push({ id: info.id, stack: fault.stack }),
+    });
+    const [only] = result.cases;
+    assert.equal(only!.status, 'error');
+    assert.equal(only!.failure?.kind, 'internal');
+    assert.equal(only!.failure?.message, 'step 2 (send: NOOP ****): internal error: TypeError: cannot show the command with ****');
+    assert.deepEqual(only!.steps.map((step) => step.status), ['passed', 'error', 'skipped']);
+    assert.equal(only!.attempts, undefined, 'a fault in smtpspec is not the network: no second attempt');
+    assert.equal(server.connectionCount, 1);
+    assert.equal(faults.length, 1);
+    assert.equal(faults[0]!.id, only!.id);
+    assert.match(faults[0]!.stack, /^TypeError: cannot show the command with \*\*\*\*\n {4}at /);
+    assert.ok(!JSON.stringify({ result, faults }).includes(secret), 'the secret is masked everywhere');
   });
 });
 

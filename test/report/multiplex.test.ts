@@ -51,7 +51,7 @@ describe('ReporterMux', () => {
     assert.equal(expected.length, 2 + 2 * 2 + stepCount);
     assert.deepEqual(before.calls, expected);
     assert.deepEqual(after.calls, expected);
-    assert.deepEqual(mux.failures, [
+    assert.deepEqual(described(mux), [
       { reporter: 'Broken', error: 'onBegin: cannot begin' },
       { reporter: 'Broken', error: 'onCaseEnd: cannot write' },
       { reporter: 'Broken', error: 'onCaseEnd: cannot write' },
@@ -80,7 +80,7 @@ describe('ReporterMux', () => {
     const mux = new ReporterMux([{ onEnd: () => Promise.reject(new Error('nope')) }, slow]);
     await mux.onEnd(run);
     assert.equal(finished, true);
-    assert.deepEqual(mux.failures, [{ reporter: 'reporter 1', error: 'onEnd: nope' }]);
+    assert.deepEqual(described(mux), [{ reporter: 'reporter 1', error: 'onEnd: nope' }]);
   });
 
   test('records a rejection from a hook that was meant to be synchronous', async () => {
@@ -89,7 +89,7 @@ describe('ReporterMux', () => {
     const mux = new ReporterMux([asyncHook]);
     mux.onCaseEnd(run.cases[0]!);
     await new Promise<void>((resolve) => setImmediate(resolve));
-    assert.deepEqual(mux.failures, [{ reporter: 'reporter 1', error: 'onCaseEnd: late failure' }]);
+    assert.deepEqual(described(mux), [{ reporter: 'reporter 1', error: 'onCaseEnd: late failure' }]);
   });
 
   test('records values thrown that are not errors', () => {
@@ -101,6 +101,18 @@ describe('ReporterMux', () => {
       },
     ]);
     mux.onBegin({ startedAt: run.startedAt, cases: [] });
-    assert.deepEqual(mux.failures, [{ reporter: 'reporter 1', error: 'onBegin: plain string' }]);
+    assert.deepEqual(mux.failures, [{ reporter: 'reporter 1', error: 'onBegin: plain string', thrown: 'plain string' }]);
+  });
+
+  test('keeps what was thrown, so a system error writing a report can be told from a fault in the reporter', async () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    const mux = new ReporterMux([{ onEnd: () => Promise.reject(full) }]);
+    await mux.onEnd(run);
+    assert.equal(mux.failures[0]?.thrown, full);
   });
 });
+
+/** The failures as they are printed, without what was thrown. */
+function described(mux: ReporterMux): { reporter: string; error: string }[] {
+  return mux.failures.map(({ reporter, error }) => ({ reporter, error }));
+}

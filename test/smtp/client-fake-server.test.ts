@@ -141,14 +141,14 @@ describe('SmtpConnection against scripted servers', () => {
     });
     await connection.readReply(TIMEOUT_MS);
     await connection.sendLine('NOOP');
-    await assert.rejects(connection.readReply(TIMEOUT_MS), { kind: 'reset', message: 'connection reset by the server' });
+    await assert.rejects(connection.readReply(TIMEOUT_MS), { kind: 'reset', phase: 'reply', message: 'connection reset by the server' });
     await assert.rejects(connection.sendLine('NOOP'), { kind: 'reset' });
   });
 
-  test('a server that never answers times out at the deadline', async (t) => {
+  test('a server that never answers times out at the deadline, in the reply phase', async (t) => {
     const { connection, transcript } = await session(t, () => {});
     const startedMs = performance.now();
-    await assert.rejects(connection.readReply(300), { name: 'SmtpError', kind: 'timeout', message: 'no reply within 300 ms' });
+    await assert.rejects(connection.readReply(300), { name: 'SmtpError', kind: 'timeout', phase: 'reply', message: 'no reply within 300 ms' });
     const elapsedMs = performance.now() - startedMs;
     assertWaitedFor(elapsedMs, 300, 'the read');
     assert.ok(elapsedMs < PROMPTLY_MS, `took ${elapsedMs} ms: the read waited for the connection's deadline, not its own`);
@@ -274,7 +274,7 @@ describe('SmtpConnection against scripted servers', () => {
     const waiting = connection.readReply(TIMEOUT_MS);
     const closing = connection.close(200);
     assert.equal(connection.close(), closing);
-    await assert.rejects(waiting, { kind: 'closed', message: 'connection closed by the client' });
+    await assert.rejects(waiting, { kind: 'closed', phase: 'close', message: 'connection closed by the client' });
     await closing;
     assert.equal(connection.isOpen, false);
     await fake.done();
@@ -312,6 +312,7 @@ describe('connect', () => {
     await assert.rejects(connect({ host: '127.0.0.1', port, timeoutMs: TIMEOUT_MS, transcript }), {
       name: 'SmtpError',
       kind: 'refused',
+      phase: 'connect',
       message: `connection refused by 127.0.0.1:${port}`,
     });
     assert.deepEqual(texts(transcript), [`*: connection refused by 127.0.0.1:${port}`]);
@@ -340,7 +341,7 @@ describe('describeSocketError', () => {
   ];
   for (const [code, kind, message] of cases) {
     test(`${code} → ${kind}`, () => {
-      const mapped = describeSocketError(error(code), 'mx.test', 'mx.test:25');
+      const mapped = describeSocketError(error(code), 'mx.test', 'mx.test:25', 'connect');
       assert.equal(mapped.kind, kind);
       assert.equal(mapped.message, message);
       assert.equal(mapped.stack?.includes('boom'), false);

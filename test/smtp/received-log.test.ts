@@ -38,8 +38,9 @@ describe('ReceivedLog', () => {
 
   test('masks the message and lines of an error', () => {
     const log = new ReceivedLog(new Transcript({ secrets: ['s3cret'] }));
-    const masked = log.masked(new SmtpError('closed', 'closed after s3cret', ['334 s3cret']));
+    const masked = log.masked(new SmtpError('closed', 'reply', 'closed after s3cret', ['334 s3cret']));
     assert.equal(masked.kind, 'closed');
+    assert.equal(masked.phase, 'reply');
     assert.equal(masked.message, 'closed after ****');
     assert.deepEqual(masked.partialLines, ['334 ****']);
   });

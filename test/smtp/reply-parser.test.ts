@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplyParser, enhancedCode, type ParseEvent } from '../../src/smtp/reply-parser.js';
+import { SharedRecords } from '../../src/smtp/shared-records.js';
 
 function parse(text: string | Buffer, parser = new ReplyParser()): ParseEvent[] {
   return parser.push(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
@@ -188,7 +189,9 @@ describe('ReplyParser', () => {
     assert.deepEqual(replies(parse('220 ready\r\n', parser)), [{ code: 220, lines: ['ready'] }]);
   });
 
-  describe('replies seen before', () => {
+  describe('replies seen before in the same run', () => {
+    const shared = new SharedRecords();
+    const parseShared = (text: string | Buffer) => parse(text, new ReplyParser({}, shared));
     const only = (events: ParseEvent[]) => {
       assert.equal(events.length, 1);
       const [event] = events;
@@ -197,38 +200,46 @@ describe('ReplyParser', () => {
     };
 
     test('the same reply in two sessions is one shared object, single-line or multiline', () => {
-      const first = only(parse('250 2.1.0 sender ok (shared)\r\n'));
-      const again = only(parse('250 2.1.0 sender ok (shared)\r\n'));
+      const first = only(parseShared('250 2.1.0 sender ok (shared)\r\n'));
+      const again = only(parseShared('250 2.1.0 sender ok (shared)\r\n'));
       assert.equal(again.reply, first.reply);
       assert.equal(again.raw, first.raw);
-      const ehlo = only(parse('250-mx.shared\r\n250-PIPELINING\r\n250 SIZE 10\r\n'));
-      const split = new ReplyParser();
+      const ehlo = only(parseShared('250-mx.shared\r\n250-PIPELINING\r\n250 SIZE 10\r\n'));
+      const split = new ReplyParser({}, shared);
       const pieces = [...split.push(Buffer.from('250-mx.shared\r\n250-PIPE')), ...split.push(Buffer.from('LINING\r\n250 SIZE 10\r\n'))];
       assert.equal(only(pieces).reply, ehlo.reply);
       assert.deepEqual(ehlo.reply, { code: 250, lines: ['mx.shared', 'PIPELINING', 'SIZE 10'] });
     });
 
     test('a multiline reply ending in a line seen before as a whole reply is still its own reply', () => {
-      only(parse('250 shared ending\r\n'));
-      const multi = only(parse('250-first line\r\n250 shared ending\r\n'));
+      only(parseShared('250 shared ending\r\n'));
+      const multi = only(parseShared('250-first line\r\n250 shared ending\r\n'));
       assert.deepEqual(multi.reply, { code: 250, lines: ['first line', 'shared ending'] });
       assert.deepEqual(multi.raw, ['250-first line', '250 shared ending']);
     });
 
     test('a reply with a warning is never taken from those seen before, nor kept for later ones', () => {
-      assert.equal(only(parse('250 warned or not\r\n')).warnings, undefined);
-      assert.deepEqual(only(parse('250 warned or not\n')).warnings, ['reply line ended with a bare LF']);
-      assert.deepEqual(only(parse('250 bare first\n')).warnings, ['reply line ended with a bare LF']);
-      assert.equal(only(parse('250 bare first\r\n')).warnings, undefined);
+      assert.equal(only(parseShared('250 warned or not\r\n')).warnings, undefined);
+      assert.deepEqual(only(parseShared('250 warned or not\n')).warnings, ['reply line ended with a bare LF']);
+      assert.deepEqual(only(parseShared('250 bare first\n')).warnings, ['reply line ended with a bare LF']);
+      assert.equal(only(parseShared('250 bare first\r\n')).warnings, undefined);
     });
 
     test('the same text from more bytes than the RFC allows is still warned about', () => {
       // Invalid bytes decode to U+FFFD: 200 of them are 200 bytes, the same text sent as valid UTF-8 is 600.
-      const invalid = only(parse(Buffer.concat([Buffer.from('250 '), Buffer.alloc(200, 0xff), Buffer.from('\r\n')])));
+      const invalid = only(parseShared(Buffer.concat([Buffer.from('250 '), Buffer.alloc(200, 0xff), Buffer.from('\r\n')])));
       assert.equal(invalid.warnings, undefined);
-      const valid = only(parse(`250 ${'\uFFFD'.repeat(200)}\r\n`));
+      const valid = only(parseShared(`250 ${'\uFFFD'.repeat(200)}\r\n`));
       assert.deepEqual(valid.reply.lines, invalid.reply.lines);
       assert.deepEqual(valid.warnings, ['reply line longer than 512 bytes (RFC 5321 §4.5.3.1.5)']);
+    });
+
+    test('are not shared between runs, nor by a parser outside any run', () => {
+      const first = only(parseShared('250 2.1.0 one run only\r\n'));
+      const other = only(parse('250 2.1.0 one run only\r\n', new ReplyParser({}, new SharedRecords())));
+      const alone = only(parse('250 2.1.0 one run only\r\n'));
+      assert.equal(new Set([first.reply, other.reply, alone.reply]).size, 3);
+      assert.deepEqual(other.reply, first.reply);
     });
   });
 });

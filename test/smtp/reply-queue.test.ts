@@ -20,8 +20,8 @@ describe('ReplyQueue', () => {
   test('keeps replies and broken replies in order for later reads, then fails reads with the ending', async () => {
     const { queue } = setUp();
     queue.deliverReply(ok('first'), ['250 first']);
-    queue.deliverError(new SmtpError('protocol', 'broken'));
-    queue.end({ kind: 'closed', message: 'server closed the connection' });
+    queue.deliverError(new SmtpError('protocol', 'reply', 'broken'));
+    queue.end({ kind: 'closed', phase: 'reply', message: 'server closed the connection' });
     assert.equal(queue.isOpen, false);
     assert.deepEqual(await queue.read(1000), ok('first'));
     await assert.rejects(queue.read(1000), { kind: 'protocol', message: 'broken' });
@@ -41,8 +41,8 @@ describe('ReplyQueue', () => {
   test('ending the session fails the read waiting, once, with the first ending', async () => {
     const { queue, transcript } = setUp();
     const read = queue.read(1000);
-    queue.end(new SmtpError('closed', 'reset by peer'), 'connection reset');
-    queue.end(new SmtpError('closed', 'second'));
+    queue.end(new SmtpError('closed', 'reply', 'reset by peer'), 'connection reset');
+    queue.end(new SmtpError('closed', 'reply', 'second'));
     await assert.rejects(read, { kind: 'closed', message: 'reset by peer' });
     assert.deepEqual(notes(transcript), ['connection reset']);
   });
@@ -75,13 +75,13 @@ describe('ReplyQueue', () => {
     assert.ok(third instanceof SmtpError && isReplyTimeout(third), 'a read with nothing coming still times out');
     assert.equal(third.message, 'no reply within 30 ms');
     assert.ok(performance.now() - started >= 40 + 30 - 2);
-    queue.end({ kind: 'closed', message: 'done' });
+    queue.end({ kind: 'closed', phase: 'close', message: 'done' });
   });
 
   test('takes everything unread at once, with the start of a reply still arriving', () => {
     const { queue, parser } = setUp();
     queue.deliverReply(ok('a'), ['250 a']);
-    queue.deliverError(new SmtpError('protocol', 'b'));
+    queue.deliverError(new SmtpError('protocol', 'reply', 'b'));
     parser.push(Buffer.from('421 going'));
     assert.equal(queue.hasUnread, true);
     const unread = queue.takeUnsolicited();
@@ -116,5 +116,14 @@ describe('ReplyQueue', () => {
     await assert.rejects(queue.read(1000), /another readReply is waiting/);
     queue.deliverReply(ok('one'), ['250 one']);
     assert.deepEqual(await first, ok('one'));
+  });
+
+  test('a reply deadline is told by its kind and phase, not by its words', () => {
+    assert.equal(isReplyTimeout(new SmtpError('timeout', 'reply', 'no reply within 20 ms: got 1 of 2 replies to the pipelined group')), true);
+    assert.equal(isReplyTimeout(new SmtpError('timeout', 'reply', 'any words at all')), true);
+    // The same words from the handshake or a stalled write are other deadlines.
+    assert.equal(isReplyTimeout(new SmtpError('timeout', 'tls', 'no reply within 20 ms')), false);
+    assert.equal(isReplyTimeout(new SmtpError('timeout', 'send', 'no reply within 20 ms')), false);
+    assert.equal(isReplyTimeout(new SmtpError('closed', 'reply', 'no reply within 20 ms')), false);
   });
 });

@@ -88,6 +88,7 @@ describe('STARTTLS against smtp-server', () => {
     await upToHandshake(conn);
     await assert.rejects(conn.startTls({ verify: true }, TIMEOUT_MS), {
       kind: 'tls',
+      phase: 'certificate',
       message: /^certificate verification failed: unable to (verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)|get the local issuer certificate \(UNABLE_TO_GET_ISSUER_CERT_LOCALLY\))$/,
     });
     assert.equal(conn.isOpen, false);
@@ -226,10 +227,24 @@ describe('implicit TLS against smtp-server', () => {
     assert.equal(notes(transcript).at(-1), 'certificate verification failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
   });
 
+  test('a client key OpenSSL cannot use is a TLS error, before anything is sent', async (t) => {
+    const target = await server(t, {});
+    const transcript = new Transcript();
+    // A certificate where the key should be: a readable file, refused by OpenSSL.
+    const tls = { implicit: true, verify: true, cert: certs.client.certPath, key: certs.client.certPath };
+    await assert.rejects(connect({ ...target, timeoutMs: TIMEOUT_MS, transcript, tls }), {
+      name: 'SmtpError',
+      kind: 'tls',
+      phase: 'tls',
+      message: /^cannot use the client certificate or key: .+ \(ERR_OSSL_\w+\)$/,
+    });
+  });
+
   test('a plain server answering a TLS client is a handshake failure', async (t) => {
     const target = await server(t, {});
     await assert.rejects(connect({ ...target, timeoutMs: TIMEOUT_MS, tls: { implicit: true, verify: true } }), {
       kind: 'tls',
+      phase: 'tls',
       message: /^TLS handshake failed: /,
     });
   });

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SharedRecords } from '../../src/smtp/shared-records.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 
 function fakeClock(start = 1000): { now: () => number; advance(ms: number): void } {
@@ -73,11 +74,12 @@ describe('Transcript', () => {
     assert.equal(transcript.entries[2000]?.text, '… 1 more line not kept');
   });
 
-  describe('entries logged before', () => {
+  describe('entries logged before in the same run', () => {
     test('are shared between sessions that log the same line at the same moment', () => {
       const clock = fakeClock();
-      const first = new Transcript({ now: clock.now });
-      const second = new Transcript({ now: clock.now });
+      const shared = new SharedRecords();
+      const first = new Transcript({ shared, now: clock.now });
+      const second = new Transcript({ shared, now: clock.now });
       clock.advance(3);
       first.server('250 shared.test ok');
       second.server('250 shared.test ok');
@@ -87,7 +89,8 @@ describe('Transcript', () => {
 
     test('differ when the time or the direction differs', () => {
       const clock = fakeClock();
-      const first = new Transcript({ now: clock.now });
+      const shared = new SharedRecords();
+      const first = new Transcript({ shared, now: clock.now });
       first.client('NOOP shared.test');
       first.note('NOOP shared.test');
       clock.advance(1);
@@ -102,8 +105,9 @@ describe('Transcript', () => {
 
     test('are looked up by the masked text: an unmasked entry never serves a session with that secret', () => {
       const clock = fakeClock();
-      const plain = new Transcript({ now: clock.now });
-      const secret = new Transcript({ now: clock.now, secrets: ['c2VjcmV0'] });
+      const shared = new SharedRecords();
+      const plain = new Transcript({ shared, now: clock.now });
+      const secret = new Transcript({ shared, now: clock.now, secrets: ['c2VjcmV0'] });
       plain.client('AUTH PLAIN c2VjcmV0');
       secret.client('AUTH PLAIN c2VjcmV0');
       assert.equal(plain.entries[0]?.text, 'AUTH PLAIN c2VjcmV0');
@@ -112,8 +116,9 @@ describe('Transcript', () => {
 
     test('are not shared late in a session, where lines seldom repeat', () => {
       const clock = fakeClock();
-      const first = new Transcript({ now: clock.now });
-      const second = new Transcript({ now: clock.now });
+      const shared = new SharedRecords();
+      const first = new Transcript({ shared, now: clock.now });
+      const second = new Transcript({ shared, now: clock.now });
       clock.advance(5_000);
       first.server('250 late.test ok');
       second.server('250 late.test ok');
@@ -123,13 +128,24 @@ describe('Transcript', () => {
 
     test('are not shared when the clock runs backwards', () => {
       const clock = fakeClock();
-      const first = new Transcript({ now: clock.now });
-      const second = new Transcript({ now: clock.now });
+      const shared = new SharedRecords();
+      const first = new Transcript({ shared, now: clock.now });
+      const second = new Transcript({ shared, now: clock.now });
       clock.advance(-2);
       first.server('250 backwards.test ok');
       second.server('250 backwards.test ok');
       assert.notEqual(second.entries[0], first.entries[0]);
       assert.equal(second.entries[0]?.atMs, -2);
+    });
+
+    test('are not shared between runs, nor by a transcript outside any run', () => {
+      const clock = fakeClock();
+      const first = new Transcript({ shared: new SharedRecords(), now: clock.now });
+      const other = new Transcript({ shared: new SharedRecords(), now: clock.now });
+      const alone = new Transcript({ now: clock.now });
+      for (const transcript of [first, other, alone]) transcript.server('250 runs.test ok');
+      assert.equal(new Set([first.entries[0], other.entries[0], alone.entries[0]]).size, 3);
+      assert.deepEqual(other.entries[0], first.entries[0]);
     });
   });
 });

@@ -1,0 +1,112 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli.js';
+import { REPORT_IT } from '../../src/commands/internal-error.js';
+import type { ResultsDocument } from '../../src/report/json.js';
+import { capture } from '../helpers/capture.js';
+import { GENEROUS } from '../helpers/deadlines.js';
+import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
+
+/**
+ * Exit code 70: a fault in smtpspec itself, printed with its stack and a request to report it, after the run's
+ * reports are complete. The faults are real ones: an output stream that throws a TypeError where it should write.
+ */
+
+/** A stream whose write throws a TypeError, as a broken sink does; `when` picks the writes that fail. */
+function throwing(stream: PassThrough, when: (text: string) => boolean, error: () => Error): PassThrough {
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    if (when(String(chunk))) throw error();
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+  return stream;
+}
+
+describe('internal errors on the command line', () => {
+  let server: FakeServer;
+  let dir: string;
+  let file: string;
+  const secret = 's3cret-token';
+
+  before(async () => {
+    server = await fakeServer(async (s) => {
+      await s.write('220 ready\r\n');
+      for (let line = await s.nextLine(); line !== undefined; line = await s.nextLine()) {
+        await s.write(line === 'QUIT' ? '221 bye\r\n' : '250 ok\r\n');
+        if (line === 'QUIT') return s.end();
+      }
+    });
+    dir = await mkdtemp(join(tmpdir(), 'smtpspec-internal-'));
+    file = join(dir, 'noop.yaml');
+    await writeFile(
+      file,
+      `name: noop\ntarget: ${server.host}:${server.port}\ntimeout: ${GENEROUS}\ncases:\n  - name: noop\n    steps:\n      - expect: 220\n      - send: NOOP \${env:TOKEN}\n        expect: 250\n      - send: QUIT\n        expect: 221\n`,
+    );
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a reporter whose output breaks exits 70 with the stack; the other reports are complete', async () => {
+    const c = capture({ TOKEN: secret });
+    const json = join(dir, 'reporter.json');
+    const junit = join(dir, 'reporter.xml');
+    throwing(c.io.stdout as PassThrough, () => true, () => new TypeError('the console cannot take this'));
+    const code = await main(['run', file, '--json', json, '--junit', junit], c.io);
+    assert.equal(code, 70, c.stderr());
+    const stderr = c.stderr();
+    assert.match(stderr, /^smtpspec: internal error in the ConsoleReporter report: TypeError: the console cannot take this\n {4}at /m);
+    assert.ok(stderr.endsWith(`smtpspec: ${REPORT_IT}\n`), stderr);
+    const document = JSON.parse(await readFile(json, 'utf8')) as ResultsDocument;
+    assert.equal(document.counts.passed, 1);
+    assert.match(await readFile(junit, 'utf8'), /<\/testsuites>\s*$/);
+  });
+
+  test('a fault during a case exits 70 with its masked stack; the case is an internal error, run once despite --retries', async () => {
+    const c = capture({ TOKEN: secret });
+    const json = join(dir, 'case.json');
+    const before = server.connectionCount;
+    // The live transcript (--verbose) writes to stderr; its first command line breaks the stream, once.
+    let broken = false;
+    const fails = (text: string): boolean => !broken && text.includes('C: NOOP') && (broken = true);
+    throwing(c.io.stderr as PassThrough, fails, () => new TypeError(`stderr refused a line with ${secret}`));
+    const code = await main(['run', file, '--verbose', '--retries', '2', '--reporter', 'tap', '--json', json], c.io);
+    assert.equal(code, 70, c.stderr());
+    assert.equal(server.connectionCount - before, 1, 'no second attempt');
+    const stderr = c.stderr();
+    assert.match(stderr, new RegExp(`^smtpspec: internal error in ${escape(file)}#0@[^:]+:\\d+: TypeError: stderr refused a line with \\*{4}\\n {4}at `, 'm'));
+    assert.ok(stderr.endsWith(`smtpspec: ${REPORT_IT}\n`), stderr);
+    assert.ok(!stderr.includes(secret) && !c.stdout().includes(secret), 'the secret is masked');
+    const [kase] = (JSON.parse(await readFile(json, 'utf8')) as ResultsDocument).cases;
+    assert.equal(kase!.status, 'error');
+    assert.equal(kase!.failure?.kind, 'internal');
+    assert.equal(kase!.attempts, undefined);
+    assert.ok(!JSON.stringify(kase).includes('    at '), 'the stack stays out of the reports');
+  });
+
+  test('a report the system cannot write exits 2 with one sentence and no stack', async () => {
+    const c = capture({ TOKEN: secret });
+    // A report in a folder that is a file: the system refuses to make the folder.
+    const code = await main(['run', file, '--reporter', 'tap', '--json', join(file, 'report.json')], c.io);
+    assert.equal(code, 2, c.stderr());
+    assert.match(c.stderr(), /^smtpspec: the JsonReporter report failed: onEnd: E[A-Z]+: /m);
+    assert.doesNotMatch(c.stderr(), /internal error| {4}at /);
+  });
+
+  test('a fault outside any run exits 70 with the stack', async () => {
+    const c = capture();
+    throwing(c.io.stdout as PassThrough, () => true, () => new TypeError('stdout is not what it seems'));
+    assert.equal(await main(['checks'], c.io), 70);
+    assert.match(c.stderr(), /^smtpspec: internal error: TypeError: stdout is not what it seems\n {4}at .*\n/);
+    assert.ok(c.stderr().endsWith(`smtpspec: ${REPORT_IT}\n`), c.stderr());
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
