@@ -1,7 +1,7 @@
 import type { SharedRecords } from './shared-records.js';
+import { SmtpError, type Reply, type ReplyEvent } from './types.js';
 
 export type { ReplyEvent } from './types.js';
-import { SmtpError, type Reply, type ReplyEvent } from './types.js';
 
 /**
  * Streaming, byte-exact parser for SMTP replies (RFC 5321 §4.2).
