@@ -15,9 +15,10 @@ export type Status = 'passed' | 'failed' | 'error' | 'skipped';
 
 /**
  * Why a case did not pass: a reply that did not match, the run being stopped, a network, protocol or TLS cause,
- * or `internal`: a fault in smtpspec itself (a bug, never retried).
+ * `message`: the message could not be composed or read while it was sent (a file gone, a header a captured value broke),
+ * or `internal`: a fault in smtpspec itself (a bug). Neither is retried.
  */
-export type FailureKind = 'expectation' | 'interrupted' | 'internal' | SmtpErrorKind;
+export type FailureKind = 'expectation' | 'interrupted' | 'internal' | 'message' | SmtpErrorKind;
 
 /** A reply as received. */
 export type ReplyData = Reply;

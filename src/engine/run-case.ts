@@ -76,18 +76,22 @@ function awaited(step: Step, transcript: Transcript): string {
   }
 }
 
-const protocolKinds = new Set(['protocol', 'limit', 'tls']);
+/** The server broke the protocol: the case failed, as when an expectation does not hold. */
+const protocolKinds = new Set<FailureKind>(['protocol', 'limit', 'tls']);
 
-function statusOf(error: SmtpError): Status {
-  return protocolKinds.has(error.kind) ? 'failed' : 'error';
+interface KnownFailure {
+  status: Status;
+  kind: FailureKind;
+  error: Error;
 }
 
-/** A failure the engine knows, as an SmtpError; undefined for anything else, which is a fault in smtpspec. */
-function knownFailure(error: unknown): SmtpError | undefined {
-  if (error instanceof SmtpError) return error;
-  if (error instanceof MissingCaptureError) return new SmtpError('protocol', 'send', error.message);
-  // A message file or attachment that could not be read while the message was being sent.
-  if (error instanceof MessageError) return new SmtpError('network', 'send', error.message);
+/** A failure the engine knows, with its status and kind; undefined for anything else, which is a fault in smtpspec. */
+function knownFailure(error: unknown): KnownFailure | undefined {
+  if (error instanceof SmtpError) return { status: protocolKinds.has(error.kind) ? 'failed' : 'error', kind: error.kind, error };
+  if (error instanceof MissingCaptureError) return { status: 'failed', kind: 'protocol', error };
+  // A message file or attachment that could not be read, or a header a captured value broke, while the message was being
+  // sent: the scenario's input, not the network, so never retried.
+  if (error instanceof MessageError) return { status: 'error', kind: 'message', error };
   return undefined;
 }
 
@@ -157,7 +161,7 @@ function skippedByCondition(step: Step, ctx: StepContext, transcript: Transcript
 
 function failedStep(step: Step, progress: CaseProgress, head: Readonly<StepHead>, caught: unknown, started: number): StepOutcome {
   const transcript = progress.transcript;
-  const failure = progress.failureOf(caught, (error) => (isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message));
+  const failure = progress.failureOf(caught, (error) => (error instanceof SmtpError && isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message));
   const replies = caught instanceof PartialRepliesError ? { replies: caught.replies.map((reply) => maskReply(reply, transcript)) } : undefined;
   const durationMs = Math.round(performance.now() - started);
   return { result: { ...head, status: failure.status, message: failure.message, ...replies, durationMs }, kind: failure.kind };
@@ -285,9 +289,9 @@ class CaseProgress {
    * What `caught` means for the step it ended, masked: a known failure with the sentence `describe` makes of it,
    * or a fault in smtpspec, whose stack goes to onInternalFault.
    */
-  failureOf(caught: unknown, describe: (error: SmtpError) => string = (error) => error.message): StepFailure {
+  failureOf(caught: unknown, describe: (error: Error) => string = (error) => error.message): StepFailure {
     const known = knownFailure(caught);
-    if (known) return { status: statusOf(known), kind: known.kind, message: this.transcript.mask(describe(known)) };
+    if (known) return { status: known.status, kind: known.kind, message: this.transcript.mask(describe(known.error)) };
     const fault = internalFault(caught, (text) => this.transcript.mask(text));
     this.hooks.onInternalFault?.(fault);
     return { status: 'error', kind: 'internal', message: `internal error: ${fault.message}` };

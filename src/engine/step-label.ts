@@ -51,18 +51,7 @@ export interface StepHead {
   expected: string;
 }
 
-/** The head of a step's results when nothing needs masking: the same for every run of the step. */
-const plainHeads = new WeakMap<Step, Readonly<StepHead>>();
-
-/** The step's index, position, label and expectation (masked); made once per step when nothing needs masking. */
+/** The step's index, position, label and expectation, masked. */
 export function stepHead(step: Step, transcript: Transcript): Readonly<StepHead> {
-  if (transcript.hasSecrets) {
-    return { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: transcript.mask(describeExpectation(step.expect)) };
-  }
-  let head = plainHeads.get(step);
-  if (!head) {
-    head = { index: step.index, pos: step.pos, label: stepLabel(step), expected: describeExpectation(step.expect) };
-    plainHeads.set(step, head);
-  }
-  return head;
+  return { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: transcript.mask(describeExpectation(step.expect)) };
 }

@@ -33,6 +33,7 @@ const KIND_WORDS: Record<FailureKind, string> = {
   expectation: 'expectation failed',
   interrupted: 'interrupted',
   internal: 'internal error in smtpspec',
+  message: 'message could not be sent as written',
   dns: 'DNS lookup failed',
   refused: 'connection refused',
   'connect-timeout': 'connect timed out',

@@ -20,7 +20,7 @@ export type JUnitGranularity = 'case' | 'step';
 
 type Outcome =
   | { element: 'failure'; type: 'ExpectationFailed' | 'ProtocolError' | 'TlsError' }
-  | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' | 'Interrupted' | 'InternalError' };
+  | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' | 'Interrupted' | 'InternalError' | 'MessageError' };
 
 /**
  * JUnit XML, written once at the end: a `testsuite` per (target, scenario file), a `testcase`
@@ -189,6 +189,8 @@ export function outcomeOf(item: Pick<CaseResult, 'status' | 'failure'>): Outcome
       return { element: 'error', type: 'Interrupted' };
     case 'internal':
       return { element: 'error', type: 'InternalError' };
+    case 'message':
+      return { element: 'error', type: 'MessageError' };
     case undefined:
       return item.status === 'error'
         ? { element: 'error', type: 'ConnectionError' }

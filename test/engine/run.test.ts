@@ -1,4 +1,7 @@
 import { after, describe, test } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { CaseInfo, CaseResult, RunResult, StepResult } from '../../src/engine/results.js';
 import { BAIL_REASON, runWork } from '../../src/engine/run.js';
@@ -329,6 +332,33 @@ describe('a fault in smtpspec during a case', () => {
     assert.equal(faults[0]!.id, only!.id);
     assert.match(faults[0]!.stack, /^TypeError: cannot show the command with \*\*\*\*\n {4}at /);
     assert.ok(!JSON.stringify({ result, faults }).includes(secret), 'the secret is masked everywhere');
+  });
+});
+
+describe('a message that cannot be read while it is sent', () => {
+  test('ends the case as an error of kind message, never retried: the input, not the network', async (t) => {
+    const server = await fakeServer(async (s) => {
+      await s.write('220 ready\r\n');
+      for (let line = await s.nextLine(); line !== undefined; line = await s.nextLine()) {
+        await s.write(line === 'DATA' ? '354 go on\r\n' : line === 'QUIT' ? '221 bye\r\n' : '250 ok\r\n');
+      }
+    });
+    t.after(() => server.close());
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-message-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const message = join(dir, 'message.eml');
+    await writeFile(message, 'Subject: gone\r\n\r\nbody\r\n');
+    const yaml = `name: gone\ntimeout: ${GENEROUS}\ncases:\n  - name: sends a file\n    steps:\n      - expect: 220\n      - send: MAIL FROM:<a@example.test>\n        expect: 250\n      - send: RCPT TO:<b@example.test>\n        expect: 250\n      - send: DATA\n        expect: 354\n      - data: { file: message.eml }\n        expect: 250\n`;
+    const [item] = withTargets([parseScenario(yaml, join(dir, 'gone.yaml'))], target(server));
+    // Loaded while the file was there, gone when the message is sent.
+    await rm(message);
+    const result = await runWork([item!], { retries: 2 });
+    const [only] = result.cases;
+    assert.equal(only!.status, 'error');
+    assert.equal(only!.failure?.kind, 'message');
+    assert.match(only!.failure!.message, /cannot read message file/);
+    assert.equal(only!.attempts, undefined, 'not retried');
+    assert.equal(server.connectionCount, 1);
   });
 });
 
