@@ -79,14 +79,10 @@ const quoted = (command: string): string => `"${command}"`;
 /** Runs a step's action. It may also throw at once, before anything is sent: the caller awaits it inside its try. */
 type Executor<A extends StepAction> = (action: A, step: Step, ctx: StepContext) => Promise<ActionOutcome>;
 
-/*
- * read and send, the steps of nearly every case, are not async functions: the reply is chained
- * with then(). An async function keeps a frame alive, and allocates for each await, while the
- * step waits for its reply; across many sessions at once that is measurable garbage-collector work.
- */
-const read: Executor<{ type: 'read' }> = (_action, step, ctx) => {
+const read: Executor<{ type: 'read' }> = async (_action, step, ctx) => {
   const sentAt = performance.now();
-  return ctx.conn.readReply(step.timeoutMs).then((reply) => ({ replies: [reply], main: reply, sentAt }));
+  const reply = await ctx.conn.readReply(step.timeoutMs);
+  return { replies: [reply], main: reply, sentAt };
 };
 
 /** CR or LF in a line would smuggle a second command; the file's text and variables are checked at load time, captures only now. */
@@ -97,21 +93,15 @@ function commandLine(text: RuntimeText, ctx: StepContext): string {
   return line;
 }
 
-const send: Executor<{ type: 'send'; line: RuntimeText }> = (action, step, ctx) => {
+const send: Executor<{ type: 'send'; line: RuntimeText }> = async (action, step, ctx) => {
   const line = commandLine(action.line, ctx);
   refuseUnsolicited(ctx, line, true);
-  const writing = ctx.conn.sendLine(line);
-  return writing === WRITTEN ? replyTo(line, step, ctx) : writing.then(() => replyTo(line, step, ctx));
-};
-
-/** The reply to a command just sent, and what it means for the session. */
-function replyTo(line: string, step: Step, ctx: StepContext): Promise<ActionOutcome> {
+  await ctx.conn.sendLine(line);
   const sentAt = performance.now();
-  return ctx.conn.readReply(step.timeoutMs).then((reply) => {
-    trackCommand(ctx.state, line, reply);
-    return { replies: [reply], main: reply, sent: line, sentAt };
-  });
-}
+  const reply = await ctx.conn.readReply(step.timeoutMs);
+  trackCommand(ctx.state, line, reply);
+  return { replies: [reply], main: reply, sent: line, sentAt };
+};
 
 function messageBytes(source: MessageSource, ctx: StepContext): AsyncIterable<Uint8Array> {
   return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures) });

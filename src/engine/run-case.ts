@@ -389,7 +389,6 @@ async function startCase(scenario: Scenario, kase: Case, target: ServerTarget, h
   const ctx: StepContext = { conn, scenario, target, state };
   const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
   const signal = hooks.signal;
-  // Without a signal nothing is left to do after the steps: startCase ends now and keeps no frame alive while they run.
   if (!signal) return runSteps(kase, ctx, progress, closeDeadlineMs, undefined);
   const session = conn;
   // An interrupted run closes the session at once; the step waiting on it then fails, and is reported as interrupted.
@@ -409,9 +408,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
   const { conn, state } = ctx;
   const transcript = progress.transcript;
   const steps = kase.steps;
-  // An index rather than for…of: no iterator object kept alive while each step waits for its reply.
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i]!;
+  for (const step of steps) {
     if (signal?.aborted) {
       for (const later of kase.steps.slice(step.index)) progress.addStep(skippedStep(later, transcript, `not run: ${INTERRUPTED}`));
       await conn.close(closeDeadlineMs);
@@ -420,7 +417,6 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
         failure: { stepIndex: step.index, pos: step.pos, kind: 'interrupted', message: `step ${step.index + 1} (${label}): ${INTERRUPTED}` },
       });
     }
-    // The step runs here rather than in a function of its own: an await less for every step of every case.
     const started = performance.now();
     const head = stepHead(step, transcript);
     let outcome = skippedByCondition(step, ctx, transcript, head);

@@ -160,14 +160,12 @@ function schedule(items: WorkItem[], infos: CaseInfo[], keys: string[], s: Setti
 }
 
 /** One case, begun and ended for the reporter; run again after a network error while retries are left. */
-function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
+async function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
   s.reporter.onCaseBegin?.(info);
   if (s.retries > 0) return runWithRetries(item, info, s);
-  // The only attempt: chained rather than awaited, so no frame is held while the session runs.
-  return s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, 1, undefined)).then((result) => {
-    s.reporter.onCaseEnd?.(result);
-    return result;
-  });
+  const result = await s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, 1, undefined));
+  s.reporter.onCaseEnd?.(result);
+  return result;
 }
 
 /** An attempt's hooks; `held` collects its steps when it may be retried, so reporters see one attempt per case. */
