@@ -4,7 +4,7 @@ export type Job =
   | { kind: 'floor-sessions'; port: number; sessions: number; concurrency: number }
   | { kind: 'smtpspec-sessions'; port: number; sessions: number; concurrency: number }
   | { kind: 'smtpspec-hold'; port: number; sessions: number }
-  /** `shared`: whether the sessions share their replies and transcript entries, as a run's do. */
+  /** `shared`: whether the sessions share their replies, transcript entries and step heads, as a run's do. */
   | { kind: 'smtpspec-retained'; port: number; sessions: number; concurrency: number; shared: boolean }
   | { kind: 'floor-stream'; port: number; file: string }
   | { kind: 'smtpspec-stream'; port: number; file: string };

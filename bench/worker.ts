@@ -103,8 +103,8 @@ async function smtpspecBatch(items: WorkItem[], concurrency: number): Promise<Ru
   return runWork(items, { concurrency, perHostLimit: concurrency });
 }
 
-/** The run's own runCase, each session on its own: nothing shared between sessions. */
-const unshared: typeof runCase = (scenario, kase, target, options) => runCase(scenario, kase, target, { ...options, shared: undefined });
+/** The run's own runCase, each session on its own: no records or step heads shared between sessions. */
+const unshared: typeof runCase = (scenario, kase, target, options) => runCase(scenario, kase, target, { ...options, shared: undefined, heads: undefined });
 
 /** Heap after a full collection (the worker runs with --expose-gc). */
 function heapAfterGc(): number {

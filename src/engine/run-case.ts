@@ -16,7 +16,7 @@ import { describeReply } from './match.js';
 import { internalFault, type InternalFault } from './internal-fault.js';
 import type { CaseInfo, CaseResult, FailureKind, Status, StepResult, TranscriptEntry } from './results.js';
 import { MissingCaptureError, newSessionState, type SessionState } from './session-state.js';
-import { stepHead, stepLabel, type StepHead } from './step-label.js';
+import { stepHead, stepLabel, type StepHead, type StepHeads } from './step-label.js';
 
 /**
  * Runs one case: one SMTP session on its own connection, steps in order.
@@ -39,6 +39,8 @@ export interface RunCaseOptions extends RunCaseHooks {
   limits?: ParserLimits;
   /** The run's replies and transcript entries, shared between its sessions. */
   shared?: SharedRecords;
+  /** The run's step heads, made once for all its sessions. */
+  heads?: StepHeads;
   /** The case's caseInfo, when the caller has it already. */
   info?: CaseInfo;
 }
@@ -277,8 +279,13 @@ class CaseProgress {
     private readonly info: CaseInfo,
     private readonly scenario: Scenario,
     readonly transcript: Transcript,
-    private readonly hooks: RunCaseHooks,
+    private readonly hooks: RunCaseOptions,
   ) {}
+
+  /** The step's head, the run's own when it has them. */
+  head(step: Step): Readonly<StepHead> {
+    return this.hooks.heads ? this.hooks.heads.of(step, this.transcript) : stepHead(step, this.transcript);
+  }
 
   addStep(result: StepResult): void {
     this.steps.push(result);
@@ -418,7 +425,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
       });
     }
     const started = performance.now();
-    const head = stepHead(step, transcript);
+    const head = progress.head(step);
     let outcome = skippedByCondition(step, ctx, transcript, head);
     if (!outcome) {
       try {

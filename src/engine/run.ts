@@ -11,6 +11,7 @@ import { planWork, type PlanOptions, type WorkItem } from './plan.js';
 import type { InternalFault } from './internal-fault.js';
 import { countResults, type CaseInfo, type CaseResult, type EarlierAttempt, type FailureKind, type RunResult, type StepResult, type TranscriptEntry } from './results.js';
 import { caseInfo, caseSecrets, runCase, skippedStep, type RunCaseOptions } from './run-case.js';
+import { StepHeads } from './step-label.js';
 
 /**
  * Running planned work: many sessions at once within limits overall and per host, retries after
@@ -67,6 +68,8 @@ interface Settings {
   onInternalFault: ((info: CaseInfo, fault: InternalFault) => void) | undefined;
   /** The replies and transcript entries this run's sessions share; dropped with the run. */
   shared: SharedRecords;
+  /** The heads of the run's steps, made once for all its sessions. */
+  heads: StepHeads;
 }
 
 /** The causes worth another try: the network, not the server's answers, nor a fault in smtpspec (`internal`). */
@@ -96,6 +99,7 @@ function settingsOf(options: RunOptions): Settings {
     onTranscript: options.onTranscript,
     onInternalFault: options.onInternalFault,
     shared: new SharedRecords(),
+    heads: new StepHeads(),
   };
 }
 
@@ -171,7 +175,7 @@ async function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<Cas
 /** An attempt's hooks; `held` collects its steps when it may be retried, so reporters see one attempt per case. */
 function attemptOptions(info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): RunCaseOptions {
   const { reporter, onTranscript, onInternalFault } = s;
-  const options: RunCaseOptions = { info, shared: s.shared };
+  const options: RunCaseOptions = { info, shared: s.shared, heads: s.heads };
   if (held) options.onStepEnd = (step) => held.push(step);
   else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
   if (s.signal) options.signal = s.signal;

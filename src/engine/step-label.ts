@@ -55,3 +55,22 @@ export interface StepHead {
 export function stepHead(step: Step, transcript: Transcript): Readonly<StepHead> {
   return { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: transcript.mask(describeExpectation(step.expect)) };
 }
+
+/**
+ * The heads of a run's steps, each made once when nothing needs masking: the sessions of a run repeat the same
+ * steps, and their results then share one label and one expectation text (with the run's shared records:
+ * `npm run bench -- retained`, which shows heap and CPU with and without). Made by the run and dropped with it.
+ */
+export class StepHeads {
+  private readonly plain = new WeakMap<Step, Readonly<StepHead>>();
+
+  of(step: Step, transcript: Transcript): Readonly<StepHead> {
+    if (transcript.hasSecrets) return stepHead(step, transcript);
+    let head = this.plain.get(step);
+    if (!head) {
+      head = stepHead(step, transcript);
+      this.plain.set(step, head);
+    }
+    return head;
+  }
+}
