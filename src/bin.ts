@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
+import { exitOnUncaughtFaults } from './commands/internal-error.js';
 import { EXIT } from './commands/io.js';
 
 /** After the first Ctrl-C, how long a run may take to close its sessions and write its reports. */
@@ -16,6 +17,7 @@ function onSignal(signal: NodeJS.Signals): void {
   stopped();
   setTimeout(() => process.exit(EXIT.interrupted), GRACE_MS).unref();
 }
+exitOnUncaughtFaults(process, process.stderr);
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 

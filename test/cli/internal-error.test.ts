@@ -4,12 +4,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { main } from '../../src/cli.js';
 import { REPORT_IT } from '../../src/commands/internal-error.js';
 import type { ResultsDocument } from '../../src/report/json.js';
 import { capture } from '../helpers/capture.js';
 import { GENEROUS } from '../helpers/deadlines.js';
 import { fakeServer, type FakeServer } from '../helpers/fake-server.js';
+import { run } from '../helpers/cli.js';
+import { sourcePath } from '../helpers/paths.js';
 
 /**
  * Exit code 70: a fault in smtpspec itself, printed with its stack and a request to report it, after the run's
@@ -110,3 +113,29 @@ describe('internal errors on the command line', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('a fault no command caught', () => {
+  const module = sourcePath('dist/src/commands/internal-error.js');
+  /** A real process with smtpspec's last-resort handlers, running `body` as a module. */
+  const program = (body: string) =>
+    run(process.execPath, ['--input-type=module', '-e', `import { exitOnUncaughtFaults } from ${JSON.stringify(pathToFileURL(module).href)};\nexitOnUncaughtFaults(process, process.stderr);\n${body}`]);
+
+  test('an exception thrown in a callback exits 70 with its stack, not 1 as a failed case would', async () => {
+    const result = await program('setImmediate(() => { const options = undefined; options.timeout; });');
+    assert.equal(result.code, 70, result.stderr);
+    assert.match(result.stderr, /^smtpspec: internal error: TypeError: Cannot read properties of undefined \(reading 'timeout'\)\n {4}at /);
+    assert.ok(result.stderr.trimEnd().endsWith(REPORT_IT));
+  });
+
+  test('a promise rejected with no handler exits 70 with its stack', async () => {
+    const result = await program("void Promise.reject(new RangeError('a bug'));");
+    assert.equal(result.code, 70, result.stderr);
+    assert.match(result.stderr, /^smtpspec: internal error: RangeError: a bug\n {4}at /);
+  });
+
+  test('an error the system raised is one sentence, exit 2', async () => {
+    const result = await program("import { readFile } from 'node:fs';\nreadFile('/no/such/file/here', (error) => { throw error; });");
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, "smtpspec: ENOENT: no such file or directory, open '/no/such/file/here'\n");
+  });
+});
