@@ -176,7 +176,8 @@ describe('runWork results', () => {
     assert.equal(events.at(-1), 'done 4');
   });
 
-  test('bail: after the first failure no new case starts; the rest are skipped as not run', async () => {
+  /** A server that greets its first session with 554 and the others with 220. */
+  async function refusingFirstSession(): Promise<FakeServer> {
     let greeting = 0;
     const server = await fakeServer(async (s) => {
       await s.write(greeting++ === 0 ? '554 go away\r\n' : '220 ready\r\n');
@@ -184,6 +185,11 @@ describe('runWork results', () => {
       s.end();
     });
     servers.push(server);
+    return server;
+  }
+
+  test('bail: after the first failure no new case starts; the rest are skipped as not run', async () => {
+    const server = await refusingFirstSession();
     const { events, reporter } = recorder();
     const result = await runWork(items('bail.yaml', 4, server), { concurrency: 1, bail: true, reporter });
     assert.deepEqual(result.cases.map((c) => c.status), ['failed', 'skipped', 'skipped', 'skipped']);
@@ -202,13 +208,7 @@ describe('runWork results', () => {
   });
 
   test('without bail a failure does not stop the others', async () => {
-    let greeting = 0;
-    const server = await fakeServer(async (s) => {
-      await s.write(greeting++ === 0 ? '554 go away\r\n' : '220 ready\r\n');
-      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
-      s.end();
-    });
-    servers.push(server);
+    const server = await refusingFirstSession();
     const result = await runWork(items('nobail.yaml', 3, server), { concurrency: 1 });
     assert.deepEqual(result.cases.map((c) => c.status), ['failed', 'passed', 'passed']);
   });
