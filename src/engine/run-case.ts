@@ -2,7 +2,6 @@ import { secretsOf } from '../smtp/auth.js';
 import { connect, type ConnectOptions, type SmtpConnection } from '../smtp/client.js';
 import { isReplyTimeout } from '../smtp/reply-queue.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
-import { MessageError } from '../smtp/message.js';
 import type { SharedRecords } from '../smtp/shared-records.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
@@ -13,10 +12,11 @@ import { executeAction, PartialRepliesError, type ActionOutcome, type StepContex
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
 import { describeReply } from './match.js';
-import { internalFault, type InternalFault } from './internal-fault.js';
-import type { CaseInfo, CaseResult, FailureKind, Status, StepResult, TranscriptEntry } from './results.js';
-import { MissingCaptureError, newSessionState, type SessionState } from './session-state.js';
-import { stepHead, stepLabel, type StepHead, type StepHeads } from './step-label.js';
+import { CaseProgress, skippedStep } from './case-progress.js';
+import type { InternalFault } from './internal-fault.js';
+import type { CaseInfo, CaseResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
+import { newSessionState, type SessionState } from './session-state.js';
+import { stepLabel, type StepHead, type StepHeads } from './step-label.js';
 
 /**
  * Runs one case: one SMTP session on its own connection, steps in order.
@@ -50,8 +50,6 @@ const INTERRUPTED = 'interrupted: the run was stopped';
 /** Longest wait for the server's answer to a closing QUIT and for its close (shorter when the file's deadline is). */
 const CLOSE_DEADLINE_MS = 2_000;
 
-export const VERIFY_OFF_WARNING = 'TLS certificate verification is off (tls.verify: false)';
-
 export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseInfo {
   // Names may use variables, and those may come from the environment.
   const names = scenario.secrets.length > 0 ? new Transcript({ secrets: scenario.secrets }) : undefined;
@@ -76,32 +74,6 @@ function awaited(step: Step, transcript: Transcript): string {
     default:
       return `the reply to "${stepLabel(step, transcript).replace(/^send: /, '')}"`;
   }
-}
-
-/** The server broke the protocol: the case failed, as when an expectation does not hold. */
-const protocolKinds = new Set<FailureKind>(['protocol', 'limit', 'tls']);
-
-interface KnownFailure {
-  status: Status;
-  kind: FailureKind;
-  error: Error;
-}
-
-/** A failure the engine knows, with its status and kind; undefined for anything else, which is a fault in smtpspec. */
-function knownFailure(error: unknown): KnownFailure | undefined {
-  if (error instanceof SmtpError) return { status: protocolKinds.has(error.kind) ? 'failed' : 'error', kind: error.kind, error };
-  if (error instanceof MissingCaptureError) return { status: 'failed', kind: 'protocol', error };
-  // A message file or attachment that could not be read, or a header a captured value broke, while the message was being
-  // sent: the scenario's input, not the network, so never retried.
-  if (error instanceof MessageError) return { status: 'error', kind: 'message', error };
-  return undefined;
-}
-
-/** How a step that threw ends: its status, the failure's kind, and one sentence, masked. */
-interface StepFailure {
-  status: Status;
-  kind: FailureKind;
-  message: string;
 }
 
 interface StepOutcome {
@@ -193,12 +165,6 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
   return outcome.main ? { result, main: outcome.main } : { result };
 }
 
-/** A step that did not run, with the reason. */
-export function skippedStep(step: Step, transcript: Transcript, message: string): StepResult {
-  const { index, pos, label, expected } = stepHead(step, transcript);
-  return { index, pos, label, status: 'skipped', expected, message, durationMs: 0 };
-}
-
 const isQuit = (step: Step) => step.action.type === 'send' && typeof step.action.line === 'string' && /^quit\s*$/i.test(step.action.line);
 
 /**
@@ -263,95 +229,6 @@ async function readImplicitGreeting(conn: SmtpConnection, timeoutMs: number, tra
   transcript.note(`greeting ${greeting.code} read before the first step`);
   if (greeting.code === 421) throw new SmtpError('closed', 'reply', `the server greeted with ${describeReply(greeting)}: it is not taking sessions now`);
   return greeting;
-}
-
-/**
- * What a case has produced so far, and how it becomes the case's result. An object rather than closures
- * over runCase's variables: one is alive for every session in flight.
- */
-class CaseProgress {
-  readonly steps: StepResult[] = [];
-  readonly startedAt = new Date().toISOString();
-  private readonly started = performance.now();
-  conn: SmtpConnection | undefined;
-
-  constructor(
-    private readonly info: CaseInfo,
-    private readonly scenario: Scenario,
-    readonly transcript: Transcript,
-    private readonly hooks: RunCaseOptions,
-  ) {}
-
-  /** The step's head, the run's own when it has them. */
-  head(step: Step): Readonly<StepHead> {
-    return this.hooks.heads ? this.hooks.heads.of(step, this.transcript) : stepHead(step, this.transcript);
-  }
-
-  addStep(result: StepResult): void {
-    this.steps.push(result);
-    this.hooks.onStepEnd?.(result);
-  }
-
-  /**
-   * What `caught` means for the step it ended, masked: a known failure with the sentence `describe` makes of it,
-   * or a fault in smtpspec, whose stack goes to onInternalFault.
-   */
-  failureOf(caught: unknown, describe: (error: Error) => string = (error) => error.message): StepFailure {
-    const known = knownFailure(caught);
-    if (known) return { status: known.status, kind: known.kind, message: this.transcript.mask(describe(known.error)) };
-    const fault = internalFault(caught, (text) => this.transcript.mask(text));
-    this.hooks.onInternalFault?.(fault);
-    return { status: 'error', kind: 'internal', message: `internal error: ${fault.message}` };
-  }
-
-  /**
-   * The result of a case that a fault in smtpspec broke off outside any step's own handling: the steps ended so
-   * far stand, the one in progress (or the last) ends with the fault, and the rest are not run.
-   */
-  broken(kase: Case, caught: unknown): CaseResult {
-    const failure = this.failureOf(caught);
-    void this.conn?.close(0);
-    const index = Math.min(this.steps.length, kase.steps.length - 1);
-    const step = kase.steps[index]!;
-    const add = (result: StepResult): void => {
-      this.steps.push(result);
-      try {
-        this.hooks.onStepEnd?.(result);
-      } catch {
-        // The fault is reported already; a hook that fails again must not cost the case its result.
-      }
-    };
-    if (this.steps.length === index) add({ ...skippedStep(step, this.transcript, failure.message), status: failure.status });
-    for (const later of kase.steps.slice(this.steps.length)) add(skippedStep(later, this.transcript, 'not run: an earlier step failed'));
-    const label = stepLabel(step, this.transcript);
-    return this.finish(failure.status, {
-      failure: { stepIndex: index, pos: step.pos, kind: failure.kind, message: `step ${index + 1} (${label}): ${failure.message}` },
-    });
-  }
-
-  finish(status: Status, extra?: Pick<CaseResult, 'skipReason' | 'failure'>): CaseResult {
-    const info = this.info;
-    const tls = this.conn?.tls;
-    // Fields in the order the reports list them; not `{ ...info, … }`, which V8 (Node 20) is slow to add to.
-    return {
-      id: info.id,
-      file: info.file,
-      scenarioName: info.scenarioName,
-      caseName: info.caseName,
-      caseIndex: info.caseIndex,
-      pos: info.pos,
-      target: info.target,
-      status,
-      startedAt: this.startedAt,
-      durationMs: Math.round(performance.now() - this.started),
-      // Copies: an array grown by pushes has room for more, and a run keeps every case's arrays until its reports are written.
-      steps: this.steps.slice(),
-      transcript: this.transcript.entries.slice(),
-      ...(this.scenario.tls.verify ? undefined : { warnings: [VERIFY_OFF_WARNING] }),
-      ...(tls ? { tls } : undefined),
-      ...extra,
-    };
-  }
 }
 
 export async function runCase(scenario: Scenario, kase: Case, target: Target, hooks: RunCaseOptions = {}): Promise<CaseResult> {

@@ -10,7 +10,8 @@ import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST_LIMIT } from './limits.js';
 import { planWork, type PlanOptions, type WorkItem } from './plan.js';
 import type { InternalFault } from './internal-fault.js';
 import { countResults, type CaseInfo, type CaseResult, type EarlierAttempt, type FailureKind, type RunResult, type StepResult, type TranscriptEntry } from './results.js';
-import { caseInfo, caseSecrets, runCase, skippedStep, type RunCaseOptions } from './run-case.js';
+import { skippedStep } from './case-progress.js';
+import { caseInfo, caseSecrets, runCase, type RunCaseOptions } from './run-case.js';
 import { StepHeads } from './step-label.js';
 
 /**

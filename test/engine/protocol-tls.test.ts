@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VERIFY_OFF_WARNING } from '../../src/engine/run-case.js';
+import { VERIFY_OFF_WARNING } from '../../src/engine/case-progress.js';
 import { CA_NAME, CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { clientCertificateRequired, serverTls } from '../helpers/server-tls.js';
 import { fakeServer } from '../helpers/fake-server.js';
