@@ -5,7 +5,7 @@ import type { SharedRecords } from './shared-records.js';
 import { describeTls, loadTlsFiles, upgradeToTls, type TlsClientOptions, type TlsUpgrade } from './tls.js';
 import { SmtpConnection, tcpHost } from './connection.js';
 import { Transcript } from './transcript.js';
-import { ignore, openTransport, type OpenTransport, type TransportSpec } from './transport.js';
+import { ignore, linesBeforeGreeting, openTransport, type OpenTransport, type TransportSpec } from './transport.js';
 import { SmtpError } from './types.js';
 
 export { describeSocketError, type TransportSpec } from './transport.js';
@@ -53,7 +53,14 @@ export async function connect(options: ConnectOptions): Promise<SmtpConnection> 
       transcript.note(describeTls(upgrade.facts, implicitTls.options.verify));
     }
     const writeTimeoutMs = options.writeTimeoutMs ?? options.timeoutMs;
-    return new SmtpConnection(transport, { transcript, limits: options.limits, upgrade, writeTimeoutMs, shared: options.shared });
+    return new SmtpConnection(transport, {
+      transcript,
+      limits: options.limits,
+      upgrade,
+      writeTimeoutMs,
+      shared: options.shared,
+      linesBeforeGreeting: linesBeforeGreeting(spec),
+    });
   } catch (caught) {
     transport?.stream.on('error', ignore);
     transport?.stream.destroy();

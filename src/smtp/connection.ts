@@ -25,6 +25,8 @@ export interface SessionOptions {
   writeTimeoutMs?: number;
   /** The run's replies, shared between its sessions. */
   shared?: SharedRecords;
+  /** How many lines that are not replies may come before the greeting (see linesBeforeGreeting); default 0. */
+  linesBeforeGreeting?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export class SmtpConnection {
     options: SessionOptions,
   ) {
     this.transcript = options.transcript;
-    this.parser = new ReplyParser(options.limits, options.shared);
+    this.parser = new ReplyParser(options.limits, options.shared, options.linesBeforeGreeting);
     this.received = new ReceivedLog(this.transcript);
     this.replies = new ReplyQueue(this.parser, this.transcript, () => this.stream.destroy());
     const stream = options.upgrade?.socket ?? transport.stream;
@@ -236,6 +238,10 @@ export class SmtpConnection {
         this.received.ended(event.raw);
         if (event.warnings) for (const warning of event.warnings) this.transcript.note(`warning: ${warning}`);
         this.replies.deliverReply(event.reply, event.raw);
+        continue;
+      }
+      if (event.type === 'before-reply') {
+        this.received.beforeGreeting(event.line);
         continue;
       }
       this.received.ended(event.error.partialLines);

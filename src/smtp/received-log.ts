@@ -37,9 +37,18 @@ export class ReceivedLog {
     return new SmtpError(error.kind, error.phase, mask(error.message), error.partialLines.map(mask));
   }
 
-  /** Masked before it is cut, so no part of a secret survives the cut. */
+  /** A line the server printed before its greeting: a note, so that no one takes it for a reply. */
+  beforeGreeting(line: string): void {
+    this.transcript.note(`before the greeting: ${line === '' ? '(empty line)' : this.cut(line)}`);
+  }
+
   private line(line: string): void {
+    this.transcript.server(this.cut(line));
+  }
+
+  /** Masked before it is cut, so no part of a secret survives the cut. */
+  private cut(line: string): string {
     const masked = this.transcript.mask(line);
-    this.transcript.server(masked.length > TRANSCRIPT_LINE_CHARS ? `${masked.slice(0, TRANSCRIPT_LINE_CHARS)}…` : masked);
+    return masked.length > TRANSCRIPT_LINE_CHARS ? `${masked.slice(0, TRANSCRIPT_LINE_CHARS)}…` : masked;
   }
 }

@@ -11,6 +11,8 @@ export type { ReplyEvent } from './types.js';
  * - A multiline reply that mixes codes is reported as a protocol error once it ends, so the stream stays aligned.
  * - A line that is not a reply line, or a size limit being exceeded, is fatal: the parser refuses further input.
  *   A line is refused as soon as its first bytes cannot start a reply, without waiting for its end.
+ * - Only when told (`linesBeforeFirstReply`): lines before the first reply line are handed out as `before-reply`
+ *   events rather than refused, up to that many (a program's banner before its greeting).
  */
 
 export interface ParserLimits {
@@ -23,6 +25,8 @@ export interface ParserLimits {
 
 export type ParseEvent =
   | ReplyEvent
+  /** A line before the first reply line, without its line ending; only with `linesBeforeFirstReply`. */
+  | { type: 'before-reply'; line: string }
   /** error.partialLines holds the raw lines of the offending reply. */
   | { type: 'error'; error: SmtpError };
 
@@ -68,14 +72,21 @@ export class ReplyParser {
   private prefixChecked = false;
   private current: PartialReply | undefined;
   private failure: SmtpError | undefined;
+  /** Lines before the first reply line so far; -1 once a reply line has come, or when none are accepted. */
+  private linesBeforeReply: number;
 
-  /** `shared`: the run's replies, handed out again when the same one arrives. */
+  /**
+   * `shared`: the run's replies, handed out again when the same one arrives.
+   * `linesBeforeFirstReply`: how many lines that are not reply lines may come before the first one; default 0.
+   */
   constructor(
     limits: ParserLimits = {},
     private readonly shared?: SharedRecords,
+    private readonly linesBeforeFirstReply = 0,
   ) {
     this.maxLineBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.maxReplyLines = limits.maxReplyLines ?? DEFAULT_MAX_REPLY_LINES;
+    this.linesBeforeReply = linesBeforeFirstReply > 0 ? 0 : -1;
   }
 
   /** Raw lines of a multiline reply that has not ended yet. */
@@ -138,7 +149,8 @@ export class ReplyParser {
   private buffer(part: Buffer, events: ParseEvent[]): void {
     this.lineChunks.push(part);
     this.lineBytes += part.length;
-    if (!this.prefixChecked && !this.checkPrefix(events)) return;
+    // Before the first reply a line may be anything, so its start tells nothing yet.
+    if (!this.prefixChecked && this.linesBeforeReply === -1 && !this.checkPrefix(events)) return;
     // A trailing CR may be the first half of the line ending, so it does not count yet.
     const last = part[part.length - 1];
     const contentBytes = last === CR ? this.lineBytes - 1 : this.lineBytes;
@@ -176,6 +188,11 @@ export class ReplyParser {
     }
     const text = source.toString('utf8', start, end);
     const code = replyLineCode(text);
+    if (code === undefined && this.linesBeforeReply !== -1) {
+      this.beforeReply(text, events);
+      return;
+    }
+    this.linesBeforeReply = -1;
     if (code === undefined) {
       const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
       const message = `${NOT_A_REPLY}: ${JSON.stringify(shown)}`;
@@ -209,6 +226,17 @@ export class ReplyParser {
     }
     this.current = undefined;
     events.push(finish(reply, this.shared));
+  }
+
+  /** A line before the first reply line, while more are accepted; one too many is a limit error, so a program that never greets cannot fill memory. */
+  private beforeReply(text: string, events: ParseEvent[]): void {
+    this.linesBeforeReply += 1;
+    if (this.linesBeforeReply <= this.linesBeforeFirstReply) {
+      events.push({ type: 'before-reply', line: text });
+      return;
+    }
+    const message = `more than ${this.linesBeforeFirstReply} lines before the first reply`;
+    this.fail(new SmtpError('limit', 'reply', message, [text]), events);
   }
 
   private fail(error: SmtpError, events: ParseEvent[]): void {

@@ -29,6 +29,18 @@ export interface OpenTransport {
   closedMessage(): string;
 }
 
+/** Lines a program may print before its greeting: `exim -bh` prints four (`**** SMTP testing session…`). */
+const EXEC_LINES_BEFORE_GREETING = 100;
+
+/**
+ * How many lines that are not replies may come before the greeting. A server on a socket must greet
+ * first (RFC 5321 §3.1, §4.2); a program run for a session may print a banner first, which is read
+ * past as swaks' `--pipe` does, and shown in the transcript.
+ */
+export function linesBeforeGreeting(spec: TransportSpec): number {
+  return spec.kind === 'exec' ? EXEC_LINES_BEFORE_GREETING : 0;
+}
+
 /** stderr lines of a child process kept in the transcript; the rest are only counted. */
 const STDERR_NOTE_LINES = 20;
 const STDERR_LINE_CHARS = 500;

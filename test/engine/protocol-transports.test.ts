@@ -9,6 +9,7 @@ import { sourcePath } from '../helpers/paths.js';
 import { startSocketTestServer, startTestServer, type SocketTestServer, type TestServer } from '../helpers/test-server.js';
 import { inline, q, runInline, statuses, tcp, why } from './fixtures/inline.js';
 import { GENEROUS } from '../helpers/deadlines.js';
+import { fakeServer } from '../helpers/fake-server.js';
 
 const CHILD = sourcePath('test/smtp/fixtures/smtp-child.mjs');
 
@@ -112,11 +113,47 @@ cases:
     assert.equal(result.tls?.verified, true);
   });
 
+  test('a banner before the greeting (exim -bh) is shown in the transcript and not taken for a reply', async () => {
+    const result = await runInline(delivery(`{ exec: [${q(process.execPath)}, ${q(CHILD)}, --banner] }`, 'EHLO', 'expect: 250'));
+    assert.equal(result.status, 'passed', why(result));
+    assert.deepEqual(result.steps[0]!.reply, { code: 220, lines: ['child.test ESMTP ready'] });
+    assert.deepEqual(
+      result.transcript.slice(1, 6).map((entry) => `${entry.dir}: ${entry.text}`),
+      [
+        '*: before the greeting: **** SMTP testing session as if from host 192.0.2.1',
+        '*: before the greeting: **** but without any ident (RFC 1413) callback.',
+        '*: before the greeting: **** This is not for real!',
+        '*: before the greeting: (empty line)',
+        'S: 220 child.test ESMTP ready',
+      ],
+    );
+  });
+
+  test('a banner that never ends fails the case with a limit, not a hang', async () => {
+    const result = await runInline(delivery(`{ exec: [${q(process.execPath)}, ${q(CHILD)}, --endless-banner] }`, 'EHLO', 'expect: 250'));
+    assert.equal(result.status, 'failed', why(result));
+    assert.equal(result.failure?.kind, 'limit');
+    assert.equal(result.failure?.message, 'step 1 (greeting): more than 100 lines before the first reply');
+  });
+
   test('a program that does not exist fails the case naming it', async () => {
     const result = await runInline(delivery('{ exec: [/nonexistent/mta, -bs] }', 'EHLO', 'expect: 250'));
     assert.equal(result.status, 'error');
     assert.equal(result.failure?.kind, 'network');
     assert.equal(result.steps[0]!.message, 'cannot start the session: cannot run "/nonexistent/mta": command not found');
+  });
+});
+
+describe('a banner before the greeting over TCP', () => {
+  test('is refused at its first line: a server on a socket must greet first', async (t) => {
+    const fake = await fakeServer(async (s) => {
+      await s.write('**** SMTP testing session as if from host 192.0.2.1\n220 fake.test ESMTP\r\n');
+    });
+    t.after(() => fake.close());
+    const result = await runInline(delivery('{ host: 127.0.0.1 }', 'EHLO', 'expect: 250'), tcp(fake));
+    assert.equal(result.status, 'failed', why(result));
+    assert.equal(result.failure?.kind, 'protocol');
+    assert.equal(result.failure?.message, 'step 1 (greeting): server sent a line that is not an SMTP reply: "**** SMTP testing session as if from host 192.0.2.1"');
   });
 });
 

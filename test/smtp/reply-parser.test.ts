@@ -8,7 +8,10 @@ function parse(text: string | Buffer, parser = new ReplyParser()): ParseEvent[] 
 }
 
 function replies(events: ParseEvent[]): unknown[] {
-  return events.map((event) => (event.type === 'reply' ? event.reply : { error: event.error.message }));
+  return events.map((event) => {
+    if (event.type === 'reply') return event.reply;
+    return event.type === 'error' ? { error: event.error.message } : { beforeReply: event.line };
+  });
 }
 
 const EHLO_REPLY = '250-mx.test Nice to meet you\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 1000\r\n';
@@ -126,6 +129,32 @@ describe('ReplyParser', () => {
   test('uses a default line limit of 8192 bytes', () => {
     const [event] = parse(`250 ${'a'.repeat(9000)}`);
     assert.equal(event?.type === 'error' && event.error.message, 'reply line longer than 8192 bytes');
+  });
+
+  test('when told, hands out lines before the first reply (a banner) and then reads replies strictly', () => {
+    const parser = new ReplyParser({}, undefined, 5);
+    const banner = '**** SMTP testing session as if from host 192.0.2.1\n**** This is not for real!\n\n';
+    const events = parse(`${banner}220 mx.test ESMTP\r\nnot a reply\r\n`, parser);
+    assert.deepEqual(replies(events), [
+      { beforeReply: '**** SMTP testing session as if from host 192.0.2.1' },
+      { beforeReply: '**** This is not for real!' },
+      { beforeReply: '' },
+      { code: 220, lines: ['mx.test ESMTP'] },
+      { error: 'server sent a line that is not an SMTP reply: "not a reply"' },
+    ]);
+  });
+
+  test('refuses one line too many before the first reply as a limit', () => {
+    const parser = new ReplyParser({}, undefined, 2);
+    const events = parse('one\ntwo\nthree\n220 late\r\n', parser);
+    assert.deepEqual(replies(events), [{ beforeReply: 'one' }, { beforeReply: 'two' }, { error: 'more than 2 lines before the first reply' }]);
+    assert.equal(parser.failed?.kind, 'limit');
+  });
+
+  test('bounds a line before the first reply by the line limit, before its end arrives', () => {
+    const parser = new ReplyParser({ maxLineBytes: 100 }, undefined, 5);
+    const [event] = parse('*'.repeat(101), parser);
+    assert.equal(event?.type === 'error' && event.error.kind, 'limit');
   });
 
   test('stops a reply with too many lines', () => {
