@@ -146,23 +146,31 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
   const ended = performance.now();
   const latencyMs = outcome.replies.length > 0 ? Math.round((outcome.repliedAt ?? ended) - outcome.sentAt) : undefined;
   const checked = checkOutcome(step, outcome, ctx, latencyMs);
+  const refused = checked.failure !== undefined && isRefusedGreeting(step, outcome.main) ? refusedGreeting(outcome.main!) : undefined;
+  const failure = refused ? refused.message : checked.failure;
   // Fields in the order the reports list them.
   const result: StepResult = {
     index: head.index,
     pos: head.pos,
     label: head.label,
     expected: head.expected,
-    status: checked.failure ? 'failed' : 'passed',
+    status: refused ? 'error' : failure ? 'failed' : 'passed',
     ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : undefined),
     ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : undefined),
     ...(outcome.replies.length > 1 ? { replies: outcome.replies.map((reply) => maskReply(reply, transcript)) } : undefined),
-    ...(checked.failure ? { message: transcript.mask(checked.failure) } : undefined),
+    ...(failure ? { message: transcript.mask(failure) } : undefined),
     ...(latencyMs !== undefined ? { latencyMs } : undefined),
     ...(checked.captures ? { captures: maskValues(checked.captures, transcript) } : undefined),
     ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
     durationMs: Math.round(ended - started),
   };
+  if (refused) return { result, main: outcome.main!, kind: refused.kind };
   return outcome.main ? { result, main: outcome.main } : { result };
+}
+
+/** A 421 read by the greeting step (a first step that only reads) that expected something else. */
+function isRefusedGreeting(step: Step, reply: Reply | undefined): boolean {
+  return reply?.code === 421 && step.index === 0 && step.action.type === 'read' && checkReply(step, reply) !== undefined;
 }
 
 const isQuit = (step: Step) => step.action.type === 'send' && typeof step.action.line === 'string' && /^quit\s*$/i.test(step.action.line);
@@ -215,9 +223,16 @@ function connectOptions(scenario: Scenario, target: ServerTarget, transcript: Tr
 }
 
 /**
- * The greeting of a case whose first step sends: any code will do, except 421, with which the
- * server says it is closing the connection (RFC 5321 §3.8): there is no session to run steps in.
+ * A 421 greeting: the server is not taking sessions now and closes the connection (RFC 5321 §3.8),
+ * a transient condition (§4.2.5). Read before a first step that sends, or by a greeting step that
+ * expects something else, it ends the case as an error of kind `closed`, which `--retries` runs again.
+ * A greeting step that expects 421 passes.
  */
+function refusedGreeting(greeting: Reply): SmtpError {
+  return new SmtpError('closed', 'reply', `the server greeted with ${describeReply(greeting)}: it is not taking sessions now`);
+}
+
+/** The greeting of a case whose first step sends: any code will do, except 421 (see refusedGreeting). */
 async function readImplicitGreeting(conn: SmtpConnection, timeoutMs: number, transcript: Transcript): Promise<Reply> {
   let greeting: Reply;
   try {
@@ -227,7 +242,7 @@ async function readImplicitGreeting(conn: SmtpConnection, timeoutMs: number, tra
     throw error;
   }
   transcript.note(`greeting ${greeting.code} read before the first step`);
-  if (greeting.code === 421) throw new SmtpError('closed', 'reply', `the server greeted with ${describeReply(greeting)}: it is not taking sessions now`);
+  if (greeting.code === 421) throw refusedGreeting(greeting);
   return greeting;
 }
 

@@ -281,6 +281,42 @@ describe('runWork retries', () => {
     assert.equal(result.counts.flaky, 0);
   });
 
+  /** Greets the first connection with 421 and closes it; later ones are greeted with 220 and answer QUIT. */
+  async function busyFirstServer(): Promise<FakeServer> {
+    let seen = 0;
+    const server = await fakeServer(async (s) => {
+      if (seen++ === 0) {
+        await s.write('421 4.3.2 busy, try later\r\n');
+        return s.end();
+      }
+      await s.write('220 ready\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    return server;
+  }
+
+  // RFC 5321 §3.8, §4.2.5: a 421 greeting is a transient refusal, whichever step reads it.
+  for (const [shape, steps] of [
+    ['a greeting step that expects 220', GREET_AND_QUIT],
+    ['a first step that sends', '\n    steps:\n      - send: QUIT\n        expect: 221'],
+  ] as const) {
+    test(`a 421 greeting is retried, read by ${shape}: the case passes as flaky, and the attempt before shows the 421`, async () => {
+      const server = await busyFirstServer();
+      const work = withTargets([scenario('busy.yaml', `  - name: busy${steps}`)], target(server));
+      const result = await runWork(work, { retries: 1 });
+      const [only] = result.cases;
+      assert.equal(only!.status, 'passed', only!.failure?.message);
+      assert.equal(only!.flaky, true);
+      assert.equal(only!.attempts, 2);
+      const [first] = only!.earlierAttempts!;
+      assert.equal(first!.failure.kind, 'closed');
+      assert.match(first!.failure.message, /^step 1 \((greeting|send: QUIT)\): .*the server greeted with 421 4\.3\.2 busy, try later: it is not taking sessions now$/);
+      assert.equal(server.connectionCount, 2);
+    });
+  }
+
   test('an expectation failure is never retried', async () => {
     const server = await fakeServer(async (s) => {
       await s.write('554 no service\r\n');

@@ -144,16 +144,27 @@ describe('421 at the start', () => {
       s.end();
     });
 
-  test('checked by the greeting step: an expectation failure showing the 421', async (t) => {
+  test('checked by the greeting step: the session did not start, an error showing the 421 as the step\'s reply', async (t) => {
     const fake = await busy();
     t.after(() => fake.close());
     const run = await runThenHealthy(oneCase(at(fake), GREETING_THEN_EHLO), healthy);
     assertCause(run.cases[0]!, {
-      status: 'failed',
-      kind: 'expectation',
-      message: /^step 1 \(greeting\): expected 220, got 421 4\.3\.2 fake\.test too busy, try later$/,
+      status: 'error',
+      kind: 'closed',
+      message: /^step 1 \(greeting\): the server greeted with 421 4\.3\.2 fake\.test too busy, try later: it is not taking sessions now$/,
     });
+    const [greeting] = run.cases[0]!.steps;
+    assert.equal(greeting!.status, 'error');
+    assert.equal(greeting!.expected, '220');
+    assert.deepEqual(greeting!.reply, { code: 421, enhanced: '4.3.2', lines: ['4.3.2 fake.test too busy, try later'] });
     assert.deepEqual(fake.received, [], 'no QUIT to a server that has closed');
+  });
+
+  test('expected by the greeting step: the step passes', async (t) => {
+    const fake = await busy();
+    t.after(() => fake.close());
+    const run = await runThenHealthy(oneCase(at(fake), '- expect: 421\n  text: /too busy/'), healthy);
+    assert.equal(run.cases[0]!.status, 'passed', run.cases[0]!.failure?.message);
   });
 
   test('read before a first step that sends: the session does not start, and nothing is sent', async (t) => {
