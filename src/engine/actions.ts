@@ -42,6 +42,17 @@ export class PartialRepliesError extends SmtpError {
   }
 }
 
+/** A reply arrived, then the work it called for failed (the TLS handshake after a 220 to STARTTLS): the reply belongs in the step's result. */
+export class AfterReplyError extends SmtpError {
+  constructor(
+    cause: SmtpError,
+    readonly reply: Reply,
+    readonly sent: string,
+  ) {
+    super(cause.kind, cause.phase, cause.message, cause.partialLines);
+  }
+}
+
 /** Reads the next reply of a multi-reply exchange into `replies`; a failure carries those read before it. */
 async function readInto(replies: Reply[], ctx: StepContext, timeoutMs: number): Promise<Reply> {
   try {
@@ -207,7 +218,12 @@ const starttls: Executor<{ type: 'starttls' }> = async (_action, step, ctx) => {
   const repliedAt = performance.now();
   if (reply.code !== 220 || !matchReply(step.expect, reply).ok) return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt };
   const { implicit: _implicit, ...settings } = ctx.scenario.tls;
-  await ctx.conn.startTls({ ...settings, servername: tlsServername(ctx) }, step.timeoutMs);
+  try {
+    await ctx.conn.startTls({ ...settings, servername: tlsServername(ctx) }, step.timeoutMs);
+  } catch (error) {
+    if (error instanceof SmtpError) throw new AfterReplyError(error, reply, 'STARTTLS');
+    throw error;
+  }
   ctx.state.ehloLines = undefined;
   ctx.state.acceptedRecipients = 0;
   return { replies: [reply], main: reply, sent: 'STARTTLS', sentAt, repliedAt };

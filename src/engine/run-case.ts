@@ -8,7 +8,7 @@ import { SmtpError, type Reply } from '../smtp/types.js';
 import { formatTarget } from './target-label.js';
 import { assertServer } from '../scenario/target.js';
 import type { Case, Scenario, ServerTarget, Step, Target } from '../scenario/types.js';
-import { executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
+import { AfterReplyError, executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
 import { describeReply } from './match.js';
@@ -137,8 +137,10 @@ function failedStep(step: Step, progress: CaseProgress, head: Readonly<StepHead>
   const transcript = progress.transcript;
   const failure = progress.failureOf(caught, (error) => (error instanceof SmtpError && isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message));
   const replies = caught instanceof PartialRepliesError ? { replies: caught.replies.map((reply) => maskReply(reply, transcript)) } : undefined;
+  // The last reply that did arrive is shown, not "no reply".
+  const answered = caught instanceof AfterReplyError ? { sent: transcript.mask(caught.sent), reply: maskReply(caught.reply, transcript) } : undefined;
   const durationMs = Math.round(performance.now() - started);
-  return { result: { ...head, status: failure.status, message: failure.message, ...replies, durationMs }, kind: failure.kind };
+  return { result: { ...head, status: failure.status, ...answered, message: failure.message, ...replies, durationMs }, kind: failure.kind };
 }
 
 /** The result of a step whose exchange completed: checked, masked, its fields in the order reports show them. */

@@ -6,7 +6,7 @@ import { serverTls } from '../helpers/server-tls.js';
 import { assertWaitedFor, GENEROUS, PROMPTLY_MS } from '../helpers/deadlines.js';
 import { fakeServer, type FakeSession } from '../helpers/fake-server.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { assertCause, assertWithin, at, healthyServer, runThenHealthy } from './fixtures/harness.js';
+import { assertCause, assertWithin, at, healthyServer, runThenHealthy, type HostileRun } from './fixtures/harness.js';
 
 /**
  * TLS that goes wrong. test/engine/protocol-tls.test.ts already covers STARTTLS against an
@@ -66,6 +66,17 @@ async function upToHandshake(s: FakeSession): Promise<void> {
   await hello;
 }
 
+/** The 220 to STARTTLS arrived before the handshake failed: the step and every report show it, not "no reply". */
+function assertShowsGoAhead(run: HostileRun): void {
+  const step = run.cases[0]!.steps[2]!;
+  assert.equal(step.sent, 'STARTTLS');
+  assert.deepEqual(step.reply, { code: 220, enhanced: '2.0.0', lines: ['2.0.0 go ahead'] });
+  assert.match(run.console, /\n +expected: 220\n +got: +220 2\.0\.0 go ahead\n/);
+  assert.doesNotMatch(run.console, /no reply/);
+  assert.match(run.tap, /got:\n\s+- "220 2\.0\.0 go ahead"\n/);
+  assert.match(run.junit, /\ngot: 220 2\.0\.0 go ahead]]><\/failure>/);
+}
+
 describe('STARTTLS', () => {
   test('garbage instead of a handshake after the 220: a TLS failure naming what OpenSSL saw', async (t) => {
     const fake = await fakeServer(async (s) => {
@@ -76,6 +87,7 @@ describe('STARTTLS', () => {
     const run = await runThenHealthy(starttls(at(fake)), healthy);
     assertCause(run.cases[0]!, { status: 'failed', kind: 'tls', message: /^step 3 \(starttls\): TLS handshake failed: the server did not answer with TLS \(OpenSSL: wrong version number\)$/ });
     assert.ok(!fake.received.includes('QUIT'), 'the QUIT of the case is not sent in clear after a failed upgrade');
+    assertShowsGoAhead(run);
   });
 
   test('no answer to the handshake: the handshake deadline, not a reply timeout', async (t) => {
@@ -96,6 +108,7 @@ describe('STARTTLS', () => {
     t.after(() => fake.close());
     const run = await runThenHealthy(starttls(at(fake)), healthy);
     assertCause(run.cases[0]!, { status: 'failed', kind: 'tls', message: /^step 3 \(starttls\): TLS handshake failed: the server closed the connection$/ });
+    assertShowsGoAhead(run);
   });
 });
 
