@@ -1,4 +1,3 @@
-import { isAbsolute, relative } from 'node:path';
 import { cac, type CAC } from 'cac';
 import {
   DEFAULT_MANIFEST_FILE,
@@ -240,11 +239,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
 async function withChecks(command: RunCommand): Promise<RunCommand> {
   if (command.checks.length === 0) return command;
   const { resolveChecks } = await import('./checks/catalogue.js');
-  const shown = resolveChecks(command.checks).map((path) => {
-    const near = relative(process.cwd(), path);
-    return near.startsWith('..') || isAbsolute(near) ? path : near;
-  });
-  return { ...command, paths: [...command.paths, ...shown] };
+  const { shownPath } = await import('./scenario/files.js');
+  return { ...command, paths: [...command.paths, ...resolveChecks(command.checks).map((path) => shownPath(path))] };
 }
 
 function reportError(error: unknown, io: CliIO): number {

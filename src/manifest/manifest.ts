@@ -5,7 +5,7 @@ import { resolveChecks } from '../checks/catalogue.js';
 import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { isPattern } from '../scenario/glob.js';
-import { patternMatches, referencedFileProblem, yamlFileKind } from '../scenario/files.js';
+import { patternMatches, referencedFileProblem, shownPath, yamlFileKind } from '../scenario/files.js';
 import { comparePos, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
 import type { TlsSettings } from '../scenario/types.js';
@@ -132,8 +132,9 @@ class ManifestBuilder {
   }
 
   /**
-   * The target's scenario files and folders, relative to the manifest. A pattern is expanded
-   * here, so one that matches nothing is an error at its position.
+   * The target's scenario files and folders, written relative to the manifest, shown relative to the
+   * working folder (as on the command line) when they are under it. A pattern is expanded here, so
+   * one that matches nothing is an error at its position.
    */
   private scenarioPaths(written: WrittenMap, top: WrittenMap, path: (string | number)[]): string[] {
     const own = written['scenarios'] !== undefined;
@@ -141,7 +142,7 @@ class ManifestBuilder {
     const listPath = own ? [...path, 'scenarios'] : ['scenarios'];
     return stringList(list).flatMap((entry, index) => {
       const absolute = resolve(this.dir, entry);
-      if (!isPattern(entry) || existsSync(absolute)) return [absolute];
+      if (!isPattern(entry) || existsSync(absolute)) return [shownPath(absolute)];
       const matches = this.matches(entry);
       // A scenarios: that is not a list is the schema's to report.
       if (matches.length === 0 && Array.isArray(list)) this.error(this.positions.at([...listPath, index]), `no scenario files (*.yaml, *.yml) match "${entry}"`);
@@ -149,14 +150,14 @@ class ManifestBuilder {
     });
   }
 
-  /** A pattern's matches, as absolute paths; each pattern is expanded once however many targets share it. */
+  /** A pattern's matches, as shown; each pattern is expanded once however many targets share it. */
   private matches(pattern: string): string[] {
     let found = this.expanded.get(pattern);
     if (found) return found;
     // Folders are searched later, as folder entries are; a matched manifest (this one, say) or file of steps is no scenario.
     found = patternMatches(pattern, this.dir)
       .map((match) => ({ folder: match.folder, path: resolve(this.dir, match.path) }))
-      .flatMap((match) => (match.folder || yamlFileKind(match.path) === 'scenario' ? [match.path] : []));
+      .flatMap((match) => (match.folder || yamlFileKind(match.path) === 'scenario' ? [shownPath(match.path)] : []));
     this.expanded.set(pattern, found);
     return found;
   }
@@ -165,7 +166,7 @@ class ManifestBuilder {
   private checks(written: unknown, path: (string | number)[]): string[] {
     return stringList(written).flatMap((name, index) => {
       try {
-        return resolveChecks([name]);
+        return resolveChecks([name]).map((path) => shownPath(path));
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         this.error(this.positions.at([...path, index]), error.message);

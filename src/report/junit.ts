@@ -24,7 +24,8 @@ type Outcome =
 
 /**
  * JUnit XML, written once at the end: a `testsuite` per (target, scenario file), a `testcase`
- * per case (or per step) with the case's transcript in `system-out`.
+ * per case (or per step) with the case's transcript in `system-out`. When a file runs against
+ * several targets, its testcase names end with the target's name: `greeting @ mx1`.
  */
 export class JUnitReporter implements Reporter {
   private readonly options: Required<JUnitReporterOptions>;
@@ -46,6 +47,7 @@ export class JUnitReporter implements Reporter {
 export function buildJUnit(result: RunResult, suiteName = 'smtpspec', granularity: JUnitGranularity = 'case'): string {
   const builder = builderRoot.newBuilder().name(xmlSafe(suiteName));
   const names = new UniqueNames();
+  const severalTargets = filesWithSeveralTargets(result.cases);
   for (const cases of groupBySuite(result.cases)) {
     const first = cases[0]!;
     const suite = builder
@@ -56,37 +58,38 @@ export function buildJUnit(result: RunResult, suiteName = 'smtpspec', granularit
       .property('target', xmlSafe(formatTarget(first.target)))
       .property('file', xmlSafe(first.file));
     for (const item of cases) {
-      if (granularity === 'step' && item.steps.length > 0) addSteps(suite, item, names);
-      else addCase(suite, item, names);
+      const name = severalTargets.has(item.file) ? `${item.caseName} @ ${targetName(item.target)}` : item.caseName;
+      if (granularity === 'step' && item.steps.length > 0) addSteps(suite, item, name, names);
+      else addCase(suite, item, name, names);
     }
   }
   return builder.build() + '\n';
 }
 
-function addCase(suite: TestSuite, item: CaseResult, names: UniqueNames): void {
+function addCase(suite: TestSuite, item: CaseResult, name: string, names: UniqueNames): void {
   const classname = xmlSafe(classnameOf(item.file));
   const testCase = suite
     .testCase()
     .className(classname)
-    .name(names.claim(classname, xmlSafe(item.caseName)))
-    .file(xmlSafe(item.file))
-    .time(toSeconds(item.durationMs));
-  if (item.status === 'skipped') testCase.skipped();
+    .name(names.claim(classname, xmlSafe(name)))
+    .file(xmlSafe(item.file));
+  withLine(testCase, item.pos.line).time(toSeconds(item.durationMs));
+  if (item.status === 'skipped') skip(testCase, item.skipReason);
   if (item.status === 'failed' || item.status === 'error') addOutcome(testCase, item);
   addProperties(testCase, item);
   addTranscript(testCase, item);
 }
 
 /** A testcase per step; the case's own properties and transcript go with its last step. */
-function addSteps(suite: TestSuite, item: CaseResult, names: UniqueNames): void {
+function addSteps(suite: TestSuite, item: CaseResult, name: string, names: UniqueNames): void {
   const classname = xmlSafe(classnameOf(item.file));
   item.steps.forEach((step, i) => {
     const testCase = suite
       .testCase()
       .className(classname)
-      .name(names.claim(classname, xmlSafe(`${item.caseName} › ${step.index + 1}. ${step.label}`)))
-      .file(xmlSafe(item.file))
-      .time(toSeconds(step.durationMs));
+      .name(names.claim(classname, xmlSafe(`${name} › ${step.index + 1}. ${step.label}`)))
+      .file(xmlSafe(item.file));
+    withLine(testCase, step.pos.line).time(toSeconds(step.durationMs));
     addStepOutcome(testCase, item, step);
     addStepProperties(testCase, step);
     if (i < item.steps.length - 1) return;
@@ -99,7 +102,7 @@ function addSteps(suite: TestSuite, item: CaseResult, names: UniqueNames): void 
 function addStepOutcome(testCase: TestCase, item: CaseResult, step: StepResult): void {
   const failing = item.failure?.stepIndex === step.index && (item.status === 'failed' || item.status === 'error');
   if (failing) return addOutcome(testCase, item);
-  if (step.status === 'skipped') return void testCase.skipped();
+  if (step.status === 'skipped') return skip(testCase, step.message ?? item.skipReason);
   if (step.status === 'passed') return;
   const message = xmlSafe(step.message ?? `step ${step.status}`);
   const body = cdataSafe(xmlSafe(stepBody(step, step.message ?? `step ${step.status}`)));
@@ -214,6 +217,42 @@ function stepBody(step: StepResult, message: string, pos = step.pos): string {
   if (step.reply) lines.push(...replyLines(step.reply).map((line, i) => (i === 0 ? 'got: ' : '     ') + line));
   // One line per item: line breaks and controls inside reply text become visible escapes.
   return lines.map(printable).join('\n');
+}
+
+/** The files run against more than one target, whose cases would otherwise share their names. */
+function filesWithSeveralTargets(cases: CaseResult[]): Set<string> {
+  const targets = new Map<string, Set<string>>();
+  for (const item of cases) targets.set(item.file, (targets.get(item.file) ?? new Set()).add(formatTarget(item.target)));
+  return new Set([...targets].filter(([, of]) => of.size > 1).map(([file]) => file));
+}
+
+/** A target as a case name ends with it: its name when it has one (`mx1`), else where it is. */
+function targetName(target: CaseResult['target']): string {
+  return (target.kind === undefined || target.kind === 'tcp') && target.name ? target.name : formatTarget(target);
+}
+
+/**
+ * `line="…"` after `file`, which GitLab and GitHub annotations read: junit-report-builder 5 has no
+ * setter for it, and writes the attributes its nodes hold, in the order they were set.
+ */
+function withLine(testCase: TestCase, line: number): TestCase {
+  (testCase as unknown as { _attributes: Record<string, number> })._attributes['line'] = line;
+  return testCase;
+}
+
+type Element = ReturnType<TestCase['build']>;
+
+/** `<skipped message="…"/>`: junit-report-builder 5 writes a bare `<skipped/>`, so the message goes onto the element it built. */
+function skip(testCase: TestCase, message: string | undefined): void {
+  testCase.skipped();
+  if (message === undefined) return;
+  const build = testCase.build.bind(testCase);
+  testCase.build = (parent: Element): Element => {
+    const element = build(parent);
+    const skipped = element.children.find((node): node is Element => 'name' in node && node.name === 'skipped');
+    skipped?.att('message', xmlSafe(printable(message)));
+    return element;
+  };
 }
 
 /** Cases grouped by (target, file), groups in order of first appearance. */

@@ -1,6 +1,6 @@
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { byCodeUnits, expandPattern, isPattern, isSearchedFolder } from './glob.js';
 import { firstLine, parseYamlDocument } from './positions.js';
@@ -110,6 +110,13 @@ export async function findFiles(paths: string[]): Promise<FoundFiles> {
     manifests.push(...found.manifests);
   }
   return { scenarios: distinctFiles(scenarios), manifests: distinctFiles(manifests) };
+}
+
+/** A file as reports show it: relative to the working folder when it is under it, else absolute. */
+export function shownPath(path: string, cwd: string = process.cwd()): string {
+  const near = relative(cwd, resolve(cwd, path));
+  if (near === '') return '.';
+  return near === '..' || near.startsWith(`..${sep}`) || isAbsolute(near) ? path : near;
 }
 
 /** Each file once, in order, however it is written. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseJUnit, type TestCase, type TestSuites } from 'junit2json';
 import { main } from '../../src/cli.js';
 import type { RunResult } from '../../src/engine/results.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
@@ -115,6 +116,26 @@ targets:
     const page = await readFile(html, 'utf8');
     assert.equal((page.match(/<td class="cell (?:passed|failed|error)"/g) ?? []).length, 10);
     assert.equal((page.match(/<td class="cell (?:failed|error)"/g) ?? []).length, 5);
+  });
+
+  test('JUnit as a CI reader sees it: the file relative to the working folder, the case line, the target in the name', async () => {
+    const junit = join(dir, 'fleet.xml');
+    assert.equal(await main(['run', manifest, '--target', 'healthy', '--target', 'refusing', '--junit', junit], capture().io), 1);
+    const read = (await parseJUnit(await readFile(junit, 'utf8'))) as TestSuites;
+    // junit2json keeps every attribute it meets, though `file` and `line` are not in its types.
+    const cases = (read.testsuite ?? []).flatMap((suite) => suite.testcase ?? []) as (TestCase & { file?: string; line?: number })[];
+    const seen = cases.map((c) => [c.classname, c.name, c.file, c.line]);
+    const file = join('test', 'cli', 'fixtures', 'fleet', 'transaction.yaml');
+    assert.deepEqual(seen, [
+      ['test.cli.fixtures.fleet.transaction', 'a message for the local user @ healthy', file, 4],
+      ['test.cli.fixtures.fleet.transaction', 'the greeting names the server @ healthy', file, 15],
+      ['test.cli.fixtures.fleet.transaction', 'a message for the local user @ refusing', file, 4],
+      ['test.cli.fixtures.fleet.transaction', 'the greeting names the server @ refusing', file, 15],
+    ]);
+    assert.deepEqual((read.testsuite ?? []).map((suite) => suite.name), [
+      `healthy (127.0.0.1:${healthy.port}) · ${file}`,
+      `refusing (127.0.0.1:${refusing.port}) · ${file}`,
+    ]);
   });
 
   test('a manifest runs alone and without --embedded', async () => {

@@ -140,14 +140,21 @@ const PROVIDED: Record<string, () => string> = {
   'commands.txt': () => 'EHLO client.example.com\nMAIL FROM:<tester@example.com>\nRCPT TO:<postmaster@example.com>\nQUIT\n',
 };
 
-/** Commands whose output, as shown, is checked line by line (`…` stands for lines left out). */
-const OUTPUT_SHOWN: { command: RegExp; lines?: number }[] = [
+/**
+ * Commands whose output, as shown, is checked line by line (`…` stands for lines left out):
+ * all of it, its first `lines` or its `last` lines.
+ */
+const OUTPUT_SHOWN: { command: RegExp; lines?: number; last?: number }[] = [
   /** The README's first sample: an open relay's verdict, as it is printed. */
   { command: /^smtpspec run scenarios\/ --target mx\.example\.net$/ },
   { command: /--dry-run$/ },
   { command: /^smtpspec validate relay\.yaml$/ },
   /** Only its first line: the others show a session and where smtpspec is installed. */
   { command: /^smtpspec serve /, lines: 1 },
+  /** How many steps the recorder saved, and where; the session above it is another server's. */
+  { command: /^smtpspec record --target \S+ -o \S+$/, last: 1 },
+  /** What validate says of the file just recorded. */
+  { command: /^smtpspec validate (?:scenarios\/)?mx\.yaml$/ },
 ];
 
 const DEADLINE_MS = 60_000;
@@ -440,7 +447,8 @@ function comparable(line: string): string {
 function assertOutput(command: Command, outcome: Outcome): void {
   const rule = OUTPUT_SHOWN.find((r) => r.command.test(command.text));
   if (!rule) return;
-  const shown = command.output.filter((line) => line.trim() !== '…').slice(0, rule.lines);
+  const kept = command.output.filter((line) => line.trim() !== '…');
+  const shown = rule.last === undefined ? kept.slice(0, rule.lines) : kept.slice(-rule.last);
   const actual = `${outcome.stdout}${outcome.stderr}`.split('\n').map(comparable);
   let from = 0;
   for (const line of shown.map(comparable)) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { formatIssue, ScenarioError, UsageError } from '../../src/errors.js';
 import { isManifestFile, loadManifest, parseManifest } from '../../src/manifest/manifest.js';
@@ -25,7 +25,7 @@ function problems(source: string): string[] {
 }
 
 describe('parseManifest: a valid manifest', () => {
-  test('defaults are merged, paths are absolute, names default to the host or domain', async () => {
+  test('defaults are merged, scenario paths are relative to the working folder, names default to the host or domain', async () => {
     const manifest = await loadManifest(fixture('fleet.yaml'));
     const file = fixture('fleet.yaml');
     const defaultTls = { verify: true, ca: [sourcePath('test/manifest/fixtures/certs/ca.pem')], servername: 'mx.example.com' };
@@ -35,7 +35,7 @@ describe('parseManifest: a valid manifest', () => {
       timeoutMs: 10_000,
       tls: defaultTls,
       vars: { rcpt: 'postmaster@example.com', size: '1024' },
-      scenarios: [sourcePath('test/manifest/fixtures/scenarios/basic.yaml'), sourcePath('test/manifest/fixtures/checks')],
+      scenarios: ['test/manifest/fixtures/scenarios/basic.yaml', 'test/manifest/fixtures/checks'],
     };
     assert.deepEqual(manifest, {
       file,
@@ -56,7 +56,7 @@ describe('parseManifest: a valid manifest', () => {
             key: sourcePath('test/manifest/fixtures/certs/client-key.pem'),
           },
           vars: { rcpt: 'abuse@example.com', size: '1024' },
-          scenarios: [sourcePath('test/manifest/fixtures/checks/tls.yaml')],
+          scenarios: ['test/manifest/fixtures/checks/tls.yaml'],
         },
         { ...common, name: 'example.org', pos: { file, line: 18, col: 5 }, domain: 'example.org', mx: 'primary' },
         { ...common, name: 'example.net', pos: { file, line: 19, col: 5 }, domain: 'example.net', mx: 'all' },
@@ -67,7 +67,7 @@ describe('parseManifest: a valid manifest', () => {
   test('the minimum: one target; no dns_server, no timeout, mx all, empty tls and vars', () => {
     const manifest = parseManifest('scenarios: [a.yaml]\ntargets: [{ host: "::1" }]\n', 'sub/fleet.yaml');
     assert.deepEqual(manifest.targets.map(({ pos: _pos, ...target }) => target), [
-      { name: '::1', tags: [], host: '::1', port: 25, mx: 'all', tls: {}, vars: {}, scenarios: [resolve('sub/a.yaml')] },
+      { name: '::1', tags: [], host: '::1', port: 25, mx: 'all', tls: {}, vars: {}, scenarios: [join('sub', 'a.yaml')] },
     ]);
     assert.equal(manifest.dnsServer, undefined);
   });

@@ -73,16 +73,16 @@ describe('JUnitReporter', () => {
     assert.deepEqual(properties, [['target', '127.0.0.1:2626'], ['file', 'scenarios/down.yaml']]);
   });
 
-  test('describes every case: classname, name, file, time, outcome and transcript', async () => {
+  test('describes every case: classname, name, file, line, time, outcome and transcript', async () => {
     const cases = all(parseXml(await render(runResult)), 'testcase');
     assert.deepEqual(
-      cases.map((c) => [c.attributes['classname'], c.attributes['name'], c.attributes['file'], c.attributes['time']]),
+      cases.map((c) => [c.attributes['classname'], c.attributes['name'], c.attributes['file'], c.attributes['line'], c.attributes['time']]),
       [
-        ['scenarios.basic', 'greeting and EHLO', 'scenarios/basic.yaml', '0.012'],
-        ['scenarios.basic', 'unknown recipient is rejected', 'scenarios/basic.yaml', '0.03'],
-        ['scenarios.basic', 'STARTTLS is offered', 'scenarios/basic.yaml', '0'],
-        ['scenarios.down', 'server is unreachable', 'scenarios/down.yaml', '0.001'],
-        ['scenarios.hostile', 'odd \\ names # are "escaped"\nand one line', 'scenarios/hostile.yaml', '0.008'],
+        ['scenarios.basic', 'greeting and EHLO', 'scenarios/basic.yaml', '3', '0.012'],
+        ['scenarios.basic', 'unknown recipient is rejected', 'scenarios/basic.yaml', '10', '0.03'],
+        ['scenarios.basic', 'STARTTLS is offered', 'scenarios/basic.yaml', '25', '0'],
+        ['scenarios.down', 'server is unreachable', 'scenarios/down.yaml', '3', '0.001'],
+        ['scenarios.hostile', 'odd \\ names # are "escaped"\nand one line', 'scenarios/hostile.yaml', '3', '0.008'],
       ],
     );
     assert.deepEqual(cases.map((c) => c.children.map((e) => e.name)), [
@@ -131,25 +131,48 @@ describe('JUnitReporter', () => {
     assert.equal(child(testCase, 'failure')!.attributes['message'], 'got [1mbold   end');
   });
 
-  test('makes (classname, name) unique across the document', async () => {
+  test('names the target in each case of a file run against several targets, not a number', () => {
     const [first, second] = runResult.cases;
-    const elsewhere = { ...first!, id: 'x', target: { host: 'mx.example.test', port: 25 } };
-    const literal = { ...second!, caseName: 'greeting and EHLO (2)' };
-    const cases = [first!, elsewhere, literal, first!];
-    const root = parseXml(buildJUnit({ ...runResult, cases }));
+    const mx1 = { kind: 'tcp' as const, host: '192.0.2.1', port: 25, name: 'mx1' };
+    const mx2 = { host: '192.0.2.2', port: 25, name: 'mx2' };
+    const unnamed = { host: 'mx.example.test', port: 25 };
+    const cases = [mx1, mx2, unnamed].flatMap((target) => [first!, second!].map((item) => ({ ...item, id: `${item.id}@${target.host}`, target })));
+    const root = parseXml(buildJUnit({ ...runResult, cases: [...cases, runResult.cases[3]!] }));
     const names = all(root, 'testcase').map((c) => `${c.attributes['classname']} / ${c.attributes['name']}`);
-    // Document order: the first suite holds first, literal, first; the second suite holds elsewhere.
     assert.deepEqual(names, [
-      'scenarios.basic / greeting and EHLO',
-      'scenarios.basic / greeting and EHLO (2)',
-      'scenarios.basic / greeting and EHLO (3)',
-      'scenarios.basic / greeting and EHLO (4)',
+      'scenarios.basic / greeting and EHLO @ mx1',
+      'scenarios.basic / unknown recipient is rejected @ mx1',
+      'scenarios.basic / greeting and EHLO @ mx2',
+      'scenarios.basic / unknown recipient is rejected @ mx2',
+      'scenarios.basic / greeting and EHLO @ mx.example.test:25',
+      'scenarios.basic / unknown recipient is rejected @ mx.example.test:25',
+      // A file run against one target keeps its plain names.
+      'scenarios.down / server is unreachable',
     ]);
-    assert.equal(new Set(names).size, names.length);
     assert.deepEqual(all(root, 'testsuite').map((s) => s.attributes['name']), [
-      '127.0.0.1:2525 · scenarios/basic.yaml',
+      'mx1 (192.0.2.1:25) · scenarios/basic.yaml',
+      'mx2 (192.0.2.2:25) · scenarios/basic.yaml',
       'mx.example.test:25 · scenarios/basic.yaml',
+      '127.0.0.1:2626 · scenarios/down.yaml',
     ]);
+  });
+
+  test('still makes (classname, name) unique when a name repeats on one target: CI tools drop duplicates', () => {
+    const [first, second] = runResult.cases;
+    const literal = { ...second!, caseName: 'greeting and EHLO (2)' };
+    const root = parseXml(buildJUnit({ ...runResult, cases: [first!, literal, first!] }));
+    const names = all(root, 'testcase').map((c) => c.attributes['name']);
+    assert.deepEqual(names, ['greeting and EHLO', 'greeting and EHLO (2)', 'greeting and EHLO (3)']);
+  });
+
+  test('gives <skipped> the reason a case or step did not run', () => {
+    const skippedCase = { ...runResult.cases[2]!, skipReason: 'condition not met: ${starttls} == yes' };
+    const caseLevel = all(parseXml(buildJUnit({ ...runResult, cases: [skippedCase] })), 'skipped');
+    assert.deepEqual(caseLevel.map((e) => e.attributes['message']), ['condition not met: ${starttls} == yes']);
+    const stepLevel = all(parseXml(buildJUnit({ ...runResult, cases: [runResult.cases[1]!] }, 'smtpspec', 'step')), 'skipped');
+    assert.deepEqual(stepLevel.map((e) => e.attributes['message']), ['not run: an earlier step failed', 'not run: an earlier step failed']);
+    const bare = all(parseXml(buildJUnit({ ...runResult, cases: [runResult.cases[2]!] })), 'skipped');
+    assert.deepEqual(bare.map((e) => ({ ...e.attributes })), [{}], 'no reason known, no message');
   });
 
   test('maps each failure kind to an element and type', () => {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { yamlFileKind } from '../../src/scenario/files.js';
+import { join } from 'node:path';
+import { shownPath, yamlFileKind } from '../../src/scenario/files.js';
 
 describe('yamlFileKind', () => {
   const kind = (source: string) => yamlFileKind('x.yaml', source);
@@ -35,5 +36,21 @@ describe('yamlFileKind', () => {
 
   test('a file that cannot be read is a scenario, for loading to report', () => {
     assert.equal(yamlFileKind('/no/such/file.yaml'), 'scenario');
+  });
+});
+
+describe('shownPath', () => {
+  const cwd = join('/', 'srv', 'mail');
+
+  test('a file under the working folder is shown relative to it, however it is written', () => {
+    assert.equal(shownPath(join(cwd, 'scenarios', 'basic.yaml'), cwd), join('scenarios', 'basic.yaml'));
+    assert.equal(shownPath(join('scenarios', 'basic.yaml'), cwd), join('scenarios', 'basic.yaml'));
+    assert.equal(shownPath(join(cwd, '..foo', 'a.yaml'), cwd), join('..foo', 'a.yaml'));
+    assert.equal(shownPath(cwd, cwd), '.');
+  });
+
+  test('a file elsewhere keeps the path it was given', () => {
+    assert.equal(shownPath(join('/', 'usr', 'lib', 'checks', 'greeting.yaml'), cwd), join('/', 'usr', 'lib', 'checks', 'greeting.yaml'));
+    assert.equal(shownPath(join('/', 'srv', 'mailer', 'a.yaml'), cwd), join('/', 'srv', 'mailer', 'a.yaml'));
   });
 });
