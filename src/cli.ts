@@ -95,7 +95,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--bail', 'Start no new case after the first failure')
     .option('--retries <n>', 'Retry cases that failed on a network error up to n times; they are reported as flaky', { default: 0 })
     .option('--shard <i/n>', 'Run only the i-th of n deterministic slices of the work (for CI matrices)')
-    .option('--dns-server <host:port>', 'Resolve MX records with this DNS server (manifests)')
+    .option('--dns-server <host:port>', 'Look up the MX records and host names of manifest targets with this DNS server')
     .option('--max-reply-line <bytes>', 'Longest reply line accepted (default 8192; RFC 5321 allows 512)')
     .option('--no-color', 'Never colour the console output')
     .option('--dry-run', 'Print what would be sent to each server, in order, and connect to nothing')

@@ -55,7 +55,14 @@ function withTargetTls(scenario: Scenario, tls: Partial<TlsSettings>): Scenario 
 
 function hostTarget(target: ManifestTarget, host: ResolvedHost): TcpTarget {
   const name = target.domain === undefined ? target.name : `${target.name} MX ${host.host}`;
-  return { kind: 'tcp', host: host.host, port: host.port, name };
+  return {
+    kind: 'tcp',
+    host: host.host,
+    port: host.port,
+    name,
+    ...(host.addresses ? { addresses: host.addresses } : {}),
+    ...(host.error !== undefined ? { resolveError: host.error } : {}),
+  };
 }
 
 /** A domain planned without a lookup. */

@@ -1,5 +1,5 @@
 import { secretsOf } from '../smtp/auth.js';
-import { connect, type ConnectOptions, type SmtpConnection } from '../smtp/client.js';
+import { connect, type ConnectOptions, type SmtpConnection, type TransportSpec } from '../smtp/client.js';
 import { isReplyTimeout } from '../smtp/reply-queue.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
 import type { SharedRecords } from '../smtp/shared-records.js';
@@ -204,7 +204,8 @@ function needsImplicitGreeting(kase: Case, state: SessionState): boolean {
 }
 
 function connectOptions(scenario: Scenario, target: ServerTarget, transcript: Transcript, hooks: RunCaseOptions): ConnectOptions {
-  const transport = target.kind === 'unix' || target.kind === 'exec' ? target : { kind: 'tcp' as const, host: target.host, port: target.port };
+  const transport: TransportSpec =
+    target.kind === 'unix' || target.kind === 'exec' ? target : { kind: 'tcp', host: target.host, port: target.port, ...(target.addresses ? { addresses: target.addresses } : {}) };
   const servername = scenario.tls.servername ?? (transport.kind === 'tcp' ? transport.host : undefined);
   const options: ConnectOptions = { transport, timeoutMs: scenario.timeoutMs, transcript };
   if (hooks.limits) options.limits = hooks.limits;

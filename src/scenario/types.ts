@@ -19,7 +19,12 @@ export interface TcpTarget {
   port: number;
   /** A display name from a manifest (`mx1`, or the domain an MX host was found for). */
   name?: string;
-  /** Set when a manifest domain has no usable MX: every case on it fails with this reason, unconnected. */
+  /**
+   * The host's addresses from a manifest's DNS server, connected to instead of asking the system
+   * resolver; `host` stays the name (for TLS and reports).
+   */
+  addresses?: string[];
+  /** Set when a manifest domain has no usable MX, or a name does not resolve on its DNS server: every case on it fails with this reason, unconnected. */
   resolveError?: string;
 }
 

@@ -14,7 +14,8 @@ import { plural } from '../words.js';
  */
 
 export type TransportSpec =
-  | { kind: 'tcp'; host: string; port: number }
+  /** `addresses`: where `host` was looked up already, tried instead of asking the system resolver. */
+  | { kind: 'tcp'; host: string; port: number; addresses?: string[] }
   | { kind: 'unix'; path: string }
   /** Run without a shell: spawn(argv[0], argv.slice(1)). */
   | { kind: 'exec'; argv: string[] };
@@ -115,9 +116,9 @@ export function untilEvent(
   });
 }
 
-async function openTcp(spec: { host: string; port: number }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
+async function openTcp(spec: TcpSpec, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
   const label = formatAddress(spec.host, spec.port);
-  const socket = net.connect({ host: spec.host, port: spec.port, noDelay: true });
+  const socket = net.connect({ host: spec.host, port: spec.port, noDelay: true, ...(spec.addresses ? { lookup: knownAddresses(spec.addresses) } : {}) });
   await untilEvent(socket, 'connect', timeoutMs, {
     onError: (err) => describeSocketError(err, spec.host, label, 'connect'),
     onTimeout: () => new SmtpError('connect-timeout', 'connect', `no answer from ${label} within ${timeoutMs} ms`),
@@ -126,6 +127,23 @@ async function openTcp(spec: { host: string; port: number }, timeoutMs: number, 
   const remote = net.isIPv4(spec.host) ? spec.host : socket.remoteAddress;
   transcript.note(`connected to ${label}${remote && remote !== spec.host ? ` (${remote})` : ''}`);
   return new TcpTransport(spec.host, spec.port, label, socket);
+}
+
+type TcpSpec = Extract<TransportSpec, { kind: 'tcp' }>;
+
+/** A name lookup that answers with addresses looked up earlier (on a configured DNS server), in their order. */
+function knownAddresses(addresses: string[]): net.LookupFunction {
+  return (_hostname, options, callback) => {
+    const wanted = addresses.filter((address) => !options.family || net.isIP(address) === options.family);
+    const found = wanted.map((address) => ({ address, family: net.isIP(address) }));
+    if (found.length === 0) {
+      callback(Object.assign(new Error(`no ${options.family === 6 ? 'IPv6' : 'IPv4'} address`), { code: 'ENODATA' }), '', 0);
+    } else if (options.all) {
+      (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, found);
+    } else {
+      callback(null, found[0]!.address, found[0]!.family);
+    }
+  };
 }
 
 /** A class rather than an object of closures: one is alive for every session in flight. */
