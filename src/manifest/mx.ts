@@ -86,7 +86,7 @@ class Lookup {
     });
     if (records.length === 0) return this.implicitMx(domain, target.port);
     if (records.length === 1 && isRoot(records[0]!.exchange)) return { error: `${domain} does not accept mail (null MX, RFC 7505)` };
-    const sorted = records.filter((record) => !isRoot(record.exchange)).sort(byPreferenceThenName);
+    const sorted = onePerHost(records.filter((record) => !isRoot(record.exchange)).sort(byPreferenceThenName));
     const lowest = sorted[0]?.priority;
     const chosen = target.mx === 'primary' ? sorted.filter((record) => record.priority === lowest) : sorted;
     const hosts = chosen.map((record) => ({ host: record.exchange, port: target.port, preference: record.priority, exchange: record.exchange }));
@@ -147,6 +147,17 @@ function failure(error: unknown, resolver: Resolver, domain: string, timeoutMs: 
 
 function serversOf(resolver: Resolver): string {
   return resolver.getServers().join(', ') || 'the system resolver';
+}
+
+/** A host named by several MX records is one server, tested once, at its most preferred record. */
+function onePerHost(sorted: MxRecord[]): MxRecord[] {
+  const seen = new Set<string>();
+  return sorted.filter((record) => {
+    const name = record.exchange.toLowerCase().replace(/\.$/, '');
+    if (seen.has(name)) return false;
+    seen.add(name);
+    return true;
+  });
 }
 
 function byPreferenceThenName(a: MxRecord, b: MxRecord): number {

@@ -92,3 +92,46 @@ targets:
     assert.match(failures['empty MX bare.fleet.test']!.message, new RegExp(`cannot resolve host "bare\\.fleet\\.test": no A or AAAA record on DNS server 127\\.0\\.0\\.1:${dns.port}`));
   });
 });
+
+describe('a domain whose MX records name one host twice', () => {
+  let dir: string;
+  let dns: DnsResponder;
+  let server: TestServer;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'smtpspec-dns-'));
+    dns = await startDnsResponder({
+      'twice.test': {
+        mx: [
+          [10, 'mx1.twice.test'],
+          [20, 'mx1.twice.test'],
+          [30, 'gone.twice.test'],
+        ],
+      },
+      'mx1.twice.test': { a: ['127.0.0.1'] },
+    });
+    server = await startTestServer();
+    await writeFile(join(dir, 'greeting.yaml'), SCENARIO);
+    await writeFile(
+      join(dir, 'fleet.yaml'),
+      `scenarios: [greeting.yaml]\ndns_server: 127.0.0.1:${dns.port}\ndefaults: { timeout: ${GENEROUS} }\ntargets:\n  - { domain: twice.test, port: ${server.port} }\n`,
+    );
+  });
+  after(async () => {
+    await Promise.all([dns.close(), server.close()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('tests the host once; every case has its own id, and the console lists each, the later failure too', async () => {
+    const c = capture();
+    const code = await main(['run', join(dir, 'fleet.yaml'), '--no-color', '--json', join(dir, 'result.json')], c.io);
+    assert.equal(code, 1, c.stderr());
+    const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as RunResult;
+    assert.deepEqual(result.cases.map(tcpName), ['twice.test MX mx1.twice.test', 'twice.test MX gone.twice.test']);
+    assert.equal(new Set(result.cases.map((kase) => kase.id)).size, result.cases.length);
+    const lines = c.stdout().split('\n').filter((line) => /^ {2}[✓✗-] /.test(line));
+    assert.equal(lines.length, 2, c.stdout());
+    assert.match(c.stdout(), /cannot resolve host "gone\.twice\.test"/);
+    assert.match(c.stdout(), /1 passed, 1 failed/);
+  });
+});

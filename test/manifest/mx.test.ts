@@ -16,6 +16,13 @@ const ZONE = {
   'mx-a.example.org': { a: ['192.0.2.1'] },
   'mx-b.example.org': { a: ['192.0.2.2'], aaaa: ['2001:db8::2'] },
   'backup.example.org': {},
+  'twice.example': {
+    mx: [
+      [30, 'MX-A.example.org'],
+      [10, 'mx-a.example.org'],
+      [20, 'mx-b.example.org'],
+    ] as [number, string][],
+  },
   'implicit.example': { a: ['192.0.2.7'] },
   'v6only.example': { aaaa: ['2001:db8::25'] },
   'bare.example': {},
@@ -55,6 +62,15 @@ describe('resolveTargetHosts against a DNS responder on loopback', () => {
   test('without a configured DNS server, the hosts are left to the system resolver to look up when connecting', async () => {
     const target: ManifestTarget = { ...domainTarget('unused'), domain: undefined, host: 'mx9.example.org', port: 25 };
     assert.deepEqual(await resolveTargetHosts(target, { timeoutMs: GENEROUS_MS }), { hosts: [{ host: 'mx9.example.org', port: 25 }] });
+  });
+
+  test('a host named by two MX records is one server, at its most preferred record', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('twice.example'), options), {
+      hosts: [
+        { host: 'mx-a.example.org', port: 2525, preference: 10, exchange: 'mx-a.example.org', addresses: ['192.0.2.1'] },
+        { host: 'mx-b.example.org', port: 2525, preference: 20, exchange: 'mx-b.example.org', addresses: ['192.0.2.2', '2001:db8::2'] },
+      ],
+    });
   });
 
   test('mx: primary keeps every host with the lowest preference', async () => {
