@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import type { MxRecord } from 'node:dns';
-import { isIP, isIPv6 } from '../ip.js';
+import { isIP, isIPv6, type IpFamily } from '../ip.js';
 import type { ManifestTarget } from './manifest.js';
 
 /** One server to connect to; for a domain target, one of its MX hosts (or the domain itself: implicit MX). */
@@ -29,6 +29,8 @@ export interface ResolveOptions {
   dnsServer?: { host: string; port: number };
   /** One deadline for all the lookups of this target. */
   timeoutMs: number;
+  /** Ask only for A (4) or AAAA (6) records: the connections will be of that family. */
+  family?: IpFamily;
 }
 
 class LookupTimeout extends Error {}
@@ -49,7 +51,7 @@ export async function resolveTargetHosts(target: ManifestTarget, options: Resolv
   if (target.domain === undefined && (!options.dnsServer || isIP(own.host) !== 0)) return { hosts: [own] };
   const resolver = new Resolver({ timeout: options.timeoutMs, tries: 1 });
   if (options.dnsServer) resolver.setServers([serverText(options.dnsServer)]);
-  const lookup = new Lookup(resolver, options.dnsServer !== undefined);
+  const lookup = new Lookup(resolver, options.dnsServer !== undefined, options.family);
   // c-ares has its own timeout, but only per query; this bounds the whole resolution.
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -77,6 +79,7 @@ class Lookup {
     private readonly resolver: Resolver,
     /** A DNS server was configured: host names are resolved here too, not left to the system. */
     private readonly configured: boolean,
+    private readonly family: IpFamily | undefined,
   ) {}
 
   async domain(domain: string, target: ManifestTarget): Promise<Resolution> {
@@ -100,7 +103,7 @@ class Lookup {
         if (isIP(host.host) !== 0) return host;
         const { found, exists } = await this.addresses(host.host);
         if (found.length > 0) return { ...host, addresses: found };
-        const why = exists ? 'no A or AAAA record' : 'no such name (NXDOMAIN)';
+        const why = exists ? `no ${this.recordTypes()}` : 'no such name (NXDOMAIN)';
         return { ...host, error: `cannot resolve host "${host.host}": ${why} on DNS server ${serversOf(this.resolver)}` };
       }),
     );
@@ -109,13 +112,22 @@ class Lookup {
   /** RFC 5321 §5.1: without MX records, the domain itself is the mail host if it has an address. */
   private async implicitMx(domain: string, port: number): Promise<Resolution> {
     const { found } = await this.addresses(domain);
-    if (found.length === 0) return { error: `${domain} has no MX and no A/AAAA record` };
+    if (found.length === 0) return { error: `${domain} has no MX and no ${this.recordTypes('/')}` };
     return { hosts: [{ host: domain, port, implicit: true, ...(this.configured ? { addresses: found } : {}) }] };
   }
 
-  /** A and AAAA records, IPv4 first. */
+  /** The record types asked for: `A or AAAA`, or one of them, saying why (`-4` / `-6`). */
+  private recordTypes(or = ' or '): string {
+    if (this.family === undefined) return `A${or}AAAA record`;
+    return `${this.family === 4 ? 'A' : 'AAAA'} record (IPv${this.family} only)`;
+  }
+
+  /** A and AAAA records, IPv4 first; only one of them for connections of one family. */
   private async addresses(name: string): Promise<Addresses> {
-    const answers = await Promise.all([records(this.resolver.resolve4(name)), records(this.resolver.resolve6(name))]);
+    const lookups = [];
+    if (this.family !== 6) lookups.push(records(this.resolver.resolve4(name)));
+    if (this.family !== 4) lookups.push(records(this.resolver.resolve6(name)));
+    const answers = await Promise.all(lookups);
     return { found: answers.flatMap((answer) => answer.found), exists: answers.some((answer) => answer.exists) };
   }
 }
