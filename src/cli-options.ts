@@ -1,5 +1,6 @@
 import type { InitCommand, ListCommand } from './commands/types.js';
 import { UsageError } from './errors.js';
+import { isIP, type IpFamily } from './ip.js';
 import { parseDuration } from './scenario/duration.js';
 import { parseTarget, targetOption } from './scenario/target.js';
 
@@ -66,6 +67,20 @@ export function parseDnsServer(raw: unknown): { host: string; port: number } | u
     throw new UsageError(`--dns-server expects an address such as 127.0.0.1:5353, got "${text}"`);
   }
   return { host: target.host, port: target.port };
+}
+
+/** `--local-address ADDR`, `-4`, `-6`: where the client connects from. */
+export function parseClientAddress(o: Record<string, unknown>): { localAddress?: string; family?: IpFamily } {
+  if (o.ipv4 === true && o.ipv6 === true) throw new UsageError('use either -4 or -6, not both');
+  const family: IpFamily | undefined = o.ipv4 === true ? 4 : o.ipv6 === true ? 6 : undefined;
+  const localAddress = optionalString(o.localAddress, '--local-address');
+  if (localAddress !== undefined && isIP(localAddress) === 0) {
+    throw new UsageError(`--local-address expects an IP address of this machine, such as 192.0.2.10, got "${localAddress}"`);
+  }
+  if (localAddress !== undefined && family && isIP(localAddress) !== family) {
+    throw new UsageError(`--local-address ${localAddress} is an IPv${isIP(localAddress)} address: it does not go with -${family}`);
+  }
+  return { ...(localAddress !== undefined ? { localAddress } : {}), ...(family ? { family } : {}) };
 }
 
 export function parseGrep(raw: unknown): RegExp | undefined {

@@ -6,6 +6,7 @@ import {
   listCommandOf,
   oneOf,
   optionalString,
+  parseClientAddress,
   parseDnsServer,
   parseGrep,
   parseStrings,
@@ -66,6 +67,7 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     retries: parseWholeNumber(o.retries, '--retries', 0),
     shard,
     dnsServer: parseDnsServer(o.dnsServer),
+    ...parseClientAddress(o),
     ...(o.maxReplyLine === undefined ? {} : { maxReplyLineBytes: parseWholeNumber(o.maxReplyLine, '--max-reply-line', 512) }),
     ...(o.dryRun === true ? { dryRun: true } : {}),
     ...(o.verbose === true ? { verbose: true } : {}),
@@ -94,7 +96,10 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--bail', 'Start no new case after the first failure')
     .option('--retries <n>', 'Retry cases that failed on a network error up to n times; they are reported as flaky', { default: 0 })
     .option('--shard <i/n>', 'Run only the i-th of n deterministic slices of the work (for CI matrices)')
-    .option('--dns-server <host:port>', 'Resolve MX records with this DNS server (manifests)')
+    .option('--dns-server <host:port>', 'Look up the MX records and host names of manifest targets with this DNS server')
+    .option('--local-address <address>', 'Connect from this IP address of this machine (TCP targets)')
+    .option('-4, --ipv4', 'Connect over IPv4 only, and look up only A records')
+    .option('-6, --ipv6', 'Connect over IPv6 only, and look up only AAAA records')
     .option('--max-reply-line <bytes>', 'Longest reply line accepted (default 8192; RFC 5321 allows 512)')
     .option('--no-color', 'Never colour the console output')
     .option('--dry-run', 'Print what would be sent to each server, in order, and connect to nothing')

@@ -30,6 +30,9 @@ export function isIPv6(text: string): boolean {
   return halves.length === 2 ? size <= 7 : size === 8;
 }
 
+/** IPv4 or IPv6: the address family a connection is held to. */
+export type IpFamily = 4 | 6;
+
 /** 4, 6, or 0 when the text is not an IP address. */
 export function isIP(text: string): 0 | 4 | 6 {
   if (isIPv4(text)) return 4;

@@ -1,4 +1,5 @@
 import type { Shard } from '../engine/shard-spec.js';
+import type { IpFamily } from '../ip.js';
 
 /** The commands as parsed from the command line: plain data, one shape per command. */
 
@@ -33,6 +34,10 @@ export interface RunCommand {
   retries: number;
   shard?: Shard;
   dnsServer?: { host: string; port: number };
+  /** `--local-address`: the client's source address for TCP targets. */
+  localAddress?: string;
+  /** `-4` / `-6`: IPv4 or IPv6 only. */
+  family?: IpFamily;
   /** The longest reply line accepted, in bytes (`--max-reply-line`). */
   maxReplyLineBytes?: number;
   /** `--dry-run`: print what would be sent, connect to nothing. */

@@ -1,4 +1,6 @@
 import { UsageError } from '../errors.js';
+import type { IpFamily } from '../ip.js';
+import { clientAddressProblem, familyOf, withClientAddress, type ClientAddress } from './client-address.js';
 import { loadManifest, type Manifest, type ManifestTarget } from '../manifest/manifest.js';
 import { resolveTargetHosts, type ResolvedHost } from '../manifest/mx.js';
 import { loadScenarios, type LoadOptions } from '../scenario/load.js';
@@ -24,6 +26,10 @@ export interface TargetLoadOptions {
 export interface ManifestPlanOptions extends TargetLoadOptions {
   /** `--dns-server`: wins over the manifest's `dns_server`. */
   dnsServer?: { host: string; port: number };
+  /** `--local-address`: wins over the targets' `local_address`. */
+  localAddress?: string;
+  /** `-4` / `-6`: wins over the targets' `family`. */
+  family?: IpFamily;
   /** `--target`: keep only targets with one of these names or tags. */
   only: string[];
   /** No lookup: a domain stands as one placeholder, for every MX host found at run time. */
@@ -53,9 +59,26 @@ function withTargetTls(scenario: Scenario, tls: Partial<TlsSettings>): Scenario 
   return { ...scenario, tls: { ...scenario.tls, ...tls, ca: [...scenario.tls.ca, ...(tls.ca ?? [])] } };
 }
 
-function hostTarget(target: ManifestTarget, host: ResolvedHost): TcpTarget {
+function hostTarget(target: ManifestTarget, host: ResolvedHost, client: ClientAddress): TcpTarget {
   const name = target.domain === undefined ? target.name : `${target.name} MX ${host.host}`;
-  return { kind: 'tcp', host: host.host, port: host.port, name };
+  return withClientAddress({
+    kind: 'tcp',
+    host: host.host,
+    port: host.port,
+    name,
+    ...(host.addresses ? { addresses: host.addresses } : {}),
+    ...(host.error !== undefined ? { resolveError: host.error } : {}),
+  }, client);
+}
+
+/** The command line's source address and family over the target's. */
+function clientOf(target: ManifestTarget, options: ManifestPlanOptions): ClientAddress {
+  const localAddress = options.localAddress ?? target.localAddress;
+  const family = options.family ?? target.family;
+  const client = { ...(localAddress !== undefined ? { localAddress } : {}), ...(family ? { family } : {}) };
+  const problem = clientAddressProblem(client);
+  if (problem) throw new UsageError(`target ${target.name}: ${problem}`);
+  return client;
 }
 
 /** A domain planned without a lookup. */
@@ -80,11 +103,13 @@ export async function loadTargetScenarios(target: ManifestTarget, options: Targe
 
 /** Every host of a target, MX records resolved; a domain without a usable MX is one host that fails with the reason. */
 async function targetHosts(target: ManifestTarget, options: ManifestPlanOptions, manifest: Manifest): Promise<(TcpTarget | PlaceholderTarget)[]> {
+  const client = clientOf(target, options);
   if (options.preview && target.domain !== undefined) return [mxPlaceholder(target, target.domain)];
   const dnsServer = options.dnsServer ?? manifest.dnsServer;
-  const resolution = await resolveTargetHosts(target, { ...(dnsServer ? { dnsServer } : {}), timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS });
+  const family = familyOf(client);
+  const resolution = await resolveTargetHosts(target, { ...(dnsServer ? { dnsServer } : {}), ...(family ? { family } : {}), timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS });
   if ('error' in resolution) return [{ kind: 'tcp', host: target.domain ?? target.name, port: target.port, name: target.name, resolveError: resolution.error }];
-  return resolution.hosts.map((host) => hostTarget(target, host));
+  return resolution.hosts.map((host) => hostTarget(target, host, client));
 }
 
 /**

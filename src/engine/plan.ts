@@ -1,4 +1,6 @@
 import { UsageError } from '../errors.js';
+import type { IpFamily } from '../ip.js';
+import { clientAddressProblem, withClientAddress, type ClientAddress } from './client-address.js';
 import { isManifestFile } from '../manifest/manifest.js';
 import { caProblem } from '../scenario/files.js';
 import { loadScenarios } from '../scenario/load.js';
@@ -38,6 +40,10 @@ export interface PlanOptions {
   timeoutMs?: number;
   /** `--dns-server`: where MX records are looked up; wins over the manifest's `dns_server`. */
   dnsServer?: { host: string; port: number };
+  /** `--local-address`: the client's source address for TCP targets; wins over a manifest target's `local_address`. */
+  localAddress?: string;
+  /** `-4` / `-6`: connect (and look names up) over IPv4 or IPv6 only; wins over a manifest target's `family`. */
+  family?: IpFamily;
   /** `--grep`: keep the cases whose `<scenario name> › <case name>` matches. */
   grep?: RegExp;
   /** `--tag`: keep the cases with one of these tags, their own or their file's. */
@@ -87,6 +93,9 @@ function manifestPathOf(paths: string[]): string | undefined {
 export async function planWork(options: PlanOptions): Promise<Plan> {
   const unreadable = caProblem(options.ca ?? []);
   if (unreadable) throw new UsageError(unreadable);
+  const client = clientOf(options);
+  const unusable = clientAddressProblem(client);
+  if (unusable) throw new UsageError(unusable);
   const given = options.env ?? process.env;
   const env = options.lenientEnv ? lenientEnv(given, options.lenientEnv) : given;
   const manifest = manifestPathOf(options.paths);
@@ -95,7 +104,9 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   try {
     options.onLoaded?.(scenarios);
     const selected = await selectWork(planned.items, options);
-    const items = server ? onEmbeddedServer(selected, server) : selected;
+    const placed = server ? onEmbeddedServer(selected, server) : selected;
+    // A manifest's targets have theirs already, the command line's over their own.
+    const items = manifest ? placed : onClientAddress(placed, client);
     return {
       items,
       scenarios,
@@ -119,6 +130,7 @@ function planFromManifest(path: string, options: PlanOptions, env: Record<string
     ca: options.ca ?? [],
     ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
     ...(options.dnsServer ? { dnsServer: options.dnsServer } : {}),
+    ...clientOf(options),
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     only: options.targets ?? [],
     preview: options.preview ?? false,
@@ -133,6 +145,10 @@ const EMBEDDED_PLACEHOLDER: PlaceholderTarget = {
 };
 
 const NO_TARGET: PlaceholderTarget = { kind: 'placeholder', stands: 'none', label: 'no target: add "target:" to the file or pass --target' };
+
+function clientOf(options: PlanOptions): ClientAddress {
+  return { ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}), ...(options.family ? { family: options.family } : {}) };
+}
 
 async function planFromFiles(options: PlanOptions, env: Record<string, string | undefined>): Promise<Planned> {
   const targets = options.targets ?? [];
@@ -155,6 +171,17 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
   const items = withTargets(scenarios, target);
   const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer() : undefined;
   return { items, scenarios, ...(server ? { server } : {}) };
+}
+
+/** The items with the client's source address and family on their TCP targets; each target is made once. */
+function onClientAddress(items: WorkItem[], client: ClientAddress): WorkItem[] {
+  if (client.localAddress === undefined && !client.family) return items;
+  const targets = new Map<Target, Target>();
+  return items.map((item) => {
+    let target = targets.get(item.target);
+    if (!target) targets.set(item.target, (target = withClientAddress(item.target, client)));
+    return { ...item, target };
+  });
 }
 
 /** The work items with the embedded server, now started, where its placeholder stood. */

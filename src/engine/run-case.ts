@@ -1,5 +1,5 @@
 import { secretsOf } from '../smtp/auth.js';
-import { connect, type ConnectOptions, type SmtpConnection } from '../smtp/client.js';
+import { connect, type ConnectOptions, type SmtpConnection, type TransportSpec } from '../smtp/client.js';
 import { isReplyTimeout } from '../smtp/reply-queue.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
 import type { SharedRecords } from '../smtp/shared-records.js';
@@ -7,7 +7,7 @@ import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { formatTarget } from './target-label.js';
 import { assertServer } from '../scenario/target.js';
-import type { Case, Scenario, ServerTarget, Step, Target } from '../scenario/types.js';
+import type { Case, Scenario, ServerTarget, Step, Target, TcpTarget } from '../scenario/types.js';
 import { AfterReplyError, executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
@@ -213,8 +213,20 @@ function needsImplicitGreeting(kase: Case, state: SessionState): boolean {
   return first.action.type !== 'read' || (first.when !== undefined && !evaluateCondition(first.when, state).holds);
 }
 
+function tcpSpec(target: TcpTarget): TransportSpec {
+  const { host, port, addresses, localAddress, family } = target;
+  return {
+    kind: 'tcp',
+    host,
+    port,
+    ...(addresses ? { addresses } : {}),
+    ...(localAddress !== undefined ? { localAddress } : {}),
+    ...(family ? { family } : {}),
+  };
+}
+
 function connectOptions(scenario: Scenario, target: ServerTarget, transcript: Transcript, hooks: RunCaseOptions): ConnectOptions {
-  const transport = target.kind === 'unix' || target.kind === 'exec' ? target : { kind: 'tcp' as const, host: target.host, port: target.port };
+  const transport: TransportSpec = target.kind === 'unix' || target.kind === 'exec' ? target : tcpSpec(target);
   const servername = scenario.tls.servername ?? (transport.kind === 'tcp' ? transport.host : undefined);
   const options: ConnectOptions = { transport, timeoutMs: scenario.timeoutMs, transcript };
   if (hooks.limits) options.limits = hooks.limits;

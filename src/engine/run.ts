@@ -117,7 +117,7 @@ export async function runWork(items: WorkItem[], options: RunOptions = {}): Prom
   });
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  const infos = items.map((item) => caseInfo(item.scenario, item.kase, item.target));
+  const infos = uniqueIds(items.map((item) => caseInfo(item.scenario, item.kase, item.target)));
   settings.reporter.onBegin?.({ startedAt, cases: infos });
   const cases = await schedule(items, infos, keys, settings);
   const result: RunResult = {
@@ -128,6 +128,27 @@ export async function runWork(items: WorkItem[], options: RunOptions = {}): Prom
   };
   await settings.reporter.onEnd?.(result);
   return result;
+}
+
+/**
+ * Case ids name one case each, for reporters that order, group and look up by them: the same
+ * case planned twice against the same target (through the library) gets ` (2)`, ` (3)`… after
+ * its id the second time and on, in plan order.
+ */
+function uniqueIds(infos: CaseInfo[]): CaseInfo[] {
+  const taken = new Set(infos.map((info) => info.id));
+  const seen = new Set<string>();
+  return infos.map((info) => {
+    if (!seen.has(info.id)) {
+      seen.add(info.id);
+      return info;
+    }
+    let count = 2;
+    while (taken.has(`${info.id} (${count})`)) count++;
+    const id = `${info.id} (${count})`;
+    taken.add(id);
+    return { ...info, id };
+  });
 }
 
 /** Starts the earliest waiting item whose host has room, whenever a session slot is free. */

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isIP } from '../ip.js';
+import { isIP, type IpFamily } from '../ip.js';
 import { dirname, resolve } from 'node:path';
 import { resolveChecks } from '../checks/catalogue.js';
 import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
@@ -27,6 +27,10 @@ export interface ManifestTarget {
   /** Which MX hosts of a domain target to test; meaningless for a host target. */
   mx: MxChoice;
   timeoutMs?: number;
+  /** The client's source address (`local_address`), an IP address of this machine. */
+  localAddress?: string;
+  /** Connect and look names up over IPv4 or IPv6 only (`family`). */
+  family?: IpFamily;
   /** defaults.tls with the target's tls merged over it key by key; paths are absolute. */
   tls: Partial<TlsSettings>;
   /** defaults.vars with the target's vars merged over them; values as written, as text. */
@@ -123,6 +127,7 @@ class ManifestBuilder {
       port: typeof written['port'] === 'number' ? written['port'] : DEFAULT_PORT,
       mx,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...this.clientAddress(written, defaults, path),
       tls: { ...defaultTls, ...this.tls(written['tls'], [...path, 'tls']) },
       vars: { ...varsOf(defaults['vars']), ...varsOf(written['vars']) },
       scenarios,
@@ -192,6 +197,20 @@ class ManifestBuilder {
       this.error(this.positions.at([...path, 'domain']), 'domain must be a mail domain such as example.org');
     }
     return { ...(host !== undefined ? { host } : {}), ...(domain !== undefined ? { domain } : {}) };
+  }
+
+  /** The target's `local_address` and `family`, each over defaults'; an address of the other family is an error. */
+  private clientAddress(written: WrittenMap, defaults: WrittenMap, path: (string | number)[]): { localAddress?: string; family?: IpFamily } {
+    const own = (key: string) => (written[key] !== undefined ? { value: written[key], at: [...path, key] } : { value: defaults[key], at: ['defaults', key] });
+    const address = own('local_address');
+    const family = own('family');
+    const localAddress = typeof address.value === 'string' && address.value !== '' ? address.value : undefined;
+    const chosen = family.value === 4 || family.value === 6 ? family.value : undefined;
+    if (localAddress === undefined) return chosen ? { family: chosen } : {};
+    const kind = isIP(localAddress);
+    if (kind === 0) this.error(this.positions.at(address.at), 'local_address must be an IP address of this machine, such as 192.0.2.10 or 2001:db8::10');
+    else if (chosen && kind !== chosen) this.error(this.positions.at(family.at), `family ${chosen} does not go with local_address ${localAddress}, an IPv${kind} address`);
+    return { localAddress, ...(chosen ? { family: chosen } : {}) };
   }
 
   private dnsServer(written: unknown): { host: string; port: number } | undefined {

@@ -31,11 +31,11 @@ function validator(): ValidateFunction {
 /** The maps of a manifest, their allowed keys, and how messages say where they are. */
 const MAPS = {
   manifest: { shape: /^$/, where: 'at the top level', keys: ['scenarios', 'checks', 'dns_server', 'defaults', 'targets'] },
-  defaults: { shape: /^defaults$/, where: 'in defaults', keys: ['timeout', 'tls', 'vars', 'mx'] },
+  defaults: { shape: /^defaults$/, where: 'in defaults', keys: ['timeout', 'tls', 'vars', 'mx', 'local_address', 'family'] },
   target: {
     shape: /^targets\/#$/,
     where: 'in a target',
-    keys: ['name', 'host', 'domain', 'port', 'tags', 'timeout', 'tls', 'vars', 'mx', 'scenarios', 'checks'],
+    keys: ['name', 'host', 'domain', 'port', 'tags', 'timeout', 'tls', 'vars', 'mx', 'local_address', 'family', 'scenarios', 'checks'],
   },
   tls: { shape: /^(defaults|targets\/#)\/tls$/, where: 'in tls', keys: ['implicit', 'verify', 'ca', 'servername', 'cert', 'key'] },
 } as const;
@@ -136,6 +136,7 @@ const SPECIAL: Record<string, (item: boolean, keyword: string) => string | undef
   timeout: () => 'timeout must be a duration such as "500ms", "30s" or "2m"',
   port: () => 'port must be a whole number from 1 to 65535',
   mx: () => 'mx must be "all" or "primary"',
+  family: () => 'family must be 4 (IPv4 only) or 6 (IPv6 only)',
   tags: (item, keyword) =>
     item && keyword !== 'uniqueItems' ? 'a tag must be text of letters, digits, ".", "_" and "-" (no spaces or commas)' : undefined,
   targets: (item, keyword) => (keyword === 'minItems' ? 'targets must list at least one target' : item ? undefined : 'targets must be a list of targets'),

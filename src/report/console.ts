@@ -103,6 +103,7 @@ export class ConsoleReporter implements Reporter {
       const late = byId.get(id);
       if (late) this.print(order.add(id, late));
     }
+    this.print(order.rest());
   }
 
   private count(result: CaseResult): void {

@@ -2,33 +2,34 @@ import { formatDuration } from './format.js';
 
 /**
  * Releases values in a fixed order: a value comes out once every value planned before it
- * has come in. Ids outside the plan, and an id that comes in a second time, are released at once:
- * output is never lost, even if it is then out of order.
+ * has come in. An id planned twice fills its places in turn; an id outside the plan, or
+ * with no place left, is released at once: output is never lost, even if it is then out of order.
  */
 export class PlanOrder<T> {
-  private readonly position = new Map<string, number>();
+  private readonly ids: readonly string[];
+  /** Each id's places in the plan not yet filled, earliest first. */
+  private readonly places = new Map<string, number[]>();
   private readonly waiting = new Map<number, T>();
   private next = 0;
 
   constructor(ids: readonly string[]) {
+    this.ids = ids;
     ids.forEach((id, i) => {
-      if (!this.position.has(id)) this.position.set(id, i);
+      const places = this.places.get(id);
+      if (places) places.push(i);
+      else this.places.set(id, [i]);
     });
   }
 
-  has(id: string): boolean {
-    return this.position.has(id);
-  }
-
-  /** Ids in plan order that have not come in yet. */
+  /** Ids in plan order that have not come in yet (an id as often as it is still awaited). */
   missing(): string[] {
-    return [...this.position].filter(([, i]) => i >= this.next && !this.waiting.has(i)).map(([id]) => id);
+    return this.ids.filter((_, i) => i >= this.next && !this.waiting.has(i));
   }
 
   /** Takes a value and returns whatever can now be released, in order. */
   add(id: string, value: T): T[] {
-    const at = this.position.get(id);
-    if (at === undefined || at < this.next || this.waiting.has(at)) return [value];
+    const at = this.places.get(id)?.shift();
+    if (at === undefined) return [value];
     this.waiting.set(at, value);
     const released: T[] = [];
     for (let value = this.waiting.get(this.next); value !== undefined; value = this.waiting.get(this.next)) {
@@ -36,6 +37,14 @@ export class PlanOrder<T> {
       released.push(value);
     }
     return released;
+  }
+
+  /** Everything still held, in plan order, past the places that never filled: nothing waits for ever. */
+  rest(): T[] {
+    const held = [...this.waiting].sort(([a], [b]) => a - b).map(([, value]) => value);
+    this.waiting.clear();
+    this.next = this.ids.length;
+    return held;
   }
 }
 

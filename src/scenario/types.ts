@@ -1,6 +1,7 @@
 import type { SourceIssue, SourcePos } from '../errors.js';
 import type { AuthRequest } from '../smtp/auth.js';
 import type { CapabilitySpec } from '../smtp/capabilities.js';
+import type { IpFamily } from '../ip.js';
 import type { MessageSource, RuntimeText } from '../smtp/message.js';
 
 export type { AuthMechanism } from '../smtp/auth.js';
@@ -19,7 +20,16 @@ export interface TcpTarget {
   port: number;
   /** A display name from a manifest (`mx1`, or the domain an MX host was found for). */
   name?: string;
-  /** Set when a manifest domain has no usable MX: every case on it fails with this reason, unconnected. */
+  /**
+   * The host's addresses from a manifest's DNS server, connected to instead of asking the system
+   * resolver; `host` stays the name (for TLS and reports).
+   */
+  addresses?: string[];
+  /** The client's source address: `--local-address`, a manifest target's `local_address`. */
+  localAddress?: string;
+  /** IPv4 or IPv6 only: `-4` / `-6`, a manifest target's `family`. */
+  family?: IpFamily;
+  /** Set when a manifest domain has no usable MX, or a name does not resolve on its DNS server: every case on it fails with this reason, unconnected. */
   resolveError?: string;
 }
 

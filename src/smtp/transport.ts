@@ -6,6 +6,7 @@ import { formatAddress } from './address.js';
 import type { Transcript } from './transcript.js';
 import { SmtpError, type SmtpErrorPhase } from './types.js';
 import { isSystemError } from '../errors.js';
+import type { IpFamily } from '../ip.js';
 import { plural } from '../words.js';
 
 /**
@@ -14,10 +15,22 @@ import { plural } from '../words.js';
  */
 
 export type TransportSpec =
-  | { kind: 'tcp'; host: string; port: number }
+  | TcpSpec
   | { kind: 'unix'; path: string }
   /** Run without a shell: spawn(argv[0], argv.slice(1)). */
   | { kind: 'exec'; argv: string[] };
+
+export interface TcpSpec {
+  kind: 'tcp';
+  host: string;
+  port: number;
+  /** Where `host` was looked up already: tried instead of asking the system resolver. */
+  addresses?: string[];
+  /** The client's source address (a receiver judges a client by its IP). */
+  localAddress?: string;
+  /** Connect over IPv4 or IPv6 only; default: the family of localAddress, else either. */
+  family?: IpFamily;
+}
 
 export interface OpenTransport {
   readonly spec: TransportSpec;
@@ -127,17 +140,56 @@ export function untilEvent(
   });
 }
 
-async function openTcp(spec: { host: string; port: number }, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
+async function openTcp(spec: TcpSpec, timeoutMs: number, transcript: Transcript): Promise<OpenTransport> {
   const label = formatAddress(spec.host, spec.port);
-  const socket = net.connect({ host: spec.host, port: spec.port, noDelay: true });
+  const family = spec.family ?? (spec.localAddress === undefined ? undefined : (net.isIP(spec.localAddress) as IpFamily));
+  // An address is connected to as written, whatever family is asked for: it has to be refused here.
+  const literal = net.isIP(spec.host);
+  if (family && literal !== 0 && literal !== family) {
+    throw new SmtpError('network', 'connect', `cannot connect to ${spec.host}, an IPv${literal} address, over IPv${family}${spec.localAddress ? ` (from ${spec.localAddress})` : ''}`);
+  }
+  const socket = net.connect({
+    host: spec.host,
+    port: spec.port,
+    noDelay: true,
+    ...(spec.addresses ? { lookup: knownAddresses(spec.addresses) } : {}),
+    ...(spec.localAddress !== undefined ? { localAddress: spec.localAddress } : {}),
+    ...(family ? { family } : {}),
+  });
   await untilEvent(socket, 'connect', timeoutMs, {
-    onError: (err) => describeSocketError(err, spec.host, label, 'connect'),
+    onError: (err) => describeTcpError(err, spec, family, label),
     onTimeout: () => new SmtpError('connect-timeout', 'connect', `no answer from ${label} within ${timeoutMs} ms`),
   });
   // An IPv4 address is the address connected to, as written: no need to ask the system.
   const remote = net.isIPv4(spec.host) ? spec.host : socket.remoteAddress;
   transcript.note(`connected to ${label}${remote && remote !== spec.host ? ` (${remote})` : ''}`);
   return new TcpTransport(spec.host, spec.port, label, socket);
+}
+
+/** A connect failure, with what only the TCP options explain: the family asked for, the source address. */
+function describeTcpError(err: Error, spec: TcpSpec, family: IpFamily | undefined, label: string): SmtpError {
+  const error = describeSocketError(err, spec.host, label, 'connect');
+  const code = (err as NodeJS.ErrnoException).code;
+  if (error.kind === 'dns' && family) return new SmtpError('dns', 'connect', `cannot resolve host "${spec.host}" to an IPv${family} address`);
+  if (spec.localAddress !== undefined && (code === 'EADDRNOTAVAIL' || code === 'EINVAL')) {
+    return new SmtpError('network', 'connect', `cannot connect from ${spec.localAddress}: it is not an address of this machine, or cannot reach ${label}`);
+  }
+  return error;
+}
+
+/** A name lookup that answers with addresses looked up earlier (on a configured DNS server), in their order. */
+function knownAddresses(addresses: string[]): net.LookupFunction {
+  return (_hostname, options, callback) => {
+    const wanted = addresses.filter((address) => !options.family || net.isIP(address) === options.family);
+    const found = wanted.map((address) => ({ address, family: net.isIP(address) }));
+    if (found.length === 0) {
+      callback(Object.assign(new Error(`no ${options.family === 6 ? 'IPv6' : 'IPv4'} address`), { code: 'ENODATA' }), '', 0);
+    } else if (options.all) {
+      (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, found);
+    } else {
+      callback(null, found[0]!.address, found[0]!.family);
+    }
+  };
 }
 
 /** A class rather than an object of closures: one is alive for every session in flight. */

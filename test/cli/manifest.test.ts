@@ -38,7 +38,7 @@ describe('running a manifest', () => {
       onRcptTo: (_address, _session, callback) => callback(Object.assign(new Error('no such user'), { responseCode: 550 })),
     });
     stalling = await fakeServer(() => {});
-    dns = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] }, 'nomail.test': {} });
+    dns = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] }, localhost: { a: ['127.0.0.1'] }, 'nomail.test': {} });
     manifest = join(dir, 'fleet.yaml');
     await writeFile(
       manifest,

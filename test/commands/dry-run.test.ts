@@ -83,7 +83,7 @@ describe('smtpspec run --dry-run', () => {
 
   test('a manifest domain is shown unresolved: no DNS query, no connection', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'smtpspec-dry-'));
-    const dns: DnsResponder = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] } });
+    const dns: DnsResponder = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] }, localhost: { a: ['127.0.0.1'] } });
     try {
       const manifest = join(dir, 'fleet.yaml');
       await writeFile(

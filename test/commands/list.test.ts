@@ -71,7 +71,7 @@ describe('smtpspec list', () => {
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'smtpspec-list-fleet-'));
       server = await fakeServer(() => {});
-      dns = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] } });
+      dns = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] }, localhost: { a: ['127.0.0.1'] } });
       manifest = join(dir, 'fleet.yaml');
       await writeFile(
         manifest,

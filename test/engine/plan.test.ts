@@ -49,7 +49,7 @@ describe('planWork', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'smtpspec-plan-'));
-    dns = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] } });
+    dns = await startDnsResponder({ 'example.test': { mx: [[10, 'localhost']] }, localhost: { a: ['127.0.0.1'] } });
     await writeFile(file('targeted.yaml'), `name: targeted\ntarget: 127.0.0.1:2525\n${GREETING}`);
     await writeFile(file('untargeted.yaml'), `name: untargeted\n${GREETING}`);
     await writeFile(

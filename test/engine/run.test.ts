@@ -176,6 +176,23 @@ describe('runWork results', () => {
     assert.equal(events.at(-1), 'done 4');
   });
 
+  test('the same case planned twice against one target gets two ids, each reported once', async () => {
+    const server = await fakeServer(async (s) => {
+      await s.write('220 ready\r\n');
+      if ((await s.nextLine()) === 'QUIT') await s.write('221 bye\r\n');
+      s.end();
+    });
+    servers.push(server);
+    const [once] = items('twice.yaml', 1, server);
+    const planned = caseInfo(once!.scenario, once!.kase, once!.target).id;
+    const begun: string[] = [];
+    const result = await runWork([once!, once!, once!], { reporter: { onBegin: (info) => begun.push(...info.cases.map((c) => c.id)) } });
+    const ids = [planned, `${planned} (2)`, `${planned} (3)`];
+    assert.deepEqual(begun, ids);
+    assert.deepEqual(result.cases.map((c) => c.id), ids);
+    assert.deepEqual(result.cases.map((c) => c.status), ['passed', 'passed', 'passed']);
+  });
+
   /** A server that greets its first session with 554 and the others with 220. */
   async function refusingFirstSession(): Promise<FakeServer> {
     let greeting = 0;

@@ -13,6 +13,16 @@ const ZONE = {
       [10, 'mx-a.example.org'],
     ] as [number, string][],
   },
+  'mx-a.example.org': { a: ['192.0.2.1'] },
+  'mx-b.example.org': { a: ['192.0.2.2'], aaaa: ['2001:db8::2'] },
+  'backup.example.org': {},
+  'twice.example': {
+    mx: [
+      [30, 'MX-A.example.org'],
+      [10, 'mx-a.example.org'],
+      [20, 'mx-b.example.org'],
+    ] as [number, string][],
+  },
   'implicit.example': { a: ['192.0.2.7'] },
   'v6only.example': { aaaa: ['2001:db8::25'] },
   'bare.example': {},
@@ -36,9 +46,29 @@ describe('resolveTargetHosts against a DNS responder on loopback', () => {
   test('all MX hosts, by preference and then by name, with the target port', async () => {
     assert.deepEqual(await resolveTargetHosts(domainTarget('example.org'), options), {
       hosts: [
-        { host: 'mx-a.example.org', port: 2525, preference: 10, exchange: 'mx-a.example.org' },
-        { host: 'mx-b.example.org', port: 2525, preference: 10, exchange: 'mx-b.example.org' },
-        { host: 'backup.example.org', port: 2525, preference: 20, exchange: 'backup.example.org' },
+        { host: 'mx-a.example.org', port: 2525, preference: 10, exchange: 'mx-a.example.org', addresses: ['192.0.2.1'] },
+        { host: 'mx-b.example.org', port: 2525, preference: 10, exchange: 'mx-b.example.org', addresses: ['192.0.2.2', '2001:db8::2'] },
+        {
+          host: 'backup.example.org',
+          port: 2525,
+          preference: 20,
+          exchange: 'backup.example.org',
+          error: `cannot resolve host "backup.example.org": no A or AAAA record on DNS server 127.0.0.1:${dns.port}`,
+        },
+      ],
+    });
+  });
+
+  test('without a configured DNS server, the hosts are left to the system resolver to look up when connecting', async () => {
+    const target: ManifestTarget = { ...domainTarget('unused'), domain: undefined, host: 'mx9.example.org', port: 25 };
+    assert.deepEqual(await resolveTargetHosts(target, { timeoutMs: GENEROUS_MS }), { hosts: [{ host: 'mx9.example.org', port: 25 }] });
+  });
+
+  test('a host named by two MX records is one server, at its most preferred record', async () => {
+    assert.deepEqual(await resolveTargetHosts(domainTarget('twice.example'), options), {
+      hosts: [
+        { host: 'mx-a.example.org', port: 2525, preference: 10, exchange: 'mx-a.example.org', addresses: ['192.0.2.1'] },
+        { host: 'mx-b.example.org', port: 2525, preference: 20, exchange: 'mx-b.example.org', addresses: ['192.0.2.2', '2001:db8::2'] },
       ],
     });
   });
@@ -51,13 +81,13 @@ describe('resolveTargetHosts against a DNS responder on loopback', () => {
 
   test('no MX but an A record: the domain itself (implicit MX)', async () => {
     assert.deepEqual(await resolveTargetHosts(domainTarget('implicit.example'), options), {
-      hosts: [{ host: 'implicit.example', port: 2525, implicit: true }],
+      hosts: [{ host: 'implicit.example', port: 2525, implicit: true, addresses: ['192.0.2.7'] }],
     });
   });
 
   test('no MX but an AAAA record: the domain itself too', async () => {
     assert.deepEqual(await resolveTargetHosts(domainTarget('v6only.example'), options), {
-      hosts: [{ host: 'v6only.example', port: 2525, implicit: true }],
+      hosts: [{ host: 'v6only.example', port: 2525, implicit: true, addresses: ['2001:db8::25'] }],
     });
   });
 
@@ -79,18 +109,31 @@ describe('resolveTargetHosts against a DNS responder on loopback', () => {
     });
   });
 
-  test('a host target is itself, and asks DNS nothing', async () => {
+  test('a host target is itself, its name looked up on the configured server; an IP address asks DNS nothing', async () => {
+    const host = (name: string): ManifestTarget => ({ ...domainTarget('unused'), domain: undefined, host: name, port: 25 });
+    assert.deepEqual(await resolveTargetHosts(host('mx-a.example.org'), options), { hosts: [{ host: 'mx-a.example.org', port: 25, addresses: ['192.0.2.1'] }] });
+    assert.deepEqual(await resolveTargetHosts(host('mx9.example.org'), options), {
+      hosts: [{ host: 'mx9.example.org', port: 25, error: `cannot resolve host "mx9.example.org": no such name (NXDOMAIN) on DNS server 127.0.0.1:${dns.port}` }],
+    });
     const before = dns.queries.length;
-    const target: ManifestTarget = { ...domainTarget('unused'), domain: undefined, host: 'mx9.example.org', port: 25 };
-    assert.deepEqual(await resolveTargetHosts(target, options), { hosts: [{ host: 'mx9.example.org', port: 25 }] });
+    assert.deepEqual(await resolveTargetHosts(host('192.0.2.25'), options), { hosts: [{ host: '192.0.2.25', port: 25 }] });
     assert.equal(dns.queries.length, before);
   });
 
-  test('the questions asked: MX first, then A and AAAA only when there is no MX', async () => {
+  test('the questions asked: MX first, then A and AAAA of each MX host, or of the domain when it has no MX', async () => {
     dns.queries.length = 0;
-    await resolveTargetHosts(domainTarget('example.org'), options);
+    await resolveTargetHosts(domainTarget('example.org', 'primary'), options);
     await resolveTargetHosts(domainTarget('implicit.example'), options);
-    assert.deepEqual(dns.queries.sort(), ['A implicit.example', 'AAAA implicit.example', 'MX example.org', 'MX implicit.example']);
+    assert.deepEqual(dns.queries.sort(), [
+      'A implicit.example',
+      'A mx-a.example.org',
+      'A mx-b.example.org',
+      'AAAA implicit.example',
+      'AAAA mx-a.example.org',
+      'AAAA mx-b.example.org',
+      'MX example.org',
+      'MX implicit.example',
+    ]);
   });
 });
 

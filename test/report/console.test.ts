@@ -110,6 +110,30 @@ describe('ConsoleReporter at fleet scale', () => {
     assert.deepEqual(names.map((line) => line.slice(4, 15)), ['greeting an', 'unknown rec', 'STARTTLS is']);
   });
 
+  test('an id planned twice fills both its places: no later case is held back for a place that never fills', async () => {
+    const sink = memorySink();
+    const reporter = new ConsoleReporter(sink, { color: false });
+    const twin = { ...failed!, id: passed!.id };
+    const run = withCases([passed!, twin, skipped!]);
+    reporter.onBegin(runInfo(run));
+    reporter.onCaseEnd(passed!);
+    reporter.onCaseEnd(skipped!);
+    reporter.onCaseEnd(twin);
+    await reporter.onEnd(run);
+    const names = sink.text.split('\n').filter((line) => /^ {2}[✓✗-] /.test(line));
+    assert.deepEqual(names.map((line) => line.slice(4, 15)), ['greeting an', 'unknown rec', 'STARTTLS is']);
+  });
+
+  test('a case that never ended holds back no later one at the end of the run', async () => {
+    const sink = memorySink();
+    const reporter = new ConsoleReporter(sink, { color: false });
+    const run = withCases([passed!, failed!, skipped!]);
+    reporter.onBegin(runInfo(run));
+    reporter.onCaseEnd(failed!);
+    await reporter.onEnd(withCases([failed!]));
+    assert.match(sink.text, /✗ unknown recipient is rejected/);
+  });
+
   test('prints as cases end when no plan came', async () => {
     const sink = memorySink();
     const reporter = new ConsoleReporter(sink, { color: false });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ConnectOptions, type SmtpConnection } from '../../src/smtp/client.js';
 import { Transcript } from '../../src/smtp/transcript.js';
-import type { TransportSpec } from '../../src/smtp/transport.js';
+import type { TcpSpec, TransportSpec } from '../../src/smtp/transport.js';
 import { testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startSocketTestServer, startTestServer } from '../helpers/test-server.js';
@@ -186,5 +186,34 @@ describe('tcp transport', () => {
       assert.equal((await conn.readReply(TIMEOUT_MS)).code, 220);
       assert.equal(texts(transcript)[0], `*: connected to 127.0.0.1:${port}`);
     }
+  });
+
+  test('a name looked up already connects to its addresses, keeping the name; a family it lacks is named', async (t) => {
+    const server = await startTestServer({ name: 'tcp.test' });
+    t.after(() => server.close());
+    const { port } = server;
+    const named: TcpSpec = { kind: 'tcp', host: 'mx1.invalid', port, addresses: ['127.0.0.1'] };
+    const { conn, transcript } = await open(t, named);
+    assert.equal((await conn.readReply(TIMEOUT_MS)).code, 220);
+    assert.equal(texts(transcript)[0], `*: connected to mx1.invalid:${port} (127.0.0.1)`);
+    await assert.rejects(connect({ transport: { ...named, family: 6 }, timeoutMs: TIMEOUT_MS }), {
+      kind: 'dns',
+      phase: 'connect',
+      message: 'cannot resolve host "mx1.invalid" to an IPv6 address',
+    });
+    await assert.rejects(connect({ transport: { kind: 'tcp', host: '127.0.0.1', port, family: 6 }, timeoutMs: TIMEOUT_MS }), {
+      kind: 'network',
+      message: 'cannot connect to 127.0.0.1, an IPv4 address, over IPv6',
+    });
+  });
+
+  test('a source address the machine does not have is named', async (t) => {
+    const server = await startTestServer({ name: 'tcp.test' });
+    t.after(() => server.close());
+    await assert.rejects(connect({ transport: { kind: 'tcp', host: '127.0.0.1', port: server.port, localAddress: '192.0.2.254' }, timeoutMs: TIMEOUT_MS }), {
+      kind: 'network',
+      phase: 'connect',
+      message: `cannot connect from 192.0.2.254: it is not an address of this machine, or cannot reach 127.0.0.1:${server.port}`,
+    });
   });
 });
