@@ -65,14 +65,14 @@ export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseIn
 }
 
 /** What the step was waiting for, for timeout messages. */
-function awaited(step: Step, transcript: Transcript): string {
+function awaited(step: Step, head: Readonly<StepHead>): string {
   switch (step.action.type) {
     case 'read':
       return step.index === 0 ? 'the greeting' : 'a reply';
     case 'data':
       return 'the reply after the final dot of the message';
     default:
-      return `the reply to "${stepLabel(step, transcript).replace(/^send: /, '')}"`;
+      return `the reply to "${head.label.replace(/^send: /, '')}"`;
   }
 }
 
@@ -135,7 +135,7 @@ function skippedByCondition(step: Step, ctx: StepContext, transcript: Transcript
 
 function failedStep(step: Step, progress: CaseProgress, head: Readonly<StepHead>, caught: unknown, started: number): StepOutcome {
   const transcript = progress.transcript;
-  const failure = progress.failureOf(caught, (error) => (error instanceof SmtpError && isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message));
+  const failure = progress.failureOf(caught, (error) => (error instanceof SmtpError && isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, head)})` : error.message));
   const replies = caught instanceof PartialRepliesError ? { replies: caught.replies.map((reply) => maskReply(reply, transcript)) } : undefined;
   const durationMs = Math.round(performance.now() - started);
   return { result: { ...head, status: failure.status, message: failure.message, ...replies, durationMs }, kind: failure.kind };
@@ -302,7 +302,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
       });
     }
     const started = performance.now();
-    const head = progress.head(step);
+    const head = progress.head(step, state.captures);
     let outcome = skippedByCondition(step, ctx, transcript, head);
     if (!outcome) {
       try {
