@@ -11,7 +11,7 @@ import type { Case, Scenario, ServerTarget, Step, Target } from '../scenario/typ
 import { executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
-import { describeReply } from './match.js';
+import { describeExpectation, describeReply } from './match.js';
 import { CaseProgress, skippedStep } from './case-progress.js';
 import type { InternalFault } from './internal-fault.js';
 import type { CaseInfo, CaseResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
@@ -78,7 +78,8 @@ function awaited(step: Step, head: Readonly<StepHead>): string {
 
 interface StepOutcome {
   result: StepResult;
-  main?: Reply;
+  /** The last reply read, which says where the session is now (a pipeline's 354 after an earlier command failed). */
+  last?: Reply;
   /** Why the step did not pass, when it threw. */
   kind?: FailureKind;
 }
@@ -151,7 +152,7 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
     index: head.index,
     pos: head.pos,
     label: head.label,
-    expected: head.expected,
+    expected: outcome.expectation ? transcript.mask(describeExpectation(outcome.expectation)) : head.expected,
     status: checked.failure ? 'failed' : 'passed',
     ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : undefined),
     ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : undefined),
@@ -162,7 +163,8 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
     ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
     durationMs: Math.round(ended - started),
   };
-  return outcome.main ? { result, main: outcome.main } : { result };
+  const last = outcome.replies.at(-1) ?? outcome.main;
+  return last ? { result, last } : { result };
 }
 
 const isQuit = (step: Step) => step.action.type === 'send' && typeof step.action.line === 'string' && /^quit\s*$/i.test(step.action.line);
@@ -313,10 +315,10 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
     }
     if (signal?.aborted && outcome.result.status !== 'passed') outcome.result = { ...outcome.result, status: 'error', message: INTERRUPTED };
     progress.addStep(outcome.result);
-    if (outcome.main) state.lastCode = outcome.main.code;
+    if (outcome.last) state.lastCode = outcome.last.code;
     // After a 354 the server reads message data until a final dot. A data step clears this itself once
     // the dot is sent: one that was skipped, or failed before its end, leaves the server reading.
-    if (outcome.main && step.action.type !== 'data') state.inDataPhase = outcome.main.code === 354;
+    if (outcome.last && step.action.type !== 'data') state.inDataPhase = outcome.last.code === 354;
     if (outcome.result.status === 'passed' || outcome.result.status === 'skipped') continue;
 
     const rest = kase.steps.slice(step.index + 1);
