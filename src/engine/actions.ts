@@ -106,7 +106,7 @@ const send: Executor<{ type: 'send'; line: RuntimeText }> = async (action, step,
 };
 
 function messageBytes(source: MessageSource, ctx: StepContext): AsyncIterable<Uint8Array> {
-  return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures) });
+  return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures), utf8Headers: ctx.state.smtputf8 });
 }
 
 /** Re-slices a byte stream into chunks of exactly `size` bytes (the last may be shorter), knowing which is last. */
