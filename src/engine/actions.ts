@@ -24,6 +24,8 @@ export interface ActionOutcome {
   main?: Reply;
   /** A failure the action found itself (per-command expectations, chunk replies, reply counts). */
   failure?: string;
+  /** What `main` was checked against when it is not the step's own expectation: that of a pipelined command. */
+  expectation?: ReplyExpectation;
   /** What was sent, for reports (secrets masked by the caller). */
   sent?: string;
   /** performance.now() when the last byte was handed to the connection. */
@@ -115,7 +117,7 @@ const send: Executor<{ type: 'send'; line: RuntimeText }> = async (action, step,
 };
 
 function messageBytes(source: MessageSource, ctx: StepContext): AsyncIterable<Uint8Array> {
-  return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures) });
+  return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures), utf8Headers: ctx.state.smtputf8 });
 }
 
 /** Re-slices a byte stream into chunks of exactly `size` bytes (the last may be shorter), knowing which is last. */
@@ -243,22 +245,27 @@ const pipeline: Executor<Extract<StepAction, { type: 'pipeline' }>> = async (act
   await ctx.conn.sendLines(lines);
   const sentAt = performance.now();
   const replies: Reply[] = [];
-  let failure: string | undefined;
+  const sent = lines.join(' | ');
+  // The first reply that does not match is the step's verdict, with its command, expectation and reply.
+  let mismatch: { reply: Reply; expectation: ReplyExpectation | undefined; failure: string } | undefined;
   for (const [i, command] of action.commands.entries()) {
     let reply: Reply;
     try {
       reply = await readInto(replies, ctx, step.timeoutMs);
     } catch (error) {
-      if (error instanceof SmtpError && isReplyTimeout(error)) {
-        error.message = `${error.message}: got ${replies.length} of ${lines.length} replies to the pipelined group`;
-      }
+      if (!(error instanceof SmtpError)) throw error;
+      const got = `got ${replies.length} of ${lines.length} replies to the pipelined group`;
+      // A server that refuses a command and then closes (or falls silent) has already given its answer: the mismatch stays the verdict.
+      if (mismatch) return { replies, main: mismatch.reply, expectation: mismatch.expectation, sent, sentAt, failure: `${mismatch.failure}; then ${error.message} (${got})` };
+      if (isReplyTimeout(error)) error.message = `${error.message}: ${got}`;
       throw error;
     }
     trackCommand(ctx.state, lines[i]!, reply);
     const match = matchReply(command.expect, reply);
-    failure ??= match.ok ? undefined : `command ${i + 1} of ${lines.length} (${lines[i]}): ${match.reason}`;
+    if (!match.ok && !mismatch) mismatch = { reply, expectation: command.expect, failure: `command ${i + 1} of ${lines.length} (${lines[i]}): ${match.reason}` };
   }
-  return { replies, main: replies.at(-1), sent: lines.join(' | '), sentAt, ...(failure ? { failure } : {}) };
+  if (mismatch) return { replies, main: mismatch.reply, expectation: mismatch.expectation, sent, sentAt, failure: mismatch.failure };
+  return { replies, main: replies.at(-1), sent, sentAt };
 };
 
 const raw: Executor<Extract<StepAction, { type: 'raw' }>> = async (action, step, ctx) => {

@@ -6,7 +6,7 @@ import type { Case, Scenario, Step } from '../scenario/types.js';
 import { internalFault, type InternalFault } from './internal-fault.js';
 import type { CaseInfo, CaseResult, FailureKind, Status, StepResult } from './results.js';
 import { MissingCaptureError } from './session-state.js';
-import { stepHead, stepLabel, type StepHead, type StepHeads } from './step-label.js';
+import { stepHead, stepLabel, type CapturedValues, type StepHead, type StepHeads } from './step-label.js';
 
 /** What a case is building, step by step, until it ends: its steps so far, and what a failure means for it. */
 
@@ -69,9 +69,9 @@ export class CaseProgress {
     private readonly hooks: ProgressHooks,
   ) {}
 
-  /** The step's head, the run's own when it has them. */
-  head(step: Step): Readonly<StepHead> {
-    return this.hooks.heads ? this.hooks.heads.of(step, this.transcript) : stepHead(step, this.transcript);
+  /** The step's head, the run's own when it has them; its label shows the values captured so far. */
+  head(step: Step, captures?: CapturedValues): Readonly<StepHead> {
+    return this.hooks.heads ? this.hooks.heads.of(step, this.transcript, captures) : stepHead(step, this.transcript, captures);
   }
 
   addStep(result: StepResult): void {

@@ -11,7 +11,7 @@ import type { Case, Scenario, ServerTarget, Step, Target, TcpTarget } from '../s
 import { AfterReplyError, executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
-import { describeReply } from './match.js';
+import { describeExpectation, describeReply } from './match.js';
 import { CaseProgress, skippedStep } from './case-progress.js';
 import type { InternalFault } from './internal-fault.js';
 import type { CaseInfo, CaseResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
@@ -65,20 +65,21 @@ export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseIn
 }
 
 /** What the step was waiting for, for timeout messages. */
-function awaited(step: Step, transcript: Transcript): string {
+function awaited(step: Step, head: Readonly<StepHead>): string {
   switch (step.action.type) {
     case 'read':
       return step.index === 0 ? 'the greeting' : 'a reply';
     case 'data':
       return 'the reply after the final dot of the message';
     default:
-      return `the reply to "${stepLabel(step, transcript).replace(/^send: /, '')}"`;
+      return `the reply to "${head.label.replace(/^send: /, '')}"`;
   }
 }
 
 interface StepOutcome {
   result: StepResult;
-  main?: Reply;
+  /** The last reply read, which says where the session is now (a pipeline's 354 after an earlier command failed). */
+  last?: Reply;
   /** Why the step did not pass, when it threw. */
   kind?: FailureKind;
 }
@@ -135,7 +136,7 @@ function skippedByCondition(step: Step, ctx: StepContext, transcript: Transcript
 
 function failedStep(step: Step, progress: CaseProgress, head: Readonly<StepHead>, caught: unknown, started: number): StepOutcome {
   const transcript = progress.transcript;
-  const failure = progress.failureOf(caught, (error) => (error instanceof SmtpError && isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, transcript)})` : error.message));
+  const failure = progress.failureOf(caught, (error) => (error instanceof SmtpError && isReplyTimeout(error) ? `${error.message} (waiting for ${awaited(step, head)})` : error.message));
   const replies = caught instanceof PartialRepliesError ? { replies: caught.replies.map((reply) => maskReply(reply, transcript)) } : undefined;
   // The last reply that did arrive is shown, not "no reply".
   const answered = caught instanceof AfterReplyError ? { sent: transcript.mask(caught.sent), reply: maskReply(caught.reply, transcript) } : undefined;
@@ -155,7 +156,7 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
     index: head.index,
     pos: head.pos,
     label: head.label,
-    expected: head.expected,
+    expected: outcome.expectation ? transcript.mask(describeExpectation(outcome.expectation)) : head.expected,
     status: refused ? 'error' : failure ? 'failed' : 'passed',
     ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : undefined),
     ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : undefined),
@@ -166,8 +167,9 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
     ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
     durationMs: Math.round(ended - started),
   };
-  if (refused) return { result, main: outcome.main!, kind: refused.kind };
-  return outcome.main ? { result, main: outcome.main } : { result };
+  const last = outcome.replies.at(-1) ?? outcome.main;
+  if (refused) return { result, last: outcome.main!, kind: refused.kind };
+  return last ? { result, last } : { result };
 }
 
 /** A 421 read by the greeting step (a first step that only reads) that expected something else. */
@@ -331,7 +333,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
       });
     }
     const started = performance.now();
-    const head = progress.head(step);
+    const head = progress.head(step, state.captures);
     let outcome = skippedByCondition(step, ctx, transcript, head);
     if (!outcome) {
       try {
@@ -342,10 +344,10 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
     }
     if (signal?.aborted && outcome.result.status !== 'passed') outcome.result = { ...outcome.result, status: 'error', message: INTERRUPTED };
     progress.addStep(outcome.result);
-    if (outcome.main) state.lastCode = outcome.main.code;
+    if (outcome.last) state.lastCode = outcome.last.code;
     // After a 354 the server reads message data until a final dot. A data step clears this itself once
     // the dot is sent: one that was skipped, or failed before its end, leaves the server reading.
-    if (outcome.main && step.action.type !== 'data') state.inDataPhase = outcome.main.code === 354;
+    if (outcome.last && step.action.type !== 'data') state.inDataPhase = outcome.last.code === 354;
     if (outcome.result.status === 'passed' || outcome.result.status === 'skipped') continue;
 
     const rest = kase.steps.slice(step.index + 1);

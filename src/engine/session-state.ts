@@ -12,6 +12,8 @@ export interface SessionState {
   ehloLines?: readonly string[];
   /** Recipients accepted in the current transaction: LMTP sends one reply per recipient after the final dot. */
   acceptedRecipients: number;
+  /** The current transaction was opened with MAIL … SMTPUTF8 (RFC 6531 §3.4): its message may carry UTF-8 headers. */
+  smtputf8: boolean;
   /** Variables captured from replies so far. */
   captures: Map<string, string>;
   /** The case's variables, for conditions. */
@@ -19,7 +21,7 @@ export interface SessionState {
 }
 
 export function newSessionState(vars: Record<string, string>): SessionState {
-  return { lastCode: 0, inDataPhase: false, acceptedRecipients: 0, captures: new Map(), vars };
+  return { lastCode: 0, inDataPhase: false, acceptedRecipients: 0, smtputf8: false, captures: new Map(), vars };
 }
 
 /** Raised when a step uses a captured variable whose capturing step did not run. */
@@ -57,6 +59,9 @@ function fourLetterVerb(line: string): string {
 
 const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 
+/** The SMTPUTF8 parameter of a MAIL command (RFC 6531 §3.4). */
+const SMTPUTF8_PARAMETER = /\sSMTPUTF8(?=\s|$)/i;
+
 /** Commands after which no recipient of a transaction is accepted yet. */
 const FRESH_TRANSACTION = new Set(['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET']);
 
@@ -68,6 +73,9 @@ export function trackCommand(state: SessionState, line: string, reply: Reply): v
   const verb = fourLetterVerb(line);
   const ok = reply.code >= 200 && reply.code < 300;
   if ((verb === 'EHLO' || verb === 'LHLO') && ok) state.ehloLines = reply.lines;
-  if (FRESH_TRANSACTION.has(verb)) state.acceptedRecipients = 0;
+  if (FRESH_TRANSACTION.has(verb)) {
+    state.acceptedRecipients = 0;
+    state.smtputf8 = verb === 'MAIL' && ok && SMTPUTF8_PARAMETER.test(line);
+  }
   if (verb === 'RCPT' && ok) state.acceptedRecipients++;
 }

@@ -4,10 +4,22 @@ import type { RuntimeText, Step } from '../scenario/types.js';
 import { describeExpectation } from './match.js';
 import { plural } from '../words.js';
 
-/** A runtime text as written, captured variables shown as `${name}`. */
-export function writtenText(text: RuntimeText): string {
+/** Values captured so far in a session, by name. */
+export type CapturedValues = ReadonlyMap<string, string>;
+
+/** A runtime text as written; captured variables show their values when given, `${name}` when not captured (yet). */
+export function writtenText(text: RuntimeText, captures?: CapturedValues): string {
   if (typeof text === 'string') return text;
-  return text.parts.map((part) => (typeof part === 'string' ? part : `\${${part.capture}}`)).join('');
+  return text.parts.map((part) => (typeof part === 'string' ? part : (captures?.get(part.capture) ?? `\${${part.capture}}`))).join('');
+}
+
+/** Whether the step's label shows a value captured while the session runs, so differs from session to session. */
+function labelUsesCaptures(step: Step): boolean {
+  if (step.name) return false;
+  const action = step.action;
+  if (action.type === 'send') return typeof action.line !== 'string';
+  if (action.type === 'pipeline') return action.commands.some((command) => typeof command.line !== 'string');
+  return false;
 }
 
 function dataLabel(step: Extract<Step['action'], { type: 'data' }>): string {
@@ -20,8 +32,8 @@ function dataLabel(step: Extract<Step['action'], { type: 'data' }>): string {
   return `data (${plural(lines, 'line')})${via}`;
 }
 
-/** The label a step gets in reports when the file gives it no name. */
-export function stepLabel(step: Step, transcript?: Transcript): string {
+/** The label a step gets in reports when the file gives it no name: what it sends, with the values captured so far. */
+export function stepLabel(step: Step, transcript?: Transcript, captures?: CapturedValues): string {
   if (step.name) return step.name;
   const mask = (text: string) => (transcript ? transcript.mask(text) : text);
   const action = step.action;
@@ -29,7 +41,7 @@ export function stepLabel(step: Step, transcript?: Transcript): string {
     case 'read':
       return step.index === 0 ? 'greeting' : 'read reply';
     case 'send':
-      return `send: ${mask(writtenText(action.line))}`;
+      return `send: ${mask(writtenText(action.line, captures))}`;
     case 'data':
       return dataLabel(action);
     case 'starttls':
@@ -37,7 +49,7 @@ export function stepLabel(step: Step, transcript?: Transcript): string {
     case 'auth':
       return `auth ${action.mechanism} as ${mask(action.username)}`;
     case 'pipeline':
-      return `pipeline: ${action.commands.map((c) => mask(writtenText(c.line))).join(' | ')}`;
+      return `pipeline: ${action.commands.map((c) => mask(writtenText(c.line, captures))).join(' | ')}`;
     case 'raw':
       return `raw (${action.bytes.length} bytes)`;
   }
@@ -52,8 +64,8 @@ export interface StepHead {
 }
 
 /** The step's index, position, label and expectation, masked. */
-export function stepHead(step: Step, transcript: Transcript): Readonly<StepHead> {
-  return { index: step.index, pos: step.pos, label: stepLabel(step, transcript), expected: transcript.mask(describeExpectation(step.expect)) };
+export function stepHead(step: Step, transcript: Transcript, captures?: CapturedValues): Readonly<StepHead> {
+  return { index: step.index, pos: step.pos, label: stepLabel(step, transcript, captures), expected: transcript.mask(describeExpectation(step.expect)) };
 }
 
 /**
@@ -64,8 +76,8 @@ export function stepHead(step: Step, transcript: Transcript): Readonly<StepHead>
 export class StepHeads {
   private readonly plain = new WeakMap<Step, Readonly<StepHead>>();
 
-  of(step: Step, transcript: Transcript): Readonly<StepHead> {
-    if (transcript.hasSecrets) return stepHead(step, transcript);
+  of(step: Step, transcript: Transcript, captures?: CapturedValues): Readonly<StepHead> {
+    if (transcript.hasSecrets || labelUsesCaptures(step)) return stepHead(step, transcript, captures);
     let head = this.plain.get(step);
     if (!head) {
       head = stepHead(step, transcript);

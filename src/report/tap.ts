@@ -176,13 +176,16 @@ function stepFacts(step: StepResult): Record<string, unknown> {
 }
 
 function stepDiagnostics(step: StepResult): Record<string, unknown> {
-  const replies = step.replies ?? (step.reply ? [step.reply] : []);
+  // got: the reply that was checked against expected (a pipeline's failing command's); every reply follows when there were several.
+  const got = step.reply ? [step.reply] : (step.replies ?? []);
+  const several = step.reply && step.replies && step.replies.length > 1 ? step.replies : undefined;
   return {
     message: step.message ?? `step ${step.status}`,
     at: formatPos(step.pos),
     ...(step.sent !== undefined && { sent: step.sent }),
     ...(step.expected !== undefined && { expected: step.expected }),
-    ...(replies.length > 0 && { got: replies.flatMap(replyLines) }),
+    ...(got.length > 0 && { got: got.flatMap(replyLines) }),
+    ...(several && { replies: several.flatMap(replyLines) }),
     duration_ms: step.durationMs,
     ...stepFacts(step),
   };

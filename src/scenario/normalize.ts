@@ -255,7 +255,7 @@ class Normalizer {
   }
 
   /** LMTP: one expectation per accepted recipient for the replies after the message. */
-  private expectEach({ ctx, written, path }: StepInput, key: ActionKey | undefined, text?: TextPattern): ReplyExpectation[] | undefined {
+  private expectEach({ ctx, scope, written, path }: StepInput, key: ActionKey | undefined, text?: TextPattern): ReplyExpectation[] | undefined {
     const list = written['expect_each'];
     if (list === undefined) return undefined;
     const at = ctx.keyAt(path, 'expect_each');
@@ -266,7 +266,7 @@ class Normalizer {
     } else if (written['expect'] !== undefined) {
       ctx.error(ctx.laterKey(path, ['expect', 'expect_each']), 'a step cannot have both "expect" and "expect_each"');
     } else if (Array.isArray(list)) {
-      return list.map((item, index) => ({ anyOf: alternatives(ctx, item, [...path, 'expect_each', index]), ...(text ? { text } : {}) }));
+      return list.map((item, index) => ({ anyOf: alternatives(ctx, scope, item, [...path, 'expect_each', index]), ...(text ? { text } : {}) }));
     }
     return undefined;
   }

@@ -38,6 +38,11 @@ export interface ComposeContext {
   resolveText?(text: RuntimeText): string;
   /** Bytes read from a file at a time; default 256 KiB. */
   readChunkBytes?: number;
+  /**
+   * The transaction was opened with SMTPUTF8 (RFC 6531 §3.4): address header fields carry UTF-8 as it is
+   * (RFC 6532 §3.2). Without it, only their display names are encoded: an encoded-word is never an address (RFC 2047 §5).
+   */
+  utf8Headers?: boolean;
 }
 
 /** A message that cannot be produced: a missing file, a header that would break the message. */
@@ -58,6 +63,8 @@ const ENCODED_WORD_OVERHEAD = 12;
 /** 45 bytes are 60 base64 characters: 72 with the overhead, the most that fits in 75. */
 const ENCODED_WORD_BYTES = 45;
 const MAX_LINE_CHARS = 78;
+/** Header fields whose values are addresses (RFC 5322 §3.6.2, §3.6.3, §3.6.6). */
+const ADDRESS_HEADERS = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'resent-from', 'resent-sender', 'resent-to', 'resent-cc', 'resent-bcc']);
 
 /**
  * The message bytes. Errors (a missing file, an unusable header) surface on the first read,
@@ -179,33 +186,39 @@ export function composeHeaders(source: ComposeSource, context: ComposeContext = 
       throw new MessageError(`a composed message sets its own ${reserved === 'content-type' ? 'Content-Type' : 'Content-Transfer-Encoding'}; send a text or file message for another MIME structure`);
     }
   }
-  const head = source.headers.map(([name, value]) => headerLine(name, value));
+  const head = source.headers.map(([name, value]) => headerLine(name, value, context.utf8Headers === true));
   if (!present.has('date')) head.push(`Date: ${formatDate(context.now ?? new Date())}`);
   if (!present.has('message-id')) head.push(`Message-ID: <${randomBytes(16).toString('hex')}@${context.hostname ?? DEFAULT_MESSAGE_ID_HOST}>`);
   if (!present.has('mime-version')) head.push('MIME-Version: 1.0');
   return head;
 }
 
-function headerLine(name: string, value: string): string {
+function headerLine(name: string, value: string, utf8Headers: boolean): string {
   if (!/^[!-9;-~]+$/.test(name)) throw new MessageError(`invalid header name ${JSON.stringify(name)}`);
   if (/[\r\n]/.test(value)) throw new MessageError(`header "${name}" contains a line break`);
-  return `${name}: ${encodeHeaderValue(value, name.length + 2)}`;
+  if (!ADDRESS_HEADERS.has(name.toLowerCase())) return `${name}: ${encodeHeaderValue(value, name.length + 2)}`;
+  return `${name}: ${utf8Headers ? value : encodeHeaderValue(value, name.length + 2, isAddressToken)}`;
 }
+
+/** A word of an address header that is (part of) an address rather than of a display name. */
+const isAddressToken = (token: string): boolean => /[<>@]/.test(token);
 
 /**
  * RFC 2047: each run of whitespace-separated words containing non-ASCII becomes UTF-8 B encoded-words.
  * Adjacent non-ASCII words are encoded together with the space between them, because decoders drop
- * whitespace between two encoded-words. `column` is where the value starts on its line (after `Name: `).
+ * whitespace between two encoded-words. `column` is where the value starts on its line (after `Name: `);
+ * words for which `keep` holds stay as they are.
  */
-export function encodeHeaderValue(value: string, column = 0): string {
+export function encodeHeaderValue(value: string, column = 0, keep: (word: string) => boolean = () => false): string {
   if (isAscii(value)) return value;
   const tokens = value.split(/(\s+)/);
+  const encodable = (word: string): boolean => !isAscii(word) && !keep(word);
   const out: string[] = [];
   let at = column;
   for (let i = 0; i < tokens.length; i++) {
     let token = tokens[i] as string;
-    if (i % 2 === 0 && !isAscii(token)) {
-      while (i + 2 < tokens.length && !isAscii(tokens[i + 2] as string)) {
+    if (i % 2 === 0 && encodable(token)) {
+      while (i + 2 < tokens.length && encodable(tokens[i + 2] as string)) {
         token += `${tokens[i + 1]}${tokens[i + 2]}`;
         i += 2;
       }

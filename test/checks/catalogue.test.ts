@@ -6,6 +6,7 @@ import { checksDir, listChecks, nearestName, resolveChecks, summaryOf } from '..
 import { checksCommand, formatChecks } from '../../src/commands/checks.js';
 import { UsageError } from '../../src/errors.js';
 import { loadScenarios } from '../../src/scenario/load.js';
+import type { Step } from '../../src/scenario/types.js';
 import { sourcePath } from '../helpers/paths.js';
 import { capture } from '../helpers/capture.js';
 
@@ -41,16 +42,19 @@ describe('the check catalogue', () => {
   });
 
   test('every check validates without warnings, has no target of its own, and ends each case with QUIT', async () => {
+    // QUIT is its own step, or the end of raw bytes (pipelined after a message) whose 221 the last step reads.
+    const endsWithQuit = (steps: Step[]): boolean => {
+      const [before, last] = steps.slice(-2).map((step) => step.action);
+      if (last?.type === 'send') return last.line === 'QUIT';
+      return last?.type === 'read' && before?.type === 'raw' && Buffer.from(before.bytes).toString('latin1').endsWith('\r\nQUIT\r\n');
+    };
     const scenarios = await loadScenarios([DIR]);
     assert.equal(scenarios.length, files.length);
     for (const scenario of scenarios) {
       assert.deepEqual(scenario.warnings, [], scenario.file);
       assert.equal(scenario.target, undefined, `${scenario.file} runs only against --target`);
       assert.ok(scenario.cases.every((kase) => kase.vars['helo'] === 'smtpspec.invalid'), `${scenario.file} defaults helo`);
-      for (const kase of scenario.cases) {
-        const last = kase.steps.at(-1)?.action;
-        assert.deepEqual(last, { type: 'send', line: 'QUIT' }, `${scenario.file}: ${kase.name}`);
-      }
+      for (const kase of scenario.cases) assert.ok(endsWithQuit(kase.steps), `${scenario.file}: ${kase.name}`);
     }
   });
 

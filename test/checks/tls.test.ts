@@ -67,11 +67,16 @@ describe('check auth-after-tls', { concurrency: true }, () => {
     assert.deepEqual(outcomes(both), ['passed', 'passed']);
   });
 
-  test('fails when AUTH is offered before TLS', async (t) => {
+  test('fails when AUTH PLAIN or LOGIN is offered before TLS', async (t) => {
     const { server, ca } = await goodServer(t, { onConnect: (_session, callback) => callback() });
     const result = await runCheck('auth-after-tls', server, { ca: [ca] });
     assert.deepEqual(outcomes(result), ['failed at step 2', 'skipped']);
-    assert.match(failures(result)[0]!, /^step 2 \(send: EHLO smtpspec\.invalid\): .*AUTH/);
+    assert.match(failures(result)[0]!, /^step 2 \(send: EHLO smtpspec\.invalid\): .*AUTH PLAIN/);
+  });
+
+  test('passes when only a challenge-response mechanism is offered before TLS (RFC 4954 §4 allows it)', async (t) => {
+    const { server, ca } = await goodServer(t, { authMethods: ['CRAM-MD5'], onConnect: (_session, callback) => callback() });
+    assert.deepEqual(outcomes(await runCheck('auth-after-tls', server, { ca: [ca] })), ['passed', 'skipped']);
   });
 
   test('with auth_after_tls=true, fails when AUTH is not offered after STARTTLS either', async (t) => {

@@ -189,7 +189,7 @@ cases:
     const id = `Q${queueIds}X`;
     assert.deepEqual(result.steps[4]!.captures, { queue_id: id, code: '2.6.0' });
     assert.deepEqual(mailFrom.slice(-2), [`${id}@example.test`, `again-${id}@example.test`]);
-    assert.equal(result.steps[5]!.label, 'send: MAIL FROM:<${queue_id}@example.test>', 'labels show the variable');
+    assert.equal(result.steps[5]!.label, `send: MAIL FROM:<${id}@example.test>`, 'labels show the value, as sent');
     assert.equal(result.steps[5]!.sent, `MAIL FROM:<${id}@example.test>`, 'sent shows the value');
     for (const step of result.steps) assert.equal(typeof step.latencyMs, 'number', `latency of ${step.label}`);
   });
