@@ -121,11 +121,13 @@ describe('check smuggling', { concurrency: true }, () => {
     const fake = await scriptedServer(t);
     const result = await runCheck('smuggling', fake);
     assert.deepEqual(outcomes(result), ['failed at step 7', 'passed', 'failed at step 7']);
-    // The reply to the smuggled MAIL comes where QUIT's should: the same verdict however fast the server answers.
-    assert.deepEqual(failures(result), [
-      'step 7 (probe (LF.LF) answered once, the next reply is to QUIT): expected 221, got 250 2.0.0 Ok',
-      'step 7 (probe (LF.CRLF) answered once, the next reply is to QUIT): expected 221, got 250 2.0.0 Ok',
-    ]);
+    // The reply to the smuggled MAIL comes before QUIT is sent (a reply nobody asked for) or where QUIT's should
+    // (expected 221), depending on how fast the server answers: either way the QUIT step, named after the probe, fails on it.
+    const [lf, lfCrlf] = failures(result);
+    const smuggled = (probe: string) =>
+      new RegExp(`^step 7 \\(probe \\(${probe}\\) answered once, the next reply is to QUIT\\): (expected 221, got 250 2\\.0\\.0 Ok|the server sent a reply nobody asked for before "QUIT": 250 2\\.0\\.0 Ok)`);
+    assert.match(lf ?? '', smuggled('LF\\.LF'));
+    assert.match(lfCrlf ?? '', smuggled('LF\\.CRLF'));
   });
 
   test('fails where a server takes the end of data and refuses what follows it in the same write, closing the connection', async (t) => {
