@@ -3,7 +3,7 @@ import type { RunCommand } from './types.js';
 import { planWork, type WorkItem } from '../engine/plan.js';
 import { caseSecrets } from '../engine/run-case.js';
 import { formatTarget, printable } from '../report/format.js';
-import type { Target } from '../scenario/types.js';
+import { isTcpTarget, type Target } from '../scenario/types.js';
 import { scratch, stepRows, type PreviewRow } from './preview-steps.js';
 import { plural } from '../words.js';
 
@@ -40,7 +40,7 @@ function layout(rows: PreviewRow[], mask: (text: string) => string): string[] {
 /** The host name TLS would check, where it is known before the run. */
 function knownHost(target: Target): string | undefined {
   if (target.kind === 'placeholder') return target.address?.host;
-  return target.kind === undefined || target.kind === 'tcp' ? target.host : undefined;
+  return isTcpTarget(target) ? target.host : undefined;
 }
 
 async function previewCase(item: WorkItem): Promise<string[]> {

@@ -6,6 +6,7 @@ import type { InitCommand } from './types.js';
 import { DEFAULT_SCENARIO_FILE } from '../cli-options.js';
 import { InputError, isSystemError } from '../errors.js';
 import { parseTarget } from '../scenario/target.js';
+import { isTcpTarget } from '../scenario/types.js';
 import { portable, schemaReference } from '../schema-reference.js';
 import { starterManifest, starterScenario } from '../templates/starters.js';
 
@@ -22,7 +23,7 @@ function contents(command: InitCommand, dir: string): string {
     return starterScenario({ schema: schemaReference(dir, 'scenario'), file, ...(command.target ? { target: yamlScalar(command.target) } : {}) });
   }
   const target = command.target === undefined ? undefined : parseTarget(command.target);
-  const host = target && (target.kind === undefined || target.kind === 'tcp') ? { host: yamlScalar(target.host), port: target.port } : {};
+  const host = target && isTcpTarget(target) ? { host: yamlScalar(target.host), port: target.port } : {};
   return starterManifest({ schema: schemaReference(dir, 'manifest'), file, scenario: DEFAULT_SCENARIO_FILE, ...host });
 }
 

@@ -1,4 +1,4 @@
-import { isAbsolute, relative } from 'node:path';
+import { shownPath } from '../scenario/files.js';
 import type { CliIO } from './io.js';
 
 /**
@@ -7,11 +7,5 @@ import type { CliIO } from './io.js';
  */
 export function printMissing(io: CliIO, env: ReadonlySet<string>, files: ReadonlySet<string>): void {
   if (env.size > 0) io.stderr.write(`note: not set in this environment, needed to run: ${[...env].sort().join(', ')}\n`);
-  if (files.size > 0) io.stderr.write(`note: not found here, needed to run: ${[...files].map(shownPath).sort().join(', ')}\n`);
-}
-
-/** Relative to the current folder when inside it. */
-function shownPath(path: string): string {
-  const inside = relative(process.cwd(), path);
-  return inside.startsWith('..') || isAbsolute(inside) ? path : inside;
+  if (files.size > 0) io.stderr.write(`note: not found here, needed to run: ${[...files].map((file) => shownPath(file)).sort().join(', ')}\n`);
 }

@@ -4,7 +4,7 @@ import { isReplyTimeout, type Unread } from '../smtp/reply-queue.js';
 import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { WRITTEN } from '../smtp/writer.js';
-import type { MessageSource, ReplyExpectation, RuntimeText, Scenario, ServerTarget, Step, StepAction } from '../scenario/types.js';
+import { isTcpTarget, type MessageSource, type ReplyExpectation, type RuntimeText, type Scenario, type ServerTarget, type Step, type StepAction } from '../scenario/types.js';
 import { describeReply, matchReply } from './match.js';
 import { resolveText, trackCommand, type SessionState } from './session-state.js';
 import { plural } from '../words.js';
@@ -208,7 +208,7 @@ const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, ste
 
 function tlsServername(ctx: StepContext): string | undefined {
   if (ctx.scenario.tls.servername) return ctx.scenario.tls.servername;
-  return ctx.target.kind === undefined || ctx.target.kind === 'tcp' ? ctx.target.host : undefined;
+  return isTcpTarget(ctx.target) ? ctx.target.host : undefined;
 }
 
 /** RFC 3207: STARTTLS, a 220, then the handshake with nothing sent in between; capabilities are forgotten. */

@@ -7,7 +7,7 @@ import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { formatTarget } from './target-label.js';
 import { assertServer } from '../scenario/target.js';
-import type { Case, Scenario, ServerTarget, Step, Target, TcpTarget } from '../scenario/types.js';
+import { isTcpTarget, type Case, type Scenario, type ServerTarget, type Step, type Target, type TcpTarget } from '../scenario/types.js';
 import { AfterReplyError, executeAction, PartialRepliesError, type ActionOutcome, type StepContext } from './actions.js';
 import { captureValues, checkLatency, checkReply, checkTls } from './checks.js';
 import { evaluateCondition } from './conditions.js';
@@ -228,7 +228,7 @@ function tcpSpec(target: TcpTarget): TransportSpec {
 }
 
 function connectOptions(scenario: Scenario, target: ServerTarget, transcript: Transcript, hooks: RunCaseOptions): ConnectOptions {
-  const transport: TransportSpec = target.kind === 'unix' || target.kind === 'exec' ? target : tcpSpec(target);
+  const transport: TransportSpec = isTcpTarget(target) ? tcpSpec(target) : target;
   const servername = scenario.tls.servername ?? (transport.kind === 'tcp' ? transport.host : undefined);
   const options: ConnectOptions = { transport, timeoutMs: scenario.timeoutMs, transcript };
   if (hooks.limits) options.limits = hooks.limits;
@@ -286,7 +286,7 @@ async function startCase(scenario: Scenario, kase: Case, target: ServerTarget, h
 
   let conn: SmtpConnection | undefined;
   try {
-    if (target.kind !== 'unix' && target.kind !== 'exec' && target.resolveError) throw new SmtpError('dns', 'connect', target.resolveError);
+    if (isTcpTarget(target) && target.resolveError) throw new SmtpError('dns', 'connect', target.resolveError);
     conn = progress.conn = await connect(connectOptions(scenario, target, transcript, hooks));
     if (needsImplicitGreeting(kase, state)) state.lastCode = (await readImplicitGreeting(conn, scenario.timeoutMs, transcript)).code;
   } catch (caught) {

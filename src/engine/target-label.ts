@@ -1,5 +1,7 @@
 import { formatAddress } from '../smtp/address.js';
-import type { Target } from '../scenario/types.js';
+import { isTcpTarget, type Target } from '../scenario/types.js';
+
+export { isTcpTarget };
 
 /** A target in one line, for reports and case ids: `mx.example.com:25`, `unix:/run/lmtp`, `exec: sendmail -bs`. */
 export function formatTarget(target: Target): string {

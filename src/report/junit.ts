@@ -4,6 +4,7 @@ import { formatPos } from '../errors.js';
 import type { CaseResult, RunResult, StepResult } from '../engine/results.js';
 import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
+import { isTcpTarget } from '../engine/target-label.js';
 import { formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
 import { groupBy } from '../group-by.js';
 
@@ -228,7 +229,7 @@ function filesWithSeveralTargets(cases: CaseResult[]): Set<string> {
 
 /** A target as a case name ends with it: its name when it has one (`mx1`), else where it is. */
 function targetName(target: CaseResult['target']): string {
-  return (target.kind === undefined || target.kind === 'tcp') && target.name ? target.name : formatTarget(target);
+  return isTcpTarget(target) && target.name ? target.name : formatTarget(target);
 }
 
 /**

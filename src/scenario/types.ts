@@ -61,6 +61,11 @@ export interface PlaceholderTarget {
 /** Where to connect. */
 export type ServerTarget = TcpTarget | UnixTarget | ExecTarget;
 
+/** A server reached over TCP: the kind a target has when it names none. */
+export function isTcpTarget(target: Target): target is TcpTarget {
+  return target.kind === undefined || target.kind === 'tcp';
+}
+
 /** What a case is planned against: a server, or in a plan that is only shown, a placeholder. */
 export type Target = ServerTarget | PlaceholderTarget;
 

@@ -13,6 +13,7 @@ import { sourcePath } from '../helpers/paths.js';
 import { capture } from '../helpers/capture.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { GENEROUS } from '../helpers/deadlines.js';
+import { tcpName } from '../helpers/targets.js';
 
 async function results(file: string): Promise<RunResult> {
   return JSON.parse(await readFile(file, 'utf8')) as RunResult;
@@ -67,7 +68,7 @@ targets:
     const code = await main(['run', manifest, '--concurrency', '4', '--json', json], c.io);
     assert.equal(code, 1, c.stderr());
     const result = await results(json);
-    const byTarget = (name: string) => result.cases.filter((k) => (k.target.kind === undefined || k.target.kind === 'tcp') && k.target.name?.startsWith(name));
+    const byTarget = (name: string) => result.cases.filter((k) => tcpName(k).startsWith(name));
     assert.equal(result.cases.length, 10);
     assert.deepEqual(byTarget('healthy').map((k) => k.status), ['passed', 'passed']);
     assert.deepEqual(byTarget('refusing').map((k) => k.status), ['failed', 'passed']);
@@ -88,7 +89,7 @@ targets:
     assert.equal(code, 1);
     const result = await results(json);
     assert.deepEqual(
-      result.cases.map((k) => `${k.target.kind === undefined || k.target.kind === 'tcp' ? k.target.name : ''} ${k.caseName}`),
+      result.cases.map((k) => `${tcpName(k)} ${k.caseName}`),
       ['refusing the greeting names the server', 'stalling the greeting names the server'],
     );
     const none = capture();

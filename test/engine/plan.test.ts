@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planWork, type Plan } from '../../src/engine/plan.js';
 import { UsageError } from '../../src/errors.js';
-import type { Scenario, Target } from '../../src/scenario/types.js';
+import { isTcpTarget, type Scenario, type Target } from '../../src/scenario/types.js';
 import { GENEROUS } from '../helpers/deadlines.js';
 import { startDnsResponder, type DnsResponder } from '../manifest/dns-responder.js';
 
@@ -117,7 +117,7 @@ describe('planWork', () => {
     const run = await planWork({ paths: [file('fleet.yaml')], env });
     assert.equal(run.manifest, file('fleet.yaml'));
     assert.deepEqual(
-      targets(run).map((t) => (t.kind === undefined || t.kind === 'tcp' ? `${t.name} ${t.host}:${t.port}` : t.kind)),
+      targets(run).map((t) => (isTcpTarget(t) ? `${t.name} ${t.host}:${t.port}` : t.kind)),
       ['relay 127.0.0.1:2526', 'relay 127.0.0.1:2526', 'example.test MX localhost localhost:2527', 'example.test MX localhost localhost:2527'],
     );
     const asked = dns.queries.length;

@@ -4,11 +4,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
-import type { CaseResult, RunResult } from '../../src/engine/results.js';
+import type { RunResult } from '../../src/engine/results.js';
 import { startDnsResponder, type DnsResponder } from './dns-responder.js';
 import { capture } from '../helpers/capture.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { GENEROUS } from '../helpers/deadlines.js';
+import { tcpName } from '../helpers/targets.js';
 
 /** Names that exist only on the DNS responder, never in the system's resolver. */
 const ZONE = {
@@ -30,10 +31,6 @@ cases:
       - send: QUIT
         expect: 221
 `;
-
-function tcpName(kase: CaseResult): string {
-  return kase.target.kind === undefined || kase.target.kind === 'tcp' ? (kase.target.name ?? '') : '';
-}
 
 describe('a manifest with dns_server: every name of a target is looked up on it', () => {
   let dir: string;
