@@ -65,6 +65,14 @@ export function embeddedCaFile(): string {
 function embeddedKeyFile(): string {
   return join(packageRoot(), 'src', 'server', 'tls', 'embedded-key.pem');
 }
+/**
+ * Connections the system may hold for the server before it accepts them. Node's default, 511, is
+ * less than the sessions a run may open at once (`--concurrency`): when more arrive together, the
+ * system drops the client's last handshake packet for the overflow, the client believes itself
+ * connected, and waits for a greeting that never comes. The system caps this at its own limit
+ * (net.core.somaxconn on Linux, 4096 by default).
+ */
+const LISTEN_BACKLOG = 65_535;
 /** Larger messages are refused with 552 (and the limit is advertised with SIZE). */
 const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 /**
@@ -186,7 +194,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
 
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen({ port: options.port ?? 0, host, backlog: LISTEN_BACKLOG }, () => {
       server.server.off('error', reject);
       resolve();
     });

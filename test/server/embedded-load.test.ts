@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { smtpspec } from '../helpers/cli.js';
+import { GENEROUS } from '../helpers/deadlines.js';
+
+/** More sessions at once than a listening socket holds by default (511) before they are accepted. */
+const SESSIONS = 1200;
+
+function manyCases(count: number): string {
+  const lines = ['name: many sessions at once', `timeout: ${GENEROUS}`, 'cases:'];
+  for (let i = 1; i <= count; i++) {
+    lines.push(`  - name: session ${i}`, '    steps:', '      - expect: 220', '      - send: QUIT', '        expect: 221');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+test(`--embedded holds ${SESSIONS} sessions opened at once: every greeting comes`, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'smtpspec-load-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'many.yaml');
+  await writeFile(file, manyCases(SESSIONS));
+  const concurrency = String(SESSIONS);
+  const result = await smtpspec(['run', file, '--embedded', '--concurrency', concurrency, '--per-host', concurrency], { timeoutMs: 120_000 });
+  const lost = result.stdout.match(/no reply within \d+ ms \(waiting for the greeting\)/g)?.length ?? 0;
+  assert.equal(lost, 0, `${lost} sessions got no greeting`);
+  assert.match(result.stdout, new RegExp(`\\b${SESSIONS} passed, 0 failed\\b`));
+  assert.equal(result.code, 0, result.stderr);
+});
