@@ -13,6 +13,7 @@ import { countResults, type CaseInfo, type CaseResult, type EarlierAttempt, type
 import { skippedStep } from './case-progress.js';
 import { caseInfo, caseSecrets, runCase, type RunCaseOptions } from './run-case.js';
 import { StepHeads } from './step-label.js';
+import { SessionSignals } from './session-signals.js';
 
 /**
  * Running planned work: many sessions at once within limits overall and per host, retries after
@@ -64,6 +65,8 @@ interface Settings {
   reporter: Reporter;
   runCase: typeof runCase;
   signal: AbortSignal | undefined;
+  /** The run's signal passed on to each session, through one listener on it. */
+  sessionSignals: SessionSignals | undefined;
   limits: ParserLimits | undefined;
   onTranscript: TranscriptListener | undefined;
   onInternalFault: ((info: CaseInfo, fault: InternalFault) => void) | undefined;
@@ -96,6 +99,7 @@ function settingsOf(options: RunOptions): Settings {
     reporter: options.reporter ?? {},
     runCase: options.runCase ?? runCase,
     signal: options.signal,
+    sessionSignals: options.signal ? new SessionSignals(options.signal) : undefined,
     limits: options.limits,
     onTranscript: options.onTranscript,
     onInternalFault: options.onInternalFault,
@@ -119,7 +123,12 @@ export async function runWork(items: WorkItem[], options: RunOptions = {}): Prom
   const started = performance.now();
   const infos = uniqueIds(items.map((item) => caseInfo(item.scenario, item.kase, item.target)));
   settings.reporter.onBegin?.({ startedAt, cases: infos });
-  const cases = await schedule(items, infos, keys, settings);
+  let cases: CaseResult[];
+  try {
+    cases = await schedule(items, infos, keys, settings);
+  } finally {
+    settings.sessionSignals?.dispose();
+  }
   const result: RunResult = {
     startedAt,
     durationMs: Math.round(performance.now() - started),
@@ -189,18 +198,28 @@ function schedule(items: WorkItem[], infos: CaseInfo[], keys: string[], s: Setti
 async function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
   s.reporter.onCaseBegin?.(info);
   if (s.retries > 0) return runWithRetries(item, info, s);
-  const result = await s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, 1, undefined));
+  const result = await runAttempt(item, info, s, 1, undefined);
   s.reporter.onCaseEnd?.(result);
   return result;
 }
 
+/** One session of a case, with a signal of its own that the run's interruption aborts. */
+async function runAttempt(item: WorkItem, info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): Promise<CaseResult> {
+  const session = s.sessionSignals?.take();
+  try {
+    return await s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, attempt, held, session?.signal));
+  } finally {
+    session?.release();
+  }
+}
+
 /** An attempt's hooks; `held` collects its steps when it may be retried, so reporters see one attempt per case. */
-function attemptOptions(info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): RunCaseOptions {
+function attemptOptions(info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined, signal: AbortSignal | undefined): RunCaseOptions {
   const { reporter, onTranscript, onInternalFault } = s;
   const options: RunCaseOptions = { info, shared: s.shared, heads: s.heads };
   if (held) options.onStepEnd = (step) => held.push(step);
   else if (reporter.onStepEnd) options.onStepEnd = (step) => reporter.onStepEnd?.(info, step);
-  if (s.signal) options.signal = s.signal;
+  if (signal) options.signal = signal;
   if (s.limits) options.limits = s.limits;
   if (onTranscript) options.onTranscript = (entry) => onTranscript(info, entry, attempt);
   if (onInternalFault) options.onInternalFault = (fault) => onInternalFault(info, fault);
@@ -213,7 +232,7 @@ async function runWithRetries(item: WorkItem, info: CaseInfo, s: Settings): Prom
   for (let attempt = 1; ; attempt++) {
     const final = attempt > s.retries;
     const held: StepResult[] = [];
-    const result = await s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, attempt, final ? undefined : held));
+    const result = await runAttempt(item, info, s, attempt, final ? undefined : held);
     if (!final && isRetryable(result) && !s.signal?.aborted) {
       (earlier ??= []).push({ startedAt: result.startedAt, durationMs: result.durationMs, failure: result.failure! });
       continue;
