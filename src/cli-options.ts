@@ -22,6 +22,15 @@ export function parseVars(raw: unknown): Record<string, string> {
   return vars;
 }
 
+/** `--secret NAME` values: names of variables or environment variables whose values are secret. */
+export function parseSecretNames(raw: unknown): string[] {
+  return parseStrings(raw, '--secret', 'a variable name').map((name) => {
+    const bare = /^env:/.test(name) ? name.slice(4) : name;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(bare)) throw new UsageError(`--secret expects the name of a variable, such as SMTP_API_KEY, got "${name}"`);
+    return bare;
+  });
+}
+
 export function parseStrings(raw: unknown, name: string, what = 'a value'): string[] {
   return values(raw).map((item) => {
     if (item === true || item === '') throw new UsageError(`${name} needs ${what}`);
@@ -109,6 +118,7 @@ export function listCommandOf(paths: string[], o: Record<string, unknown>): List
     paths: paths.map(String),
     targets: parseTargets(o.target),
     vars: parseVars(o.var),
+    secrets: parseSecretNames(o.secret),
     ca: parseStrings(o.ca, '--ca', 'a file name'),
     grep: parseGrep(o.grep),
     tags: parseStrings(o.tag, '--tag'),

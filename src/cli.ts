@@ -12,6 +12,7 @@ import {
   parseStrings,
   parseTargets,
   parseTimeout,
+  parseSecretNames,
   parseVars,
   parseWholeNumber,
 } from './cli-options.js';
@@ -51,6 +52,7 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     embedded: o.embedded === true,
     timeoutMs: parseTimeout(o.timeout),
     vars: parseVars(o.var),
+    secrets: parseSecretNames(o.secret),
     ca: parseStrings(o.ca, '--ca', 'a file name'),
     reporter: oneOf(o.reporter, '--reporter', REPORTERS),
     junitFile: optionalString(o.junit, '--junit'),
@@ -82,6 +84,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--embedded', 'Start the embedded test server and run every case against it')
     .option('--timeout <duration>', 'Default deadline per reply where a file sets none (e.g. 5s; default 30s)')
     .option('--var <name=value>', 'Set a variable (repeatable); overrides the files', { type: [String] })
+    .option('--secret <name>', 'The value of this variable or environment variable is secret: shown as **** (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS, besides the system CAs (repeatable)', { type: [String] })
     .option('--reporter <name>', 'What to print on stdout: console, tap, junit or json', { default: 'console' })
     .option('--junit <file>', 'Also write a JUnit XML report to this file')
@@ -116,6 +119,7 @@ function addAuthoringCommands(cli: CAC, found: (command: Command) => void): void
     .command('list <...paths>', 'Show the files, cases and tags a run would have, without connecting')
     .option('--target <host[:port]>', 'As for run: the server for scenario files; target names or tags for a manifest', { type: [String] })
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
+    .option('--secret <name>', 'As for run: this variable or environment variable is secret (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
     .option('--grep <regex>', 'Only cases whose "<scenario> › <case>" name matches (case-insensitive)')
     .option('--tag <tag>', 'Only cases with this tag (repeatable: any of them)', { type: [String] })

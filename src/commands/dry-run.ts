@@ -33,7 +33,8 @@ function layout(rows: PreviewRow[], mask: (text: string) => string): string[] {
   return rows.map((row) => {
     const text = printable(mask(row.text));
     if (!row.check) return `${INDENT}${text}`.trimEnd();
-    return `${INDENT}${text.padEnd(width)}    ${printable(mask(row.check))}`;
+    // The check is smtpspec's words and the file's expectation as written (secret variables masked where expanded).
+    return `${INDENT}${text.padEnd(width)}    ${printable(row.check)}`;
   });
 }
 
@@ -51,7 +52,8 @@ async function previewCase(item: WorkItem): Promise<string[]> {
   const rows = connectRows(item);
   for (const step of kase.steps) rows.push(...(await stepRows(step, scenario, host, secrets)));
   const when = kase.when ? `  (only when ${kase.when.written})` : '';
-  const heading = printable(masker.mask(`${scenario.file} › ${kase.name}${when}`));
+  // Names as written: a secret variable in a case name was masked where it stands when the file was read.
+  const heading = printable(`${scenario.file} › ${kase.name}${when}`);
   return [heading, ...layout(rows, (text) => masker.mask(text)), ''];
 }
 

@@ -73,7 +73,7 @@ async function messageRows(source: MessageSource, bdatChunkBytes: number | undef
   return rows;
 }
 
-/** The lines of an AUTH exchange; every response carries credentials, so each one is masked. */
+/** The lines of an AUTH exchange, as a run shows them: each response that carries the password or token masked; LOGIN's user name shown. */
 function authRows(action: AuthAction): PreviewRow[] {
   const command = `C: AUTH ${action.mechanism}`;
   if (action.cancel) return [{ text: command }, { text: 'C: *' }];
@@ -81,10 +81,12 @@ function authRows(action: AuthAction): PreviewRow[] {
     case 'PLAIN':
     case 'XOAUTH2':
       return action.initialResponse ? [{ text: `${command} ${MASK}` }] : [{ text: command }, { text: `C: ${MASK}` }];
-    case 'LOGIN':
+    case 'LOGIN': {
+      const user = Buffer.from(action.username, 'utf8').toString('base64');
       return action.initialResponse
-        ? [{ text: `${command} ${MASK}` }, { text: `C: ${MASK}` }]
-        : [{ text: command }, { text: `C: ${MASK}` }, { text: `C: ${MASK}` }];
+        ? [{ text: `${command} ${user === '' ? '=' : user}` }, { text: `C: ${MASK}` }]
+        : [{ text: command }, { text: `C: ${user}` }, { text: `C: ${MASK}` }];
+    }
     case 'CRAM-MD5':
       return [{ text: command }, { text: `C: ${MASK} (the answer to the server's challenge)` }];
   }

@@ -15,6 +15,8 @@ export interface RunCommand {
   embedded: boolean;
   timeoutMs?: number;
   vars: Record<string, string>;
+  /** `--secret`: names of variables and environment variables whose values are masked wherever they are used. */
+  secrets: string[];
   /** Extra trusted CA files for TLS (`--ca`), added to every file's own. */
   ca: string[];
   reporter: StdoutReporter;
@@ -78,6 +80,8 @@ export interface ListCommand {
   paths: string[];
   targets: string[];
   vars: Record<string, string>;
+  /** `--secret`: as for run. */
+  secrets: string[];
   ca: string[];
   grep?: RegExp;
   tags: string[];

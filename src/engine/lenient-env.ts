@@ -1,6 +1,6 @@
 /**
  * The environment for checking or showing files where the secrets are not (a lint job in CI):
- * an unset variable reads as a placeholder (masked like every environment value) and is noted
+ * an unset variable reads as a placeholder (`<NAME>`, masked when the name is secret) and is noted
  * in `missing` instead of failing. `run` still refuses to start without it.
  */
 export function lenientEnv(env: Record<string, string | undefined>, missing: Set<string>): Record<string, string | undefined> {

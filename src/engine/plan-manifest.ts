@@ -14,6 +14,8 @@ const DNS_TIMEOUT_MS = 10_000;
 export interface TargetLoadOptions {
   /** `--var`: wins over the manifest's vars and the files'. */
   vars: Record<string, string>;
+  /** `--secret`: names whose values are secret, in every target's scenarios. */
+  secrets?: string[];
   env: Record<string, string | undefined>;
   /** `--ca`: trusted besides what the manifest and files name. */
   ca: string[];
@@ -92,6 +94,7 @@ function mxPlaceholder(target: ManifestTarget, domain: string): PlaceholderTarge
 export async function loadTargetScenarios(target: ManifestTarget, options: TargetLoadOptions): Promise<Scenario[]> {
   const load: LoadOptions = {
     vars: { ...target.vars, ...options.vars },
+    secrets: [...(options.secrets ?? []), ...(target.secrets ?? [])],
     env: options.env,
     ca: options.ca,
     ...(target.timeoutMs ?? options.defaultTimeoutMs ? { defaultTimeoutMs: target.timeoutMs ?? options.defaultTimeoutMs } : {}),

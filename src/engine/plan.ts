@@ -32,6 +32,8 @@ export interface PlanOptions {
   embedded?: boolean;
   /** `--var`: wins over the manifest's and the files' variables. */
   vars?: Record<string, string>;
+  /** `--secret`: names of variables and environment variables whose values are secret. */
+  secrets?: string[];
   /** For `${env:…}`; default: process.env. */
   env?: Record<string, string | undefined>;
   /** `--ca`: CA files trusted besides those the files name. */
@@ -126,6 +128,7 @@ function planFromManifest(path: string, options: PlanOptions, env: Record<string
   if (options.embedded) throw new UsageError('--embedded does not go with a manifest: the manifest names the servers');
   return planManifest(path, {
     vars: options.vars ?? {},
+    secrets: options.secrets ?? [],
     env,
     ca: options.ca ?? [],
     ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
@@ -159,6 +162,7 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
   const trusted = options.embedded ? [...ca, (await import('../server/embedded.js')).embeddedCaFile()] : ca;
   const scenarios = await loadScenarios(options.paths, {
     vars: options.vars ?? {},
+    secrets: options.secrets ?? [],
     env,
     defaultTimeoutMs: options.timeoutMs,
     ca: trusted,

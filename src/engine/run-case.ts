@@ -3,6 +3,7 @@ import { connect, type ConnectOptions, type SmtpConnection, type TransportSpec }
 import { isReplyTimeout } from '../smtp/reply-queue.js';
 import type { ParserLimits } from '../smtp/reply-parser.js';
 import type { SharedRecords } from '../smtp/shared-records.js';
+import { maskReply as maskRepliedLines } from '../smtp/secrets.js';
 import { Transcript } from '../smtp/transcript.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { formatTarget } from './target-label.js';
@@ -51,13 +52,12 @@ const INTERRUPTED = 'interrupted: the run was stopped';
 const CLOSE_DEADLINE_MS = 2_000;
 
 export function caseInfo(scenario: Scenario, kase: Case, target: Target): CaseInfo {
-  // Names may use variables, and those may come from the environment.
-  const names = scenario.secrets.length > 0 ? new Transcript({ secrets: scenario.secrets }) : undefined;
+  // Names are shown as written: a secret variable's expansion in a case name was masked where it stands when the file was read.
   return {
     id: `${scenario.file}#${kase.index}@${formatTarget(target)}`,
     file: scenario.file,
-    scenarioName: names ? names.mask(scenario.name) : scenario.name,
-    caseName: names ? names.mask(kase.name) : kase.name,
+    scenarioName: scenario.name,
+    caseName: kase.name,
     caseIndex: kase.index,
     pos: kase.pos,
     target,
@@ -85,8 +85,7 @@ interface StepOutcome {
 }
 
 function maskReply(reply: Reply, transcript: Transcript): Reply {
-  if (!transcript.hasSecrets) return reply;
-  return { ...reply, lines: reply.lines.map((line) => transcript.mask(line)) };
+  return maskRepliedLines(reply, transcript.secrets);
 }
 
 /** Captured values are used as they are, but shown masked: a server may echo a secret back. */
@@ -156,7 +155,7 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
     index: head.index,
     pos: head.pos,
     label: head.label,
-    expected: outcome.expectation ? transcript.mask(describeExpectation(outcome.expectation)) : head.expected,
+    expected: outcome.expectation ? describeExpectation(outcome.expectation) : head.expected,
     status: refused ? 'error' : failure ? 'failed' : 'passed',
     ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : undefined),
     ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : undefined),

@@ -63,9 +63,12 @@ export interface StepHead {
   expected: string;
 }
 
-/** The step's index, position, label and expectation, masked. */
+/**
+ * The step's index, position, label and expectation. The label's own words are never masked, only the text the
+ * step sends; the expectation is smtpspec's words and the file's, with secret variables masked where they were expanded.
+ */
 export function stepHead(step: Step, transcript: Transcript, captures?: CapturedValues): Readonly<StepHead> {
-  return { index: step.index, pos: step.pos, label: stepLabel(step, transcript, captures), expected: transcript.mask(describeExpectation(step.expect)) };
+  return { index: step.index, pos: step.pos, label: stepLabel(step, transcript, captures), expected: describeExpectation(step.expect) };
 }
 
 /**

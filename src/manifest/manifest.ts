@@ -35,6 +35,8 @@ export interface ManifestTarget {
   tls: Partial<TlsSettings>;
   /** defaults.vars with the target's vars merged over them; values as written, as text. */
   vars: Record<string, string>;
+  /** The manifest's `secrets:`, when it has any: names of variables and environment variables whose values are secret. */
+  secrets?: string[];
   /** Absolute paths of scenario files and folders. */
   scenarios: string[];
 }
@@ -130,6 +132,7 @@ class ManifestBuilder {
       ...this.clientAddress(written, defaults, path),
       tls: { ...defaultTls, ...this.tls(written['tls'], [...path, 'tls']) },
       vars: { ...varsOf(defaults['vars']), ...varsOf(written['vars']) },
+      ...(Array.isArray(top['secrets']) ? { secrets: stringList(top['secrets']) } : {}),
       scenarios,
     };
     const namePos = this.positions.at(written['name'] !== undefined ? [...path, 'name'] : [...path, host !== undefined ? 'host' : 'domain']);

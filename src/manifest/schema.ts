@@ -30,7 +30,7 @@ function validator(): ValidateFunction {
 
 /** The maps of a manifest, their allowed keys, and how messages say where they are. */
 const MAPS = {
-  manifest: { shape: /^$/, where: 'at the top level', keys: ['scenarios', 'checks', 'dns_server', 'defaults', 'targets'] },
+  manifest: { shape: /^$/, where: 'at the top level', keys: ['scenarios', 'checks', 'dns_server', 'secrets', 'defaults', 'targets'] },
   defaults: { shape: /^defaults$/, where: 'in defaults', keys: ['timeout', 'tls', 'vars', 'mx', 'local_address', 'family'] },
   target: {
     shape: /^targets\/#$/,

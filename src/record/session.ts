@@ -1,7 +1,9 @@
 import { createInterface, type Interface } from 'node:readline';
 import { formatAddress } from '../smtp/address.js';
+import { responseSecrets } from '../smtp/auth.js';
 import { connect, type SmtpConnection } from '../smtp/client.js';
 import { isReplyTimeout } from '../smtp/reply-queue.js';
+import { maskReply } from '../smtp/secrets.js';
 import { describeTls, type TlsClientOptions } from '../smtp/tls.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { capabilitiesOf, candidates, complete } from './completion.js';
@@ -128,7 +130,7 @@ class RecordingSession {
     this.conn = await this.until(connecting);
     this.display.note(`connected to ${formatAddress(host, port)}; type SMTP commands (.help for help)`);
     const greeting = await this.until(this.conn.readReply(timeoutMs));
-    this.display.reply(greeting);
+    this.showReply(greeting);
     this.recorder.greeting(greeting);
   }
 
@@ -216,11 +218,16 @@ class RecordingSession {
     this.showUnsolicited(conn);
     if (!echoed) this.display.client(typed.shown);
     if (typed.note) this.display.note(typed.note);
+    // Registered before the line goes out, as `run` does: the connection's transcript masks them from then on.
+    if (typed.credential) {
+      const { mechanism, response, index } = typed.credential;
+      for (const secret of responseSecrets(mechanism, response, index)) conn.transcript.addSecret(secret);
+    }
     await this.until(conn.sendLine(typed.line));
     if (!typed.awaitReply) return false;
     this.awaiting = `the reply to "${typed.shown}"`;
     const reply = await this.until(conn.readReply(this.options.timeoutMs));
-    this.display.reply(reply);
+    this.showReply(reply);
     this.learn(typed.line, reply);
     const after = this.recorder.replied(reply);
     if (after === 'starttls') await this.startTls(conn);
@@ -245,7 +252,12 @@ class RecordingSession {
   /** Replies nobody asked for are shown, and not recorded. */
   private showUnsolicited(conn: SmtpConnection): void {
     for (const unread of conn.takeUnsolicited()) {
-      if ('reply' in unread) this.display.reply(unread.reply, '   (unsolicited, not recorded)');
+      if ('reply' in unread) this.showReply(unread.reply, '   (unsolicited, not recorded)');
     }
+  }
+
+  /** A reply on screen, masked as `run` masks its transcript: a server may echo the credentials back. */
+  private showReply(reply: Reply, label?: string): void {
+    this.display.reply(maskReply(reply, (this.conn as SmtpConnection).transcript.secrets), label);
   }
 }

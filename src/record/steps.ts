@@ -19,8 +19,11 @@ export type Typed =
   | { type: 'ignore' }
   /** `.save`, `.help`…: for the recorder, never sent. */
   | { type: 'recorder'; command: string }
-  /** Send `line` as typed; `shown` is what may be displayed of it (secrets masked). */
-  | { type: 'send'; line: string; shown: string; awaitReply: boolean; note?: string };
+  /**
+   * Send `line` as typed; `shown` is what may be displayed of it (secrets masked). `credential`: the line
+   * carries a response of an AUTH exchange, the `index`th (from 0, the initial response included).
+   */
+  | { type: 'send'; line: string; shown: string; awaitReply: boolean; note?: string; credential?: { mechanism: string; response: string; index: number } };
 
 /** What the session must do once a reply has been recorded. */
 export type AfterReply = 'continue' | 'starttls' | 'quit';
@@ -140,7 +143,8 @@ export class SessionRecorder {
     const shown = initial === undefined ? line : `AUTH ${mechanism} ${MASK}`;
     const known = (MECHANISMS as readonly string[]).includes(this.auth.mechanism);
     const note = known ? undefined : `AUTH ${mechanism} is sent, but not recorded: replay knows ${MECHANISMS.join(', ')}`;
-    return { type: 'send', line, shown, awaitReply: true, ...(note ? { note } : {}) };
+    const credential = initial === undefined ? undefined : { mechanism: this.auth.mechanism, response: initial, index: 0 };
+    return { type: 'send', line, shown, awaitReply: true, ...(note ? { note } : {}), ...(credential ? { credential } : {}) };
   }
 
   private authResponse(line: string): Typed {
@@ -148,7 +152,8 @@ export class SessionRecorder {
     auth.responses += 1;
     if (line.trim() === '*' && auth.responses === 1 && !auth.initialResponse) auth.cancel = true;
     this.pending = { kind: 'auth' };
-    return { type: 'send', line, shown: line.trim() === '*' ? '*' : MASK, awaitReply: true };
+    const credential = { mechanism: auth.mechanism, response: line, index: auth.responses - (auth.initialResponse ? 0 : 1) };
+    return { type: 'send', line, shown: line.trim() === '*' ? '*' : MASK, awaitReply: true, credential };
   }
 
   private authReplied(reply: Reply): void {

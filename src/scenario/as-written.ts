@@ -165,6 +165,8 @@ export interface ScenarioFile {
   proxy?: ProxyAsWritten;
   timeout?: string;
   vars?: VarsAsWritten;
+  /** Names of variables and environment variables whose values are secret: masked wherever they are used. */
+  secrets?: string[];
   cases: CaseAsWritten[];
 }
 
@@ -188,6 +190,7 @@ export const scenarioFileKeys: KeyTable<ScenarioFile> = {
   proxy: 'optional',
   timeout: 'optional',
   vars: 'optional',
+  secrets: 'optional',
   cases: 'required',
 };
 

@@ -107,6 +107,18 @@ export class NormalizeContext {
     return result === undefined ? undefined : result.text;
   }
 
+  /** The expanded text as it may be shown (secret variables' expansions masked), for names and messages. */
+  expandShown(scope: Scope, template: string, path: DataPath, field: Field): string | undefined {
+    const result = this.expandParts(scope, template, path, field, false);
+    return result === undefined ? undefined : result.shown;
+  }
+
+  /** The expanded text and how it may be shown (secret variables' expansions masked). */
+  expandBoth(scope: Scope, template: string, path: DataPath, field: Field): { text: string; shown: string } | undefined {
+    const result = this.expandParts(scope, template, path, field, false);
+    return result === undefined ? undefined : { text: result.text, shown: result.shown };
+  }
+
   /** Like expand, but names captured by earlier steps stay placeholders filled at run time. */
   expandRuntime(scope: Scope, template: string, path: DataPath, field: Field): RuntimeText | undefined {
     const result = this.expandParts(scope, template, path, field, true);

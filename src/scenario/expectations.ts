@@ -57,14 +57,16 @@ function referenceNames(template: string): string {
 
 /** `/regex/flags` or a literal substring, after variables; label names the key in messages. */
 export function textPattern(ctx: NormalizeContext, scope: Scope, written: string, path: DataPath, label: string): TextPattern | undefined {
-  const text = ctx.expand(scope, written, path, { label });
-  if (text === undefined) return undefined;
+  const expanded = ctx.expandBoth(scope, written, path, { label });
+  if (expanded === undefined) return undefined;
+  // `written` is what messages show: a secret variable's expansion stays masked there.
+  const { text, shown } = expanded;
   const literal = parseRegexLiteral(text);
-  if (!literal) return { source: escapeRegExp(text), flags: '', written: text };
+  if (!literal) return { source: escapeRegExp(text), flags: '', written: shown };
   const problem = regexProblem(literal.source, literal.flags);
   if (problem) {
-    ctx.error(ctx.at(path), `${label} ${text} ${problem}`);
+    ctx.error(ctx.at(path), `${label} ${shown} ${problem}`);
     return undefined;
   }
-  return { ...literal, written: text };
+  return { ...literal, written: shown };
 }

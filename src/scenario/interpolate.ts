@@ -67,6 +67,33 @@ export type VarLayer = ReadonlyMap<string, VarDefinition>;
 
 export type Env = Record<string, string | undefined>;
 
+/** What a secret's expansion is shown as. */
+export const SHOWN_SECRET = '****';
+
+/**
+ * The names of variables and environment variables whose values are secret: those the user declares
+ * (`--secret NAME`, `secrets:` in the file), and those whose name says so (as Spring Boot's sanitizer
+ * reads keys): PASSWORD, PASSWD, PASS, TOKEN, SECRET, KEY, CREDENTIAL anywhere in it, in any case.
+ */
+export class SecretNames {
+  private readonly declared: ReadonlySet<string>;
+
+  constructor(declared: Iterable<string> = []) {
+    this.declared = new Set(declared);
+  }
+
+  has(name: string): boolean {
+    return this.declared.has(name) || SECRET_NAME.test(name);
+  }
+
+  /** The same names with more declared. */
+  with(more: Iterable<string>): SecretNames {
+    return new SecretNames([...this.declared, ...more]);
+  }
+}
+
+const SECRET_NAME = /pass|token|secret|key|credential/i;
+
 /** A place in text filled only while the session runs, with a value captured from an earlier reply. */
 export interface CapturePart {
   capture: string;
@@ -86,16 +113,19 @@ export interface Expansion {
   parts: (string | CapturePart)[];
   /** Problems found; when there are any, `text` is incomplete. */
   issues: SourceIssue[];
-  /** Values that came from the environment, directly or through a variable. */
+  /** The text as it may be shown: each expansion of a secret variable is `****`; capture placeholders left out. */
+  shown: string;
+  /** The values of secret variables (and environment variables) it expanded, directly or through a variable. */
   secrets: string[];
   /** `variable "x"` or `environment variable X` when a reference brought in a CR or LF. */
   lineBreakFrom?: string;
 }
 
-type PartValue = { text: string; secrets: string[] } | CapturePart;
+type PartValue = { text: string; shown: string; secrets: string[] } | CapturePart;
 
 interface ResolvedVar {
   text: string;
+  shown: string;
   secrets: string[];
   failed: boolean;
   /** The problems found resolving it, repeated wherever it is used again (duplicates are dropped later). */
@@ -104,6 +134,7 @@ interface ResolvedVar {
 
 interface Expanded {
   text: string;
+  shown: string;
   parts: (string | CapturePart)[];
   secrets: string[];
   lineBreakFrom?: string;
@@ -145,6 +176,7 @@ export class Interpolator {
     private readonly layers: readonly VarLayer[],
     private readonly env: Env,
     private readonly budget = new ExpansionBudget(),
+    private readonly secretNames = new SecretNames(),
   ) {}
 
   expand(template: string, pos: SourcePos, unknownName?: UnknownNameRule): Expansion {
@@ -162,9 +194,10 @@ export class Interpolator {
     const parts = this.budget.take(EXPANSION_COST, pos, issues) ? parseTemplate(template) : { error: '' };
     if ('error' in parts) {
       if (parts.error) issues.push({ pos, message: parts.error });
-      return { text: template, parts: [template], secrets: [], failed: true };
+      return { text: template, shown: template, parts: [template], secrets: [], failed: true };
     }
     let text = '';
+    let shown = '';
     const expanded: (string | CapturePart)[] = [];
     const secrets: string[] = [];
     let lineBreakFrom: string | undefined;
@@ -182,15 +215,16 @@ export class Interpolator {
       // Checked before the text grows, so no string ever gets longer than the budget. A template
       // that is one reference makes no new text (the value itself is used), so it costs nothing.
       const cost = parts.length > 1 ? value.text.length : 0;
-      if (!this.budget.take(cost, pos, issues)) return { text, parts: expanded, secrets, failed: true };
+      if (!this.budget.take(cost, pos, issues)) return { text, shown, parts: expanded, secrets, failed: true };
       text += value.text;
+      shown += value.shown;
       appendText(expanded, value.text);
       pushAll(secrets, value.secrets);
       if (part.kind !== 'text' && lineBreakFrom === undefined && /[\r\n]/.test(value.text)) {
         lineBreakFrom = part.kind === 'var' ? `variable "${part.name}"` : `environment variable ${part.name}`;
       }
     }
-    return { text, parts: expanded, secrets, ...(lineBreakFrom === undefined ? {} : { lineBreakFrom }), failed };
+    return { text, shown, parts: expanded, secrets, ...(lineBreakFrom === undefined ? {} : { lineBreakFrom }), failed };
   }
 
   private partValue(
@@ -200,7 +234,7 @@ export class Interpolator {
     issues: SourceIssue[],
     unknownName?: UnknownNameRule,
   ): PartValue | undefined {
-    if (part.kind === 'text') return { text: part.text, secrets: [] };
+    if (part.kind === 'text') return { text: part.text, shown: part.text, secrets: [] };
     if (part.kind === 'env') return this.envValue(part.name, pos, issues);
     if (unknownName && stack.length === 0 && !this.definition(part.name)) {
       const rule = unknownName(part.name);
@@ -221,7 +255,7 @@ export class Interpolator {
       issues.push({ pos, message: `environment variable ${name} is not set` });
       return undefined;
     }
-    return { text: value, secrets: value === '' ? [] : [value] };
+    return this.secretNames.has(name) ? secretValue(value) : { text: value, shown: value, secrets: [] };
   }
 
   /** Undefined (with an issue) for an unknown name; `failed` when its value has problems (reported at the value). */
@@ -231,11 +265,14 @@ export class Interpolator {
       issues.push({ pos, message: `undefined variable "${name}"` });
       return undefined;
     }
-    if (!definition.pos) return { text: definition.value, secrets: [], failed: false, issues: [] };
+    if (!definition.pos) {
+      const value = this.secretNames.has(name) ? secretValue(definition.value) : { text: definition.value, shown: definition.value, secrets: [] };
+      return { ...value, failed: false, issues: [] };
+    }
     if (stack.includes(name)) {
       const loop = [...stack.slice(stack.indexOf(name)), name].join(' → ');
       issues.push({ pos: definition.pos, message: `variables refer to each other in a loop: ${loop}` });
-      return { text: '', secrets: [], failed: true, issues: [] };
+      return { text: '', shown: '', secrets: [], failed: true, issues: [] };
     }
     // Every result is kept, failures too: a variable in a loop fails whichever way it is reached,
     // and computing each value once keeps chains of variables that use others twice linear.
@@ -247,14 +284,21 @@ export class Interpolator {
     if (stack.length >= MAX_VARIABLE_NESTING) {
       const message = `variables refer to each other more than ${MAX_VARIABLE_NESTING} levels deep: ${stack[0]} → … → ${name}`;
       issues.push({ pos: definition.pos, message });
-      return { text: '', secrets: [], failed: true, issues: [] };
+      return { text: '', shown: '', secrets: [], failed: true, issues: [] };
     }
     const found: SourceIssue[] = [];
     const value = this.expandWith(definition.value, definition.pos, [...stack, name], found);
     // A value that uses a failing variable twice gets its issues twice: keep each once.
     const own = [...new Set(found)];
     pushAll(issues, own);
-    const resolved = { text: value.text, secrets: [...new Set(value.secrets)], failed: value.failed || own.length > 0, issues: own };
+    const secret = this.secretNames.has(name) ? secretValue(value.text) : undefined;
+    const resolved = {
+      text: value.text,
+      shown: secret ? secret.shown : value.shown,
+      secrets: [...new Set([...value.secrets, ...(secret?.secrets ?? [])])],
+      failed: value.failed || own.length > 0,
+      issues: own,
+    };
     this.resolved.set(name, resolved);
     return resolved;
   }
@@ -266,6 +310,11 @@ export class Interpolator {
     }
     return undefined;
   }
+}
+
+/** A secret variable's value, shown masked (an empty value shows as nothing). */
+function secretValue(value: string): { text: string; shown: string; secrets: string[] } {
+  return value === '' ? { text: value, shown: value, secrets: [] } : { text: value, shown: SHOWN_SECRET, secrets: [value] };
 }
 
 /** Each problem once: a text may use the same undefined variable many times. */

@@ -11,6 +11,8 @@ import { cleanIssues, parseYamlSource, readSourceFile, readSourceFileSync, type 
 export interface LoadOptions {
   /** Command-line variables; they win over case and file variables. */
   vars?: Record<string, string>;
+  /** Names of variables and environment variables whose values are secret (`--secret`), besides each file's `secrets:`. */
+  secrets?: string[];
   /** For `${env:NAME}`; default: process.env. */
   env?: Record<string, string | undefined>;
   /** The deadline per reply where a file, case or step sets none; default 30 s (`--timeout`). */
@@ -41,6 +43,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
     const includes = new IncludeResolver(loadIncludedFile);
     const normalized = normalizeScenario(data as ScenarioFile, positions, {
       vars: options.vars ?? {},
+      secrets: options.secrets ?? [],
       env,
       defaultTimeoutMs: options.defaultTimeoutMs,
       ca: (options.ca ?? []).map((path) => resolve(path)),

@@ -8,7 +8,7 @@ import { durationRangeProblem, parseDuration } from './duration.js';
 import { alternatives, expectation } from './expectations.js';
 import type { IncludedFile, IncludeResolver, StepSource } from './include.js';
 import { captureScopes, type CapturePlan } from './captures.js';
-import { ExpansionBudget, Interpolator, type Env, type VarDefinition, type VarLayer } from './interpolate.js';
+import { ExpansionBudget, Interpolator, SecretNames, type Env, type VarDefinition, type VarLayer } from './interpolate.js';
 import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import { normalizeCapabilities, normalizeCapture, normalizeTlsAssertions } from './reply-checks.js';
 import { normalizeProxy, normalizeTarget, normalizeTls } from './settings.js';
@@ -28,6 +28,8 @@ export { codeAlternative } from './patterns.js';
 export interface NormalizeOptions {
   /** Command-line variables: they win over case and file variables and are used as is. */
   vars: Record<string, string>;
+  /** Names of variables and environment variables whose values are secret (`--secret`), besides the file's own. */
+  secrets?: readonly string[];
   env: Env;
   /** Replaces the built-in default deadline where the file sets none (`--timeout`). */
   defaultTimeoutMs?: number;
@@ -68,6 +70,8 @@ class Normalizer {
   private protocol: Protocol = 'smtp';
   private readonly contexts = new Map<PositionFinder, NormalizeContext>();
   private readonly includeLayers = new WeakMap<IncludedFile, VarLayer>();
+  /** Set from the command line and the file's `secrets:` before any text is expanded. */
+  private secretNames = new SecretNames();
 
   constructor(
     readonly ctx: NormalizeContext,
@@ -78,8 +82,9 @@ class Normalizer {
 
   scenario(data: ScenarioFile): Scenario {
     const file = this.ctx.positions.file;
+    this.secretNames = new SecretNames([...(this.options.secrets ?? []), ...secretNamesOf(data.secrets)]);
     const fileVars = this.varLayer(this.ctx, data.vars, ['vars']);
-    const scope: Scope = { interpolator: new Interpolator([this.commandLine, fileVars], this.options.env, this.budget) };
+    const scope: Scope = { interpolator: new Interpolator([this.commandLine, fileVars], this.options.env, this.budget, this.secretNames) };
     const timeoutMs = this.duration(data.timeout, ['timeout'], 'timeout') ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.protocol = data.protocol === 'lmtp' ? 'lmtp' : 'smtp';
     const target = normalizeTarget(this.ctx, data.target, scope);
@@ -110,7 +115,7 @@ class Normalizer {
     const path = ['cases', index];
     const caseVars = this.varLayer(this.ctx, written.vars, [...path, 'vars']);
     const layers = [this.commandLine, caseVars, fileVars];
-    const interpolator = new Interpolator(layers, this.options.env, this.budget);
+    const interpolator = new Interpolator(layers, this.options.env, this.budget, this.secretNames);
     const timeoutMs = this.duration(written.timeout, [...path, 'timeout'], 'timeout') ?? fileTimeoutMs;
     const writtenSteps: unknown[] = Array.isArray(written.steps) ? written.steps : [];
     const sources = this.options.includes.steps(writtenSteps, [...path, 'steps'], this.ctx.positions).filter((source) => isRecord(source.written));
@@ -124,10 +129,11 @@ class Normalizer {
     this.warnMissingEhlo(steps);
     const when = written.when === undefined ? undefined : normalizeCondition(this.ctx, written.when, [...path, 'when'], 'case');
     if (typeof written.name !== 'string') return undefined;
-    const name = this.ctx.expand({ interpolator }, written.name, [...path, 'name'], { label: 'case name' }) ?? written.name;
+    // Shown as written, with the expansions of secret variables masked where they stand.
+    const name = this.ctx.expandShown({ interpolator }, written.name, [...path, 'name'], { label: 'case name' }) ?? written.name;
     const pos = this.ctx.at(path);
     const withDefaults = [...layers, ...new Set(sources.flatMap((source) => source.via.map((file) => this.includeLayer(file))))];
-    const vars = this.resolvedVars(withDefaults, new Interpolator(withDefaults, this.options.env, this.budget), pos);
+    const vars = this.resolvedVars(withDefaults, new Interpolator(withDefaults, this.options.env, this.budget, this.secretNames), pos);
     const tags = [...new Set([...fileTags, ...tagsOf(written.tags)])];
     return { index, name, pos, tags, ...(when ? { when } : {}), vars, steps };
   }
@@ -152,7 +158,7 @@ class Normalizer {
       const chain = via.map((file) => file.positions.file).join('\n');
       let interpolator = byChain.get(chain);
       if (!interpolator) {
-        interpolator = new Interpolator([...layers, ...via.map((file) => this.includeLayer(file))], this.options.env, this.budget);
+        interpolator = new Interpolator([...layers, ...via.map((file) => this.includeLayer(file))], this.options.env, this.budget, this.secretNames);
         byChain.set(chain, interpolator);
       }
       return { ctx: this.contextFor(positions), interpolator };
@@ -342,6 +348,11 @@ function greetsAgain(action: StepAction): boolean {
 }
 
 /** Tags as written (the schema has checked them), or none. */
+/** The names the file declares secret; the schema reports anything else. */
+function secretNamesOf(written: unknown): string[] {
+  return Array.isArray(written) ? written.filter((name): name is string => typeof name === 'string') : [];
+}
+
 function tagsOf(written: unknown): string[] {
   return Array.isArray(written) ? written.filter((tag): tag is string => typeof tag === 'string') : [];
 }

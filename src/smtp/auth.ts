@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Transcript } from './transcript.js';
+import { maskReply } from './secrets.js';
 import { SmtpError, type Reply } from './types.js';
 
 /**
@@ -62,13 +63,15 @@ export async function authenticate(session: AuthSession, request: AuthRequest, t
   const replies: Reply[] = [];
   const read = async (): Promise<Reply> => {
     const reply = await session.readReply(timeoutMs);
-    replies.push(maskReply(reply, transcript));
+    replies.push(maskReply(reply, transcript.secrets));
     return reply;
   };
   const outcome = (): AuthOutcome => ({ reply: replies[replies.length - 1] as Reply, replies });
   try {
     // A cancelled exchange sends no credentials at all, not even an initial response.
     const initial = request.cancel ? undefined : exchange.initial;
+    let sent = 0;
+    if (initial !== undefined) for (const secret of responseSecrets(request.mechanism, initial, sent++)) transcript.addSecret(secret);
     await session.sendLine(authCommand(request.mechanism, initial));
     let reply = await read();
     while (reply.code === CONTINUE) {
@@ -79,7 +82,7 @@ export async function authenticate(session: AuthSession, request: AuthRequest, t
         await read();
         return outcome();
       }
-      transcript.addSecret(response);
+      for (const secret of responseSecrets(request.mechanism, response, sent++)) transcript.addSecret(secret);
       await session.sendLine(response);
       reply = await read();
     }
@@ -89,16 +92,18 @@ export async function authenticate(session: AuthSession, request: AuthRequest, t
   }
 }
 
-/** Every value that must never appear in output: the credentials and each base64 form sent for them. */
+/**
+ * Every value that must never appear in output: the password or token and each form sent for it on the wire.
+ * The user name is not secret (unless it comes from a secret variable): it shows, as in `auth PLAIN as alice`.
+ */
 export function secretsOf(request: AuthRequest): string[] {
   const { username, password, token } = request;
-  const secrets = [username, password, token];
+  const secrets = [password, token];
   switch (request.mechanism) {
     case 'PLAIN':
       if (password !== undefined) secrets.push(plainResponse(request.authzid, username, password));
       break;
     case 'LOGIN':
-      secrets.push(base64(username));
       if (password !== undefined) secrets.push(base64(password));
       break;
     case 'XOAUTH2':
@@ -109,6 +114,39 @@ export function secretsOf(request: AuthRequest): string[] {
       break;
   }
   return secrets.filter((secret): secret is string => secret !== undefined && secret !== '');
+}
+
+/**
+ * What is secret in one response of an AUTH exchange as it goes on the wire (`index` counts the responses
+ * from 0, the initial response included): the response, and the password or token inside it once decoded.
+ * LOGIN's first response is the user name, which is not secret. `run` registers these for the responses it
+ * computes, and `record` for the responses the user types, so both mask the same values.
+ */
+export function responseSecrets(mechanism: string, response: string, index: number): string[] {
+  const text = response.trim();
+  if (text === '' || text === '*' || text === '=') return [];
+  const decoded = decodedBase64(text);
+  switch (mechanism.toUpperCase()) {
+    case 'LOGIN':
+      return index === 0 ? [] : [text, ...(decoded === undefined ? [] : [decoded])];
+    case 'PLAIN':
+      return [text, ...(decoded === undefined ? [] : [decoded.split('\0').at(-1) ?? ''])].filter((value) => value !== '');
+    case 'XOAUTH2': {
+      const token = decoded === undefined ? undefined : /auth=Bearer ([^\x01]*)/.exec(decoded)?.[1];
+      return [text, ...(token ? [token] : [])];
+    }
+    case 'CRAM-MD5':
+      return [text];
+    default:
+      return [text, ...(decoded === undefined ? [] : [decoded])];
+  }
+}
+
+/** The text `value` is the base64 of, when it is base64 of UTF-8 text. */
+function decodedBase64(value: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  return text.includes('\ufffd') || text === '' ? undefined : text;
 }
 
 function exchangeFor(request: AuthRequest): Exchange {
@@ -170,11 +208,6 @@ function decodeChallenge(reply: Reply): Buffer {
 
 function base64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
-}
-
-function maskReply(reply: Reply, transcript: Transcript): Reply {
-  const lines = reply.lines.map((line) => transcript.mask(line));
-  return { ...reply, lines };
 }
 
 function maskError(error: SmtpError, transcript: Transcript): SmtpError {

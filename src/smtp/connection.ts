@@ -55,7 +55,7 @@ export class SmtpConnection {
     options: SessionOptions,
   ) {
     this.transcript = options.transcript;
-    this.parser = new ReplyParser(options.limits, options.shared, options.linesBeforeGreeting);
+    this.parser = new ReplyParser(options.limits, options.shared, options.linesBeforeGreeting, (text, maxChars) => this.transcript.secrets.maskCut(text, maxChars));
     this.received = new ReceivedLog(this.transcript);
     this.replies = new ReplyQueue(this.parser, this.transcript, () => this.stream.destroy());
     const stream = options.upgrade?.socket ?? transport.stream;

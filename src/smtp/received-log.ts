@@ -39,16 +39,12 @@ export class ReceivedLog {
 
   /** A line the server printed before its greeting: a note, so that no one takes it for a reply. */
   beforeGreeting(line: string): void {
-    this.transcript.note(`before the greeting: ${line === '' ? '(empty line)' : this.cut(line)}`);
+    const shown = line === '' ? '(empty line)' : this.transcript.secrets.maskCut(line, TRANSCRIPT_LINE_CHARS);
+    this.transcript.note(`before the greeting: ${shown}`);
   }
 
+  /** Masked before it is cut (the whole line is at hand), so no part of a secret survives the cut. */
   private line(line: string): void {
-    this.transcript.server(this.cut(line));
-  }
-
-  /** Masked before it is cut, so no part of a secret survives the cut. */
-  private cut(line: string): string {
-    const masked = this.transcript.mask(line);
-    return masked.length > TRANSCRIPT_LINE_CHARS ? `${masked.slice(0, TRANSCRIPT_LINE_CHARS)}…` : masked;
+    this.transcript.serverCut(line, TRANSCRIPT_LINE_CHARS);
   }
 }

@@ -62,6 +62,11 @@ interface PartialReply {
   warnings?: string[];
 }
 
+/** `text` cut to `maxChars`, with `…` when it was longer. */
+function cutText(text: string, maxChars: number): string {
+  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+}
+
 export class ReplyParser {
   private readonly maxLineBytes: number;
   private readonly maxReplyLines: number;
@@ -78,11 +83,13 @@ export class ReplyParser {
   /**
    * `shared`: the run's replies, handed out again when the same one arrives.
    * `linesBeforeFirstReply`: how many lines that are not reply lines may come before the first one; default 0.
+   * `shorten`: how a server line is cut for a message; the connection's masks it first (the transcript's secrets).
    */
   constructor(
     limits: ParserLimits = {},
     private readonly shared?: SharedRecords,
     private readonly linesBeforeFirstReply = 0,
+    private readonly shorten: (text: string, maxChars: number) => string = cutText,
   ) {
     this.maxLineBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.maxReplyLines = limits.maxReplyLines ?? DEFAULT_MAX_REPLY_LINES;
@@ -106,9 +113,8 @@ export class ReplyParser {
 
   /** The start of the line being received, decoded (at most `maxChars` characters), for messages. */
   partialLine(maxChars = 80): string {
-    const bytes = Buffer.concat(this.lineChunks);
-    const text = bytes.toString('utf8', 0, maxChars * 4);
-    return text.length > maxChars || bytes.length > maxChars * 4 ? `${text.slice(0, maxChars)}…` : text;
+    // Whole (it is at most maxLineBytes), so that a secret that straddles the cut is found and masked whole.
+    return this.shorten(Buffer.concat(this.lineChunks).toString('utf8'), maxChars);
   }
 
   /** The fatal error after which the parser refuses input, if one happened. */
@@ -194,7 +200,7 @@ export class ReplyParser {
     }
     this.linesBeforeReply = -1;
     if (code === undefined) {
-      const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+      const shown = this.shorten(text, 80);
       const message = `${NOT_A_REPLY}: ${JSON.stringify(shown)}`;
       this.fail(new SmtpError('protocol', 'reply', message, [...this.pendingLines, text]), events);
       return;

@@ -57,18 +57,25 @@ export class DataLog {
     if (terminated) this.transcript.client('.');
   }
 
-  /** Holds the start of a line while it may still be shown, at most TRANSCRIPT_LINE_BYTES of it. */
+  /**
+   * Holds the start of a line while it may still be shown: TRANSCRIPT_LINE_BYTES of it, and as many bytes
+   * more as a secret that starts before the cut may need to be found whole (and masked whole).
+   */
   private keep(piece: Buffer): void {
     if (piece.length === 0) return;
-    if (this.count < TRANSCRIPT_BODY_LINES && this.partialBytes < TRANSCRIPT_LINE_BYTES) this.partial.push(piece);
+    if (this.count < TRANSCRIPT_BODY_LINES && this.partialBytes < keptBytes(this.transcript)) this.partial.push(piece);
     this.partialBytes += piece.length;
     this.endsWithCr = piece[piece.length - 1] === CR;
   }
 
   private line(): void {
     if (this.count < TRANSCRIPT_BODY_LINES) {
-      const text = Buffer.concat(this.partial).subarray(0, Math.min(this.partialBytes, TRANSCRIPT_LINE_BYTES)).toString('utf8');
-      this.transcript.client(this.partialBytes > TRANSCRIPT_LINE_BYTES ? `${text}…` : text);
+      const kept = Buffer.concat(this.partial).subarray(0, Math.min(this.partialBytes, keptBytes(this.transcript)));
+      if (this.partialBytes <= TRANSCRIPT_LINE_BYTES) this.transcript.client(kept.toString('utf8'));
+      else {
+        const cut = kept.toString('utf8', 0, charBoundary(kept, TRANSCRIPT_LINE_BYTES)).length;
+        this.transcript.clientCut(kept.toString('utf8'), cut, this.partialBytes > kept.length);
+      }
     }
     this.count += 1;
     this.partial = [];
@@ -86,13 +93,30 @@ export function logRaw(transcript: Transcript, bytes: Uint8Array): void {
     const lf = buffer.indexOf(0x0a, start);
     const end = lf === -1 ? buffer.length : lf + 1;
     if (count < TRANSCRIPT_BODY_LINES) {
-      const piece = buffer.subarray(start, Math.min(end, start + TRANSCRIPT_LINE_BYTES));
-      transcript.client(`${escapeBytes(piece)}${end - start > TRANSCRIPT_LINE_BYTES ? '…' : ''}`);
+      if (end - start <= TRANSCRIPT_LINE_BYTES) transcript.client(escapeBytes(buffer.subarray(start, end)));
+      else {
+        // Masked before it is cut: the bytes past the cut that a straddling secret needs are escaped too.
+        const piece = buffer.subarray(start, Math.min(end, start + keptBytes(transcript)));
+        const cut = escapeBytes(piece.subarray(0, charBoundary(piece, TRANSCRIPT_LINE_BYTES))).length;
+        transcript.clientCut(escapeBytes(piece), cut, end - start > piece.length);
+      }
     }
     count += 1;
     start = end;
   }
   if (count > TRANSCRIPT_BODY_LINES) transcript.client(`… ${plural(count - TRANSCRIPT_BODY_LINES, 'more line')}`);
+}
+
+/** Bytes of a long line held for the transcript: the part shown, and what a secret straddling the cut needs. */
+function keptBytes(transcript: Transcript): number {
+  return TRANSCRIPT_LINE_BYTES + transcript.secrets.overlapBytes;
+}
+
+/** `limit`, or less so as not to split a UTF-8 character. */
+function charBoundary(bytes: Uint8Array, limit: number): number {
+  let at = Math.min(limit, bytes.length);
+  while (at > 0 && at < bytes.length && (bytes[at]! & 0xc0) === 0x80) at -= 1;
+  return at;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

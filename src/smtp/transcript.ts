@@ -1,3 +1,4 @@
+import { SecretSet } from './secrets.js';
 import type { SharedRecords } from './shared-records.js';
 import type { TranscriptEntry } from './types.js';
 import { plural } from '../words.js';
@@ -16,7 +17,6 @@ export interface TranscriptOptions {
 }
 
 export const DEFAULT_MAX_TRANSCRIPT_ENTRIES = 2000;
-const MASK = '****';
 /**
  * Entries are timed to the millisecond, which `Date.now()` gives directly and more cheaply than
  * `performance.now()` (called for every line). One function for every transcript keeps calls monomorphic.
@@ -26,7 +26,8 @@ const dateNow = (): number => Date.now();
 /** The session as C:/S: lines and notes, timed from construction, secrets masked at the source. */
 export class Transcript {
   readonly entries: TranscriptEntry[] = [];
-  private secrets: string[] = [];
+  /** The values masked in every entry; `record` masks what it shows with the same set. */
+  readonly secrets = new SecretSet();
   private readonly now: () => number;
   private readonly startMs: number;
   private readonly maxEntries: number;
@@ -45,14 +46,25 @@ export class Transcript {
 
   /** Masks one more value from now on (e.g. the base64 form of a password). */
   addSecret(secret: string): void {
-    if (secret === '' || this.secrets.includes(secret)) return;
-    this.secrets.push(secret);
-    // Longest first, so a secret that contains another is masked whole.
-    this.secrets.sort((a, b) => b.length - a.length);
+    this.secrets.add(secret);
   }
 
   client(text: string): void {
     this.add('C', text);
+  }
+
+  /**
+   * A client line shown only up to `maxChars` (`more`: `text` is already only the start of the line):
+   * masked before it is cut, so no part of a secret survives the cut. `text` must run at least
+   * `secrets.overlapBytes` past the cut for a secret that straddles it to be found.
+   */
+  clientCut(text: string, maxChars: number, more: boolean): void {
+    this.keep('C', this.secrets.maskCut(text, maxChars, more));
+  }
+
+  /** A server line, cut the same way. */
+  serverCut(text: string, maxChars: number): void {
+    this.keep('S', this.secrets.maskCut(text, maxChars));
   }
 
   server(text: string): void {
@@ -65,20 +77,21 @@ export class Transcript {
 
   /** Whether anything is masked at all. */
   get hasSecrets(): boolean {
-    return this.secrets.length > 0;
+    return this.secrets.size > 0;
   }
 
   mask(text: string): string {
-    if (this.secrets.length === 0) return text;
-    let masked = text;
-    for (const secret of this.secrets) masked = masked.split(secret).join(MASK);
-    return masked;
+    return this.secrets.mask(text);
   }
 
   private add(dir: TranscriptEntry['dir'], text: string): void {
+    this.keep(dir, this.secrets.mask(text));
+  }
+
+  /** Every entry goes through here, already masked (and cut, when it is cut). */
+  private keep(dir: TranscriptEntry['dir'], masked: string): void {
     const atMs = Math.round(this.now() - this.startMs);
     if (this.entries.length < this.maxEntries) {
-      const masked = this.mask(text);
       const entry = this.shared ? this.shared.entry(atMs, dir, masked) : { atMs, dir, text: masked };
       this.entries.push(entry);
       this.onEntry?.(entry);

@@ -27,7 +27,7 @@ describe('parseArgs', () => {
       '--var', 'rcpt=a@b', '--var', 'x=1=2', '--reporter', 'tap', '--junit', 'out/j.xml', '--tap', 't.tap', '--no-color',
       '--json', 'r.json', '--junit-granularity', 'step', '--concurrency', '16', '--per-host', '3', '--grep', 'relay',
       '--tag', 'tls', '--tag', 'smoke', '--bail', '--retries', '2', '--shard', '2/4', '--dns-server', '127.0.0.1:5353',
-      '--ca', 'ca.pem', '--html', 'r.html',
+      '--ca', 'ca.pem', '--html', 'r.html', '--secret', 'RELAY_CODE', '--secret', 'env:SIGNUP',
     ]);
     assert.deepEqual(command, {
       command: 'run',
@@ -37,6 +37,7 @@ describe('parseArgs', () => {
       embedded: false,
       timeoutMs: 5000,
       vars: { rcpt: 'a@b', x: '1=2' },
+      secrets: ['RELAY_CODE', 'SIGNUP'],
       ca: ['ca.pem'],
       reporter: 'tap',
       junitFile: 'out/j.xml',
@@ -53,6 +54,13 @@ describe('parseArgs', () => {
       retries: 2,
       shard: { index: 2, total: 4 },
       dnsServer: { host: '127.0.0.1', port: 5353 },
+    });
+  });
+
+  test('--secret takes the name of a variable', () => {
+    assert.throws(() => parseArgs(['run', 'a.yaml', '--secret', 'a b']), {
+      name: 'UsageError',
+      message: '--secret expects the name of a variable, such as SMTP_API_KEY, got "a b"',
     });
   });
 

@@ -40,7 +40,7 @@ describe('smtpspec run --dry-run', () => {
       '  C: MAIL FROM:<alice@example.test> | expect 250',
       '  C: RCPT TO:<bob@example.test> | expect 250 or 251, capture queued',
       '  C: DATA | expect 354',
-      '  C: Subject: for ****',
+      '  C: Subject: for mailbox-user',
       '  C:',
       '  C: ..a dot-leading line',
       '  C: . | expect 250',
@@ -52,7 +52,8 @@ describe('smtpspec run --dry-run', () => {
       '',
     ]);
     const all = out.stdout() + out.stderr();
-    assert.doesNotMatch(all, /s3cret-pw|mailbox-user/);
+    // The password is secret; the user name is not.
+    assert.doesNotMatch(all, /s3cret-pw/);
     assert.ok(!all.includes(Buffer.from('\0mailbox-user\0s3cret-pw').toString('base64')));
     assert.equal(server.connectionCount, 0);
   });

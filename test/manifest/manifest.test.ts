@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { formatIssue, ScenarioError, UsageError } from '../../src/errors.js';
 import { isManifestFile, loadManifest, parseManifest } from '../../src/manifest/manifest.js';
 import { manifestSchemaPath } from '../../src/manifest/schema.js';
+import { loadTargetScenarios } from '../../src/engine/plan-manifest.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { sourcePath } from '../helpers/paths.js';
 
@@ -209,6 +210,16 @@ describe('parseManifest: problems, all collected with their positions', () => {
     assert.deepEqual(problems('scenarios: [a.yaml, "*.nothing"]\ntargets: [{ host: a.example.com }, { host: b.example.com }]\n'), [
       'fleet.yaml:1:21: no scenario files (*.yaml, *.yml) match "*.nothing"',
     ]);
+  });
+
+  test('secrets: named at the top level are secret in every target\'s scenarios', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-manifest-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 's.yaml'), 'cases:\n  - name: n\n    steps: [{ send: "XCODE ${env:SIGNUP}" }, { send: "VRFY ${env:WHO}" }]\n');
+    const manifest = parseManifest('secrets: [SIGNUP]\nscenarios: [s.yaml]\ntargets: [{ host: mx.example.com }]\n', join(dir, 'fleet.yaml'));
+    assert.deepEqual(manifest.targets[0]?.secrets, ['SIGNUP']);
+    const [scenario] = await loadTargetScenarios(manifest.targets[0]!, { vars: {}, env: { SIGNUP: 'code-123', WHO: 'bob' }, ca: [] });
+    assert.deepEqual(scenario?.secrets, ['code-123'], 'the named one is secret, the other value is not');
   });
 
   test('a pattern leaves out the manifest itself and files of steps among its matches', async (t) => {

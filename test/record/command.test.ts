@@ -139,6 +139,44 @@ describe('record from standard input', { concurrency: 3 }, () => {
     }
   });
 
+  test('a server that echoes the credentials back in clear: record masks them as run does', async () => {
+    const secret = 'hunter2-long';
+    const decode = (text: string): string => Buffer.from(text, 'base64').toString('utf8').replace(/\0/g, ' ');
+    const echoing = await fakeServer(async (s) => {
+      await s.write('220 hi\r\n');
+      let user = '';
+      for (let line = await s.nextLine(); line !== undefined; line = await s.nextLine()) {
+        const blob = /^AUTH PLAIN (\S+)$/.exec(line)?.[1];
+        if (blob) await s.write(`535-5.7.8 you sent ${blob}\r\n535 5.7.8 that is${decode(blob)}\r\n`);
+        else if (line === 'AUTH LOGIN') await s.write('334 VXNlcm5hbWU6\r\n');
+        else if (user === '' && line === base64('alice')) {
+          user = decode(line);
+          await s.write('334 UGFzc3dvcmQ6\r\n');
+        } else if (user !== '') {
+          await s.write(`535 5.7.8 ${line} is ${decode(line)} for ${user}\r\n`);
+          user = '';
+        } else if (line === 'QUIT') {
+          await s.write('221 bye\r\n');
+          s.end();
+          return;
+        } else await s.write('250 ok\r\n');
+      }
+    });
+    try {
+      const blob = base64(`\0alice\0${secret}`);
+      const input = ['EHLO a', `AUTH PLAIN ${blob}`, 'AUTH LOGIN', base64('alice'), base64(secret), 'QUIT', ''].join('\n');
+      const result = await smtpspec(['record', '--target', `127.0.0.1:${echoing.port}`, '--stdout'], { input });
+      assert.equal(result.code, 0, result.stderr);
+      const output = result.stdout + result.stderr;
+      for (const form of [secret, blob, base64(secret)]) assert.equal(output.includes(form), false, `record shows ${form}:\n${output}`);
+      assert.match(result.stderr, /^S: 535-5\.7\.8 you sent \*\*\*\*$/m);
+      assert.match(result.stderr, /^S: 535 5\.7\.8 that is alice \*\*\*\*$/m, 'the user name is not secret');
+      assert.match(result.stderr, /^S: 535 5\.7\.8 \*\*\*\* is \*\*\*\* for alice$/m);
+    } finally {
+      await echoing.close();
+    }
+  });
+
   test('a server that closes the connection ends the session, and what was recorded is saved', async () => {
     const closing = await fakeServer(async (s) => {
       await s.write('220 hi\r\n');

@@ -74,9 +74,11 @@ describe('SessionRecorder', () => {
     recorder.replied(reply(334, 'VXNlcm5hbWU6'));
     assert.equal(recorder.secretNext, true);
     const user = recorder.typed('YWxpY2U=');
-    assert.deepEqual(user, { type: 'send', line: 'YWxpY2U=', shown: '****', awaitReply: true });
+    const credential = { mechanism: 'LOGIN', response: 'YWxpY2U=', index: 0 };
+    assert.deepEqual(user, { type: 'send', line: 'YWxpY2U=', shown: '****', awaitReply: true, credential });
     recorder.replied(reply(334, 'UGFzc3dvcmQ6'));
-    recorder.typed('d29uZGVybGFuZA==');
+    const password = recorder.typed('d29uZGVybGFuZA==');
+    assert.deepEqual(password.type === 'send' ? password.credential : undefined, { mechanism: 'LOGIN', response: 'd29uZGVybGFuZA==', index: 1 });
     recorder.replied(reply(535, '5.7.8 no', '5.7.8'));
     assert.equal(recorder.secretNext, false);
     assert.deepEqual(recorder.steps[1], { kind: 'auth', mechanism: 'LOGIN', initialResponse: false, cancel: false, reply: reply(535, '5.7.8 no', '5.7.8') });

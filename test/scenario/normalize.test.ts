@@ -128,7 +128,7 @@ describe('normalised scenarios', () => {
       ['case cli', 'file cli'],
     );
     assert.deepEqual(scenario.cases[0]?.steps[2]?.action, { type: 'send', line: 'AUTH plain' });
-    assert.deepEqual(scenario.secrets, [], 'an overridden env reference is never read');
+    assert.deepEqual(scenario.secrets, ['plain'], 'a variable named "token" is secret; the overridden env reference is never read');
   });
 
   test('targets in every written form', () => {

@@ -288,11 +288,17 @@ describe('defaults and shorthands', () => {
 });
 
 describe('variables of a case', () => {
-  test('command line over case over file; values from the environment are secrets', () => {
+  test('command line over case over file; only the values of secret variables are secrets', () => {
     const source = 'vars: { a: file, b: file, c: "${env:C}", d: "${b}-d" }\ncases:\n  - name: n\n    vars: { b: case }\n    steps: [{ expect: 220 }]\n';
     const scenario = parseScenario(source, 'v.yaml', { vars: { a: 'cli' }, env: { C: 'from-env' } });
     assert.deepEqual(scenario.cases[0]?.vars, { a: 'cli', b: 'case', c: 'from-env', d: 'case-d' });
-    assert.deepEqual(scenario.secrets, ['from-env']);
+    assert.deepEqual(scenario.secrets, [], 'an environment value is not secret for coming from the environment');
+    const declared = parseScenario(source, 'v.yaml', { vars: { a: 'cli' }, env: { C: 'from-env' }, secrets: ['C', 'a'] });
+    assert.deepEqual([...declared.secrets].sort(), ['cli', 'from-env'], '--secret names a variable or an environment variable');
+    const inFile = parseScenario(`secrets: [d]\n${source}`, 'v.yaml', { env: { C: 'from-env' } });
+    assert.deepEqual(inFile.secrets, ['case-d'], 'the file declares its own');
+    const byName = parseScenario(source.replace('${env:C}', '${env:RELAY_PASSWORD}'), 'v.yaml', { env: { RELAY_PASSWORD: 'pw-from-env' } });
+    assert.deepEqual(byName.secrets, ['pw-from-env'], 'a name that says it is secret is secret');
   });
 });
 

@@ -93,6 +93,24 @@ describe('SmtpConnection against scripted servers', () => {
     await assert.rejects(connection.sendLine('QUIT'), { kind: 'protocol' });
   });
 
+  test('a line that is not a reply is masked before it is cut for the message: a secret across the cut leaves nothing', async (t) => {
+    const secret = 'Qx7Zk9Wv3Jm2Rt';
+    const { connection, transcript } = await session(
+      t,
+      async (s) => {
+        await s.write(`${'x'.repeat(75)}${secret} and more\r\n`);
+        await s.closed;
+      },
+      { transcript: new Transcript({ secrets: [secret] }) },
+    );
+    const error = await connection.readReply(TIMEOUT_MS).then(
+      () => assert.fail('expected an error'),
+      (err: unknown) => err as Error,
+    );
+    assert.equal(error.message, `server sent a line that is not an SMTP reply: "${'x'.repeat(75)}****…"`);
+    assert.ok(!JSON.stringify(transcript.entries).includes(secret.slice(0, 5)));
+  });
+
   test('a reply line over the limit ends the session before its line ending arrives', async (t) => {
     const { connection } = await session(
       t,
