@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { writeFileAtomically } from '../atomic-file.js';
+import { writeFileAtomicallySync } from '../atomic-file.js';
 
 /** Where a reporter writes its text. `close` leaves the output complete. */
 export interface Sink {
@@ -42,11 +42,17 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
   });
 }
 
+/** What a file sink is told. */
+export interface FileSinkOptions {
+  /** Called as soon as the file is in place, before anything else can run (a signal's handler among them). */
+  onWritten?: () => void;
+}
+
 /**
  * Keeps everything in memory and writes the file on `close`, whole (see atomic-file.ts):
  * a reader sees either the old file or the complete new one. Missing parent folders are created.
  */
-export function fileSink(path: string): Sink {
+export function fileSink(path: string, options: FileSinkOptions = {}): Sink {
   const chunks: string[] = [];
   let closing: Promise<void> | undefined;
   return {
@@ -55,7 +61,10 @@ export function fileSink(path: string): Sink {
       chunks.push(text);
     },
     close() {
-      closing ??= writeFileAtomically(path, chunks.join(''), { replace: true, createFolder: true });
+      closing ??= (async () => {
+        writeFileAtomicallySync(path, chunks.join(''), { replace: true, createFolder: true });
+        options.onWritten?.();
+      })();
       return closing;
     },
   };
