@@ -18,6 +18,9 @@ function onSignal(signal: NodeJS.Signals): void {
   setTimeout(() => process.exit(EXIT.interrupted), GRACE_MS).unref();
 }
 exitOnUncaughtFaults(process, process.stderr);
+// An output closed or full (`| head -n 1`, `> /dev/full`) takes nothing more; the command goes on to
+// its report files and its exit code. (The console's own sink stops writing to it: see report/sink.ts.)
+for (const output of [process.stdout, process.stderr]) output.on('error', () => {});
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 

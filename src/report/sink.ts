@@ -9,16 +9,23 @@ export interface Sink {
 
 /**
  * Writes straight through to a stream. `close` only waits for pending data to drain;
- * the stream stays open, so stdout can be shared and is never ended.
+ * the stream stays open, so stdout can be shared and is never ended. A stream that fails
+ * (stdout piped into `head -n 1` or sent to a full disk) takes nothing more: the rest is
+ * dropped quietly, and the run goes on to its report files and its exit code.
  */
 export function streamSink(stream: NodeJS.WritableStream): Sink {
   let needsDrain = false;
+  let broken = false;
+  stream.on('error', () => {
+    broken = true;
+  });
   return {
     write(text) {
+      if (broken) return;
       if (!stream.write(text)) needsDrain = true;
     },
     async close() {
-      if (needsDrain) await drained(stream);
+      if (needsDrain && !broken) await drained(stream);
       needsDrain = false;
     },
   };
