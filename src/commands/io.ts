@@ -1,6 +1,6 @@
 import { formatPos } from '../errors.js';
 import type { Scenario } from '../scenario/types.js';
-import type { ReportLedger } from './report-files.js';
+import type { ReportLedger } from './report-ledger.js';
 
 /** What every command is given (its streams and environment, CliIO) and the exit codes it returns. */
 

@@ -1,40 +1,21 @@
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { prepareFolderFor } from '../atomic-file.js';
 import { InputError } from '../errors.js';
 import { shownPath } from '../scenario/files.js';
 import type { Scenario } from '../scenario/types.js';
+import type { ReportFile } from './report-ledger.js';
 
 /**
  * The report files a command writes (`--junit`, `--json`, `--tap`, `--html`): checked before the
  * run starts, so that a report never replaces a file the run reads, never lands on a folder, and
- * never finds at the end that its folder cannot be made; and counted while they are written, so
- * that an interrupted run can say which are complete and which were not written.
+ * never finds at the end that its folder cannot be made. (report-ledger.ts counts them as they are written.)
  */
-
-/** A report file as the command line names it. */
-export interface ReportFile {
-  /** `--junit` */
-  flag: string;
-  /** As given. */
-  path: string;
-}
 
 /** A file the run reads, and what it is to the run: `the scenario file`, `the client key`. */
 export interface InputFile {
   path: string;
   what: string;
-}
-
-/** The report files of a command's options, in the order of the flags. */
-export function reportFilesOf(options: { junitFile?: string | undefined; jsonFile?: string | undefined; tapFile?: string | undefined; htmlFile?: string | undefined }): ReportFile[] {
-  const named: [string, string | undefined][] = [
-    ['--junit', options.junitFile],
-    ['--json', options.jsonFile],
-    ['--tap', options.tapFile],
-    ['--html', options.htmlFile],
-  ];
-  return named.flatMap(([flag, path]) => (path ? [{ flag, path }] : []));
 }
 
 /** Every file that loading the scenarios read or that their sessions will read. */
@@ -127,35 +108,4 @@ function systemReason(error: unknown): string {
     ENAMETOOLONG: 'the name is too long',
   };
   return (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
-}
-
-/**
- * The reports a run was asked for, and those written so far. A report counts as written once it is
- * in place (fileSink's onWritten, called before any signal's handler can run), so what an
- * interrupted run says about its reports is what is on the disk.
- */
-export class ReportLedger {
-  private readonly reports: (ReportFile & { written: boolean })[] = [];
-
-  expect(report: ReportFile): void {
-    this.reports.push({ ...report, written: false });
-  }
-
-  written(report: ReportFile): void {
-    const entry = this.reports.find((r) => r.flag === report.flag && r.path === report.path);
-    if (entry) entry.written = true;
-  }
-
-  /** Lines for stderr: the reports written and those not; empty when none was asked for. */
-  summary(): string {
-    const shown = (r: ReportFile): string => `${r.path} (${r.flag})`;
-    const written = this.reports.filter((r) => r.written);
-    const missing = this.reports.filter((r) => !r.written);
-    const lines: string[] = [];
-    if (written.length > 0) lines.push(`smtpspec: reports written: ${written.map(shown).join(', ')}\n`);
-    // A report not written leaves what was at its path: the file of an earlier run, if any.
-    const unwritten = (r: ReportFile): string => `${r.path} (${r.flag}${existsSync(r.path) ? '; the file there is an older one' : ''})`;
-    if (missing.length > 0) lines.push(`smtpspec: reports not written: ${missing.map(unwritten).join(', ')}\n`);
-    return lines.join('');
-  }
 }

@@ -15,7 +15,8 @@ import { HtmlReporter } from '../report/html.js';
 import { LiveTranscript } from '../report/live-transcript.js';
 import { formatTarget } from '../engine/target-label.js';
 import { printInternalErrors } from './internal-error.js';
-import { prepareReportFiles, reportFilesOf, scenarioInputs, ReportLedger, type InputFile, type ReportFile } from './report-files.js';
+import { prepareReportFiles, scenarioInputs, type InputFile } from './report-files.js';
+import { reportFilesOf, ReportLedger, type ReportFile } from './report-ledger.js';
 import type { Plan } from '../engine/plan.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */

@@ -150,11 +150,22 @@ cases:
     assert.equal(server.connectionCount, 0, 'no session started');
   });
 
+  test('merge: a report on one of the results it merges is refused before anything is written', async () => {
+    const results = join(dir, 'new-results', 'shard.json');
+    assert.equal((await runWith(scenario, '--target', target, '--json', results)).code, 0);
+    const before = await readFile(results, 'utf8');
+    const c = capture();
+    assert.equal(await main(['merge', results, '--json', results], c.io), 2, c.stderr());
+    assert.match(c.stderr(), /^smtpspec: --json \S*shard\.json is the results file \S*shard\.json; a report never replaces an input\n$/);
+    assert.equal(await readFile(results, 'utf8'), before);
+  });
+
   test('a report in a new folder: the folder is made before the run and the report written after it', async () => {
     const report = join(dir, 'new', 'deeper', 'r.json');
+    const sessions = server.connectionCount;
     const { code, stderr } = await runWith(scenario, '--target', target, '--json', report);
     assert.equal(code, 0, stderr);
-    assert.equal(server.connectionCount, 1);
+    assert.equal(server.connectionCount, sessions + 1);
     assert.equal((JSON.parse(await readFile(report, 'utf8')) as { cases: unknown[] }).cases.length, 2);
     assert.deepEqual(await readdir(join(dir, 'new', 'deeper')), ['r.json'], 'no temporary file left');
   });
