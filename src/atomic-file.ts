@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * Files written whole or not at all: first a temporary file beside the target
  * (`.<name>.<random>.tmp`), then a rename, so a reader sees either the old file or the
  * complete new one, and a failed write leaves neither a half file nor the temporary one.
+ *
+ * The write is synchronous from the temporary file to the rename: a signal's handler, which
+ * runs between two turns of the event loop, finds either no temporary file or the file renamed
+ * into place, so a process that exits at once on a second Ctrl-C leaves no half report and no
+ * temporary file. (An asynchronous write would leave the file system calls running on Node's
+ * threads while the process ends.)
  */
 
 export interface AtomicWriteOptions {
@@ -17,26 +22,74 @@ export interface AtomicWriteOptions {
 }
 
 export async function writeFileAtomically(path: string, text: string, options: AtomicWriteOptions): Promise<void> {
-  const folder = dirname(path);
-  if (options.createFolder) await mkdir(folder, { recursive: true });
-  const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  writeFileAtomicallySync(path, text, options);
+}
+
+export function writeFileAtomicallySync(path: string, text: string, options: AtomicWriteOptions): void {
+  if (options.createFolder) createFolder(dirname(path));
+  const temp = temporaryName(path);
   try {
-    await writeFile(temp, text, { flag: 'wx' });
-    if (options.replace) await rename(temp, path);
-    else await linkOrRename(temp, path);
+    writeFileSync(temp, text, { flag: 'wx' });
+    if (options.replace) renameSync(temp, path);
+    else linkOrRename(temp, path);
   } finally {
-    await unlink(temp).catch(() => {});
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Renamed into place, or never made.
+    }
   }
 }
 
+/**
+ * Makes a folder and its missing parents, one level at a time from the nearest one that exists, and
+ * fails with the system's error where one cannot be made. (Node's recursive mkdir loops for ever on
+ * some paths, such as one under /proc.) Each step goes one level down a path of known length.
+ */
+export function createFolder(folder: string): void {
+  const missing: string[] = [];
+  for (let current = resolve(folder); ; current = dirname(current)) {
+    if (existsSync(current)) {
+      if (statSync(current).isDirectory()) break;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${current}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: current });
+    }
+    missing.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      // Made meanwhile by another process: fine when it is a folder.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(level).isDirectory()) throw error;
+    }
+  }
+}
+
+/**
+ * Makes the folder of `path` and proves that the file can be written there, by making and removing a
+ * temporary file as a write would: a report's path is checked so before the run, not after it.
+ */
+export function prepareFolderFor(path: string): void {
+  const folder = dirname(path);
+  createFolder(folder);
+  const probe = temporaryName(path);
+  writeFileSync(probe, '', { flag: 'wx' });
+  unlinkSync(probe);
+}
+
+function temporaryName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /** A hard link fails when the name is taken; where links are not supported, a rename after a last check. */
-async function linkOrRename(temp: string, path: string): Promise<void> {
+function linkOrRename(temp: string, path: string): void {
   try {
-    await link(temp, path);
+    linkSync(temp, path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || !(code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS')) throw error;
     if (existsSync(path)) throw Object.assign(new Error(`${path} already exists`), { code: 'EEXIST' });
-    await rename(temp, path);
+    renameSync(temp, path);
   }
 }

@@ -23,6 +23,7 @@ import { printInternalErrors } from './commands/internal-error.js';
 import { internalFault } from './engine/internal-fault.js';
 import { packageVersion } from './package-info.js';
 import { EXIT, type CliIO } from './commands/io.js';
+import { reportFilesOf } from './commands/report-ledger.js';
 import type { Command, MergeCommand, RunCommand, StdoutReporter } from './commands/types.js';
 import { addRecordCommand } from './record/options.js';
 
@@ -218,6 +219,8 @@ function writeLine(stream: NodeJS.WritableStream, text: string): void {
 export async function main(args: string[], io: CliIO): Promise<number> {
   try {
     const command = parseArgs(args);
+    // The reports it writes are known from here on: a signal at any later moment can say which are written.
+    if (command.command === 'run' && !command.dryRun) for (const report of reportFilesOf(command)) io.reports?.expect(report);
     switch (command.command) {
       case 'done':
         return EXIT.passed;

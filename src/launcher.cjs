@@ -4,6 +4,29 @@
 // cache made at build time, so a short command such as `smtpspec validate` spends its
 // start-up running rather than compiling. A missing cache, or one that another Node.js
 // version rejects, only costs that time: the program runs the same.
+//
+// Ctrl-C (SIGINT) and SIGTERM are caught from the first line on, before the program is loaded,
+// and handed over to it when it starts (src/bin.ts), so that a signal during start-up ends a
+// run as one during the run does: with exit code 130, and reports complete or absent.
+const earlySignals = [];
+let signalHandler;
+function onSignal(signal) {
+  if (signalHandler) return signalHandler(signal);
+  earlySignals.push(signal);
+  if (earlySignals.length === 1) return;
+  process.stderr.write(`\nsmtpspec: ${signal} again: quitting before the program started; no report written\n`);
+  process.exit(130);
+}
+/** Gives the signals caught so far, then every later one, to the program's handler. */
+function takeSignals(handler) {
+  signalHandler = handler;
+  for (const signal of earlySignals.splice(0)) handler(signal);
+}
+if (require.main === module) {
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const Module = require('node:module');
@@ -26,9 +49,10 @@ function compile() {
   return { script, cache };
 }
 
-function start(script) {
+function start(script, signals) {
   const module = { exports: {} };
   script.runInThisContext()(module.exports, Module.createRequire(programFile), module, programFile, __dirname);
+  module.exports.start(signals);
 }
 
 /** Runs the program with these arguments, and writes the code cache when the process exits (the build does this once). */
@@ -39,6 +63,6 @@ function writeCodeCache(args) {
   start(script);
 }
 
-if (require.main === module) start(compile().script);
+if (require.main === module) start(compile().script, takeSignals);
 
 module.exports = { writeCodeCache, codeCache: () => compile().cache };

@@ -1,9 +1,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../src/atomic-file.js';
+import { createFolder, prepareFolderFor, writeFileAtomically } from '../src/atomic-file.js';
 
 describe('writeFileAtomically', () => {
   const dir = mkdtempSync(join(tmpdir(), 'smtpspec-atomic-'));
@@ -32,5 +32,23 @@ describe('writeFileAtomically', () => {
     await writeFileAtomically(path, '<e/>\n', { replace: true, createFolder: true });
     assert.equal(readFileSync(path, 'utf8'), '<e/>\n');
     assert.deepEqual(readdirSync(join(dir, 'c', 'd')), ['e.xml']);
+  });
+
+  test('a folder that cannot be made fails with the system\'s error, never loops', { skip: !existsSync('/proc/self') }, () => {
+    // Node's recursive mkdir retries such a path for ever.
+    assert.throws(() => createFolder('/proc/nope/deeper'), { code: 'ENOENT', syscall: 'mkdir' });
+    assert.throws(() => prepareFolderFor('/proc/nope/r.xml'), { code: 'ENOENT', syscall: 'mkdir' });
+  });
+
+  test('a file where a folder should be fails as not a folder', () => {
+    writeFileSync(join(dir, 'plain'), 'x');
+    assert.throws(() => createFolder(join(dir, 'plain', 'sub')), { code: 'ENOTDIR', syscall: 'mkdir' });
+    assert.throws(() => createFolder(join(dir, 'plain')), { code: 'ENOTDIR', syscall: 'mkdir' });
+  });
+
+  test('prepareFolderFor makes the folder and leaves no file in it', () => {
+    const path = join(dir, 'made', 'here', 'r.xml');
+    prepareFolderFor(path);
+    assert.deepEqual(readdirSync(join(dir, 'made', 'here')), []);
   });
 });

@@ -1,5 +1,6 @@
 import { formatPos } from '../errors.js';
 import type { Scenario } from '../scenario/types.js';
+import type { ReportLedger } from './report-ledger.js';
 
 /** What every command is given (its streams and environment, CliIO) and the exit codes it returns. */
 
@@ -14,6 +15,8 @@ export interface CliIO {
   untilStopped?: Promise<void>;
   /** Aborted on SIGINT / SIGTERM: a run starts no new case, closes its sessions and writes complete reports. */
   signal?: AbortSignal;
+  /** The report files a command writes, counted as they are written: what an interrupted run says it leaves. */
+  reports?: ReportLedger;
 }
 
 /** Warnings never change the exit code; they go to stderr in the same `file:line:col:` form as errors. */

@@ -5,9 +5,12 @@ import { UsageError } from '../errors.js';
 import { parseResultsJson } from '../report/json.js';
 import { mergeResults, renderMerged } from '../report/merge.js';
 import { plural } from '../words.js';
+import { prepareReportFiles } from './report-files.js';
+import { reportFilesOf } from './report-ledger.js';
 
 /** Reads the JSON results of several runs (shards), merges them, writes the reports asked for. */
 export async function mergeCommand(command: MergeCommand, io: CliIO): Promise<number> {
+  prepareReportFiles(reportFilesOf(command), command.paths.map((path) => ({ path, what: 'the results file' })));
   const runs = await Promise.all(
     command.paths.map(async (path) => {
       const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {

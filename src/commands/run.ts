@@ -15,13 +15,16 @@ import { HtmlReporter } from '../report/html.js';
 import { LiveTranscript } from '../report/live-transcript.js';
 import { formatTarget } from '../engine/target-label.js';
 import { printInternalErrors } from './internal-error.js';
+import { prepareReportFiles, scenarioInputs, type InputFile } from './report-files.js';
+import { reportFilesOf, ReportLedger, type ReportFile } from './report-ledger.js';
+import type { Plan } from '../engine/plan.js';
 
 /** Colour only on a terminal, never with NO_COLOR (https://no-color.org) or --no-color. */
 export function useColor(command: RunCommand, io: CliIO): boolean {
   return command.color && io.stdout.isTTY === true && !io.env.NO_COLOR;
 }
 
-function buildReporters(command: RunCommand, io: CliIO): { reporters: Reporter[]; sinks: Sink[] } {
+function buildReporters(command: RunCommand, io: CliIO, files: ReportFile[], ledger: ReportLedger): { reporters: Reporter[]; sinks: Sink[] } {
   const stdout = streamSink(io.stdout);
   const sinks: Sink[] = [stdout];
   const granularity = command.junitGranularity;
@@ -32,16 +35,17 @@ function buildReporters(command: RunCommand, io: CliIO): { reporters: Reporter[]
   if (command.reporter === 'tap') reporters.push(new TapReporter(stdout));
   if (command.reporter === 'junit') reporters.push(new JUnitReporter(stdout, { granularity }));
   if (command.reporter === 'json') reporters.push(new JsonReporter(stdout));
-  const toFile = (file: string | undefined, make: (sink: Sink) => Reporter) => {
-    if (!file) return;
-    const sink = fileSink(file);
+  const toFile = (flag: string, make: (sink: Sink) => Reporter) => {
+    const report = files.find((file) => file.flag === flag);
+    if (!report) return;
+    const sink = fileSink(report.path, { onWritten: () => ledger.written(report) });
     sinks.push(sink);
     reporters.push(make(sink));
   };
-  toFile(command.tapFile, (sink) => new TapReporter(sink));
-  toFile(command.junitFile, (sink) => new JUnitReporter(sink, { granularity }));
-  toFile(command.jsonFile, (sink) => new JsonReporter(sink));
-  toFile(command.htmlFile, (sink) => new HtmlReporter(sink));
+  toFile('--tap', (sink) => new TapReporter(sink));
+  toFile('--junit', (sink) => new JUnitReporter(sink, { granularity }));
+  toFile('--json', (sink) => new JsonReporter(sink));
+  toFile('--html', (sink) => new HtmlReporter(sink));
   return { reporters, sinks };
 }
 
@@ -57,10 +61,14 @@ function liveTranscript(items: WorkItem[], command: RunCommand, io: CliIO): Tran
 
 export async function runCommand(command: RunCommand, io: CliIO): Promise<number> {
   if (command.dryRun) return (await import('./dry-run.js')).dryRunCommand(command, io);
+  const files = reportFilesOf(command);
+  const ledger = io.reports ?? new ReportLedger();
+  for (const file of files) ledger.expect(file);
   const plan = await planWork({ ...command, env: io.env, onLoaded: (scenarios) => printWarnings(scenarios, io) });
   try {
     const { items } = plan;
-    const { reporters, sinks } = buildReporters(command, io);
+    prepareReportFiles(files, runInputs(plan, command));
+    const { reporters, sinks } = buildReporters(command, io, files, ledger);
     const mux = new ReporterMux(reporters);
     const faults: { where: string; stack: string }[] = [];
     const result = await runWork(items, {
@@ -85,6 +93,8 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
         faults.push({ where: `in the ${failure.reporter} report`, stack: internalFault(failure.thrown, (text) => text).stack });
       }
     }
+    // Interrupted: which reports are complete, and which are not there.
+    if (io.signal?.aborted) io.stderr.write(ledger.summary());
     if (faults.length > 0) {
       printInternalErrors(io.stderr, faults);
       return EXIT.internal;
@@ -95,6 +105,15 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
   } finally {
     await plan.close();
   }
+}
+
+/** Every file the run reads: a report must not be written over any of them. */
+function runInputs(plan: Plan, command: RunCommand): InputFile[] {
+  return [
+    ...(plan.manifest ? [{ path: plan.manifest, what: 'the manifest' }] : []),
+    ...command.ca.map((path) => ({ path, what: 'the CA certificate' })),
+    ...scenarioInputs(plan.scenarios),
+  ];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { writeFileAtomically } from '../atomic-file.js';
+import { writeFileAtomicallySync } from '../atomic-file.js';
 
 /** Where a reporter writes its text. `close` leaves the output complete. */
 export interface Sink {
@@ -9,16 +9,23 @@ export interface Sink {
 
 /**
  * Writes straight through to a stream. `close` only waits for pending data to drain;
- * the stream stays open, so stdout can be shared and is never ended.
+ * the stream stays open, so stdout can be shared and is never ended. A stream that fails
+ * (stdout piped into `head -n 1` or sent to a full disk) takes nothing more: the rest is
+ * dropped quietly, and the run goes on to its report files and its exit code.
  */
 export function streamSink(stream: NodeJS.WritableStream): Sink {
   let needsDrain = false;
+  let broken = false;
+  stream.on('error', () => {
+    broken = true;
+  });
   return {
     write(text) {
+      if (broken) return;
       if (!stream.write(text)) needsDrain = true;
     },
     async close() {
-      if (needsDrain) await drained(stream);
+      if (needsDrain && !broken) await drained(stream);
       needsDrain = false;
     },
   };
@@ -42,11 +49,17 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
   });
 }
 
+/** What a file sink is told. */
+export interface FileSinkOptions {
+  /** Called as soon as the file is in place, before anything else can run (a signal's handler among them). */
+  onWritten?: () => void;
+}
+
 /**
  * Keeps everything in memory and writes the file on `close`, whole (see atomic-file.ts):
  * a reader sees either the old file or the complete new one. Missing parent folders are created.
  */
-export function fileSink(path: string): Sink {
+export function fileSink(path: string, options: FileSinkOptions = {}): Sink {
   const chunks: string[] = [];
   let closing: Promise<void> | undefined;
   return {
@@ -55,7 +68,10 @@ export function fileSink(path: string): Sink {
       chunks.push(text);
     },
     close() {
-      closing ??= writeFileAtomically(path, chunks.join(''), { replace: true, createFolder: true });
+      closing ??= (async () => {
+        writeFileAtomicallySync(path, chunks.join(''), { replace: true, createFolder: true });
+        options.onWritten?.();
+      })();
       return closing;
     },
   };

@@ -40,7 +40,11 @@ export function parseScenario(source: string, file: string, options: LoadOptions
   const issues = schemaIssues(data, positions);
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const env = options.env ?? process.env;
-    const includes = new IncludeResolver(loadIncludedFile);
+    const included: string[] = [];
+    const includes = new IncludeResolver((path) => {
+      included.push(path);
+      return loadIncludedFile(path);
+    });
     const normalized = normalizeScenario(data as ScenarioFile, positions, {
       vars: options.vars ?? {},
       secrets: options.secrets ?? [],
@@ -51,7 +55,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
       ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     });
     for (const issue of [...includes.issues, ...normalized.issues]) issues.push(issue);
-    if (issues.length === 0) return normalized.scenario;
+    if (issues.length === 0) return included.length > 0 ? { ...normalized.scenario, includes: included } : normalized.scenario;
   }
   throw new ScenarioError(cleanIssues(issues, file));
 }

@@ -225,6 +225,8 @@ export interface Scenario {
   /** Deadline for connecting and for each reply when a step sets none. */
   timeoutMs: number;
   cases: Case[];
+  /** The files its `include:` steps read, as they are shown (a run must never write over them). */
+  includes?: string[];
   /** Values that must never appear in any output (from `${env:…}`, AUTH credentials). */
   secrets: string[];
   /** Problems worth a word that do not stop the file from running (e.g. no EHLO after STARTTLS). */

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,9 +94,17 @@ describe('internal errors on the command line', () => {
   });
 
   test('a report the system cannot write exits 2 with one sentence and no stack', async () => {
+    // Its folder, made before the run, turns into a file while the run prints: the system refuses to write the report.
+    const folder = join(dir, 'vanishing');
     const c = capture({ TOKEN: secret });
-    // A report in a folder that is a file: the system refuses to make the folder.
-    const code = await main(['run', file, '--reporter', 'tap', '--json', join(file, 'report.json')], c.io);
+    const stdout = c.io.stdout as PassThrough;
+    const write = stdout.write.bind(stdout);
+    stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      rmSync(folder, { recursive: true, force: true });
+      writeFileSync(folder, 'a file now');
+      return write(chunk, ...rest);
+    }) as typeof stdout.write;
+    const code = await main(['run', file, '--reporter', 'tap', '--json', join(folder, 'report.json')], c.io);
     assert.equal(code, 2, c.stderr());
     assert.match(c.stderr(), /^smtpspec: the JsonReporter report failed: onEnd: E[A-Z]+: /m);
     assert.doesNotMatch(c.stderr(), /internal error| {4}at /);

@@ -86,6 +86,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       });
       assert.deepEqual([parsed.count, parsed.fail, parsed.skip], [2, 1, 1], tapText);
       assert.deepEqual((await readdir(dir)).sort(), ['report.tap', 'report.xml'], 'no temporary files left behind');
+      assert.ok(stderr.includes(`smtpspec: reports written: ${junit} (--junit), ${tap} (--tap)\n`), `says which reports it wrote:\n${stderr}`);
+      assert.doesNotMatch(stderr, /not written/);
     });
   });
 }

@@ -76,6 +76,25 @@ describe('streamSink', () => {
     await sink.close();
     assert.equal(stream.destroyed, true);
   });
+  test('after its stream fails (a closed pipe, a full disk) it writes nothing more, quietly, and closes at once', async () => {
+    let writes = 0;
+    // Like process.stdout: a failed write does not destroy the stream, and each later write fails again.
+    const stream = new Writable({
+      highWaterMark: 1,
+      autoDestroy: false,
+      write(_chunk, _encoding, callback) {
+        writes += 1;
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' }));
+      },
+    });
+    const sink = streamSink(stream); // its error listener keeps the failure from being an uncaught one
+    sink.write('first line\n');
+    await once(stream, 'error');
+    sink.write('second line\n');
+    sink.write('third line\n');
+    await sink.close();
+    assert.equal(writes, 1, 'nothing written after the failure');
+  });
 });
 
 describe('fileSink', () => {
