@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ScenarioError, type SourceIssue } from '../errors.js';
+import type { CertificateFiles } from '../smtp/certificate-files.js';
 import type { ScenarioFile } from './as-written.js';
 import { readReason, scenarioFiles } from './files.js';
 import { IncludeResolver, type LoadedYaml } from './include.js';
@@ -19,6 +20,8 @@ export interface LoadOptions {
   ca?: string[];
   /** Referenced files that do not exist are collected here instead of being problems (checking where they are not). */
   missingFiles?: Set<string>;
+  /** Certificate files read so far in this run or check (each is read once); default: a store of this load's own. */
+  certificates?: CertificateFiles;
 }
 
 const SCENARIO_SOURCE: SourceKind = {
@@ -46,6 +49,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
       ca: (options.ca ?? []).map((path) => resolve(path)),
       includes,
       ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+      ...(options.certificates ? { certificates: options.certificates } : {}),
     });
     for (const issue of [...includes.issues, ...normalized.issues]) issues.push(issue);
     if (issues.length === 0) return normalized.scenario;
@@ -90,7 +94,7 @@ function loadIncludedFile(file: string): LoadedYaml {
     source = readSourceFileSync(file, 'included files');
   } catch (error) {
     if (error instanceof ScenarioError) return { issues: error.issues };
-    return { unreadable: readReason(error, 'no such file') };
+    return { unreadable: readReason(error) };
   }
   const parsed = parseYamlSource(source, file, INCLUDED_SOURCE);
   return 'issues' in parsed ? { issues: parsed.issues } : parsed;
