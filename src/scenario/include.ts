@@ -2,6 +2,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { SourceIssue, SourcePos } from '../errors.js';
 import type { IncludedFileAsWritten } from './as-written.js';
 import { isRecord } from './context.js';
+import { shortPath } from '../read-file.js';
 import type { DataPath, PositionFinder } from './positions.js';
 import { schemaIssues } from './validate.js';
 
@@ -74,14 +75,14 @@ export class IncludeResolver {
     const cycleStart = trail.keys.indexOf(key);
     if (cycleStart >= 0) {
       const cycle = [...trail.shown.slice(cycleStart), shown].join(' → ');
-      return this.fail(at, `cannot include "${include}": the includes form a cycle (${cycle})`);
+      return this.fail(at, `cannot include "${shortPath(include)}": the includes form a cycle (${cycle})`);
     }
     if (trail.via.length >= MAX_INCLUDE_DEPTH) {
-      return this.fail(at, `cannot include "${include}": includes may nest at most ${MAX_INCLUDE_DEPTH} deep`);
+      return this.fail(at, `cannot include "${shortPath(include)}": includes may nest at most ${MAX_INCLUDE_DEPTH} deep`);
     }
     const file = this.file(shown, key);
     if (file === undefined) return [];
-    if ('unreadable' in file) return this.fail(at, `cannot include "${include}": ${file.unreadable}`);
+    if ('unreadable' in file) return this.fail(at, `cannot include "${shortPath(include)}": ${file.unreadable}`);
     const steps = Array.isArray(file.data.steps) ? file.data.steps : [];
     const next: Trail = { via: [...trail.via, file], keys: [...trail.keys, key], shown: [...trail.shown, shown] };
     return this.expand(steps, ['steps'], file.positions, next);
