@@ -4,6 +4,7 @@ import {
   DEFAULT_SCENARIO_FILE,
   initCommandOf,
   listCommandOf,
+  includeRootOf,
   oneOf,
   optionalString,
   parseClientAddress,
@@ -52,6 +53,7 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     timeoutMs: parseTimeout(o.timeout),
     vars: parseVars(o.var),
     ca: parseStrings(o.ca, '--ca', 'a file name'),
+    ...includeRootOf(o),
     reporter: oneOf(o.reporter, '--reporter', REPORTERS),
     junitFile: optionalString(o.junit, '--junit'),
     tapFile: optionalString(o.tap, '--tap'),
@@ -83,6 +85,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--timeout <duration>', 'Default deadline per reply where a file sets none (e.g. 5s; default 30s)')
     .option('--var <name=value>', 'Set a variable (repeatable); overrides the files', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS, besides the system CAs (repeatable)', { type: [String] })
+    .option('--include-root <dir>', "Allow included files anywhere under this folder (default: the scenario file's folder)")
     .option('--reporter <name>', 'What to print on stdout: console, tap, junit or json', { default: 'console' })
     .option('--junit <file>', 'Also write a JUnit XML report to this file')
     .option('--junit-granularity <level>', 'One JUnit testcase per case or per step', { default: 'case' })
@@ -117,6 +120,7 @@ function addAuthoringCommands(cli: CAC, found: (command: Command) => void): void
     .option('--target <host[:port]>', 'As for run: the server for scenario files; target names or tags for a manifest', { type: [String] })
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .option('--include-root <dir>', "Allow included files anywhere under this folder (default: the scenario file's folder)")
     .option('--grep <regex>', 'Only cases whose "<scenario> › <case>" name matches (case-insensitive)')
     .option('--tag <tag>', 'Only cases with this tag (repeatable: any of them)', { type: [String] })
     .example('smtpspec list scenarios/ --tag smoke')
@@ -139,9 +143,10 @@ function buildCli(found: (command: Command) => void) {
     .command('validate <...paths>', 'Check scenario files without connecting to any server')
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .option('--include-root <dir>', "Allow included files anywhere under this folder (default: the scenario file's folder)")
     .example('smtpspec validate scenarios/')
     .action((paths: string[], o: Record<string, unknown>) => {
-      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name') });
+      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name'), ...includeRootOf(o) });
     });
   addAuthoringCommands(cli, found);
   cli

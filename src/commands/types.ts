@@ -17,6 +17,8 @@ export interface RunCommand {
   vars: Record<string, string>;
   /** Extra trusted CA files for TLS (`--ca`), added to every file's own. */
   ca: string[];
+  /** `--include-root DIR`: included files may be anywhere under DIR, not only under each scenario file's folder. */
+  includeRoot?: string;
   reporter: StdoutReporter;
   junitFile?: string;
   tapFile?: string;
@@ -51,6 +53,8 @@ export interface ValidateCommand {
   paths: string[];
   vars: Record<string, string>;
   ca: string[];
+  /** `--include-root DIR`: included files may be anywhere under DIR, not only under each scenario file's folder. */
+  includeRoot?: string;
 }
 
 export interface ServeCommand {
@@ -79,6 +83,8 @@ export interface ListCommand {
   targets: string[];
   vars: Record<string, string>;
   ca: string[];
+  /** `--include-root DIR`: included files may be anywhere under DIR, not only under each scenario file's folder. */
+  includeRoot?: string;
   grep?: RegExp;
   tags: string[];
 }

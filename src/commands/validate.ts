@@ -18,7 +18,7 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   if (unreadable) throw new UsageError(unreadable);
   const missing = new Set<string>();
   const missingFiles = new Set<string>();
-  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles, certificates };
+  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles, certificates, ...(command.includeRoot !== undefined ? { includeRoot: command.includeRoot } : {}) };
   const named = command.paths.filter((path) => isManifestFile(path));
   // Manifests met in folders and patterns are checked too: they are left out of the scenarios.
   const found = await findFiles(command.paths.filter((path) => !named.includes(path)));

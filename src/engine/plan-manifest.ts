@@ -24,6 +24,8 @@ export interface TargetLoadOptions {
   missingFiles?: Set<string>;
   /** Certificate files read so far in this run or check; each is read once. */
   certificates?: CertificateFiles;
+  /** `--include-root`: the folder included files must be in; default: each scenario file's folder. */
+  includeRoot?: string;
 }
 
 export interface ManifestPlanOptions extends TargetLoadOptions {
@@ -100,6 +102,7 @@ export async function loadTargetScenarios(target: ManifestTarget, options: Targe
     ...(target.timeoutMs ?? options.defaultTimeoutMs ? { defaultTimeoutMs: target.timeoutMs ?? options.defaultTimeoutMs } : {}),
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     ...(options.certificates ? { certificates: options.certificates } : {}),
+    ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
   };
   const scenarios = await loadScenarios(target.scenarios, load);
   return scenarios.map((scenario) => withTargetTls(scenario, target.tls));

@@ -39,6 +39,8 @@ export interface PlanOptions {
   ca?: string[];
   /** `--timeout`: the deadline per reply where no file sets one. */
   timeoutMs?: number;
+  /** `--include-root`: the folder included files must be in; default: each scenario file's folder. */
+  includeRoot?: string;
   /** `--dns-server`: where MX records are looked up; wins over the manifest's `dns_server`. */
   dnsServer?: { host: string; port: number };
   /** `--local-address`: the client's source address for TCP targets; wins over a manifest target's `local_address`. */
@@ -136,6 +138,7 @@ function planFromManifest(path: string, options: PlanOptions, env: Record<string
     ...clientOf(options),
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     certificates,
+    ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
     only: options.targets ?? [],
     preview: options.preview ?? false,
   });
@@ -168,6 +171,7 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
     ca: trusted,
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     certificates,
+    ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
   });
   // The embedded server is planned as its placeholder, which the filters and the shard see, so a
   // shard holds the same cases whatever port the server gets; planWork puts the server in its place.

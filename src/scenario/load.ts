@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ScenarioError, type SourceIssue } from '../errors.js';
 import type { CertificateFiles } from '../smtp/certificate-files.js';
 import type { ScenarioFile } from './as-written.js';
@@ -7,7 +7,9 @@ import { IncludeResolver, type LoadedYaml } from './include.js';
 import { normalizeScenario } from './normalize.js';
 import type { Scenario } from './types.js';
 import { schemaIssues } from './validate.js';
-import { cleanIssues, parseYamlSource, readSourceFile, readSourceFileSync, type SourceKind } from './yaml-source.js';
+import { cleanIssues, decodeUtf8, parseYamlSource, readSourceFile, sizeIssue, type SourceKind } from './yaml-source.js';
+import { FileReadError, LIMITS, readFileWithin } from '../read-file.js';
+import { isRecord } from './context.js';
 
 export interface LoadOptions {
   /** Command-line variables; they win over case and file variables. */
@@ -20,6 +22,8 @@ export interface LoadOptions {
   ca?: string[];
   /** Referenced files that do not exist are collected here instead of being problems (checking where they are not). */
   missingFiles?: Set<string>;
+  /** The folder included files must be in (`--include-root`); default: the folder of the scenario file that includes them. */
+  includeRoot?: string;
   /** Certificate files read so far in this run or check (each is read once); default: a store of this load's own. */
   certificates?: CertificateFiles;
 }
@@ -41,7 +45,8 @@ export function parseScenario(source: string, file: string, options: LoadOptions
   const issues = schemaIssues(data, positions);
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const env = options.env ?? process.env;
-    const includes = new IncludeResolver(loadIncludedFile);
+    const root = resolve(options.includeRoot ?? dirname(resolve(file)));
+    const includes = new IncludeResolver(loadIncludedFile, root, options.includeRoot !== undefined);
     const normalized = normalizeScenario(data as ScenarioFile, positions, {
       vars: options.vars ?? {},
       env,
@@ -89,13 +94,31 @@ export async function loadScenarios(paths: string[], options: LoadOptions = {}):
  * synchronous; the same limits apply as to scenario files.
  */
 function loadIncludedFile(file: string): LoadedYaml {
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = readSourceFileSync(file, 'included files');
+    bytes = readFileWithin(file, LIMITS.scenario);
   } catch (error) {
-    if (error instanceof ScenarioError) return { issues: error.issues };
+    if (error instanceof FileReadError && error.problem.reason === 'too-big') return { issues: [sizeIssue(file, error.problem.bytes, 'included files')] };
     return { unreadable: readReason(error) };
   }
+  // A file that is not a fragment of steps (`include: /etc/shadow`) is refused for what it is not; nothing it says is shown.
+  let source: string;
+  try {
+    source = decodeUtf8(bytes, file);
+  } catch (error) {
+    if (error instanceof ScenarioError) return { unreadable: notFragment('it is not UTF-8 text') };
+    throw error;
+  }
   const parsed = parseYamlSource(source, file, INCLUDED_SOURCE);
-  return 'issues' in parsed ? { issues: parsed.issues } : parsed;
+  if ('issues' in parsed) return STEPS_LINE.test(source) ? { issues: parsed.issues } : { unreadable: notFragment('it is not YAML with "steps:"') };
+  if (!isRecord(parsed.data)) return { unreadable: notFragment('it is not a YAML map') };
+  if (!('steps' in parsed.data)) return { unreadable: notFragment('it has no "steps:"') };
+  return parsed;
+}
+
+/** A line that starts a `steps:` key, in block or flow style: the mark of a file meant as a fragment. */
+const STEPS_LINE = /^[ \t]*\{?[ \t]*["']?steps["']?[ \t]*:/m;
+
+function notFragment(why: string): string {
+  return `it is not a scenario fragment (${why})`;
 }

@@ -36,7 +36,8 @@ const STEPS = 'target: 127.0.0.1:25\ncases:\n  - name: c\n    steps:\n      - ex
 /** The files that name `path` as each kind, and the arguments to check them. */
 const KINDS: Record<string, (path: string) => string[]> = {
   scenario: (path) => ['validate', path],
-  include: (path) => ['validate', write('include.yaml', `${STEPS}      - include: ${JSON.stringify(path)}\n`)],
+  // Included files are looked for under the scenario's folder unless --include-root allows more.
+  include: (path) => ['validate', write('include.yaml', `${STEPS}      - include: ${JSON.stringify(path)}\n`), '--include-root', '/'],
   'message file': (path) => ['validate', write('message.yaml', `${STEPS}      - data: { file: ${JSON.stringify(path)} }\n`)],
   attachment: (path) => ['validate', write('attachment.yaml', `${STEPS}      - data: { headers: { Subject: x }, body: y, attachments: [{ file: ${JSON.stringify(path)} }] }\n`)],
   'CA certificate': (path) => ['validate', write('ca.yaml', `tls: { ca: ${JSON.stringify(path)} }\n${STEPS}`)],
