@@ -1,6 +1,6 @@
 import type { YAMLError } from 'yaml';
 import { ScenarioError, type SourceIssue } from '../errors.js';
-import { FileReadError, LIMITS, readFileWithin, readFileWithinAsync } from '../read-file.js';
+import { FileReadError, LIMITS, readFileWithinAsync } from '../read-file.js';
 import { MAX_FILE_BYTES, readError } from './files.js';
 import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
 
@@ -24,19 +24,6 @@ export async function readSourceFile(path: string, kind: FileKind): Promise<stri
     return decodeUtf8(await readFileWithinAsync(path, LIMITS.scenario), path);
   } catch (error) {
     throw sourceReadError(path, error, kind);
-  }
-}
-
-/**
- * The same, synchronously (for files named by `include:`): a file over the limit or not UTF-8 is
- * a ScenarioError, one that cannot be read a FileReadError.
- */
-export function readSourceFileSync(path: string, kind: FileKind): string {
-  try {
-    return decodeUtf8(readFileWithin(path, LIMITS.scenario), path);
-  } catch (error) {
-    if (error instanceof FileReadError && error.problem.reason === 'too-big') throw new ScenarioError([sizeIssue(path, error.problem.bytes, kind)]);
-    throw error;
   }
 }
 
