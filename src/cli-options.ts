@@ -102,6 +102,13 @@ export function parseGrep(raw: unknown): RegExp | undefined {
   }
 }
 
+/** `--include-root DIR`, when given. */
+export function includeRootOf(o: Record<string, unknown>): { includeRoot?: string } {
+  const dir = optionalString(o.includeRoot, '--include-root');
+  if (dir === '') throw new UsageError('--include-root needs a folder');
+  return dir === undefined ? {} : { includeRoot: dir };
+}
+
 export function oneOf<T extends string>(raw: unknown, name: string, allowed: readonly T[]): T {
   const value = String(raw) as T;
   if (!allowed.includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got "${String(raw)}"`);
@@ -120,6 +127,7 @@ export function listCommandOf(paths: string[], o: Record<string, unknown>): List
     vars: parseVars(o.var),
     secrets: parseSecretNames(o.secret),
     ca: parseStrings(o.ca, '--ca', 'a file name'),
+    ...includeRootOf(o),
     grep: parseGrep(o.grep),
     tags: parseStrings(o.tag, '--tag'),
   };

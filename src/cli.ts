@@ -4,6 +4,7 @@ import {
   DEFAULT_SCENARIO_FILE,
   initCommandOf,
   listCommandOf,
+  includeRootOf,
   oneOf,
   optionalString,
   parseClientAddress,
@@ -55,6 +56,7 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     vars: parseVars(o.var),
     secrets: parseSecretNames(o.secret),
     ca: parseStrings(o.ca, '--ca', 'a file name'),
+    ...includeRootOf(o),
     reporter: oneOf(o.reporter, '--reporter', REPORTERS),
     junitFile: optionalString(o.junit, '--junit'),
     tapFile: optionalString(o.tap, '--tap'),
@@ -87,6 +89,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--var <name=value>', 'Set a variable (repeatable); overrides the files', { type: [String] })
     .option('--secret <name>', 'The value of this variable or environment variable is secret: shown as **** (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS, besides the system CAs (repeatable)', { type: [String] })
+    .option('--include-root <dir>', "Allow included files anywhere under this folder (default: the scenario file's folder)")
     .option('--reporter <name>', 'What to print on stdout: console, tap, junit or json', { default: 'console' })
     .option('--junit <file>', 'Also write a JUnit XML report to this file')
     .option('--junit-granularity <level>', 'One JUnit testcase per case or per step', { default: 'case' })
@@ -122,6 +125,7 @@ function addAuthoringCommands(cli: CAC, found: (command: Command) => void): void
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
     .option('--secret <name>', 'As for run: this variable or environment variable is secret (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .option('--include-root <dir>', "Allow included files anywhere under this folder (default: the scenario file's folder)")
     .option('--grep <regex>', 'Only cases whose "<scenario> › <case>" name matches (case-insensitive)')
     .option('--tag <tag>', 'Only cases with this tag (repeatable: any of them)', { type: [String] })
     .example('smtpspec list scenarios/ --tag smoke')
@@ -144,9 +148,10 @@ function buildCli(found: (command: Command) => void) {
     .command('validate <...paths>', 'Check scenario files without connecting to any server')
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .option('--include-root <dir>', "Allow included files anywhere under this folder (default: the scenario file's folder)")
     .example('smtpspec validate scenarios/')
     .action((paths: string[], o: Record<string, unknown>) => {
-      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name') });
+      found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name'), ...includeRootOf(o) });
     });
   addAuthoringCommands(cli, found);
   cli

@@ -6,6 +6,7 @@ import type { RecordCommand } from './types.js';
 import { schemaReference } from '../schema-reference.js';
 import { formatAddress } from '../smtp/address.js';
 import { caProblem } from '../scenario/files.js';
+import { CertificateFiles } from '../smtp/certificate-files.js';
 import { DEFAULT_TIMEOUT_MS } from '../scenario/types.js';
 import { STDOUT_OUTPUT } from '../record/options.js';
 import { recordSession } from '../record/session.js';
@@ -20,7 +21,8 @@ export async function recordCommand(command: RecordCommand, io: CliIO, input: In
   // With the scenario on stdout, the session is shown on stderr.
   const display = (toStdout ? io.stderr : io.stdout) as NodeJS.WritableStream & { isTTY?: boolean };
   const path = toStdout ? undefined : resolve(command.output);
-  const problem = (path ? outputProblem(path, command) : undefined) ?? caProblem(command.ca);
+  const certificates = new CertificateFiles();
+  const problem = (path ? outputProblem(path, command) : undefined) ?? (await caProblem(command.ca, certificates));
   if (problem) {
     io.stderr.write(`smtpspec: ${problem}\n`);
     return EXIT.unusable;
@@ -29,7 +31,7 @@ export async function recordCommand(command: RecordCommand, io: CliIO, input: In
     host: command.host,
     port: command.port,
     timeoutMs: command.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    tls: command.insecure ? { verify: false } : { verify: true, ca: command.ca.map((file) => resolve(file)) },
+    tls: command.insecure ? { verify: false } : { verify: true, ca: command.ca.map((file) => resolve(file)), files: certificates.tlsFiles({ ca: command.ca }) },
     input,
     output: display,
     color: command.color && display.isTTY === true && !io.env.NO_COLOR,

@@ -19,6 +19,8 @@ export interface RunCommand {
   secrets: string[];
   /** Extra trusted CA files for TLS (`--ca`), added to every file's own. */
   ca: string[];
+  /** `--include-root DIR`: included files may be anywhere under DIR, not only under each scenario file's folder. */
+  includeRoot?: string;
   reporter: StdoutReporter;
   junitFile?: string;
   tapFile?: string;
@@ -53,6 +55,8 @@ export interface ValidateCommand {
   paths: string[];
   vars: Record<string, string>;
   ca: string[];
+  /** `--include-root DIR`: included files may be anywhere under DIR, not only under each scenario file's folder. */
+  includeRoot?: string;
 }
 
 export interface ServeCommand {
@@ -83,6 +87,8 @@ export interface ListCommand {
   /** `--secret`: as for run. */
   secrets: string[];
   ca: string[];
+  /** `--include-root DIR`: included files may be anywhere under DIR, not only under each scenario file's folder. */
+  includeRoot?: string;
   grep?: RegExp;
   tags: string[];
 }

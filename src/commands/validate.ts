@@ -6,17 +6,19 @@ import { UsageError } from '../errors.js';
 import { lenientEnv } from '../engine/lenient-env.js';
 import { loadTargetScenarios } from '../engine/plan-manifest.js';
 import { caProblem, distinctFiles, findFiles } from '../scenario/files.js';
+import { CertificateFiles } from '../smtp/certificate-files.js';
 import { loadScenarios } from '../scenario/load.js';
 import { printMissing } from './lenient-env.js';
 import { plural } from '../words.js';
 
 /** Loads and checks every file; problems are thrown as ScenarioError and printed by the CLI. */
 export async function validateCommand(command: ValidateCommand, io: CliIO): Promise<number> {
-  const unreadable = caProblem(command.ca);
+  const certificates = new CertificateFiles();
+  const unreadable = await caProblem(command.ca, certificates);
   if (unreadable) throw new UsageError(unreadable);
   const missing = new Set<string>();
   const missingFiles = new Set<string>();
-  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles };
+  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles, certificates, ...(command.includeRoot !== undefined ? { includeRoot: command.includeRoot } : {}) };
   const named = command.paths.filter((path) => isManifestFile(path));
   // Manifests met in folders and patterns are checked too: they are left out of the scenarios.
   const found = await findFiles(command.paths.filter((path) => !named.includes(path)));
@@ -24,7 +26,7 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   const manifests = distinctFiles([...named, ...found.manifests]);
   for (const path of manifests) {
     // A manifest is checked with every scenario it names, each loaded as that target would run it.
-    const manifest = await loadManifest(path, { missingFiles });
+    const manifest = await loadManifest(path, { missingFiles, certificates });
     for (const target of manifest.targets) scenarios.push(...(await loadTargetScenarios(target, options)));
     io.stdout.write(`${path}: ok (${plural(manifest.targets.length, 'target')})\n`);
   }

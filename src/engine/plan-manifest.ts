@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import type { CertificateFiles } from '../smtp/certificate-files.js';
 import type { IpFamily } from '../ip.js';
 import { clientAddressProblem, familyOf, withClientAddress, type ClientAddress } from './client-address.js';
 import { loadManifest, type Manifest, type ManifestTarget } from '../manifest/manifest.js';
@@ -23,6 +24,10 @@ export interface TargetLoadOptions {
   defaultTimeoutMs?: number;
   /** Referenced files that do not exist are collected instead of failing (list). */
   missingFiles?: Set<string>;
+  /** Certificate files read so far in this run or check; each is read once. */
+  certificates?: CertificateFiles;
+  /** `--include-root`: the folder included files must be in; default: each scenario file's folder. */
+  includeRoot?: string;
 }
 
 export interface ManifestPlanOptions extends TargetLoadOptions {
@@ -99,6 +104,8 @@ export async function loadTargetScenarios(target: ManifestTarget, options: Targe
     ca: options.ca,
     ...(target.timeoutMs ?? options.defaultTimeoutMs ? { defaultTimeoutMs: target.timeoutMs ?? options.defaultTimeoutMs } : {}),
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+    ...(options.certificates ? { certificates: options.certificates } : {}),
+    ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
   };
   const scenarios = await loadScenarios(target.scenarios, load);
   return scenarios.map((scenario) => withTargetTls(scenario, target.tls));
@@ -121,7 +128,10 @@ async function targetHosts(target: ManifestTarget, options: ManifestPlanOptions,
  * each failing with the reason, so the report shows it.
  */
 export async function planManifest(path: string, options: ManifestPlanOptions): Promise<ManifestPlan> {
-  const manifest = await loadManifest(path, options.missingFiles ? { missingFiles: options.missingFiles } : {});
+  const manifest = await loadManifest(path, {
+    ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+    ...(options.certificates ? { certificates: options.certificates } : {}),
+  });
   const planned = await Promise.all(
     selectTargets(manifest, options.only).map(async (target) => {
       const [scenarios, hosts] = await Promise.all([loadTargetScenarios(target, options), targetHosts(target, options, manifest)]);

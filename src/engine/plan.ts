@@ -3,6 +3,7 @@ import type { IpFamily } from '../ip.js';
 import { clientAddressProblem, withClientAddress, type ClientAddress } from './client-address.js';
 import { isManifestFile } from '../manifest/manifest.js';
 import { caProblem } from '../scenario/files.js';
+import { CertificateFileError, CertificateFiles } from '../smtp/certificate-files.js';
 import { loadScenarios } from '../scenario/load.js';
 import { targetOption } from '../scenario/target.js';
 import type { PlaceholderTarget, Scenario, Target } from '../scenario/types.js';
@@ -40,6 +41,8 @@ export interface PlanOptions {
   ca?: string[];
   /** `--timeout`: the deadline per reply where no file sets one. */
   timeoutMs?: number;
+  /** `--include-root`: the folder included files must be in; default: each scenario file's folder. */
+  includeRoot?: string;
   /** `--dns-server`: where MX records are looked up; wins over the manifest's `dns_server`. */
   dnsServer?: { host: string; port: number };
   /** `--local-address`: the client's source address for TCP targets; wins over a manifest target's `local_address`. */
@@ -93,7 +96,9 @@ function manifestPathOf(paths: string[]): string | undefined {
 
 /** Loads what the options name, pairs every case with its target, then keeps the cases the filters and the shard select. */
 export async function planWork(options: PlanOptions): Promise<Plan> {
-  const unreadable = caProblem(options.ca ?? []);
+  // Certificate files are read once, here and while loading, before any session: each session uses what was read.
+  const certificates = new CertificateFiles();
+  const unreadable = await caProblem(options.ca ?? [], certificates);
   if (unreadable) throw new UsageError(unreadable);
   const client = clientOf(options);
   const unusable = clientAddressProblem(client);
@@ -101,12 +106,12 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   const given = options.env ?? process.env;
   const env = options.lenientEnv ? lenientEnv(given, options.lenientEnv) : given;
   const manifest = manifestPathOf(options.paths);
-  const planned = manifest ? await planFromManifest(manifest, options, env) : await planFromFiles(options, env);
+  const planned = manifest ? await planFromManifest(manifest, options, env, certificates) : await planFromFiles(options, env, certificates);
   const { scenarios, server } = planned;
   try {
     options.onLoaded?.(scenarios);
     const selected = await selectWork(planned.items, options);
-    const placed = server ? onEmbeddedServer(selected, server) : selected;
+    const placed = withTlsFiles(server ? onEmbeddedServer(selected, server) : selected, certificates, options.preview === true);
     // A manifest's targets have theirs already, the command line's over their own.
     const items = manifest ? placed : onClientAddress(placed, client);
     return {
@@ -124,7 +129,7 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   }
 }
 
-function planFromManifest(path: string, options: PlanOptions, env: Record<string, string | undefined>): Promise<Planned> {
+function planFromManifest(path: string, options: PlanOptions, env: Record<string, string | undefined>, certificates: CertificateFiles): Promise<Planned> {
   if (options.embedded) throw new UsageError('--embedded does not go with a manifest: the manifest names the servers');
   return planManifest(path, {
     vars: options.vars ?? {},
@@ -135,6 +140,8 @@ function planFromManifest(path: string, options: PlanOptions, env: Record<string
     ...(options.dnsServer ? { dnsServer: options.dnsServer } : {}),
     ...clientOf(options),
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+    certificates,
+    ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
     only: options.targets ?? [],
     preview: options.preview ?? false,
   });
@@ -153,7 +160,7 @@ function clientOf(options: PlanOptions): ClientAddress {
   return { ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}), ...(options.family ? { family: options.family } : {}) };
 }
 
-async function planFromFiles(options: PlanOptions, env: Record<string, string | undefined>): Promise<Planned> {
+async function planFromFiles(options: PlanOptions, env: Record<string, string | undefined>, certificates: CertificateFiles): Promise<Planned> {
   const targets = options.targets ?? [];
   if (targets.length > 1) throw new UsageError('--target names one server when running scenario files');
   let target: Target | undefined = targets[0] === undefined ? undefined : targetOption(targets[0]);
@@ -167,6 +174,8 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
     defaultTimeoutMs: options.timeoutMs,
     ca: trusted,
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+    certificates,
+    ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
   });
   // The embedded server is planned as its placeholder, which the filters and the shard see, so a
   // shard holds the same cases whatever port the server gets; planWork puts the server in its place.
@@ -175,6 +184,33 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
   const items = withTargets(scenarios, target);
   const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer() : undefined;
   return { items, scenarios, ...(server ? { server } : {}) };
+}
+
+/**
+ * The items with the material of their certificate files, read once for the whole run (a plan
+ * that is only shown needs none): a file changed or removed later, or a pipe, serves every session.
+ */
+function withTlsFiles(items: WorkItem[], certificates: CertificateFiles, preview: boolean): WorkItem[] {
+  if (preview) return items;
+  const scenarios = new Map<Scenario, Scenario>();
+  return items.map((item) => {
+    let scenario = scenarios.get(item.scenario);
+    if (!scenario) {
+      const { tls } = item.scenario;
+      const files = tls.ca.length > 0 || tls.cert !== undefined || tls.key !== undefined ? tlsFilesOf(tls, certificates) : undefined;
+      scenario = files ? { ...item.scenario, tls: { ...tls, files } } : item.scenario;
+      scenarios.set(item.scenario, scenario);
+    }
+    return scenario === item.scenario ? item : { ...item, scenario };
+  });
+}
+
+function tlsFilesOf(tls: Scenario['tls'], certificates: CertificateFiles) {
+  try {
+    return certificates.tlsFiles(tls);
+  } catch (error) {
+    throw error instanceof CertificateFileError ? new UsageError(error.message) : error;
+  }
 }
 
 /** The items with the client's source address and family on their TCP targets; each target is made once. */

@@ -6,6 +6,7 @@ import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { isPattern } from '../scenario/glob.js';
 import { patternMatches, referencedFileProblem, shownPath, yamlFileKind } from '../scenario/files.js';
+import { CertificateFiles, type CertificateKind } from '../smtp/certificate-files.js';
 import { comparePos, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
 import type { TlsSettings } from '../scenario/types.js';
@@ -66,6 +67,8 @@ export function isManifestFile(path: string, source?: string): boolean {
 export interface ManifestOptions {
   /** Certificate files the manifest names that do not exist are collected here instead of being problems (validate, list). */
   missingFiles?: Set<string>;
+  /** Certificate files read so far in this run or check; each is read once. */
+  certificates?: CertificateFiles;
 }
 
 /** Reads a manifest; the path is kept as given in the result and in messages. */
@@ -78,7 +81,7 @@ export function parseManifest(source: string, file: string, options: ManifestOpt
   const parsed = parseYamlSource(source, file, MANIFEST_SOURCE);
   if ('issues' in parsed) throw new ScenarioError(cleanIssues(parsed.issues));
   const issues = manifestSchemaIssues(parsed.data, parsed.positions);
-  const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)), options.missingFiles);
+  const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)), options.missingFiles, options.certificates ?? new CertificateFiles());
   const manifest = isRecord(parsed.data) ? builder.build(parsed.data, file) : undefined;
   for (const issue of builder.issues) issues.push(issue);
   if (manifest && issues.length === 0) return manifest;
@@ -94,6 +97,7 @@ class ManifestBuilder {
     private readonly positions: PositionFinder,
     private readonly dir: string,
     private readonly missingFiles: Set<string> | undefined,
+    private readonly certificates: CertificateFiles,
   ) {}
 
   build(written: WrittenMap, file: string): Manifest {
@@ -247,9 +251,9 @@ class ManifestBuilder {
   }
 
   /** A certificate or key the runs will read, as an absolute path; checked as the files a scenario names are. */
-  private file(written: string, path: (string | number)[], what: string): string {
+  private file(written: string, path: (string | number)[], what: CertificateKind): string {
     const absolute = resolve(this.dir, written);
-    const problem = referencedFileProblem(absolute, written, what, this.missingFiles);
+    const problem = referencedFileProblem(absolute, written, what, this.missingFiles, this.certificates);
     if (problem) this.error(this.positions.at(path), problem);
     return absolute;
   }

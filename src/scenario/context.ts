@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { SourceIssue, SourcePos } from '../errors.js';
-import { referencedFileProblem } from './files.js';
+import { referencedFileProblem, type ReferencedKind } from './files.js';
+import { CertificateFiles } from '../smtp/certificate-files.js';
 import type { Interpolator, UnknownNameRule } from './interpolate.js';
 import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import type { RuntimeText } from './types.js';
@@ -36,16 +37,21 @@ export class NormalizeContext {
   /** Where referenced files that do not exist are collected instead of being problems (validate, list). */
   readonly missingFiles: Set<string> | undefined;
 
+  /** Certificate files, each read once for every scenario of a run or check. */
+  readonly certificates: CertificateFiles;
+
   /** With shared, problems, warnings and secrets go to the lists of that context. */
   constructor(
     readonly positions: PositionFinder,
     shared?: NormalizeContext,
     missingFiles?: Set<string>,
+    certificates?: CertificateFiles,
   ) {
     this.issues = shared?.issues ?? [];
     this.warnings = shared?.warnings ?? [];
     this.secrets = shared?.secrets ?? new Set();
     this.missingFiles = shared?.missingFiles ?? missingFiles;
+    this.certificates = shared?.certificates ?? certificates ?? new CertificateFiles();
   }
 
   /** A context for another file (an included one) that records into this one's lists. */
@@ -68,9 +74,9 @@ export class NormalizeContext {
    * One that is missing is a problem now, before any session starts, not a failure halfway
    * through one; where missing files are only collected (a lint job without the certificates), it is noted.
    */
-  filePath(written: string, path: DataPath, what: string): string {
+  filePath(written: string, path: DataPath, what: ReferencedKind): string {
     const absolute = this.resolvePath(written);
-    const problem = referencedFileProblem(absolute, written, what, this.missingFiles);
+    const problem = referencedFileProblem(absolute, written, what, this.missingFiles, this.certificates);
     if (problem) this.error(this.at(path), problem);
     return absolute;
   }

@@ -1,9 +1,11 @@
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
+import { FileReadError, LIMITS, problemOf, problemText, shortPath, typeProblem } from '../read-file.js';
+import { CertificateFileError, certificateProblemText, type CertificateFiles, type CertificateKind, type CertificateProblem } from '../smtp/certificate-files.js';
 import { byCodeUnits, expandPattern, isPattern, isSearchedFolder } from './glob.js';
-import { firstLine, parseYamlDocument } from './positions.js';
+import { parseYamlDocument } from './positions.js';
 import { yaml } from '../yaml-lib.js';
 
 /** Finding the scenario files that command-line arguments and manifests name, and saying why one cannot be read. */
@@ -11,7 +13,7 @@ import { yaml } from '../yaml-lib.js';
 const SCENARIO_EXTENSIONS = new Set(['.yaml', '.yml']);
 
 /** Scenario files and manifests larger than this are refused before they are parsed. */
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+export const MAX_FILE_BYTES = LIMITS.scenario.maxBytes;
 
 /**
  * The three kinds of YAML file smtpspec reads, told apart by their top-level keys: a manifest has
@@ -198,42 +200,60 @@ async function isFile(path: string): Promise<boolean> {
   );
 }
 
+/** A file named on the command line that cannot be read: one sentence, its path shortened. */
 export function readError(path: string, error: unknown): Error {
-  return new UsageError(`cannot read "${path}": ${readReason(error, 'no such file or directory')}`);
+  const missing = (error instanceof FileReadError ? error.problem : problemOf(error)).reason === 'missing';
+  return new UsageError(`cannot read "${shortPath(path)}": ${missing ? 'no such file or directory' : readReason(error)}`);
 }
 
-export function readReason(error: unknown, missing: string): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = {
-    ENOENT: missing,
-    ENOTDIR: missing,
-    EACCES: 'permission denied',
-    EISDIR: 'it is a folder',
-  };
-  return (code && reasons[code]) ?? firstLine((error as Error).message);
+/** Why a file cannot be read, in words that do not repeat its path. */
+export function readReason(error: unknown): string {
+  return problemText(error instanceof FileReadError ? error.problem : problemOf(error));
 }
+
+/** The files a scenario or manifest names for a run to read. */
+export type ReferencedKind = 'message file' | 'attachment' | CertificateKind;
 
 /**
- * Why a file a run will read (`what`: "message file", "CA certificate"), written as `written`,
- * cannot be used, or undefined. A missing one is only added to `missingFiles` when that is given:
- * checking where the run does not happen (a lint job without the certificates).
+ * Why a file a run will read (`what`), written as `written`, cannot be used, or undefined: it must be a
+ * regular file within its kind's limit, and a certificate or key must hold one in PEM (each read once,
+ * into `certificates`). A missing one is only added to `missingFiles` when that is given: checking
+ * where the run does not happen (a lint job without the certificates).
  */
-export function referencedFileProblem(absolute: string, written: string, what: string, missingFiles: Set<string> | undefined): string | undefined {
-  const info = statSync(absolute, { throwIfNoEntry: false });
-  if (!info && missingFiles) missingFiles.add(absolute);
-  else if (!info) return `${what} "${written}" does not exist (looked for ${absolute})`;
-  else if (!info.isFile()) return `${what} "${written}" is not a file`;
-  return undefined;
+export function referencedFileProblem(
+  absolute: string,
+  written: string,
+  what: ReferencedKind,
+  missingFiles: Set<string> | undefined,
+  certificates: CertificateFiles,
+): string | undefined {
+  const shown = `${what} "${shortPath(written)}"`;
+  let problem: CertificateProblem | undefined;
+  if (what === 'message file' || what === 'attachment') {
+    try {
+      const read = typeProblem(statSync(absolute), LIMITS.message);
+      problem = read && { read };
+    } catch (error) {
+      problem = { read: problemOf(error) };
+    }
+  } else {
+    problem = certificates.check(absolute, what);
+  }
+  if (problem === undefined) return undefined;
+  if ('read' in problem && problem.read.reason === 'missing') {
+    if (missingFiles) return void missingFiles.add(absolute);
+    return `${shown} does not exist (looked for ${shortPath(absolute)})`;
+  }
+  return `${shown}: ${certificateProblemText(problem)}`;
 }
 
 /** Why one of the CA files given with `--ca` cannot be used, or undefined: checked before anything connects. */
-export function caProblem(files: readonly string[]): string | undefined {
-  for (const file of files) {
-    try {
-      accessSync(file, constants.R_OK);
-    } catch {
-      return `cannot read the CA file ${file}`;
-    }
+export async function caProblem(files: readonly string[], certificates: CertificateFiles): Promise<string | undefined> {
+  try {
+    for (const file of files) await certificates.readFlag('--ca', file, 'CA certificate');
+  } catch (error) {
+    if (error instanceof CertificateFileError) return error.message;
+    throw error;
   }
   return undefined;
 }

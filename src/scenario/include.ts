@@ -1,7 +1,9 @@
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { SourceIssue, SourcePos } from '../errors.js';
 import type { IncludedFileAsWritten } from './as-written.js';
 import { isRecord } from './context.js';
+import { shortPath } from '../read-file.js';
 import type { DataPath, PositionFinder } from './positions.js';
 import { schemaIssues } from './validate.js';
 
@@ -46,7 +48,15 @@ export class IncludeResolver {
   readonly issues: SourceIssue[] = [];
   private readonly loaded = new Map<string, IncludedFile | { unreadable: string } | undefined>();
 
-  constructor(private readonly load: (file: string) => LoadedYaml) {}
+  /**
+   * `root`: the folder every included file must be in (absolute); `rootGiven`: it was given with
+   * `--include-root`, rather than being the folder of the scenario file.
+   */
+  constructor(
+    private readonly load: (file: string) => LoadedYaml,
+    private readonly root: string,
+    private readonly rootGiven = false,
+  ) {}
 
   /** The steps of a case (at path in the scenario), each include replaced by the steps it names. */
   steps(written: readonly unknown[], path: DataPath, positions: PositionFinder): StepSource[] {
@@ -74,17 +84,29 @@ export class IncludeResolver {
     const cycleStart = trail.keys.indexOf(key);
     if (cycleStart >= 0) {
       const cycle = [...trail.shown.slice(cycleStart), shown].join(' → ');
-      return this.fail(at, `cannot include "${include}": the includes form a cycle (${cycle})`);
+      return this.fail(at, `cannot include "${shortPath(include)}": the includes form a cycle (${cycle})`);
     }
     if (trail.via.length >= MAX_INCLUDE_DEPTH) {
-      return this.fail(at, `cannot include "${include}": includes may nest at most ${MAX_INCLUDE_DEPTH} deep`);
+      return this.fail(at, `cannot include "${shortPath(include)}": includes may nest at most ${MAX_INCLUDE_DEPTH} deep`);
+    }
+    if (!this.insideRoot(key)) {
+      const where = this.rootGiven ? `the --include-root folder ${shortPath(this.root)}` : `${shortPath(this.root)}, the folder of the scenario file (--include-root DIR allows another)`;
+      return this.fail(at, `cannot include "${shortPath(include)}": it is outside ${where}`);
     }
     const file = this.file(shown, key);
     if (file === undefined) return [];
-    if ('unreadable' in file) return this.fail(at, `cannot include "${include}": ${file.unreadable}`);
+    if ('unreadable' in file) return this.fail(at, `cannot include "${shortPath(include)}": ${file.unreadable}`);
     const steps = Array.isArray(file.data.steps) ? file.data.steps : [];
     const next: Trail = { via: [...trail.via, file], keys: [...trail.keys, key], shown: [...trail.shown, shown] };
     return this.expand(steps, ['steps'], file.positions, next);
+  }
+
+  /** Whether the file is in the root folder, as written and, where it exists, once symbolic links are followed. */
+  private insideRoot(key: string): boolean {
+    if (!isInside(this.root, key)) return false;
+    const real = realPath(key);
+    const realRoot = realPath(this.root);
+    return real === undefined || realRoot === undefined || isInside(realRoot, real);
   }
 
   /** The file, read and checked on first use; undefined when its problems are already reported. */
@@ -107,5 +129,18 @@ export class IncludeResolver {
   private fail(pos: SourcePos, message: string): [] {
     this.issues.push({ pos, message });
     return [];
+  }
+}
+
+function isInside(folder: string, path: string): boolean {
+  const rest = relative(folder, path);
+  return rest !== '' && rest !== '..' && !rest.startsWith(`..${sep}`) && !isAbsolute(rest);
+}
+
+function realPath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }

@@ -1,12 +1,15 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ScenarioError, type SourceIssue } from '../errors.js';
+import type { CertificateFiles } from '../smtp/certificate-files.js';
 import type { ScenarioFile } from './as-written.js';
 import { readReason, scenarioFiles } from './files.js';
 import { IncludeResolver, type LoadedYaml } from './include.js';
 import { normalizeScenario } from './normalize.js';
 import type { Scenario } from './types.js';
 import { schemaIssues } from './validate.js';
-import { cleanIssues, parseYamlSource, readSourceFile, readSourceFileSync, type SourceKind } from './yaml-source.js';
+import { cleanIssues, decodeUtf8, parseYamlSource, readSourceFile, sizeIssue, type SourceKind } from './yaml-source.js';
+import { FileReadError, LIMITS, readFileWithin } from '../read-file.js';
+import { isRecord } from './context.js';
 
 export interface LoadOptions {
   /** Command-line variables; they win over case and file variables. */
@@ -21,6 +24,10 @@ export interface LoadOptions {
   ca?: string[];
   /** Referenced files that do not exist are collected here instead of being problems (checking where they are not). */
   missingFiles?: Set<string>;
+  /** The folder included files must be in (`--include-root`); default: the folder of the scenario file that includes them. */
+  includeRoot?: string;
+  /** Certificate files read so far in this run or check (each is read once); default: a store of this load's own. */
+  certificates?: CertificateFiles;
 }
 
 const SCENARIO_SOURCE: SourceKind = {
@@ -40,11 +47,16 @@ export function parseScenario(source: string, file: string, options: LoadOptions
   const issues = schemaIssues(data, positions);
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const env = options.env ?? process.env;
+    const root = resolve(options.includeRoot ?? dirname(resolve(file)));
     const included: string[] = [];
-    const includes = new IncludeResolver((path) => {
-      included.push(path);
-      return loadIncludedFile(path);
-    });
+    const includes = new IncludeResolver(
+      (path) => {
+        included.push(path);
+        return loadIncludedFile(path);
+      },
+      root,
+      options.includeRoot !== undefined,
+    );
     const normalized = normalizeScenario(data as ScenarioFile, positions, {
       vars: options.vars ?? {},
       secrets: options.secrets ?? [],
@@ -53,6 +65,7 @@ export function parseScenario(source: string, file: string, options: LoadOptions
       ca: (options.ca ?? []).map((path) => resolve(path)),
       includes,
       ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
+      ...(options.certificates ? { certificates: options.certificates } : {}),
     });
     for (const issue of [...includes.issues, ...normalized.issues]) issues.push(issue);
     if (issues.length === 0) return included.length > 0 ? { ...normalized.scenario, includes: included } : normalized.scenario;
@@ -92,13 +105,31 @@ export async function loadScenarios(paths: string[], options: LoadOptions = {}):
  * synchronous; the same limits apply as to scenario files.
  */
 function loadIncludedFile(file: string): LoadedYaml {
+  let bytes: Buffer;
+  try {
+    bytes = readFileWithin(file, LIMITS.scenario);
+  } catch (error) {
+    if (error instanceof FileReadError && error.problem.reason === 'too-big') return { issues: [sizeIssue(file, error.problem.bytes, 'included files')] };
+    return { unreadable: readReason(error) };
+  }
+  // A file that is not a fragment of steps (`include: /etc/shadow`) is refused for what it is not; nothing it says is shown.
   let source: string;
   try {
-    source = readSourceFileSync(file, 'included files');
+    source = decodeUtf8(bytes, file);
   } catch (error) {
-    if (error instanceof ScenarioError) return { issues: error.issues };
-    return { unreadable: readReason(error, 'no such file') };
+    if (error instanceof ScenarioError) return { unreadable: notFragment('it is not UTF-8 text') };
+    throw error;
   }
   const parsed = parseYamlSource(source, file, INCLUDED_SOURCE);
-  return 'issues' in parsed ? { issues: parsed.issues } : parsed;
+  if ('issues' in parsed) return STEPS_LINE.test(source) ? { issues: parsed.issues } : { unreadable: notFragment('it is not YAML with "steps:"') };
+  if (!isRecord(parsed.data)) return { unreadable: notFragment('it is not a YAML map') };
+  if (!('steps' in parsed.data)) return { unreadable: notFragment('it has no "steps:"') };
+  return parsed;
+}
+
+/** A line that starts a `steps:` key, in block or flow style: the mark of a file meant as a fragment. */
+const STEPS_LINE = /^[ \t]*\{?[ \t]*["']?steps["']?[ \t]*:/m;
+
+function notFragment(why: string): string {
+  return `it is not a scenario fragment (${why})`;
 }

@@ -1,4 +1,5 @@
 import { basename, extname } from 'node:path';
+import type { CertificateFiles } from '../smtp/certificate-files.js';
 import type { SourceIssue, SourcePos } from '../errors.js';
 import { normalizeAction, verbOf, type ActionKey, type StepInput } from './actions.js';
 import { ACTION_KEYS, CHECK_KEYS, stepKeys, type CaseAsWritten, type ScenarioFile } from './as-written.js';
@@ -39,6 +40,8 @@ export interface NormalizeOptions {
   includes: IncludeResolver;
   /** Collects referenced files (messages, attachments, certificates) that do not exist, instead of failing on them. */
   missingFiles?: Set<string>;
+  /** Certificate files read so far in this run or check; each is read once. */
+  certificates?: CertificateFiles;
 }
 
 export interface Normalized {
@@ -52,7 +55,7 @@ export interface Normalized {
  * already checked, but tolerates parts the schema rejected (those are reported by the schema).
  */
 export function normalizeScenario(data: ScenarioFile, positions: PositionFinder, options: NormalizeOptions): Normalized {
-  const normalizer = new Normalizer(new NormalizeContext(positions, undefined, options.missingFiles), options);
+  const normalizer = new Normalizer(new NormalizeContext(positions, undefined, options.missingFiles, options.certificates), options);
   const scenario = normalizer.scenario(data);
   return { scenario, issues: normalizer.ctx.issues };
 }

@@ -1,4 +1,5 @@
 import type { SourceIssue, SourcePos } from '../errors.js';
+import type { TlsFiles } from '../smtp/certificate-files.js';
 import type { AuthRequest } from '../smtp/auth.js';
 import type { CapabilitySpec } from '../smtp/capabilities.js';
 import type { IpFamily } from '../ip.js';
@@ -82,6 +83,8 @@ export interface TlsSettings {
   /** Client certificate and key files (absolute paths), for servers that require them. */
   cert?: string;
   key?: string;
+  /** The material of those files, read once before the first session (set when a run is planned). */
+  files?: TlsFiles;
 }
 
 /** A PROXY protocol header sent right after connecting (servers behind load balancers). */

@@ -1,7 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import type { YAMLError } from 'yaml';
-import { ScenarioError, UsageError, type SourceIssue } from '../errors.js';
+import { ScenarioError, type SourceIssue } from '../errors.js';
+import { FileReadError, LIMITS, readFileWithinAsync } from '../read-file.js';
 import { MAX_FILE_BYTES, readError } from './files.js';
 import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
 
@@ -17,55 +16,21 @@ export type FileKind = 'scenario files' | 'manifests' | 'included files';
 // ---- reading a file ----
 
 /**
- * The text of a scenario file or manifest. A file over the size limit is refused before it is
- * read, and at most one byte more than the limit is ever read (from a pipe or a device, say).
+ * The text of a scenario file or manifest: a regular file within the size limit (a FIFO or a
+ * device is refused, never waited on), decoded as UTF-8.
  */
 export async function readSourceFile(path: string, kind: FileKind): Promise<string> {
-  const handle = await open(path, 'r').catch((error: unknown) => {
-    throw readError(path, error);
-  });
   try {
-    const info = await handle.stat();
-    if (info.isDirectory()) throw new UsageError(`cannot read "${path}": it is a folder`);
-    if (info.isFile() && info.size > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, info.size, kind)]);
-    const bytes = await readAtMost(handle, MAX_FILE_BYTES + 1).catch((error: unknown) => {
-      throw readError(path, error);
-    });
-    if (bytes.length > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, undefined, kind)]);
-    return decodeUtf8(bytes, path);
-  } finally {
-    await handle.close();
+    return decodeUtf8(await readFileWithinAsync(path, LIMITS.scenario), path);
+  } catch (error) {
+    throw sourceReadError(path, error, kind);
   }
 }
 
-/** The same, synchronously (for files named by `include:`); a problem is thrown as for readSourceFile. */
-export function readSourceFileSync(path: string, kind: FileKind): string {
-  const fd = openSync(path, 'r');
-  try {
-    const info = fstatSync(fd);
-    if (info.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
-    if (info.isFile() && info.size > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, info.size, kind)]);
-    const buffer = Buffer.alloc(Math.min(info.isFile() ? info.size + 1 : MAX_FILE_BYTES + 1, MAX_FILE_BYTES + 1));
-    let total = 0;
-    for (let read = -1; read !== 0 && total < buffer.length; total += read) read = readSync(fd, buffer, total, buffer.length - total, null);
-    if (total > MAX_FILE_BYTES) throw new ScenarioError([sizeIssue(path, undefined, kind)]);
-    return decodeUtf8(buffer.subarray(0, total), path);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  while (total < limit) {
-    const chunk = Buffer.alloc(Math.min(64 * 1024, limit - total));
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-    if (bytesRead === 0) break;
-    chunks.push(chunk.subarray(0, bytesRead));
-    total += bytesRead;
-  }
-  return Buffer.concat(chunks, total);
+function sourceReadError(path: string, error: unknown, kind: FileKind): Error {
+  if (!(error instanceof FileReadError)) return error instanceof ScenarioError ? error : readError(path, error);
+  if (error.problem.reason === 'too-big') return new ScenarioError([sizeIssue(path, error.problem.bytes, kind)]);
+  return readError(path, error);
 }
 
 /** The problem of a file over the size limit; its size is unknown when it was not a regular file. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CrlfNormalizer } from './dot-stuff.js';
+import { LIMITS, OPEN_FLAGS, problemOf, problemText, shortPath, typeProblem } from '../read-file.js';
 
 export { CrlfNormalizer } from './dot-stuff.js';
 
@@ -116,19 +117,21 @@ async function* fileStream(path: string, context: ComposeContext): AsyncGenerato
 async function openFile(path: string, what: string): Promise<FileHandle> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    // Opened without blocking: a FIFO or a device is refused by its type, never waited on.
+    handle = await open(path, OPEN_FLAGS);
   } catch (error) {
     throw readError(error, path, what);
   }
-  const stat = await handle.stat();
-  if (stat.isFile()) return handle;
+  const problem = typeProblem(await handle.stat(), LIMITS.message);
+  if (problem === undefined) return handle;
   await handle.close();
-  throw new MessageError(`cannot read ${what} "${path}": ${stat.isDirectory() ? 'it is a directory' : 'not a regular file'}`);
+  throw new MessageError(`cannot read ${what} "${shortPath(path)}": ${problemText(problem)}`);
 }
 
 async function* readChunks(handle: FileHandle, path: string, what: string, context: ComposeContext): AsyncGenerator<Buffer> {
   const highWaterMark = context.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES;
-  const stream = handle.createReadStream({ highWaterMark, autoClose: false, start: 0 });
+  // The limit holds for a file that grows while it is sent, too.
+  const stream = handle.createReadStream({ highWaterMark, autoClose: false, start: 0, end: LIMITS.message.maxBytes - 1 });
   try {
     for await (const chunk of stream) yield chunk as Buffer;
   } catch (error) {
@@ -139,15 +142,7 @@ async function* readChunks(handle: FileHandle, path: string, what: string, conte
 }
 
 function readError(error: unknown, path: string, what: string): MessageError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'it is a directory',
-  };
-  const reason = (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
-  return new MessageError(`cannot read ${what} "${path}": ${reason}`);
+  return new MessageError(`cannot read ${what} "${shortPath(path)}": ${problemText(problemOf(error))}`);
 }
 
 // ---------------------------------------------------------------------------------------------

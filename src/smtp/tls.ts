@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { openSslReason, untilEvent } from './transport.js';
 import { SmtpError, type TlsFacts } from './types.js';
 import { orList } from '../words.js';
+import { CertificateFileError, CertificateFiles, certificateProblemText, type TlsFiles } from './certificate-files.js';
+import { shortPath } from '../read-file.js';
 
 /**
  * The client side of TLS for SMTP: STARTTLS (RFC 3207) and implicit TLS (RFC 8314).
@@ -20,6 +21,8 @@ export interface TlsClientOptions {
   /** Client certificate and key files. */
   cert?: string;
   key?: string;
+  /** The material of those files, read once before the first session; no file is read when it is given. */
+  files?: TlsFiles;
 }
 
 export interface TlsUpgrade {
@@ -51,28 +54,26 @@ const VERIFY_REASONS: Record<string, string> = {
   ERROR_IN_CERT_NOT_AFTER_FIELD: "format error in the certificate's notAfter field",
 };
 
-/** Certificate material read from the files the options name. */
-export interface TlsFiles {
-  ca?: string[];
-  cert?: Buffer;
-  key?: Buffer;
-}
+export type { TlsFiles } from './certificate-files.js';
 
-/** Reads the CA, certificate and key files; rejects with a `tls` SmtpError naming the file. */
+/**
+ * The CA, certificate and key material: what was read up front (`options.files`), else the files
+ * read now, each within its limit; rejects with a `tls` SmtpError naming the file.
+ */
 export async function loadTlsFiles(options: TlsClientOptions): Promise<TlsFiles> {
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new SmtpError('tls', 'tls', 'a client certificate needs both a certificate file and a key file');
   }
-  const files: TlsFiles = {};
-  if (options.ca && options.ca.length > 0) {
-    const extra = await Promise.all(options.ca.map((path) => readTlsFile(path, 'CA file')));
-    files.ca = [...tls.rootCertificates, ...extra.map((pem) => pem.toString('utf8'))];
+  if (options.files) return options.files;
+  const store = new CertificateFiles();
+  try {
+    for (const path of options.ca ?? []) await store.readFlag('the CA file', path, 'CA certificate');
+    return store.tlsFiles(options);
+  } catch (error) {
+    if (!(error instanceof CertificateFileError)) throw error;
+    const file = `the ${error.kind === 'CA certificate' ? 'CA file' : error.kind} ${shortPath(error.path)}`;
+    throw new SmtpError('tls', 'tls', `${'read' in error.problem ? 'cannot read' : 'cannot use'} ${file}: ${certificateProblemText(error.problem)}`);
   }
-  if (options.cert !== undefined && options.key !== undefined) {
-    files.cert = await readTlsFile(options.cert, 'client certificate');
-    files.key = await readTlsFile(options.key, 'client key');
-  }
-  return files;
 }
 
 /**
@@ -93,7 +94,9 @@ export async function upgradeToTls(
   const socket = startHandshake({
     socket: stream,
     ...(isIP(name) === 0 ? { servername: name } : {}),
-    ...files,
+    ...(files.ca ? { ca: files.ca } : {}),
+    ...(files.cert ? { cert: files.cert } : {}),
+    ...(files.key ? { key: files.key } : {}),
     minVersion: 'TLSv1',
     // The check happens after the handshake, so a failure has a readable reason and `verify: false` can report it.
     rejectUnauthorized: false,
@@ -121,15 +124,6 @@ export function describeTls(facts: TlsFacts, verify: boolean): string {
 export function certificateMatchesName(certificate: PeerCertificate | TlsFacts, name: string): string | undefined {
   const cert = typeof certificate.subject === 'string' ? certificateFromFacts(certificate as TlsFacts) : (certificate as PeerCertificate);
   return tls.checkServerIdentity(name, cert) ? nameMismatch(cert, name) : undefined;
-}
-
-async function readTlsFile(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SmtpError('tls', 'tls', `cannot read the ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`);
-  }
 }
 
 /** tls.connect, with a certificate or key that OpenSSL refuses (told by its error code) made a `tls` SmtpError. */

@@ -279,7 +279,7 @@ describe('validate without secrets', () => {
     const v = capture({});
     // A folder where a file belongs is wrong wherever it is checked.
     assert.equal(await main(['validate', file], v.io), 2);
-    assert.match(v.stderr(), /files\.yaml:9:23: message file "folder\.eml" is not a file/);
+    assert.match(v.stderr(), /files\.yaml:9:23: message file "folder\.eml": it is a folder/);
     await writeFile(file, (await readFile(file, 'utf8')).replace(/.*folder\.eml.*\n/, ''));
     for (const command of ['validate', 'list']) {
       const c = capture({});
@@ -309,7 +309,7 @@ describe('validate without secrets', () => {
     for (const args of [['run', file, '--target', `127.0.0.1:${fake.port}`], ['run', file, '--dry-run'], ['validate', file], ['list', file]]) {
       const c = capture({});
       assert.equal(await main([...args, '--ca', missing], c.io), 2, args.join(' '));
-      assert.match(c.stderr(), new RegExp(`^smtpspec: cannot read the CA file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      assert.match(c.stderr(), new RegExp(`^smtpspec: --ca ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no such file$`, 'm'));
     }
     assert.equal(fake.connectionCount, 0, 'nothing was sent');
   });

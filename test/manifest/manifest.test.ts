@@ -243,13 +243,13 @@ describe('parseManifest: problems, all collected with their positions', () => {
         assert.deepEqual(error.issues.map(formatIssue), [
           `${file}:3:38: CA certificate "nope/ca.pem" does not exist (looked for ${sourcePath('test/manifest/nope/ca.pem')})`,
           `${file}:6:18: client certificate "nope/client.pem" does not exist (looked for ${sourcePath('test/manifest/nope/client.pem')})`,
-          `${file}:6:40: client key "fixtures/certs" is not a file`,
+          `${file}:6:40: client key "fixtures/certs": it is a folder`,
         ]);
         return true;
       },
     );
     const missingFiles = new Set<string>();
-    assert.throws(() => parseManifest(source, file, { missingFiles }), /client key "fixtures\/certs" is not a file/);
+    assert.throws(() => parseManifest(source, file, { missingFiles }), /client key "fixtures\/certs": it is a folder/);
     assert.deepEqual([...missingFiles].sort(), [sourcePath('test/manifest/nope/ca.pem'), sourcePath('test/manifest/nope/client.pem')]);
   });
 

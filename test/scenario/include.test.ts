@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -10,6 +10,7 @@ import { runCase } from '../../src/engine/run-case.js';
 import { MAX_INCLUDE_DEPTH } from '../../src/scenario/include.js';
 import { loadScenarioFile, parseScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
+import { smtpspec } from '../helpers/cli.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -176,3 +177,63 @@ describe('include', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('what may be included', () => {
+  const MARKER = 'UNIQUE-MARKER-7f3a9c';
+  let dir: string;
+  let folder: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'smtpspec-include-root-'));
+    folder = join(dir, 'checks');
+    await mkdir(folder);
+    await writeFile(join(folder, 'shadow'), `root:$6$${MARKER}$abc:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n`);
+    await writeFile(join(folder, 'map.yaml'), `${MARKER}: 1\nother: ${MARKER}\n`);
+    await writeFile(join(folder, 'text.txt'), `just ${MARKER} text\n`);
+    await writeFile(join(folder, 'broken.yaml'), `${MARKER}: [unclosed\n  ${MARKER}: {\n`);
+    await writeFile(join(folder, 'binary.bin'), Buffer.from([0xff, 0xfe, 0x41, 0x00, 0xc3]));
+    await writeFile(join(dir, 'outside.yaml'), 'steps:\n  - send: NOOP\n    expect: 250\n');
+    await symlink(join(dir, 'outside.yaml'), join(folder, 'link.yaml'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  async function scenario(name: string, include: string): Promise<string> {
+    const file = join(folder, name);
+    await writeFile(file, `target: 127.0.0.1:25\ncases:\n  - name: c\n    steps:\n      - include: ${JSON.stringify(include)}\n`);
+    return file;
+  }
+
+  test('a file that is not a fragment of steps is refused for what it is not; nothing it says is shown', async () => {
+    for (const [include, why] of [
+      ['shadow', 'it has no "steps:"'],
+      ['broken.yaml', 'it is not YAML with "steps:"'],
+      ['map.yaml', 'it has no "steps:"'],
+      ['text.txt', 'it is not a YAML map'],
+      ['binary.bin', 'it is not UTF-8 text'],
+    ] as const) {
+      const file = await scenario('not-fragment.yaml', include);
+      const result = await smtpspec(['validate', file]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, `${file}:5:18: cannot include "${include}": it is not a scenario fragment (${why})\n`);
+      assert.ok(!`${result.stdout}${result.stderr}`.includes(MARKER), 'the content is never shown');
+    }
+  });
+
+  test('an include outside the folder of the scenario file is refused at its position; --include-root allows more', async () => {
+    const file = await scenario('escape.yaml', '../outside.yaml');
+    const refused = `${file}:5:18: cannot include "../outside.yaml": it is outside ${folder}, the folder of the scenario file (--include-root DIR allows another)`;
+    assert.deepEqual(await problems(file), [refused]);
+    const absolute = await scenario('absolute.yaml', '/etc/shadow');
+    assert.deepEqual(await problems(absolute), [`${absolute}:5:18: cannot include "/etc/shadow": it is outside ${folder}, the folder of the scenario file (--include-root DIR allows another)`]);
+    // A symbolic link inside the folder that leads out of it is outside too.
+    const linked = await scenario('linked.yaml', 'link.yaml');
+    assert.match((await problems(linked))[0]!, /^.*linked\.yaml:5:18: cannot include "link\.yaml": it is outside /);
+
+    const cli = await smtpspec(['validate', file]);
+    assert.equal(cli.code, 2);
+    assert.equal(cli.stderr, `${refused}\n`);
+    const allowed = await smtpspec(['validate', file, '--include-root', dir]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const elsewhere = await smtpspec(['validate', file, '--include-root', join(dir, 'checks')]);
+    assert.match(elsewhere.stderr, /cannot include "\.\.\/outside\.yaml": it is outside the --include-root folder /);
+  });
+});

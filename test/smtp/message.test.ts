@@ -1,5 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -132,7 +133,21 @@ describe('file messages', () => {
 
   test('a directory is refused', async () => {
     const path = sourcePath('test/smtp/fixtures');
-    await assert.rejects(chunksOf({ kind: 'file', path }), { message: `cannot read message file "${path}": it is a directory` });
+    await assert.rejects(chunksOf({ kind: 'file', path }), { message: `cannot read message file "${path}": it is a folder` });
+  });
+
+  test('a FIFO or a device is refused by its type, never waited on or read', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-fifo-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const fifo = join(dir, 'message.eml');
+    try {
+      execFileSync('mkfifo', [fifo]);
+    } catch {
+      return t.skip('mkfifo is not available');
+    }
+    await assert.rejects(chunksOf({ kind: 'file', path: fifo }), { message: `cannot read message file "${fifo}": not a regular file (a FIFO)` });
+    const compose = { kind: 'compose' as const, headers: [], body: 'x', attachments: [{ path: '/dev/zero', filename: 'zero', contentType: 'application/octet-stream' }] };
+    await assert.rejects(chunksOf(compose), { message: 'cannot read attachment "/dev/zero": not a regular file (a character device)' });
   });
 });
 

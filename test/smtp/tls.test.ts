@@ -1,6 +1,9 @@
 import { before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { connect, type ConnectOptions, type SmtpConnection } from '../../src/smtp/client.js';
 import { certificateMatchesName, type TlsClientOptions } from '../../src/smtp/tls.js';
 import { Transcript } from '../../src/smtp/transcript.js';
@@ -230,8 +233,11 @@ describe('implicit TLS against smtp-server', () => {
   test('a client key OpenSSL cannot use is a TLS error, before anything is sent', async (t) => {
     const target = await server(t, {});
     const transcript = new Transcript();
-    // A certificate where the key should be: a readable file, refused by OpenSSL.
-    const tls = { implicit: true, verify: true, cert: certs.client.certPath, key: certs.client.certPath };
+    // A PEM private key whose body is not a key: a readable file of the right shape, refused by OpenSSL.
+    const key = join(mkdtempSync(join(tmpdir(), 'smtpspec-key-')), 'broken-key.pem');
+    writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+    t.after(() => rmSync(dirname(key), { recursive: true, force: true }));
+    const tls = { implicit: true, verify: true, cert: certs.client.certPath, key };
     await assert.rejects(connect({ ...target, timeoutMs: TIMEOUT_MS, transcript, tls }), {
       name: 'SmtpError',
       kind: 'tls',
