@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import type { IpFamily } from '../ip.js';
 import { clientAddressProblem, withClientAddress, type ClientAddress } from './client-address.js';
 import { isManifestFile } from '../manifest/manifest.js';
@@ -99,7 +99,7 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   // Certificate files are read once, here and while loading, before any session: each session uses what was read.
   const certificates = new CertificateFiles();
   const unreadable = await caProblem(options.ca ?? [], certificates);
-  if (unreadable) throw new UsageError(unreadable);
+  if (unreadable) throw new InputError(unreadable);
   const client = clientOf(options);
   const unusable = clientAddressProblem(client);
   if (unusable) throw new UsageError(unusable);
@@ -209,7 +209,7 @@ function tlsFilesOf(tls: Scenario['tls'], certificates: CertificateFiles) {
   try {
     return certificates.tlsFiles(tls);
   } catch (error) {
-    throw error instanceof CertificateFileError ? new UsageError(error.message) : error;
+    throw error instanceof CertificateFileError ? new InputError(error.message) : error;
   }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScenarioError, UsageError, formatIssue } from '../../src/errors.js';
+import { InputError, ScenarioError, formatIssue } from '../../src/errors.js';
 import { planAndRun } from '../../src/engine/run.js';
 import { planWork } from '../../src/engine/plan.js';
 import type { CaseResult } from '../../src/engine/results.js';
@@ -113,12 +113,12 @@ describe('a certificate file without a certificate is refused before anything co
     const file = join(dir, 'plain.yaml');
     writeFileSync(file, twoUpgrades(undefined));
     await assert.rejects(planWork({ paths: [file], env: {}, ca: [notPem] }), (error: unknown) => {
-      assert.ok(error instanceof UsageError);
+      assert.ok(error instanceof InputError);
       assert.equal(error.message, `--ca ${notPem}: it holds no PEM certificate`);
       return true;
     });
     await assert.rejects(planWork({ paths: [file], env: {}, ca: [join(dir, 'a-folder')] }), {
-      name: 'UsageError',
+      name: 'InputError',
       message: `--ca ${join(dir, 'a-folder')}: it is a folder`,
     });
   });
