@@ -1,19 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { packageRoot } from '../src/package-info.js';
+import { writeMessage } from './fixtures.js';
 import type { JobResult } from './jobs.js';
 import { mb, median, ms, ratio, type Row } from './measure.js';
-import { runJob, startSinkProcess } from './processes.js';
+import { openFileLimit, runJob, startSinkProcess } from './processes.js';
 
-/** The four benchmarks; each prints its figures as it goes and returns its table row. */
-
-export type BenchmarkName = 'sessions' | 'memory' | 'retained' | 'startup' | 'stream';
-// Start-up first: right after thousands of connections close, the system is still busy with them.
-export const BENCHMARKS: readonly BenchmarkName[] = ['startup', 'sessions', 'memory', 'retained', 'stream'];
+/**
+ * The in-process engine benchmarks: the session engine driven from code on one pre-parsed case, without the
+ * command's start-up, loading, planning or reports (commands.ts measures the command as users run it).
+ * Each prints its figures as it goes and returns its table row.
+ */
 
 const log = (text: string): void => void process.stdout.write(`  ${text}\n`);
 const JOB_TIMEOUT_MS = 120_000;
@@ -73,7 +70,7 @@ export async function sessions(): Promise<Row> {
     const floorMs = median(rounds.map((round) => round.floor.wallMs));
     const smtpspecMs = median(rounds.map((round) => round.smtpspec.wallMs));
     return {
-      name: `${SESSIONS} sessions at concurrency ${CONCURRENCY}`,
+      name: `in-process engine: ${SESSIONS} sessions at concurrency ${CONCURRENCY}`,
       measured: `median ${ms(smtpspecMs)} vs floor ${ms(floorMs)}; median ratio ${ratio(r)}`,
       target: '≤ 1.30× the floor',
       pass: r <= 1.3,
@@ -87,11 +84,6 @@ export const HELD_SESSIONS = 5_000;
 /** Descriptors each process needs besides one per session (stdio, the event loop, libraries). */
 const SPARE_DESCRIPTORS = 200;
 
-/** The soft limit on open files that child processes inherit. */
-function openFileLimit(): number {
-  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8', timeout: 5_000 }).stdout.trim();
-  return out === 'unlimited' ? Infinity : Number(out) || 1024;
-}
 
 export async function memory(): Promise<Row> {
   const limit = openFileLimit();
@@ -106,7 +98,7 @@ export async function memory(): Promise<Row> {
     checkSessions('smtpspec', result);
     log(`${count} sessions open at once, all done in ${ms(result.wallMs)}; peak RSS ${mb(result.peakRssMb)}`);
     return {
-      name: `${count} sessions held open`,
+      name: `in-process engine: ${count} sessions held open`,
       measured: `peak RSS ${mb(result.peakRssMb)}`,
       target: '< 400 MB',
       pass: result.peakRssMb < 400 && count === HELD_SESSIONS,
@@ -148,7 +140,7 @@ export async function retained(): Promise<Row> {
     const r = median(rounds.map((round) => round.shared / round.unshared));
     const cpu = median(rounds.map((round) => round.cpu));
     return {
-      name: 'heap a run keeps per finished case',
+      name: 'in-process engine: heap a run keeps per finished case',
       measured: `shared ${kb(median(rounds.map((round) => round.shared)))} vs unshared ${kb(median(rounds.map((round) => round.unshared)))}; median ratio ${ratio(r)} (CPU ${ratio(cpu)})`,
       target: '≤ 0.60× unshared',
       pass: r <= 0.6,
@@ -160,62 +152,11 @@ export async function retained(): Promise<Row> {
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
 
-const STARTUP_RUNS = 20;
-
-/** Wall time of one spawn, from spawning to exit. */
-function spawnTime(args: string[]): number {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, args, { stdio: 'ignore', timeout: 10_000 });
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${String(result.status)}`);
-  return performance.now() - started;
-}
-
-export async function startup(): Promise<Row> {
-  const bin = fileURLToPath(new URL('../bin/smtpspec.cjs', import.meta.url));
-  const file = join(packageRoot(), 'scenarios', 'basic-conversation.yaml');
-  const bare: number[] = [];
-  const validate: number[] = [];
-  // Interleaved, so a busy moment on the machine weighs on both alike.
-  for (let run = 0; run < STARTUP_RUNS; run++) {
-    bare.push(spawnTime(['-e', '0']));
-    validate.push(spawnTime([bin, 'validate', file]));
-  }
-  const r = median(validate) / median(bare);
-  log(`node -e 0: median ${ms(median(bare))}; smtpspec validate: median ${ms(median(validate))} (${STARTUP_RUNS} runs each)`);
-  return {
-    name: 'smtpspec validate start-up',
-    measured: `${ms(median(validate))} vs node -e 0 ${ms(median(bare))} = ${ratio(r)}`,
-    target: '≤ 2.00× node -e 0',
-    pass: r <= 2,
-  };
-}
-
 export const MESSAGE_MB = 100;
 /** How far above the floor client's peak RSS smtpspec may go and still count as flat: half the message. */
 const FLAT_MARGIN_MB = MESSAGE_MB / 2;
 
-/** A message of `megabytes` MiB: CRLF lines of 76 characters, every tenth starting with a dot. */
-function writeMessage(path: string, megabytes: number): Promise<void> {
-  const line = (n: number): string => `${n % 10 === 0 ? '.' : 'x'}${'0123456789'.repeat(8).slice(0, 75)}\r\n`;
-  const block = Buffer.from(`Subject: stream\r\n\r\n${Array.from({ length: 13_000 }, (_, n) => line(n)).join('')}`.slice(0, 1 << 20));
-  const cut = block.lastIndexOf('\r\n') + 2;
-  const chunk = block.subarray(0, cut);
-  return new Promise((resolve, reject) => {
-    const out = createWriteStream(path);
-    out.on('error', reject);
-    let written = 0;
-    const more = (): void => {
-      while (written < megabytes * (1 << 20)) {
-        written += chunk.length;
-        if (!out.write(chunk)) return void out.once('drain', more);
-      }
-      out.end(resolve);
-    };
-    more();
-  });
-}
-
-export async function stream(): Promise<Row> {
+export async function engineStream(): Promise<Row> {
   const dir = await mkdtemp(join(tmpdir(), 'smtpspec-bench-'));
   const sink = await startSinkProcess();
   try {
@@ -230,7 +171,7 @@ export async function stream(): Promise<Row> {
     log(`floor client: ${rate(floor).toFixed(1)} MB/s, peak RSS ${mb(floor.peakRssMb)}`);
     log(`smtpspec:     ${rate(smtpspec).toFixed(1)} MB/s, peak RSS ${mb(smtpspec.peakRssMb)}`);
     return {
-      name: `${MESSAGE_MB} MB message from a file`,
+      name: `in-process engine: ${MESSAGE_MB} MB message from a file`,
       measured: `${rate(smtpspec).toFixed(1)} vs floor ${rate(floor).toFixed(1)} MB/s = ${Math.round(r * 100)}%; RSS ${mb(smtpspec.peakRssMb)} vs ${mb(floor.peakRssMb)}`,
       target: `≥ 70% of the floor; RSS ≤ floor + ${FLAT_MARGIN_MB} MB`,
       pass: r >= 0.7 && smtpspec.peakRssMb <= floor.peakRssMb + FLAT_MARGIN_MB,

@@ -81,6 +81,26 @@ async function sendMessage(socket: net.Socket, message: FloorOptions['message'])
   socket.write('.\r\n');
 }
 
+/** Runs `count` floor sessions, `concurrency` at a time. */
+export async function floorPool(options: FloorOptions, count: number, concurrency: number): Promise<{ passed: number; failed: number; firstError?: string }> {
+  let next = 0;
+  let passed = 0;
+  let firstError: string | undefined;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      try {
+        await floorSession(options);
+        passed++;
+      } catch (error) {
+        firstError ??= (error as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return { passed, failed: count - passed, ...(firstError ? { firstError } : {}) };
+}
+
 /** Doubles every dot that starts a line; `atLineStart` says whether the chunk starts a line. */
 export function dotStuff(chunk: Buffer, atLineStart: boolean): Buffer {
   const parts: Buffer[] = [];

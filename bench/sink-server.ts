@@ -16,12 +16,28 @@ export interface SinkOptions {
   holdIdleMs?: number;
 }
 
+export interface SinkWindow {
+  connections: number;
+  messages: number;
+  /** The most connections open at once. */
+  peakOpen: number;
+  firstConnectAt?: number;
+  lastCloseAt?: number;
+}
+
 export interface Sink {
   port: number;
   /** Connections accepted so far. */
   readonly connections: number;
   /** Messages received in full so far. */
   readonly messages: number;
+  /** Connections open now. */
+  readonly open: number;
+  /**
+   * What happened since the last call (or the start), then starts a new window: the first connection and
+   * the last close as Date.now() times, so another process can line them up with its own clock.
+   */
+  window(): SinkWindow;
   close(): Promise<void>;
 }
 
@@ -34,6 +50,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const held: net.Socket[] = [];
   let connections = 0;
   let messages = 0;
+  let current: SinkWindow = { connections: 0, messages: 0, peakOpen: 0 };
   const greet = (socket: net.Socket): void => void socket.write('220 sink.test ESMTP\r\n');
   const releaseAll = (): void => held.splice(0).forEach(greet);
   const holdTimer = setTimeout(releaseAll, options.holdMs ?? 60_000);
@@ -44,10 +61,19 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const server = net.createServer({ noDelay: true }, (socket) => {
     connections++;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    current.connections++;
+    current.firstConnectAt ??= Date.now();
+    current.peakOpen = Math.max(current.peakOpen, sockets.size);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      current.lastCloseAt = Date.now();
+    });
     socket.on('error', () => {});
     socket.setTimeout(IDLE_MS, () => socket.destroy());
-    serve(socket, () => messages++);
+    serve(socket, () => {
+      messages++;
+      current.messages++;
+    });
     if (!options.holdUntil) return greet(socket);
     held.push(socket);
     clearTimeout(idleTimer);
@@ -63,6 +89,14 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     },
     get messages() {
       return messages;
+    },
+    get open() {
+      return sockets.size;
+    },
+    window: () => {
+      const ended = current;
+      current = { connections: 0, messages: 0, peakOpen: sockets.size };
+      return ended;
     },
     close: () => {
       clearTimeout(holdTimer);

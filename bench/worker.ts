@@ -4,7 +4,7 @@ import { runCase } from '../src/engine/run-case.js';
 import type { RunResult } from '../src/engine/results.js';
 import { runWork } from '../src/engine/run.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { floorSession, type FloorOptions } from './floor-client.js';
+import { floorPool, type FloorOptions } from './floor-client.js';
 import type { Job, JobResult } from './jobs.js';
 
 /**
@@ -128,26 +128,6 @@ async function retained(item: WorkItem, sessions: number, concurrency: number, s
   const keptBytesPerCase = (heapAfterGc() - before) / sessions;
   // The results are read after the heap is measured, so they are alive while it is.
   return { wallMs, cpuMs: (used.user + used.system) / 1000, peakRssMb: peakRssMb(), keptBytesPerCase, ...batchOutcome(run) };
-}
-
-/** Runs `count` floor sessions, `concurrency` at a time. */
-async function floorPool(options: FloorOptions, count: number, concurrency: number): Promise<{ passed: number; failed: number; firstError?: string }> {
-  let next = 0;
-  let passed = 0;
-  let firstError: string | undefined;
-  const lane = async (): Promise<void> => {
-    while (next < count) {
-      next++;
-      try {
-        await floorSession(options);
-        passed++;
-      } catch (error) {
-        firstError ??= (error as Error).message;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return { passed, failed: count - passed, ...(firstError ? { firstError } : {}) };
 }
 
 async function run(job: Job): Promise<JobResult> {
