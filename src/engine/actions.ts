@@ -120,24 +120,36 @@ function messageBytes(source: MessageSource, ctx: StepContext): AsyncIterable<Ui
   return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures), utf8Headers: ctx.state.smtputf8 });
 }
 
-/** Re-slices a byte stream into chunks of exactly `size` bytes (the last may be shorter), knowing which is last. */
-async function* chunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<{ chunk: Buffer; last: boolean }> {
-  let pending = Buffer.alloc(0);
+/**
+ * Re-slices a byte stream into chunks of exactly `size` bytes (the last may be shorter), knowing which is last.
+ * Each byte is copied once, into the chunk being filled (the source may reuse its memory): a chunk of any size
+ * costs one pass over its bytes, and no more than two chunks are held at a time.
+ */
+export async function* bdatChunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<{ chunk: Buffer; last: boolean }> {
+  let filling: Buffer | undefined;
+  let filled = 0;
   let ready: Buffer | undefined;
   for await (const piece of source) {
-    pending = Buffer.concat([pending, piece]);
-    while (pending.length >= size) {
+    for (let at = 0; at < piece.length; ) {
+      filling ??= Buffer.allocUnsafeSlow(size);
+      const end = Math.min(piece.length, at + size - filled);
+      filling.set(piece.subarray(at, end), filled);
+      filled += end - at;
+      at = end;
+      if (filled < size) continue;
       if (ready) yield { chunk: ready, last: false };
-      ready = pending.subarray(0, size);
-      pending = pending.subarray(size);
+      ready = filling;
+      filling = undefined;
+      filled = 0;
     }
   }
-  if (ready && pending.length === 0) {
+  const rest = filling ? filling.subarray(0, filled) : Buffer.alloc(0);
+  if (ready && rest.length === 0) {
     yield { chunk: ready, last: true };
     return;
   }
   if (ready) yield { chunk: ready, last: false };
-  yield { chunk: pending, last: true };
+  yield { chunk: rest, last: true };
 }
 
 /**
@@ -147,7 +159,7 @@ async function* chunks(source: AsyncIterable<Uint8Array>, size: number): AsyncGe
 async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Step, ctx: StepContext): Promise<ActionOutcome> {
   const replies: Reply[] = [];
   let sentAt = performance.now();
-  for await (const { chunk, last } of chunks(messageBytes(source, ctx), chunkBytes)) {
+  for await (const { chunk, last } of bdatChunks(messageBytes(source, ctx), chunkBytes)) {
     refuseUnsolicited(ctx, `BDAT ${chunk.length}${last ? ' LAST' : ''}`, true);
     await ctx.conn.sendBdat(chunk, last);
     sentAt = performance.now();

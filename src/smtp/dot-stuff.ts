@@ -22,23 +22,25 @@ function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-/** One buffer from parts; a single view of the chunk is returned as is, the shared CRLF never. */
-function joined(parts: Buffer[]): Buffer {
-  const only = parts.length === 1 ? parts[0] : undefined;
-  return only && only !== CRLF ? only : Buffer.concat(parts);
-}
-
+/** Output buffers grow in steps of this size. */
+const OUTPUT_STEP_BYTES = 64 * 1024;
 /**
  * The line rules, the one place they live, fed chunk by chunk: CRLF, a bare LF and a bare CR each become one CRLF,
  * including a CR that ends one chunk and an LF that starts the next; with `stuffDots`,
- * a `.` that starts a line is doubled in the same pass. The result may share memory with the chunk.
+ * a `.` that starts a line is doubled in the same pass. The result may share memory with the chunk; with
+ * `reuseOutput`, also with the encoder's own output buffer, which the next push reuses (a long message then
+ * allocates no buffer per chunk), so it is valid only until the next push.
  */
 class LineEncoder {
+  private output: Buffer = EMPTY;
   /** A CR ended the previous chunk: it is a line end whether or not an LF follows. */
   private pendingCr = false;
   private atLineStart = true;
 
-  constructor(private readonly stuffDots: boolean) {}
+  constructor(
+    private readonly stuffDots: boolean,
+    private readonly reuseOutput: boolean,
+  ) {}
 
   push(chunk: Uint8Array): Buffer {
     const bytes = asBuffer(chunk);
@@ -55,7 +57,20 @@ class LineEncoder {
     this.pendingCr = last === CR;
     this.atLineStart = last === CR || last === LF;
     this.encodeRange(bytes, from, this.pendingCr ? bytes.length - 1 : bytes.length, parts);
-    return joined(parts);
+    return this.joined(parts);
+  }
+
+  /** One buffer from parts: a single view of the chunk as it is, else the parts copied into one buffer. */
+  private joined(parts: Buffer[]): Buffer {
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only && only !== CRLF) return only;
+    if (!this.reuseOutput) return Buffer.concat(parts);
+    let total = 0;
+    for (const part of parts) total += part.length;
+    if (this.output.length < total) this.output = Buffer.allocUnsafeSlow(Math.ceil(total / OUTPUT_STEP_BYTES) * OUTPUT_STEP_BYTES);
+    let at = 0;
+    for (const part of parts) at += part.copy(this.output, at);
+    return this.output.subarray(0, total);
   }
 
   /** Whatever ends the last line: a held CR, or a CRLF when the last line is unterminated. */
@@ -105,18 +120,28 @@ class LineEncoder {
   }
 }
 
+/** How a streaming encoder hands out its output. */
+export interface EncoderOptions {
+  /** Each push's result may reuse the memory of the one before: valid only until the next push. */
+  reuseOutput?: boolean;
+}
+
 /** Line endings to CRLF, fed chunk by chunk (see LineEncoder); no dot-stuffing. */
 export class CrlfNormalizer extends LineEncoder {
-  constructor() {
-    super(false);
+  constructor(options: EncoderOptions = {}) {
+    super(false, options.reuseOutput === true);
   }
 }
 
 /** Message transparency fed chunk by chunk: the rules of LineEncoder with dot-stuffing, then the terminator. */
 export class DotStuffEncoder {
-  private readonly lines = new LineEncoder(true);
+  private readonly lines: LineEncoder;
 
-  /** The encoded bytes for this chunk; they may share memory with the chunk. */
+  constructor(options: EncoderOptions = {}) {
+    this.lines = new LineEncoder(true, options.reuseOutput === true);
+  }
+
+  /** The encoded bytes for this chunk; they may share memory with the chunk (see EncoderOptions). */
   push(chunk: Uint8Array): Buffer {
     return this.lines.push(chunk);
   }

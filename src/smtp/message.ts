@@ -102,7 +102,8 @@ async function* textStream(text: RuntimeText, context: ComposeContext): AsyncGen
 async function* fileStream(path: string, context: ComposeContext): AsyncGenerator<Uint8Array> {
   const handle = await openFile(path, 'message file');
   try {
-    const normalizer = new CrlfNormalizer();
+    // Each chunk is valid until the next is asked for, as the chunks read are.
+    const normalizer = new CrlfNormalizer({ reuseOutput: true });
     for await (const chunk of readChunks(handle, path, 'message file', context)) {
       const out = normalizer.push(chunk);
       if (out.length > 0) yield out;
@@ -128,16 +129,37 @@ async function openFile(path: string, what: string): Promise<FileHandle> {
   throw new MessageError(`cannot read ${what} "${shortPath(path)}": ${problemText(problem)}`);
 }
 
+/**
+ * The file's bytes, read into two buffers used in turn: the next read runs while the last chunk is sent,
+ * and no buffer is allocated per chunk, so memory stays flat whatever the size of the file.
+ * A chunk is valid until the next one is asked for.
+ */
 async function* readChunks(handle: FileHandle, path: string, what: string, context: ComposeContext): AsyncGenerator<Buffer> {
-  const highWaterMark = context.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES;
+  const size = context.readChunkBytes ?? DEFAULT_READ_CHUNK_BYTES;
+  const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)] as const;
   // The limit holds for a file that grows while it is sent, too.
-  const stream = handle.createReadStream({ highWaterMark, autoClose: false, start: 0, end: LIMITS.message.maxBytes - 1 });
+  const maxBytes = LIMITS.message.maxBytes;
+  let position = 0;
+  let turn = 0;
+  const read = (buffer: Buffer): Promise<Buffer> =>
+    handle.read(buffer, 0, Math.min(size, maxBytes - position), position).then(
+      ({ bytesRead }) => buffer.subarray(0, bytesRead),
+      (error: unknown) => Promise.reject(readError(error, path, what)),
+    );
+  let next: Promise<Buffer> | undefined = read(buffers[0]);
   try {
-    for await (const chunk of stream) yield chunk as Buffer;
-  } catch (error) {
-    throw readError(error, path, what);
+    while (next) {
+      const chunk = await next;
+      next = undefined;
+      if (chunk.length === 0) return;
+      position += chunk.length;
+      turn = 1 - turn;
+      if (position < maxBytes) next = read(buffers[turn]!);
+      yield chunk;
+    }
   } finally {
-    stream.destroy();
+    // A read still under way ends before the file is closed; its failure no longer matters.
+    await next?.catch(() => undefined);
   }
 }
 

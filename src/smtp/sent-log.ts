@@ -11,7 +11,7 @@ const LF = 0x0a;
 /**
  * The lines of a dot-stuffed message for the transcript, fed as it is sent:
  * the first lines in full, then only a count, then the terminating `.`.
- * A CRLF split between two pushes is still one line end.
+ * A CRLF split between two pushes is still one line end. Pushed bytes are not kept: the caller may reuse them.
  */
 export class DataLog {
   private partial: Buffer[] = [];
@@ -63,7 +63,9 @@ export class DataLog {
    */
   private keep(piece: Buffer): void {
     if (piece.length === 0) return;
-    if (this.count < TRANSCRIPT_BODY_LINES && this.partialBytes < keptBytes(this.transcript)) this.partial.push(piece);
+    const room = keptBytes(this.transcript) - this.partialBytes;
+    // A copy: the pushed bytes may be reused for the next chunk of the message.
+    if (this.count < TRANSCRIPT_BODY_LINES && room > 0) this.partial.push(Buffer.from(piece.subarray(0, room)));
     this.partialBytes += piece.length;
     this.endsWithCr = piece[piece.length - 1] === CR;
   }

@@ -71,7 +71,8 @@ export class SessionWriter {
   /** Each chunk is written before the next but one is read; a small chunk waits for the next. Returns the bytes sent. */
   async sendDataStream(source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>): Promise<number> {
     this.assertWritable();
-    const encoder = new DotStuffEncoder();
+    // Each output is written (or copied) before the next chunk is encoded, so the encoder may reuse its buffer.
+    const encoder = new DotStuffEncoder({ reuseOutput: true });
     const log = new DataLog(this.transcript);
     let held: Buffer | undefined;
     let sent = 0;

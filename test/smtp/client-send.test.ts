@@ -230,6 +230,30 @@ describe('sendDataStream', () => {
     assert.deepEqual(sent(transcript), ['Subject: x', '', '..dot', 'last', '.']);
   });
 
+  test('a source that reuses one buffer for every chunk: the server gets every byte, the transcript every line as sent', async (t) => {
+    const { fake, conn, transcript } = await session(t, async (s) => {
+      await s.write('220 hi\r\n');
+    });
+    await conn.readReply(TIMEOUT_MS);
+    const lines = Array.from({ length: 60 }, (_, i) => `${i % 3 === 0 ? '.' : ''}line ${i} ${'abcdefghij'.repeat(i % 7)}`);
+    const message = Buffer.from(lines.map((line) => `${line}\r\n`).join(''));
+    // Chunks of 7 bytes cut every line, CRLF pairs and dots included; each overwrites the one before.
+    async function* reusing(): AsyncGenerator<Uint8Array> {
+      const scratch = Buffer.alloc(7);
+      for (let at = 0; at < message.length; at += 7) {
+        const length = message.copy(scratch, 0, at, at + 7);
+        yield scratch.subarray(0, length);
+      }
+    }
+    await conn.sendDataStream(reusing());
+    await conn.close();
+    await fake.done();
+    await fake.allClosed();
+    const stuffed = lines.map((line) => (line.startsWith('.') ? `.${line}` : line));
+    assert.equal(fake.receivedBytes().toString('latin1'), `${stuffed.join('\r\n')}\r\n.\r\n`);
+    assert.deepEqual(sent(transcript), [...stuffed.slice(0, 50), '… 10 more lines', '.']);
+  });
+
   test('a failing source stops the message and says how far it got', async (t) => {
     const { conn, transcript } = await session(t, async (s) => {
       await s.write('220 hi\r\n');

@@ -147,6 +147,32 @@ describe('random messages in chunks of random sizes', () => {
     }
   });
 
+  test('with reuseOutput, every push that changes bytes writes into one buffer, and the bytes are the same', () => {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const random = seededRandom(seed);
+      const body = randomMessage(random, 400);
+      const bytes = Buffer.from(body, 'utf8');
+      for (const [encoder, expected] of [
+        [new DotStuffEncoder({ reuseOutput: true }), encodeMessage(body).toString('utf8')],
+        [new CrlfNormalizer({ reuseOutput: true }), encodeInChunks(bytes, [], new CrlfNormalizer())],
+      ] as const) {
+        const copies: Buffer[] = [];
+        const own = new Set<ArrayBufferLike>();
+        let start = 0;
+        for (const cut of [...randomCuts(random, bytes.length), bytes.length]) {
+          const out = encoder.push(bytes.subarray(start, cut));
+          if (out.length > 0 && out.buffer !== bytes.buffer) own.add(out.buffer);
+          // Each output is used before the next push, as the writer uses it.
+          copies.push(Buffer.from(out));
+          start = cut;
+        }
+        copies.push(encoder.finish());
+        assert.equal(Buffer.concat(copies).toString('utf8'), expected, `seed ${seed}`);
+        assert.ok(own.size <= 1, `seed ${seed}: ${own.size} output buffers`);
+      }
+    }
+  });
+
   test('CrlfNormalizer gives the same bytes as one push', () => {
     for (let seed = 1; seed <= SEEDS; seed++) {
       const random = seededRandom(seed);

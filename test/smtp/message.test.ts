@@ -122,6 +122,26 @@ describe('file messages', () => {
     assert.deepEqual(Buffer.concat(chunks), normalizeText(bytes.toString('latin1')));
   });
 
+  test('a long file is read into the same few buffers over and over, not a new one for each chunk', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'smtpspec-message-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // CRLF lines (chunks pass as they are read) and bare-LF lines (chunks the normaliser rewrites).
+    const lines = Array.from({ length: 20_000 }, (_, i) => `${i % 10 === 0 ? '.' : ''}line ${i}${i % 2000 < 1000 ? '\r\n' : '\n'}`);
+    const bytes = Buffer.from(lines.join(''), 'latin1');
+    const path = join(dir, 'long.eml');
+    await writeFile(path, bytes);
+    const memory = new Set<ArrayBufferLike>();
+    const copies: Buffer[] = [];
+    for await (const chunk of messageStream({ kind: 'file', path }, { readChunkBytes: 4096 })) {
+      memory.add(chunk.buffer);
+      copies.push(Buffer.from(chunk));
+    }
+    assert.ok(copies.length > 50, `${copies.length} chunks`);
+    assert.deepEqual(Buffer.concat(copies), normalizeText(bytes.toString('latin1')));
+    // Two buffers read in turn, and the normaliser's own.
+    assert.ok(memory.size <= 3, `${memory.size} buffers for ${copies.length} chunks`);
+  });
+
   test('a missing file is a clear error on the first read', async () => {
     const path = sourcePath('test/smtp/fixtures/does-not-exist.eml');
     await assert.rejects(chunksOf({ kind: 'file', path }), (error: unknown) => {
