@@ -102,6 +102,7 @@ export function parseManifest(source: string, file: string, options: ManifestOpt
 class ManifestBuilder {
   readonly issues: SourceIssue[] = [];
   private readonly expanded = new Map<string, string[]>();
+  private topPaths: string[] | undefined;
 
   constructor(
     private readonly positions: PositionFinder,
@@ -160,8 +161,12 @@ class ManifestBuilder {
    */
   private scenarioPaths(written: WrittenMap, top: WrittenMap, path: (string | number)[]): string[] {
     const own = written['scenarios'] !== undefined;
-    const list = own ? written['scenarios'] : top['scenarios'];
-    const listPath = own ? [...path, 'scenarios'] : ['scenarios'];
+    if (own) return this.listedPaths(written['scenarios'], [...path, 'scenarios']);
+    // The top-level list is the same for every target that has none of its own: it is resolved once.
+    return (this.topPaths ??= this.listedPaths(top['scenarios'], ['scenarios']));
+  }
+
+  private listedPaths(list: unknown, listPath: (string | number)[]): string[] {
     return stringList(list).flatMap((entry, index) => {
       const absolute = resolve(this.dir, entry);
       if (!isPattern(entry) || existsSync(absolute)) return [shownPath(absolute)];
