@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { closeSync, openSync, readdir as readdirCallback, readSync, stat as statCallback, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { FileReadError, LIMITS, OPEN_FLAGS, problemOf, problemText, readFileWithin, shortPath, typeProblem } from '../read-file.js';
@@ -7,6 +7,10 @@ import { CertificateFileError, certificateProblemText, type CertificateFiles, ty
 import { byCodeUnits, expandPattern, isPattern, isSearchedFolder } from './glob.js';
 import { parseYamlDocument, type YamlDocument } from './positions.js';
 import { yaml } from '../yaml-lib.js';
+
+// The callback forms, promised: node:fs/promises would be one more module to load at start-up.
+const stat = promisify(statCallback);
+const readdir = promisify(readdirCallback);
 
 /** Finding the scenario files that command-line arguments and manifests name, and saying why one cannot be read. */
 
