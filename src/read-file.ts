@@ -1,5 +1,4 @@
 import { closeSync, constants, fstat, fstatSync, openSync, read, readSync, close, type Stats } from 'node:fs';
-import { Socket } from 'node:net';
 import { promisify } from 'node:util';
 
 /**
@@ -208,6 +207,8 @@ async function readPipe(fd: number, path: string, maxBytes: number, deadlineMs: 
   }
   const start = got > 0 ? first.subarray(0, got) : Buffer.alloc(0);
   return new Promise((resolve, reject) => {
+    // node:net is loaded only here: most commands read no pipe, and start sooner without it.
+    const { Socket } = process.getBuiltinModule('node:net');
     const socket = new Socket({ fd, readable: true, writable: false });
     const chunks: Buffer[] = [start];
     let total = start.length;

@@ -17,11 +17,22 @@ function caseLine(item: WorkItem, indent: string): string {
   return `${indent}${item.kase.name}${tags}${when}`;
 }
 
+/** Each target's label, made once however many items share the target. */
+function labeller(): (target: WorkItem['target']) => string {
+  const labels = new Map<WorkItem['target'], string>();
+  return (target) => {
+    let label = labels.get(target);
+    if (label === undefined) labels.set(target, (label = formatTarget(target)));
+    return label;
+  };
+}
+
 function fileLines(items: WorkItem[]): string[] {
   const lines: string[] = [];
-  for (const [, group] of groupBy(items, (item) => `${item.scenario.file}\u0000${formatTarget(item.target)}`)) {
+  const label = labeller();
+  for (const [, group] of groupBy(items, (item) => `${item.scenario.file}\u0000${label(item.target)}`)) {
     const first = group[0]!;
-    lines.push(`${first.scenario.file}  (${formatTarget(first.target)})`);
+    lines.push(`${first.scenario.file}  (${label(first.target)})`);
     for (const item of group) lines.push(caseLine(item, '  '));
   }
   const files = new Set(items.map((item) => item.scenario.file)).size;
@@ -30,7 +41,8 @@ function fileLines(items: WorkItem[]): string[] {
 }
 
 function manifestLines(path: string, items: WorkItem[]): string[] {
-  const byTarget = groupBy(items, (item) => formatTarget(item.target));
+  const label = labeller();
+  const byTarget = groupBy(items, (item) => label(item.target));
   const files = new Set(items.map((item) => item.scenario.file)).size;
   const lines = [`${path}: ${plural(byTarget.size, 'target')} × ${plural(files, 'file')}`];
   let perMx = 0;

@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { EXIT, printWarnings, type CliIO } from './io.js';
 import type { ValidateCommand } from './types.js';
-import { isManifestFile, loadManifest } from '../manifest/manifest.js';
+import { detectManifest, loadManifest } from '../manifest/manifest.js';
 import { UsageError } from '../errors.js';
 import { lenientEnv } from '../engine/lenient-env.js';
 import { loadTargetScenarios } from '../engine/plan-manifest.js';
 import { caProblem, distinctFiles, findFiles } from '../scenario/files.js';
 import { CertificateFiles } from '../smtp/certificate-files.js';
 import { loadScenarios } from '../scenario/load.js';
+import { LoadCache } from '../scenario/load-cache.js';
 import { printMissing } from './lenient-env.js';
 import { plural } from '../words.js';
 
@@ -18,15 +19,21 @@ export async function validateCommand(command: ValidateCommand, io: CliIO): Prom
   if (unreadable) throw new UsageError(unreadable);
   const missing = new Set<string>();
   const missingFiles = new Set<string>();
-  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles, certificates, ...(command.includeRoot !== undefined ? { includeRoot: command.includeRoot } : {}) };
-  const named = command.paths.filter((path) => isManifestFile(path));
+  const options = { vars: command.vars, env: lenientEnv(io.env, missing), ca: command.ca, missingFiles, certificates, cache: new LoadCache(), ...(command.includeRoot !== undefined ? { includeRoot: command.includeRoot } : {}) };
+  // Each manifest named is parsed once: what was parsed to tell it from a scenario file is loaded.
+  const detected = new Map(command.paths.flatMap((path) => {
+    const manifest = detectManifest(path);
+    return manifest ? [[path, manifest] as const] : [];
+  }));
+  const named = [...detected.keys()];
   // Manifests met in folders and patterns are checked too: they are left out of the scenarios.
   const found = await findFiles(command.paths.filter((path) => !named.includes(path)));
   const scenarios = found.scenarios.length === 0 ? [] : await loadScenarios(found.scenarios, options);
   const manifests = distinctFiles([...named, ...found.manifests]);
   for (const path of manifests) {
     // A manifest is checked with every scenario it names, each loaded as that target would run it.
-    const manifest = await loadManifest(path, { missingFiles, certificates });
+    const told = detected.get(path);
+    const manifest = await loadManifest(path, { missingFiles, certificates, ...(told ? { detected: told } : {}) });
     for (const target of manifest.targets) scenarios.push(...(await loadTargetScenarios(target, options)));
     io.stdout.write(`${path}: ok (${plural(manifest.targets.length, 'target')})\n`);
   }

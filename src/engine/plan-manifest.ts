@@ -5,6 +5,8 @@ import { clientAddressProblem, familyOf, withClientAddress, type ClientAddress }
 import { loadManifest, type Manifest, type ManifestTarget } from '../manifest/manifest.js';
 import { resolveTargetHosts, type ResolvedHost } from '../manifest/mx.js';
 import { loadScenarios, type LoadOptions } from '../scenario/load.js';
+import type { LoadCache } from '../scenario/load-cache.js';
+import type { DetectedYaml } from '../scenario/files.js';
 import type { PlaceholderTarget, Scenario, TcpTarget, TlsSettings } from '../scenario/types.js';
 import type { WorkItem } from './work-item.js';
 
@@ -28,6 +30,8 @@ export interface TargetLoadOptions {
   certificates?: CertificateFiles;
   /** `--include-root`: the folder included files must be in; default: each scenario file's folder. */
   includeRoot?: string;
+  /** What this run or check has loaded: a file many targets name is read and parsed once. */
+  cache?: LoadCache;
 }
 
 export interface ManifestPlanOptions extends TargetLoadOptions {
@@ -41,6 +45,8 @@ export interface ManifestPlanOptions extends TargetLoadOptions {
   only: string[];
   /** No lookup: a domain stands as one placeholder, for every MX host found at run time. */
   preview: boolean;
+  /** The manifest as told apart from scenario files: it is not parsed again. */
+  detected?: DetectedYaml;
 }
 
 export interface ManifestPlan {
@@ -106,6 +112,7 @@ export async function loadTargetScenarios(target: ManifestTarget, options: Targe
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     ...(options.certificates ? { certificates: options.certificates } : {}),
     ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
   };
   const scenarios = await loadScenarios(target.scenarios, load);
   return scenarios.map((scenario) => withTargetTls(scenario, target.tls));
@@ -131,6 +138,7 @@ export async function planManifest(path: string, options: ManifestPlanOptions): 
   const manifest = await loadManifest(path, {
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     ...(options.certificates ? { certificates: options.certificates } : {}),
+    ...(options.detected ? { detected: options.detected } : {}),
   });
   const planned = await Promise.all(
     selectTargets(manifest, options.only).map(async (target) => {

@@ -1,10 +1,11 @@
 import { InputError, UsageError } from '../errors.js';
 import type { IpFamily } from '../ip.js';
 import { clientAddressProblem, withClientAddress, type ClientAddress } from './client-address.js';
-import { isManifestFile } from '../manifest/manifest.js';
-import { caProblem } from '../scenario/files.js';
+import { detectManifest } from '../manifest/manifest.js';
+import { caProblem, type DetectedYaml } from '../scenario/files.js';
 import { CertificateFileError, CertificateFiles } from '../smtp/certificate-files.js';
 import { loadScenarios } from '../scenario/load.js';
+import { LoadCache } from '../scenario/load-cache.js';
 import { targetOption } from '../scenario/target.js';
 import type { PlaceholderTarget, Scenario, Target } from '../scenario/types.js';
 import type { EmbeddedServer } from '../server/embedded.js';
@@ -86,12 +87,15 @@ interface Planned {
   server?: EmbeddedServer;
 }
 
-/** The manifest among the paths, if any: it must come alone. */
-function manifestPathOf(paths: string[]): string | undefined {
-  const manifests = paths.filter((path) => isManifestFile(path));
-  if (manifests.length === 0) return undefined;
-  if (paths.length > 1) throw new UsageError(`a manifest runs on its own: run ${manifests[0]} without other files`);
-  return manifests[0];
+/** The manifest among the paths, if any, as told apart (its document is not parsed again): it must come alone. */
+function manifestPathOf(paths: string[]): { path: string; detected: DetectedYaml } | undefined {
+  for (const path of paths) {
+    const detected = detectManifest(path);
+    if (!detected) continue;
+    if (paths.length > 1) throw new UsageError(`a manifest runs on its own: run ${path} without other files`);
+    return { path, detected };
+  }
+  return undefined;
 }
 
 /** Loads what the options name, pairs every case with its target, then keeps the cases the filters and the shard select. */
@@ -105,8 +109,9 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   if (unusable) throw new UsageError(unusable);
   const given = options.env ?? process.env;
   const env = options.lenientEnv ? lenientEnv(given, options.lenientEnv) : given;
-  const manifest = manifestPathOf(options.paths);
-  const planned = manifest ? await planFromManifest(manifest, options, env, certificates) : await planFromFiles(options, env, certificates);
+  const found = manifestPathOf(options.paths);
+  const manifest = found?.path;
+  const planned = found ? await planFromManifest(found.path, found.detected, options, env, certificates) : await planFromFiles(options, env, certificates);
   const { scenarios, server } = planned;
   try {
     options.onLoaded?.(scenarios);
@@ -129,7 +134,7 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   }
 }
 
-function planFromManifest(path: string, options: PlanOptions, env: Record<string, string | undefined>, certificates: CertificateFiles): Promise<Planned> {
+function planFromManifest(path: string, detected: DetectedYaml, options: PlanOptions, env: Record<string, string | undefined>, certificates: CertificateFiles): Promise<Planned> {
   if (options.embedded) throw new UsageError('--embedded does not go with a manifest: the manifest names the servers');
   return planManifest(path, {
     vars: options.vars ?? {},
@@ -144,6 +149,8 @@ function planFromManifest(path: string, options: PlanOptions, env: Record<string
     ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
     only: options.targets ?? [],
     preview: options.preview ?? false,
+    cache: new LoadCache(),
+    detected,
   });
 }
 
@@ -176,6 +183,7 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     certificates,
     ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
+    cache: new LoadCache(),
   });
   // The embedded server is planned as its placeholder, which the filters and the shard see, so a
   // shard holds the same cases whatever port the server gets; planWork puts the server in its place.

@@ -5,7 +5,7 @@ import { resolveChecks } from '../checks/catalogue.js';
 import { ScenarioError, UsageError, type SourceIssue, type SourcePos } from '../errors.js';
 import { durationRangeProblem, parseDuration } from '../scenario/duration.js';
 import { isPattern } from '../scenario/glob.js';
-import { patternMatches, referencedFileProblem, shownPath, yamlFileKind } from '../scenario/files.js';
+import { detectYamlFile, patternMatches, referencedFileProblem, shownPath, yamlFileKind, type DetectedYaml } from '../scenario/files.js';
 import { CertificateFiles, type CertificateKind } from '../smtp/certificate-files.js';
 import { comparePos, type PositionFinder } from '../scenario/positions.js';
 import { isValidHost, parseTarget } from '../scenario/target.js';
@@ -64,11 +64,19 @@ export function isManifestFile(path: string, source?: string): boolean {
   return yamlFileKind(path, source) === 'manifest';
 }
 
+/** The file at path as told apart, when it is a manifest: what was parsed to tell it is loaded without parsing it again. */
+export function detectManifest(path: string): DetectedYaml | undefined {
+  const detected = detectYamlFile(path);
+  return detected.kind === 'manifest' ? detected : undefined;
+}
+
 export interface ManifestOptions {
   /** Certificate files the manifest names that do not exist are collected here instead of being problems (validate, list). */
   missingFiles?: Set<string>;
   /** Certificate files read so far in this run or check; each is read once. */
   certificates?: CertificateFiles;
+  /** The file as detectManifest told it apart: its document is used when the text read now is the same. */
+  detected?: DetectedYaml;
 }
 
 /** Reads a manifest; the path is kept as given in the result and in messages. */
@@ -78,7 +86,9 @@ export async function loadManifest(path: string, options: ManifestOptions = {}):
 
 /** Parses and checks a manifest; throws a ScenarioError listing every problem found. */
 export function parseManifest(source: string, file: string, options: ManifestOptions = {}): Manifest {
-  const parsed = parseYamlSource(source, file, MANIFEST_SOURCE);
+  const detected = options.detected;
+  const document = detected?.document && detected.text === source ? detected.document : undefined;
+  const parsed = parseYamlSource(source, file, MANIFEST_SOURCE, document);
   if ('issues' in parsed) throw new ScenarioError(cleanIssues(parsed.issues));
   const issues = manifestSchemaIssues(parsed.data, parsed.positions);
   const builder = new ManifestBuilder(parsed.positions, dirname(resolve(file)), options.missingFiles, options.certificates ?? new CertificateFiles());
@@ -92,6 +102,7 @@ export function parseManifest(source: string, file: string, options: ManifestOpt
 class ManifestBuilder {
   readonly issues: SourceIssue[] = [];
   private readonly expanded = new Map<string, string[]>();
+  private topPaths: string[] | undefined;
 
   constructor(
     private readonly positions: PositionFinder,
@@ -150,8 +161,12 @@ class ManifestBuilder {
    */
   private scenarioPaths(written: WrittenMap, top: WrittenMap, path: (string | number)[]): string[] {
     const own = written['scenarios'] !== undefined;
-    const list = own ? written['scenarios'] : top['scenarios'];
-    const listPath = own ? [...path, 'scenarios'] : ['scenarios'];
+    if (own) return this.listedPaths(written['scenarios'], [...path, 'scenarios']);
+    // The top-level list is the same for every target that has none of its own: it is resolved once.
+    return (this.topPaths ??= this.listedPaths(top['scenarios'], ['scenarios']));
+  }
+
+  private listedPaths(list: unknown, listPath: (string | number)[]): string[] {
     return stringList(list).flatMap((entry, index) => {
       const absolute = resolve(this.dir, entry);
       if (!isPattern(entry) || existsSync(absolute)) return [shownPath(absolute)];

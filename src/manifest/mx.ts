@@ -1,4 +1,4 @@
-import { Resolver } from 'node:dns/promises';
+import type { Resolver } from 'node:dns/promises';
 import type { MxRecord } from 'node:dns';
 import { isIP, isIPv6, type IpFamily } from '../ip.js';
 import type { ManifestTarget } from './manifest.js';
@@ -49,7 +49,8 @@ interface Addresses {
 export async function resolveTargetHosts(target: ManifestTarget, options: ResolveOptions): Promise<Resolution> {
   const own: ResolvedHost = { host: target.host ?? '', port: target.port };
   if (target.domain === undefined && (!options.dnsServer || isIP(own.host) !== 0)) return { hosts: [own] };
-  const resolver = new Resolver({ timeout: options.timeoutMs, tries: 1 });
+  // node:dns/promises is loaded when a domain is looked up: commands that look nothing up start sooner.
+  const resolver = new (process.getBuiltinModule('node:dns/promises').Resolver)({ timeout: options.timeoutMs, tries: 1 });
   if (options.dnsServer) resolver.setServers([serverText(options.dnsServer)]);
   const lookup = new Lookup(resolver, options.dnsServer !== undefined, options.family);
   // c-ares has its own timeout, but only per query; this bounds the whole resolution.

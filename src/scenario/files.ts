@@ -1,12 +1,16 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { closeSync, openSync, readdir as readdirCallback, readSync, stat as statCallback, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
-import { FileReadError, LIMITS, problemOf, problemText, shortPath, typeProblem } from '../read-file.js';
+import { FileReadError, LIMITS, OPEN_FLAGS, problemOf, problemText, readFileWithin, shortPath, typeProblem } from '../read-file.js';
 import { CertificateFileError, certificateProblemText, type CertificateFiles, type CertificateKind, type CertificateProblem } from '../smtp/certificate-files.js';
 import { byCodeUnits, expandPattern, isPattern, isSearchedFolder } from './glob.js';
-import { parseYamlDocument } from './positions.js';
+import { parseYamlDocument, type YamlDocument } from './positions.js';
 import { yaml } from '../yaml-lib.js';
+
+// The callback forms, promised: node:fs/promises would be one more module to load at start-up.
+const stat = promisify(statCallback);
+const readdir = promisify(readdirCallback);
 
 /** Finding the scenario files that command-line arguments and manifests name, and saying why one cannot be read. */
 
@@ -28,17 +32,29 @@ const TOP_LEVEL_CASES = /^cases[ \t]*:/m;
 
 /** What the file at `path` (or `source`, its text) is; a file that cannot be read or parsed counts as a scenario. */
 export function yamlFileKind(path: string, source?: string): YamlFileKind {
+  return detectYamlFile(path, source).kind;
+}
+
+/** A YAML file told apart: its kind, and the text and document parsed to tell it, for whoever loads it next. */
+export interface DetectedYaml {
+  kind: YamlFileKind;
+  text?: string;
+  document?: YamlDocument;
+}
+
+/** What the file at `path` (or `source`, its text) is, keeping what was parsed to tell it. */
+export function detectYamlFile(path: string, source?: string): DetectedYaml {
   const text = source === undefined ? readForDetection(path) : detectionPart(source);
-  if (text === undefined) return 'scenario';
+  if (text === undefined) return { kind: 'scenario' };
   // Nearly every file is a scenario with `cases:` at the start of a line (nothing nested starts there):
   // it is parsed once, when it is loaded, not here too.
-  if (TOP_LEVEL_CASES.test(text)) return 'scenario';
+  if (TOP_LEVEL_CASES.test(text)) return { kind: 'scenario' };
   const parsed = parseYamlDocument(text, path);
-  if ('problem' in parsed) return kindByLines(text);
+  if ('problem' in parsed) return { kind: kindByLines(text) };
   const contents = parsed.doc.contents;
-  if (!yaml.isMap(contents)) return 'scenario';
+  if (!yaml.isMap(contents)) return { kind: 'scenario' };
   const keys = contents.items.map((pair) => (yaml.isScalar(pair.key) ? String(pair.key.value) : ''));
-  return kindOfKeys(keys);
+  return { kind: kindOfKeys(keys), text, document: parsed };
 }
 
 function kindOfKeys(keys: string[]): YamlFileKind {
@@ -59,14 +75,16 @@ function detectionPart(source: string): string {
   return source.length > MAX_FILE_BYTES ? source.slice(0, DETECTION_BYTES) : source;
 }
 
-/** Enough of a file to tell what it is: all of it, or its start when it is over the size limit. */
+/** Enough of a file to tell what it is: all of it (read once, as loading reads it), or its start when it is over the size limit. */
 function readForDetection(path: string): string | undefined {
   try {
-    const info = statSync(path);
-    if (!info.isFile()) return undefined;
-    if (info.size <= MAX_FILE_BYTES) return readFileSync(path, 'utf8');
+    return readFileWithin(path, LIMITS.scenario).toString('utf8');
+  } catch (error) {
+    if (!(error instanceof FileReadError) || error.problem.reason !== 'too-big' || error.problem.bytes === undefined) return undefined;
+  }
+  try {
     const head = Buffer.alloc(DETECTION_BYTES);
-    const fd = openSync(path, 'r');
+    const fd = openSync(path, OPEN_FLAGS);
     try {
       return head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
     } finally {

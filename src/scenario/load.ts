@@ -10,6 +10,7 @@ import { schemaIssues } from './validate.js';
 import { cleanIssues, decodeUtf8, parseYamlSource, readSourceFile, sizeIssue, type SourceKind } from './yaml-source.js';
 import { FileReadError, LIMITS, readFileWithin } from '../read-file.js';
 import { isRecord } from './context.js';
+import { normalizationKey, type LoadCache, type ParsedSource } from './load-cache.js';
 
 export interface LoadOptions {
   /** Command-line variables; they win over case and file variables. */
@@ -28,6 +29,8 @@ export interface LoadOptions {
   includeRoot?: string;
   /** Certificate files read so far in this run or check (each is read once); default: a store of this load's own. */
   certificates?: CertificateFiles;
+  /** What this run or check has loaded so far: each file is read and parsed once, whatever the number of targets. */
+  cache?: LoadCache;
 }
 
 const SCENARIO_SOURCE: SourceKind = {
@@ -41,18 +44,36 @@ const INCLUDED_SOURCE: SourceKind = { ...SCENARIO_SOURCE, files: 'included files
 
 /** Parses, validates and normalises one scenario; throws a ScenarioError listing every problem found. */
 export function parseScenario(source: string, file: string, options: LoadOptions = {}): Scenario {
+  return normalizeSource(checkedSource(source, file), file, options);
+}
+
+/** The file's text parsed and checked against the schema; the problems that stop it as an error. */
+function checkedSource(source: string, file: string): ParsedSource {
   const parsed = parseYamlSource(source, file, SCENARIO_SOURCE);
-  if ('issues' in parsed) throw new ScenarioError(cleanIssues(parsed.issues));
+  if ('issues' in parsed) return { error: new ScenarioError(cleanIssues(parsed.issues)) };
+  return { data: parsed.data, positions: parsed.positions, schemaIssues: schemaIssues(parsed.data, parsed.positions) };
+}
+
+/** A parsed scenario normalised with these options; throws a ScenarioError listing every problem found. */
+function normalizeSource(parsed: ParsedSource, file: string, options: LoadOptions): Scenario {
+  if ('error' in parsed) throw parsed.error;
   const { data, positions } = parsed;
-  const issues = schemaIssues(data, positions);
+  const issues = [...parsed.schemaIssues];
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     const env = options.env ?? process.env;
     const root = resolve(options.includeRoot ?? dirname(resolve(file)));
     const included: string[] = [];
+    const cache = options.cache;
     const includes = new IncludeResolver(
       (path) => {
         included.push(path);
-        return loadIncludedFile(path);
+        if (!cache) return loadIncludedFile(path);
+        let loaded = cache.included.get(path);
+        if (!loaded) {
+          cache.counts.includeReads++;
+          cache.included.set(path, (loaded = loadIncludedFile(path)));
+        }
+        return loaded;
       },
       root,
       options.includeRoot !== undefined,
@@ -73,9 +94,47 @@ export function parseScenario(source: string, file: string, options: LoadOptions
   throw new ScenarioError(cleanIssues(issues, file));
 }
 
-/** Reads one scenario file; the path is kept as given in the result and in messages. */
+/**
+ * Reads one scenario file; the path is kept as given in the result and in messages. With a cache,
+ * the file is read, parsed and checked once, and normalised once for each distinct set of variables,
+ * secret names and default timeout: targets that share them share the scenario.
+ */
 export async function loadScenarioFile(path: string, options: LoadOptions = {}): Promise<Scenario> {
-  return parseScenario(await readSourceFile(path, 'scenario files'), path, options);
+  const cache = options.cache;
+  if (!cache) return parseScenario(await readSourceFile(path, 'scenario files'), path, options);
+  let source = cache.sources.get(path);
+  if (!source) {
+    source = readParsed(path, cache);
+    cache.sources.set(path, source);
+  }
+  const parsed = await source;
+  const key = normalizationKey(cache, path, options);
+  let normalized = cache.normalized.get(key);
+  if (!normalized) {
+    cache.counts.normalizations++;
+    try {
+      normalized = normalizeSource(parsed, path, options);
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      normalized = error;
+    }
+    cache.normalized.set(key, normalized);
+  }
+  if (normalized instanceof Error) throw normalized;
+  return normalized;
+}
+
+async function readParsed(path: string, cache: LoadCache): Promise<ParsedSource> {
+  cache.counts.reads++;
+  let source: string;
+  try {
+    source = await readSourceFile(path, 'scenario files');
+  } catch (error) {
+    if (error instanceof ScenarioError) return { error };
+    throw error;
+  }
+  cache.counts.parses++;
+  return checkedSource(source, path);
 }
 
 /**
@@ -83,7 +142,7 @@ export async function loadScenarioFile(path: string, options: LoadOptions = {}):
  * Problems in all files are collected into one ScenarioError.
  */
 export async function loadScenarios(paths: string[], options: LoadOptions = {}): Promise<Scenario[]> {
-  const files = await scenarioFiles(paths);
+  const files = await filesOf(paths, options.cache);
   const scenarios: Scenario[] = [];
   const issues: SourceIssue[] = [];
   for (const file of files) {
@@ -96,6 +155,15 @@ export async function loadScenarios(paths: string[], options: LoadOptions = {}):
   }
   if (issues.length > 0) throw new ScenarioError(issues);
   return scenarios;
+}
+
+/** The scenario files the paths name; with a cache, each list of paths is searched once. */
+function filesOf(paths: string[], cache: LoadCache | undefined): Promise<string[]> {
+  if (!cache) return scenarioFiles(paths);
+  const key = paths.join('\u0000');
+  let found = cache.found.get(key);
+  if (!found) cache.found.set(key, (found = scenarioFiles(paths)));
+  return found;
 }
 
 // ---- included files ----

@@ -2,7 +2,7 @@ import type { YAMLError } from 'yaml';
 import { ScenarioError, type SourceIssue } from '../errors.js';
 import { FileReadError, LIMITS, readFileWithinAsync } from '../read-file.js';
 import { MAX_FILE_BYTES, readError } from './files.js';
-import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder } from './positions.js';
+import { comparePos, firstLine, parseYamlDocument, yamlData, type PositionFinder, type YamlDocument } from './positions.js';
 
 /**
  * The YAML front end of scenario files, included files and manifests: reading a file within
@@ -128,13 +128,13 @@ export type ParsedYaml = { data: unknown; positions: PositionFinder } | { issues
 
 /**
  * One YAML document with a way back from data paths to `file:line:col`, within the limits
- * (size, nesting, aliases). Syntax errors, duplicate keys, several documents and an empty
+ * (size, nesting, aliases); `document`, when given, is source already parsed with parseYamlDocument. Syntax errors, duplicate keys, several documents and an empty
  * file become issues.
  */
-export function parseYamlSource(source: string, file: string, kind: SourceKind): ParsedYaml {
+export function parseYamlSource(source: string, file: string, kind: SourceKind, document?: YamlDocument): ParsedYaml {
   const tooBig = sourceSizeIssue(source, file, kind.files);
   if (tooBig) return { issues: [tooBig] };
-  const parsed = parseYamlDocument(source, file);
+  const parsed = document ?? parseYamlDocument(source, file);
   if ('problem' in parsed) return { issues: [parsed.problem] };
   const { doc, positions, errors, stopped } = parsed;
   if (errors.length > 0 || stopped) {

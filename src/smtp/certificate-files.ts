@@ -1,6 +1,4 @@
-import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
-import tls from 'node:tls';
 import { FileReadError, LIMITS, problemText, readFileWithin, readFileWithinAsync, shortPath, type ReadProblem } from '../read-file.js';
 
 /**
@@ -37,7 +35,8 @@ export function holdsPem(bytes: Buffer, kind: CertificateKind): boolean {
   const block = PEM_CERTIFICATE.exec(text)?.[0];
   if (block === undefined) return false;
   try {
-    new X509Certificate(block.replace(/TRUSTED CERTIFICATE/g, 'CERTIFICATE'));
+    // node:crypto and node:tls are loaded when a certificate is read: a command that reads none starts sooner.
+    new (process.getBuiltinModule('node:crypto').X509Certificate)(block.replace(/TRUSTED CERTIFICATE/g, 'CERTIFICATE'));
     return true;
   } catch {
     return false;
@@ -78,7 +77,7 @@ export class CertificateFiles {
   tlsFiles(settings: { ca?: readonly string[]; cert?: string; key?: string }): TlsFiles {
     const files: TlsFiles = {};
     if (settings.ca && settings.ca.length > 0) {
-      files.ca = [...tls.rootCertificates, ...settings.ca.map((path) => this.bytes(path, 'CA certificate').toString('utf8'))];
+      files.ca = [...process.getBuiltinModule('node:tls').rootCertificates, ...settings.ca.map((path) => this.bytes(path, 'CA certificate').toString('utf8'))];
     }
     if (settings.cert !== undefined) files.cert = this.bytes(settings.cert, 'client certificate');
     if (settings.key !== undefined) files.key = this.bytes(settings.key, 'client key');
