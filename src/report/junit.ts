@@ -297,7 +297,8 @@ function groupBySuite(cases: CaseResult[]): CaseResult[][] {
 function utcTimestamp(cases: CaseResult[], fallback: string): string {
   const starts = cases.map((c) => Date.parse(c.startedAt)).filter(Number.isFinite);
   if (starts.length === 0) starts.push(Date.parse(fallback));
-  const earliest = Math.min(...starts);
+  // Not Math.min(...starts): a suite of some 100,000 cases is more arguments than a call can take.
+  const earliest = starts.reduce((a, b) => Math.min(a, b));
   return new Date(Number.isFinite(earliest) ? earliest : 0).toISOString().slice(0, 19);
 }
 
@@ -312,10 +313,15 @@ export function classnameOf(file: string): string {
 /** Keeps (classname, name) unique across the document: CI tools drop duplicates. */
 class UniqueNames {
   private readonly taken = new Set<string>();
+  /** Per name asked for, the number its last claim reached: the ones below it stay taken, so a repeated name costs no search. */
+  private readonly reached = new Map<string, number>();
 
   claim(classname: string, name: string): string {
-    let candidate = name;
-    for (let n = 2; this.taken.has(`${classname}\n${candidate}`); n++) candidate = `${name} (${n})`;
+    const key = `${classname}\n${name}`;
+    let n = this.reached.get(key) ?? 1;
+    let candidate = n === 1 ? name : `${name} (${n})`;
+    while (this.taken.has(`${classname}\n${candidate}`)) candidate = `${name} (${++n})`;
+    this.reached.set(key, n);
     this.taken.add(`${classname}\n${candidate}`);
     return candidate;
   }
