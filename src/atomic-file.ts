@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /**
@@ -25,11 +25,13 @@ export async function writeFileAtomically(path: string, text: string, options: A
   writeFileAtomicallySync(path, text, options);
 }
 
-export function writeFileAtomicallySync(path: string, text: string, options: AtomicWriteOptions): void {
+/** `text` may come in pieces, written in order: a large report need not be joined into one string first. */
+export function writeFileAtomicallySync(path: string, text: string | readonly string[], options: AtomicWriteOptions): void {
   if (options.createFolder) createFolder(dirname(path));
   const temp = temporaryName(path);
   try {
-    writeFileSync(temp, text, { flag: 'wx' });
+    if (typeof text === 'string') writeFileSync(temp, text, { flag: 'wx' });
+    else writePieces(temp, text);
     if (options.replace) renameSync(temp, path);
     else linkOrRename(temp, path);
   } finally {
@@ -39,6 +41,40 @@ export function writeFileAtomicallySync(path: string, text: string, options: Ato
       // Renamed into place, or never made.
     }
   }
+}
+
+/** Pieces joined into runs of about this many characters, so that small pieces do not cost a system call each. */
+const WRITE_RUN = 1 << 20;
+
+function writePieces(temp: string, pieces: readonly string[]): void {
+  const fd = openSync(temp, 'wx');
+  try {
+    let run: string[] = [];
+    let length = 0;
+    // A character outside the BMP split between two pieces is written whole, with the next run.
+    let carried = '';
+    const flush = (last: boolean): void => {
+      let text = carried + run.join('');
+      carried = '';
+      const end = text.charCodeAt(text.length - 1);
+      if (!last && end >= 0xd800 && end <= 0xdbff) [text, carried] = [text.slice(0, -1), text.slice(-1)];
+      if (text !== '') writeAll(fd, Buffer.from(text, 'utf8'));
+      run = [];
+      length = 0;
+    };
+    for (const piece of pieces) {
+      run.push(piece);
+      length += piece.length;
+      if (length >= WRITE_RUN) flush(false);
+    }
+    flush(true);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
 }
 
 /**

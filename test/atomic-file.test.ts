@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFolder, prepareFolderFor, writeFileAtomically } from '../src/atomic-file.js';
+import { createFolder, prepareFolderFor, writeFileAtomically, writeFileAtomicallySync } from '../src/atomic-file.js';
 
 describe('writeFileAtomically', () => {
   const dir = mkdtempSync(join(tmpdir(), 'smtpspec-atomic-'));
@@ -24,6 +24,18 @@ describe('writeFileAtomically', () => {
     await writeFileAtomically(path, 'mine\n', { replace: true });
     assert.equal(readFileSync(path, 'utf8'), 'mine\n');
     assert.deepEqual(readdirSync(dir).sort(), ['a.yaml', 'b.yaml']);
+  });
+
+  test('writes text given in pieces in order, a character split between two pieces whole, past the size of one write', () => {
+    const path = join(dir, 'pieces.html');
+    const smile = '\u{1F600}';
+    const big = 'x'.repeat((1 << 20) - 1);
+    const pieces = ['<p>', big, smile[0]!, smile[1]!, ' ', smile, '</p>\n', ''];
+    writeFileAtomicallySync(path, pieces, { replace: false });
+    assert.equal(readFileSync(path, 'utf8'), pieces.join(''));
+    assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('.')), [], 'no temporary file');
+    assert.throws(() => writeFileAtomicallySync(path, ['again'], { replace: false }), { code: 'EEXIST' });
+    assert.equal(readFileSync(path, 'utf8'), pieces.join(''));
   });
 
   test('creates missing folders only when asked', async () => {

@@ -160,12 +160,18 @@ const DIALOG =
  * hash in a Content-Security-Policy that forbids every fetch. Every text from results is escaped.
  */
 export function renderHtml(run: HtmlRun, options: HtmlOptions = {}): string {
+  return renderHtmlParts(run, options).join('');
+}
+
+/** The document of renderHtml in pieces, in order, for a sink to write one by one: a large report is never one string. */
+export function renderHtmlParts(run: HtmlRun, options: HtmlOptions = {}): string[] {
   const title = options.title ?? 'smtpspec report';
   const cases = run.cases;
   const matrix = buildMatrix(cases);
   const runStartMs = Date.parse(run.startedAt);
   const summary = `${plural(matrix.targets.length, 'target')}, started ${startText(run.startedAt)}, took ${formatDuration(run.durationMs)}`;
-  return [
+  // Lines of the document; the cases' details are a list of lines of their own.
+  const lines: (string | string[])[] = [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
     `<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">`,
@@ -183,12 +189,13 @@ export function renderHtml(run: HtmlRun, options: HtmlOptions = {}): string {
     renderMatrix(cases, matrix),
     renderFailures(cases),
     `<h2>Cases</h2>`,
-    cases.map((item, index) => renderCaseDetails(item, index, runStartMs)).join('\n'),
+    cases.length > 0 ? cases.map((item, index) => renderCaseDetails(item, index, runStartMs)) : '',
     '</main>',
     `<footer>smtpspec · ${plural(cases.length, 'case')}</footer>`,
     DIALOG,
     `<script>${REPORT_JS}</script>`,
     '</body></html>',
     '',
-  ].join('\n');
+  ];
+  return lines.flat().flatMap((line, i) => (i === 0 ? [line] : ['\n', line]));
 }

@@ -1,5 +1,5 @@
 import type { RunResult } from '../engine/results.js';
-import { renderHtml, type HtmlOptions } from './html-render.js';
+import { renderHtmlParts, type HtmlOptions } from './html-render.js';
 import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 
@@ -16,7 +16,7 @@ export class HtmlReporter implements Reporter {
   ) {}
 
   async onEnd(result: RunResult): Promise<void> {
-    this.sink.write(renderHtml(result, this.options));
+    for (const part of renderHtmlParts(result, this.options)) this.sink.write(part);
     await this.sink.close();
   }
 }

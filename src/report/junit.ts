@@ -49,7 +49,9 @@ export function buildJUnit(result: RunResult, suiteName = 'smtpspec', granularit
   const builder = builderRoot.newBuilder().name(xmlSafe(suiteName));
   const names = new UniqueNames();
   const severalTargets = filesWithSeveralTargets(result.cases);
-  for (const cases of groupBySuite(result.cases)) {
+  const scratch = scratchElement();
+  const suites = groupBySuite(result.cases);
+  for (const cases of suites) {
     const first = cases[0]!;
     const suite = builder
       .testSuite()
@@ -60,14 +62,16 @@ export function buildJUnit(result: RunResult, suiteName = 'smtpspec', granularit
       .property('file', xmlSafe(first.file));
     for (const item of cases) {
       const name = severalTargets.has(item.file) ? `${item.caseName} @ ${targetName(item.target)}` : item.caseName;
-      if (granularity === 'step' && item.steps.length > 0) addSteps(suite, item, name, names);
-      else addCase(suite, item, name, names);
+      if (granularity === 'step' && item.steps.length > 0) addSteps(suite, item, name, names, scratch);
+      else addCase(suite, item, name, names, scratch);
     }
+    // Alone, a suite's text would be taken for the only content of `<testsuites>`: the writer indents its tree instead.
+    if (suites.length > 1) writeNow(suite, scratch, SUITE_LEVEL);
   }
   return builder.build() + '\n';
 }
 
-function addCase(suite: TestSuite, item: CaseResult, name: string, names: UniqueNames): void {
+function addCase(suite: TestSuite, item: CaseResult, name: string, names: UniqueNames, scratch: Element): void {
   const classname = xmlSafe(classnameOf(item.file));
   const testCase = suite
     .testCase()
@@ -79,10 +83,11 @@ function addCase(suite: TestSuite, item: CaseResult, name: string, names: Unique
   if (item.status === 'failed' || item.status === 'error') addOutcome(testCase, item);
   addProperties(testCase, item);
   addTranscript(testCase, item);
+  writeNow(testCase, scratch, TESTCASE_LEVEL);
 }
 
 /** A testcase per step; the case's own properties and transcript go with its last step. */
-function addSteps(suite: TestSuite, item: CaseResult, name: string, names: UniqueNames): void {
+function addSteps(suite: TestSuite, item: CaseResult, name: string, names: UniqueNames, scratch: Element): void {
   const classname = xmlSafe(classnameOf(item.file));
   item.steps.forEach((step, i) => {
     const testCase = suite
@@ -93,9 +98,11 @@ function addSteps(suite: TestSuite, item: CaseResult, name: string, names: Uniqu
     withLine(testCase, step.pos.line).time(toSeconds(step.durationMs));
     addStepOutcome(testCase, item, step);
     addStepProperties(testCase, step);
-    if (i < item.steps.length - 1) return;
-    addCaseProperties(testCase, item);
-    addTranscript(testCase, item);
+    if (i === item.steps.length - 1) {
+      addCaseProperties(testCase, item);
+      addTranscript(testCase, item);
+    }
+    writeNow(testCase, scratch, TESTCASE_LEVEL);
   });
 }
 
@@ -243,6 +250,31 @@ function withLine(testCase: TestCase, line: number): TestCase {
 
 type Element = ReturnType<TestCase['build']>;
 
+/** Where a testcase is built before its suite is: a `<testsuite>` of a document made as the builder makes its own. */
+function scratchElement(): Element {
+  return builderRoot.newBuilder().testSuite().build();
+}
+
+// How deep a suite and a testcase sit in the document: under `<testsuites>`, and under a `<testsuite>`.
+const SUITE_LEVEL = 1;
+const TESTCASE_LEVEL = 2;
+
+/**
+ * Writes a complete testcase or suite at once with the builder's own writer, at the indentation it has in the
+ * document, and leaves the text in its place: the document then holds text, not a tree of nodes for every case,
+ * which made the builder's memory and garbage collection grow with the run. A suite still counts its testcases
+ * (failures, errors, skipped) from what they were told; the text goes in as raw XML, which the writer indents and
+ * ends as it would the element. A suite always has `<properties>` before its testcases, so the writer never takes
+ * a testcase's text for the only content of its suite.
+ */
+function writeNow(node: TestCase | TestSuite, scratch: Element, level: number): void {
+  const element = node.build(scratch);
+  const text = element.toString({ pretty: true, offset: level });
+  element.remove();
+  const raw = text.slice('  '.repeat(level).length, text.endsWith('\n') ? -1 : undefined);
+  node.build = (parent: Element): Element => parent.raw(raw);
+}
+
 /** `<skipped message="…"/>`: junit-report-builder 5 writes a bare `<skipped/>`, so the message goes onto the element it built. */
 function skip(testCase: TestCase, message: string | undefined): void {
   testCase.skipped();
@@ -265,7 +297,8 @@ function groupBySuite(cases: CaseResult[]): CaseResult[][] {
 function utcTimestamp(cases: CaseResult[], fallback: string): string {
   const starts = cases.map((c) => Date.parse(c.startedAt)).filter(Number.isFinite);
   if (starts.length === 0) starts.push(Date.parse(fallback));
-  const earliest = Math.min(...starts);
+  // Not Math.min(...starts): a suite of some 100,000 cases is more arguments than a call can take.
+  const earliest = starts.reduce((a, b) => Math.min(a, b));
   return new Date(Number.isFinite(earliest) ? earliest : 0).toISOString().slice(0, 19);
 }
 
@@ -280,10 +313,15 @@ export function classnameOf(file: string): string {
 /** Keeps (classname, name) unique across the document: CI tools drop duplicates. */
 class UniqueNames {
   private readonly taken = new Set<string>();
+  /** Per name asked for, the number its last claim reached: the ones below it stay taken, so a repeated name costs no search. */
+  private readonly reached = new Map<string, number>();
 
   claim(classname: string, name: string): string {
-    let candidate = name;
-    for (let n = 2; this.taken.has(`${classname}\n${candidate}`); n++) candidate = `${name} (${n})`;
+    const key = `${classname}\n${name}`;
+    let n = this.reached.get(key) ?? 1;
+    let candidate = n === 1 ? name : `${name} (${n})`;
+    while (this.taken.has(`${classname}\n${candidate}`)) candidate = `${name} (${++n})`;
+    this.reached.set(key, n);
     this.taken.add(`${classname}\n${candidate}`);
     return candidate;
   }

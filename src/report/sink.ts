@@ -69,7 +69,7 @@ export function fileSink(path: string, options: FileSinkOptions = {}): Sink {
     },
     close() {
       closing ??= (async () => {
-        writeFileAtomicallySync(path, chunks.join(''), { replace: true, createFolder: true });
+        writeFileAtomicallySync(path, chunks, { replace: true, createFolder: true });
         options.onWritten?.();
       })();
       return closing;

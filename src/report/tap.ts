@@ -222,11 +222,27 @@ const YAML_UNPRINTABLE = /[\x7F-\x9F\u200E\u200F\u202A-\u202E\u2028\u2029\u2066-
 
 /** A YAML diagnostics block, `---` to `...`, indented relative to its test point. */
 function diagnostics(data: Record<string, unknown>, indent: string): string[] {
-  const yaml = yamlLib.stringify(data, YAML_OPTIONS).replace(
+  const yaml = (numbersOnly(data) ?? yamlLib.stringify(data, YAML_OPTIONS)).replace(
     YAML_UNPRINTABLE,
     (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return [`${indent}---`, ...yaml.trimEnd().split('\n').map((line) => indent + line), `${indent}...`];
+}
+
+const PLAIN_KEY = /^[a-z_]+$/;
+
+/**
+ * The YAML of a block whose values are all finite numbers under plain keys (a passed step's `latency_ms`, at every
+ * step of a run), written as the yaml package writes it (`key: ` and the number as JSON has it), without its cost.
+ */
+function numbersOnly(data: Record<string, unknown>): string | undefined {
+  let yaml = '';
+  for (const key in data) {
+    const value = data[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || !PLAIN_KEY.test(key)) return undefined;
+    yaml += `${key}: ${Object.is(value, -0) ? '-0' : JSON.stringify(value)}\n`;
+  }
+  return yaml === '' ? undefined : yaml;
 }
 
 function oneLine(text: string): string {

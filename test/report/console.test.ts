@@ -199,6 +199,18 @@ describe('ConsoleReporter at fleet scale', () => {
     ]);
   });
 
+  test('summarises a run of 130,000 targets, more than a call takes arguments', async () => {
+    const targets = 130_000;
+    const cases = Array.from({ length: targets }, (_, i) => ({ ...passed!, id: `c${i}`, target: { host: '192.0.2.1', port: 25, name: `mx${i}` } }));
+    const sink = memorySink();
+    // Without onBegin the cases are not printed one by one: only the table and the counts.
+    await new ConsoleReporter(sink, { color: false }).onEnd(withCases(cases));
+    const lines = sink.text.trimEnd().split('\n');
+    assert.equal(lines.length, 1 + 1 + targets + 3);
+    assert.equal(lines[1], 'target                   passed  failed  skipped  flaky   time');
+    assert.equal(lines.at(-4), 'mx129999 (192.0.2.1:25)       1       0        0      0  12 ms');
+  });
+
   test('leaves the table out for a single target', async () => {
     const text = await render(withCases([passed!, failed!]), false);
     assert.doesNotMatch(text, /^target /m);

@@ -203,6 +203,26 @@ describe('JUnitReporter', () => {
     assert.equal(all(root, 'testsuite')[0]!.attributes['timestamp'], '2025-06-30T21:59:58');
   });
 
+  test('indents a case alike whether its suite is alone in the document or one of several', () => {
+    const only = buildJUnit({ ...runResult, cases: [runResult.cases[0]!] });
+    const several = buildJUnit(runResult);
+    const testcase = (xml: string): string => xml.slice(xml.indexOf('    <testcase '), xml.indexOf('</testcase>') + '</testcase>'.length);
+    assert.match(testcase(only), /^ {4}<testcase [^\n]*>\n {6}<system-out>/);
+    assert.equal(testcase(only), testcase(several));
+    assert.match(only, /^<\?xml [^\n]*\?>\n<testsuites [^\n]*>\n {2}<testsuite [^\n]*>\n {4}<properties>\n/);
+    assert.match(only, /\n {4}<\/testcase>\n {2}<\/testsuite>\n<\/testsuites>\n$/);
+  });
+
+  test('numbers a name repeated thousands of times in turn, past names already taken', () => {
+    const base = runResult.cases[0]!;
+    const names = ['same', 'same', 'same (3)', ...Array<string>(3000).fill('same'), 'same (3)'];
+    const cases = names.map((caseName, i) => ({ ...base, id: `c${i}`, caseName }));
+    const root = parseXml(buildJUnit({ ...runResult, cases }));
+    const written = all(root, 'testcase').map((c) => c.attributes['name']);
+    const expected = ['same', 'same (2)', 'same (3)', ...Array.from({ length: 3000 }, (_, i) => `same (${i + 4})`), 'same (3) (2)'];
+    assert.deepEqual(written, expected);
+  });
+
   test('writes an empty but valid document for an empty run', async () => {
     const root = parseXml(buildJUnit({ ...runResult, cases: [], counts: { passed: 0, failed: 0, errors: 0, skipped: 0, total: 0 } }));
     assert.equal(root.attributes['tests'], '0');
