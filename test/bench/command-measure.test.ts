@@ -58,7 +58,7 @@ describe('runCommand', () => {
 describe('profileSummary', () => {
   it('tells the modules of a bundled file apart by the bundler\'s module lines', async () => {
     const bundle = join(dir, 'bundle.cjs');
-    const spin = (name: string) => `function ${name}() { const until = process.cpuUsage().user + 200_000; let n = 0; while (process.cpuUsage().user < until) n++; return n; }\n`;
+    const spin = (name: string) => `function ${name}() { const until = process.cpuUsage().user + 200_000; let n = 0; while (process.cpuUsage().user < until) for (let i = 0; i < 100000; i++) n = (n * 31 + i) | 0; return n; }\n`;
     await writeFile(bundle, `// dist/src/alpha/one.js\n${spin('alphaWork')}\n// node_modules/beta/dist/two.js\n${spin('betaWork')}\nalphaWork(); betaWork();\n`);
     const profiles = join(dir, 'profiles');
     await mkdir(profiles);
