@@ -11,7 +11,7 @@ export const SHORT_TEXT = 'Subject: bench\n\nA short message.\n';
 export const MANIFEST_FILES = 5;
 
 /** One case: the classic transaction, as the floor client does it. */
-function classicCase(name: string, data: string, helo = 'bench.invalid'): string {
+export function classicCase(name: string, data: string, helo = 'bench.invalid'): string {
   return `  - name: ${name}
     steps:
       - expect: 220

@@ -4,6 +4,7 @@ import { runCase } from '../src/engine/run-case.js';
 import type { RunResult } from '../src/engine/results.js';
 import { runWork } from '../src/engine/run.js';
 import { parseScenario } from '../src/scenario/load.js';
+import { classicCase, FROM, TO } from './fixtures.js';
 import { floorPool, type FloorOptions } from './floor-client.js';
 import type { Job, JobResult } from './jobs.js';
 
@@ -12,8 +13,6 @@ import type { Job, JobResult } from './jobs.js';
  * Usage: node worker.js '<job as JSON>'; prints one JobResult as JSON.
  */
 
-const FROM = 'bench@bench.invalid';
-const TO = 'user@example.test';
 const TIMEOUT = '60s';
 /**
  * Sessions run before the timed part of the session benchmarks, so both sides have loaded their
@@ -23,26 +22,7 @@ const TIMEOUT = '60s';
 const WARM_UP_SESSIONS = 64;
 
 function classicScenario(port: number, message: string): string {
-  return `name: bench
-target: 127.0.0.1:${port}
-timeout: ${TIMEOUT}
-cases:
-  - name: classic transaction
-    steps:
-      - expect: 220
-      - send: EHLO bench.invalid
-        expect: 250
-      - send: MAIL FROM:<${FROM}>
-        expect: 250
-      - send: RCPT TO:<${TO}>
-        expect: 250
-      - send: DATA
-        expect: 354
-      - data: ${message}
-        expect: 250
-      - send: QUIT
-        expect: 221
-`;
+  return `name: bench\ntarget: 127.0.0.1:${port}\ntimeout: ${TIMEOUT}\ncases:\n${classicCase('classic transaction', message)}`;
 }
 
 function holdScenario(port: number): string {
