@@ -21,12 +21,8 @@ export interface AtomicWriteOptions {
   createFolder?: boolean;
 }
 
-export async function writeFileAtomically(path: string, text: string, options: AtomicWriteOptions): Promise<void> {
-  writeFileAtomicallySync(path, text, options);
-}
-
 /** `text` may come in pieces, written in order: a large report need not be joined into one string first. */
-export function writeFileAtomicallySync(path: string, text: string | readonly string[], options: AtomicWriteOptions): void {
+export function writeFileAtomically(path: string, text: string | readonly string[], options: AtomicWriteOptions): void {
   if (options.createFolder) createFolder(dirname(path));
   const temp = temporaryName(path);
   try {

@@ -42,7 +42,7 @@ export async function initCommand(command: InitCommand, io: CliIO): Promise<numb
   const dir = dirname(path);
   const text = contents(command, dir);
   try {
-    await writeFileAtomically(path, text, { replace: command.force, createFolder: true });
+    writeFileAtomically(path, text, { replace: command.force, createFolder: true });
   } catch (error) {
     throw writeProblem(command.file, error);
   }

@@ -51,7 +51,7 @@ export async function recordCommand(command: RecordCommand, io: CliIO, input: In
     return EXIT.passed;
   }
   try {
-    await writeFileAtomically(path, text, { replace: command.force });
+    writeFileAtomically(path, text, { replace: command.force });
   } catch (error) {
     io.stderr.write(`smtpspec: cannot write ${command.output}: ${reason(error)}\n`);
     return EXIT.unusable;

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { writeFileAtomicallySync } from '../atomic-file.js';
+import { writeFileAtomically } from '../atomic-file.js';
 
 /** Where a reporter writes its text. `close` leaves the output complete. */
 export interface Sink {
@@ -69,7 +69,7 @@ export function fileSink(path: string, options: FileSinkOptions = {}): Sink {
     },
     close() {
       closing ??= (async () => {
-        writeFileAtomicallySync(path, chunks, { replace: true, createFolder: true });
+        writeFileAtomically(path, chunks, { replace: true, createFolder: true });
         options.onWritten?.();
       })();
       return closing;
