@@ -1,4 +1,4 @@
-import { closeSync, constants, fstat, fstatSync, openSync, read, readSync, close, type Stats } from 'node:fs';
+import { closeSync, constants, fstat, fstatSync, openSync, readSync, close, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -141,20 +141,23 @@ export function readFileWithin(path: string, limit: ReadLimit): Buffer {
     const info = fstatSync(fd);
     const problem = typeProblem(info, { maxBytes: limit.maxBytes });
     if (problem) throw new FileReadError(path, problem);
-    const buffer = Buffer.alloc(Math.min(info.size, limit.maxBytes) + 1);
-    let total = 0;
-    for (let got = -1; got !== 0 && total < buffer.length; total += got) got = readSync(fd, buffer, total, buffer.length - total, null);
-    if (total > limit.maxBytes) throw new FileReadError(path, { reason: 'too-big', maxBytes: limit.maxBytes });
-    return buffer.subarray(0, total);
+    return readRegular(fd, path, info.size, limit.maxBytes);
   } catch (error) {
-    if (error instanceof FileReadError) throw error;
-    throw new FileReadError(path, problemOf(error));
+    throw error instanceof FileReadError ? error : new FileReadError(path, problemOf(error));
   } finally {
     closeSync(fd);
   }
 }
 
-const readAsync = promisify(read);
+/** An open regular file's bytes, in one buffer sized from its size; one byte more tells a file that grew past the limit. */
+function readRegular(fd: number, path: string, size: number, maxBytes: number): Buffer {
+  const buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
+  let total = 0;
+  for (let got = -1; got !== 0 && total < buffer.length; total += got) got = readSync(fd, buffer, total, buffer.length - total, null);
+  if (total > maxBytes) throw new FileReadError(path, { reason: 'too-big', maxBytes });
+  return buffer.subarray(0, total);
+}
+
 const fstatAsync = promisify(fstat);
 const closeAsync = promisify(close);
 
@@ -172,11 +175,8 @@ export async function readFileWithinAsync(path: string, limit: ReadLimit): Promi
   }
   if (isPipe(info)) return readPipe(fd, path, limit.maxBytes, limit.pipeDeadlineMs!);
   try {
-    const buffer = Buffer.alloc(Math.min(info.size, limit.maxBytes) + 1);
-    let total = 0;
-    for (let got = -1; got !== 0 && total < buffer.length; total += got) got = (await readAsync(fd, buffer, total, buffer.length - total, null)).bytesRead;
-    if (total > limit.maxBytes) throw new FileReadError(path, { reason: 'too-big', maxBytes: limit.maxBytes });
-    return buffer.subarray(0, total);
+    // A regular file within its limit is read at once, as readFileWithin reads it: a few megabytes at most.
+    return readRegular(fd, path, info.size, limit.maxBytes);
   } catch (error) {
     throw error instanceof FileReadError ? error : new FileReadError(path, problemOf(error));
   } finally {
