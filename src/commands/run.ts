@@ -4,6 +4,7 @@ import { internalFault } from '../engine/internal-fault.js';
 import { isSystemError } from '../errors.js';
 import { planWork, type WorkItem } from '../engine/plan.js';
 import { runWork, type TranscriptListener } from '../engine/run.js';
+import { collectGarbage, LARGE_PLAN_CASES } from '../engine/heap.js';
 import type { Reporter } from '../engine/events.js';
 import { ReporterMux, type ReporterFailure } from '../report/multiplex.js';
 import { fileSink, streamSink, type Sink } from '../report/sink.js';
@@ -67,6 +68,8 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
   const plan = await planWork({ ...command, env: io.env, onLoaded: (scenarios) => printWarnings(scenarios, io) });
   try {
     const { items } = plan;
+    // The sessions of a large plan reuse the memory its parse left, rather than grow on top of it.
+    if (items.length >= LARGE_PLAN_CASES) collectGarbage();
     prepareReportFiles(files, runInputs(plan, command));
     const { reporters, sinks } = buildReporters(command, io, files, ledger);
     const mux = new ReporterMux(reporters);
