@@ -116,8 +116,9 @@ const send: Executor<{ type: 'send'; line: RuntimeText }> = async (action, step,
   return { replies: [reply], main: reply, sent: line, sentAt };
 };
 
-function messageBytes(source: MessageSource, ctx: StepContext): AsyncIterable<Uint8Array> {
-  return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures), utf8Headers: ctx.state.smtputf8 });
+/** The message's bytes; for DATA, a file's lines as they are (its encoder puts every line ending right in its one pass). */
+function messageBytes(source: MessageSource, ctx: StepContext, forData = false): AsyncIterable<Uint8Array> {
+  return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures), utf8Headers: ctx.state.smtputf8, rawFileLines: forData });
 }
 
 /**
@@ -205,7 +206,7 @@ const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, ste
   if (source.kind === 'text' && typeof source.text === 'string') {
     const writing = ctx.conn.sendData(source.text);
     if (writing !== WRITTEN) await writing;
-  } else await ctx.conn.sendDataStream(messageBytes(source, ctx));
+  } else await ctx.conn.sendDataStream(messageBytes(source, ctx, true));
   const sentAt = performance.now();
   ctx.state.inDataPhase = false;
   if (ctx.scenario.protocol === 'lmtp') {

@@ -44,6 +44,11 @@ export interface ComposeContext {
    * (RFC 6532 §3.2). Without it, only their display names are encoded: an encoded-word is never an address (RFC 2047 §5).
    */
   utf8Headers?: boolean;
+  /**
+   * A message file's bytes come as they are in the file, line endings included: for a consumer that puts
+   * every line ending right itself (DATA's dot-stuffing does), a second pass over each byte would be waste.
+   */
+  rawFileLines?: boolean;
 }
 
 /** A message that cannot be produced: a missing file, a header that would break the message. */
@@ -101,6 +106,14 @@ async function* textStream(text: RuntimeText, context: ComposeContext): AsyncGen
 
 async function* fileStream(path: string, context: ComposeContext): AsyncGenerator<Uint8Array> {
   const handle = await openFile(path, 'message file');
+  if (context.rawFileLines) {
+    try {
+      yield* readChunks(handle, path, 'message file', context);
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
   try {
     // Each chunk is valid until the next is asked for, as the chunks read are.
     const normalizer = new CrlfNormalizer({ reuseOutput: true });

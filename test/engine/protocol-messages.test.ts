@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fakeServer } from '../helpers/fake-server.js';
 import { sourcePath } from '../helpers/paths.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -138,6 +140,24 @@ describe('message sources against smtp-server', () => {
     assert.equal(server.messages.at(-1)?.body, readFileSync(LF_MESSAGE, 'utf8').replace(/\n/g, '\r\n'));
     const sent = result.transcript.filter((e) => e.dir === 'C').map((e) => e.text);
     assert.ok(sent.includes('..a line that starts with a dot') && sent.includes('...two dots') && sent.includes('..'), sent.join('\n'));
+  });
+
+  test('a file larger than one read, with CRLF, bare LF and bare CR lines, a CR LF split across two reads and dots, arrives with every line CRLF', async (t) => {
+    // Reads are 256 KiB: the CR of a CRLF is the last byte of the first read, its LF the first of the second,
+    // and a dot starts the line after it. DATA's one encoding pass puts every line ending right.
+    const read = 256 * 1024;
+    const head = 'Subject: line endings\r\n\r\nbare LF\n.dot after a bare LF\nbare CR\r.dot after a bare CR\r';
+    const filler = 'x'.repeat(read - head.length - 1);
+    const text = `${head}${filler}\r\n.dot after the split CRLF\r\nlast line without an end`;
+    const dir = mkdtempSync(join(tmpdir(), 'smtpspec-lines-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'message.eml');
+    writeFileSync(file, text);
+    assert.equal(readFileSync(file).subarray(read - 1, read + 1).toString('latin1'), '\r\n');
+    const result = await runInline(withData(`{ file: ${q(file)} }`), tcp(server));
+    assert.equal(result.status, 'passed', why(result));
+    const expected = text.replace(/\r\n|\r|\n/g, '\n').replace(/\n/g, '\r\n') + '\r\n';
+    assert.equal(server.messages.at(-1)?.body, expected);
   });
 
   test('a composed message gets Date and Message-ID, and its attachment decodes to the file', async () => {
