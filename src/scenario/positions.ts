@@ -106,6 +106,8 @@ export interface YamlDocument {
   errors: YAMLError[];
   /** Where reading stopped because there were too many errors. */
   stopped?: SourceIssue;
+  /** The source has a `*`, without which YAML has no alias: a document without one needs no search for cyclic aliases. */
+  mayHaveAliases: boolean;
 }
 
 export type ParsedDocument = YamlDocument | { problem: SourceIssue };
@@ -125,7 +127,7 @@ export function parseYamlDocument(source: string, file: string): ParsedDocument 
   const errors = [...doc.errors, ...duplicateKeys(doc)].sort((a, b) => a.pos[0] - b.pos[0]);
   const cut = errors[MAX_SYNTAX_ERRORS]?.pos[0] ?? stoppedAt;
   const stopped = cut === undefined ? undefined : { pos: positions.offset(cut), message: TOO_MANY_ERRORS };
-  return { doc, positions, errors: errors.slice(0, MAX_SYNTAX_ERRORS), ...(stopped ? { stopped } : {}) };
+  return { doc, positions, errors: errors.slice(0, MAX_SYNTAX_ERRORS), ...(stopped ? { stopped } : {}), mayHaveAliases: source.includes('*') };
 }
 
 interface Composed {
@@ -222,8 +224,8 @@ function duplicateKeys(doc: Document): YAMLParseErrorType[] {
 }
 
 /** The document as plain data, or a problem when its aliases expand too far or do not resolve. */
-export function yamlData(doc: Document.Parsed, positions: PositionFinder): { data: unknown } | { problem: SourceIssue } {
-  const cyclic = cyclicAlias(doc);
+export function yamlData({ doc, positions, mayHaveAliases }: YamlDocument): { data: unknown } | { problem: SourceIssue } {
+  const cyclic = mayHaveAliases ? cyclicAlias(doc) : undefined;
   if (cyclic?.range) {
     const message = `the YAML alias *${cyclic.source} is inside the value it names, so that value would never end`;
     return { problem: { pos: positions.offset(cyclic.range[0]), message } };

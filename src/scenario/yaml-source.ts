@@ -142,7 +142,7 @@ export function parseYamlSource(source: string, file: string, kind: SourceKind, 
     return { issues: [...issues, ...(stopped ? [stopped] : [])] };
   }
   if (doc.contents === null) return { issues: [{ pos: { file, line: 1, col: 1 }, message: kind.empty }] };
-  const data = yamlData(doc, positions);
+  const data = yamlData(parsed);
   return 'problem' in data ? { issues: [data.problem] } : { data: data.data, positions };
 }
 

@@ -17,7 +17,7 @@ const schema = JSON.parse(readFileSync(sourcePath('schema/steps.schema.json'), '
 function issuesOf(source: string): string[] {
   const parsed = parseYamlDocument(source, 'prelude.yaml');
   assert.ok(!('problem' in parsed));
-  const data = yamlData(parsed.doc, parsed.positions);
+  const data = yamlData(parsed);
   assert.ok('data' in data);
   return schemaIssues(data.data, parsed.positions, 'steps').map(formatIssue);
 }
