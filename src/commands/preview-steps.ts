@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { describeExpectation } from '../engine/match.js';
 import { writtenText } from '../engine/step-label.js';
+import { mailboxStepWords } from '../engine/mailbox-words.js';
+import { describeMailbox } from '../mailbox/types.js';
 import { DotStuffEncoder } from '../smtp/dot-stuff.js';
 import { messageStream } from '../smtp/message.js';
 import { DataLog, logRaw } from '../smtp/sent-log.js';
@@ -117,6 +119,11 @@ async function actionRows(action: StepAction, step: Step, scenario: Scenario, ho
       logRaw(transcript, action.bytes);
       return sent(transcript);
     }
+    case 'mailbox': {
+      const mailbox = scenario.mailboxes?.[action.mailbox];
+      const where = mailbox ? describeMailbox(mailbox.settings) : action.mailbox;
+      return [{ text: `* look in mailbox ${action.mailbox} (${where}) for ${mailboxStepWords(action).label.replace(/^mailbox [^:]*: /, '')}, for up to ${step.timeoutMs / 1000} s` }];
+    }
   }
 }
 
@@ -125,6 +132,7 @@ export async function stepRows(step: Step, scenario: Scenario, host: string | un
   const action = step.action;
   let rows = await actionRows(action, step, scenario, host, secrets);
   if (action.type === 'raw' && !action.readReply) rows = withCheck(rows, 'no reply read');
+  else if (action.type === 'mailbox') rows = withCheck(rows, mailboxStepWords(action).expected);
   else if (action.type !== 'pipeline' && action.type !== 'starttls') rows = withCheck(rows, checkOf(step));
   if (step.when) rows = [{ text: `(only when ${step.when.written})` }, ...rows];
   return rows;

@@ -6,8 +6,12 @@ import { SmtpError, type Reply } from '../smtp/types.js';
 import { WRITTEN } from '../smtp/writer.js';
 import { isTcpTarget, type MessageSource, type ReplyExpectation, type RuntimeText, type Scenario, type ServerTarget, type Step, type StepAction } from '../scenario/types.js';
 import { describeReply, matchReply } from './match.js';
-import { resolveText, trackCommand, type SessionState } from './session-state.js';
+import { resolveText, SENT_HEADER_BYTES, trackCommand, type SessionState } from './session-state.js';
+import { noteSentMessage, SentHeader } from './sent-message.js';
 import { plural } from '../words.js';
+import type { Transcript } from '../smtp/transcript.js';
+import { runMailboxStep } from './mailbox-step.js';
+import type { DeliveryResult } from './results.js';
 
 /** Everything a step's action needs; the action changes `state` as the protocol says. */
 export interface StepContext {
@@ -15,6 +19,10 @@ export interface StepContext {
   scenario: Scenario;
   target: ServerTarget;
   state: SessionState;
+  /** The case's transcript, for steps that talk to something other than the SMTP server (a mailbox). */
+  transcript?: Transcript;
+  /** Aborted when the run is interrupted. */
+  signal?: AbortSignal;
 }
 
 /** What an action did: every reply it read, the one the step's checks apply to, and a failure if one was found. */
@@ -32,6 +40,8 @@ export interface ActionOutcome {
   sentAt: number;
   /** performance.now() when the last reply arrived, when work followed it (the STARTTLS handshake); default: when the action ended. */
   repliedAt?: number;
+  /** What a mailbox step looked for and found. */
+  delivery?: DeliveryResult;
 }
 
 /** An exchange of several replies that broke off part-way; the replies that did come belong in the step's result. */
@@ -158,9 +168,16 @@ export async function* bdatChunks(source: AsyncIterable<Uint8Array>, size: numbe
  * Under LMTP the LAST chunk gets one reply per accepted recipient instead (RFC 2033 §4.2).
  */
 async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Step, ctx: StepContext): Promise<ActionOutcome> {
+  const header = new SentHeader();
+  const outcome = await bdatExchange(source, chunkBytes, step, ctx, header);
+  noteSentMessage(ctx.state, header, outcome);
+  return outcome;
+}
+
+async function bdatExchange(source: MessageSource, chunkBytes: number, step: Step, ctx: StepContext, header: SentHeader): Promise<ActionOutcome> {
   const replies: Reply[] = [];
   let sentAt = performance.now();
-  for await (const { chunk, last } of bdatChunks(messageBytes(source, ctx), chunkBytes)) {
+  for await (const { chunk, last } of bdatChunks(header.through(messageBytes(source, ctx)), chunkBytes)) {
     refuseUnsolicited(ctx, `BDAT ${chunk.length}${last ? ' LAST' : ''}`, true);
     await ctx.conn.sendBdat(chunk, last);
     sentAt = performance.now();
@@ -202,21 +219,26 @@ const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, ste
   if (action.bdatChunkBytes !== undefined) return sendWithBdat(action.source, action.bdatChunkBytes, step, ctx);
   refuseUnsolicited(ctx, 'the message');
   const source = action.source;
+  const header = new SentHeader();
   // Text without captured variables cannot fail to resolve: it goes out whole, with no stream to set up.
   if (source.kind === 'text' && typeof source.text === 'string') {
+    header.take(Buffer.from(source.text.slice(0, SENT_HEADER_BYTES), 'utf8'));
     const writing = ctx.conn.sendData(source.text);
     if (writing !== WRITTEN) await writing;
-  } else await ctx.conn.sendDataStream(messageBytes(source, ctx, true));
+  } else await ctx.conn.sendDataStream(header.through(messageBytes(source, ctx, true)));
   const sentAt = performance.now();
   ctx.state.inDataPhase = false;
   if (ctx.scenario.protocol === 'lmtp') {
     const outcome = await readLmtpReplies(step, ctx, sentAt);
     ctx.state.acceptedRecipients = 0;
+    noteSentMessage(ctx.state, header, outcome);
     return outcome;
   }
   const reply = await ctx.conn.readReply(step.timeoutMs);
   ctx.state.acceptedRecipients = 0;
-  return { replies: [reply], main: reply, sentAt };
+  const outcome: ActionOutcome = { replies: [reply], main: reply, sentAt };
+  noteSentMessage(ctx.state, header, outcome);
+  return outcome;
 };
 
 function tlsServername(ctx: StepContext): string | undefined {
@@ -307,5 +329,7 @@ export function executeAction(step: Step, ctx: StepContext): Promise<ActionOutco
       return pipeline(action, step, ctx);
     case 'raw':
       return raw(action, step, ctx);
+    case 'mailbox':
+      return runMailboxStep(action, step, ctx);
   }
 }

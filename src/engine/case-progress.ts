@@ -1,5 +1,6 @@
 import type { SmtpConnection } from '../smtp/client.js';
 import { MessageError } from '../smtp/message.js';
+import { MailboxError } from '../mailbox/types.js';
 import type { Transcript } from '../smtp/transcript.js';
 import { SmtpError } from '../smtp/types.js';
 import type { Case, Scenario, Step } from '../scenario/types.js';
@@ -28,6 +29,8 @@ function knownFailure(error: unknown): KnownFailure | undefined {
   // A message file or attachment that could not be read, or a header a captured value broke, while the message was being
   // sent: the scenario's input, not the network, so never retried.
   if (error instanceof MessageError) return { status: 'error', kind: 'message', error };
+  // A mailbox that could not be opened or read: the step could not look, which is not the same as not finding.
+  if (error instanceof MailboxError) return { status: 'error', kind: 'mailbox', error };
   return undefined;
 }
 

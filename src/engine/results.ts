@@ -16,9 +16,10 @@ export type Status = 'passed' | 'failed' | 'error' | 'skipped';
 /**
  * Why a case did not pass: a reply that did not match, the run being stopped, a network, protocol or TLS cause,
  * `message`: the message could not be composed or read while it was sent (a file gone, a header a captured value broke),
+ * `mailbox`: a mailbox step could not open or read its mailbox (refused, timed out, login refused, a bad certificate),
  * or `internal`: a fault in smtpspec itself (a bug). Neither is retried.
  */
-export type FailureKind = 'expectation' | 'interrupted' | 'internal' | 'message' | SmtpErrorKind;
+export type FailureKind = 'expectation' | 'interrupted' | 'internal' | 'message' | 'mailbox' | SmtpErrorKind;
 
 /** A reply as received. */
 export type ReplyData = Reply;
@@ -45,6 +46,42 @@ export interface StepResult {
   captures?: Record<string, string>;
   /** The TLS session the step established (starttls) or asserted on. */
   tls?: TlsFacts;
+  /** What a mailbox step looked for, and what it found. */
+  delivery?: DeliveryResult;
+}
+
+/** What a mailbox step looked for, where, for how long, and what it found. */
+export interface DeliveryResult {
+  /** The mailbox's name in the file and where it is: `alice (imaps://alice@mail.example.test:993)`. */
+  mailbox: string;
+  /** What the step looked for, in words: `the message sent last (Message-ID <…>)`. */
+  lookedFor: string;
+  /** The folders it looked in. */
+  folders: string[];
+  /** From the step's start to the look that found the message, or to the deadline. */
+  waitedMs: number;
+  /** How many times it looked. */
+  looks: number;
+  found?: DeliveredMessage;
+  /** When nothing was found: the subjects of the newest messages that were there instead, newest first. */
+  newest?: string[];
+  /** The step deleted what it found. */
+  deleted?: boolean;
+}
+
+/** The message (or DSN) a mailbox step found. */
+export interface DeliveredMessage {
+  folder: string;
+  messageId?: string;
+  subject?: string;
+  from?: string;
+  sizeBytes: number;
+  /** From the server's acceptance of the message sent last (its 250) to the look that found this one. */
+  arrivedAfterMs?: number;
+  /** The headers the step checked, with the values found. */
+  headers?: { name: string; value: string }[];
+  /** A DSN's per-recipient report (RFC 3464 §2.3). */
+  dsn?: { recipient?: string; action?: string; status?: string; diagnostic?: string };
 }
 
 /** Identifies a case before it has run. */

@@ -15,7 +15,7 @@ import { evaluateCondition } from './conditions.js';
 import { describeExpectation, describeReply } from './match.js';
 import { CaseProgress, skippedStep } from './case-progress.js';
 import type { InternalFault } from './internal-fault.js';
-import type { CaseInfo, CaseResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
+import type { CaseInfo, CaseResult, DeliveryResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
 import { newSessionState, type SessionState } from './session-state.js';
 import { stepLabel, type StepHead, type StepHeads } from './step-label.js';
 
@@ -164,11 +164,36 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
     ...(latencyMs !== undefined ? { latencyMs } : undefined),
     ...(checked.captures ? { captures: maskValues(checked.captures, transcript) } : undefined),
     ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
+    ...(outcome.delivery ? { delivery: maskDelivery(outcome.delivery, transcript) } : undefined),
     durationMs: Math.round(ended - started),
   };
   const last = outcome.replies.at(-1) ?? outcome.main;
   if (refused) return { result, last: outcome.main!, kind: refused.kind };
   return last ? { result, last } : { result };
+}
+
+/** What a mailbox step found is shown masked: a message may quote a secret (a password in a welcome mail). */
+function maskDelivery(delivery: DeliveryResult, transcript: Transcript): DeliveryResult {
+  if (!transcript.hasSecrets) return delivery;
+  const mask = (text: string): string => transcript.mask(text);
+  const found = delivery.found;
+  return {
+    ...delivery,
+    lookedFor: mask(delivery.lookedFor),
+    ...(delivery.newest ? { newest: delivery.newest.map(mask) } : {}),
+    ...(found
+      ? {
+          found: {
+            ...found,
+            ...(found.subject !== undefined ? { subject: mask(found.subject) } : {}),
+            ...(found.from !== undefined ? { from: mask(found.from) } : {}),
+            ...(found.messageId !== undefined ? { messageId: mask(found.messageId) } : {}),
+            ...(found.headers ? { headers: found.headers.map((header) => ({ name: header.name, value: mask(header.value) })) } : {}),
+            ...(found.dsn ? { dsn: Object.fromEntries(Object.entries(found.dsn).map(([key, value]) => [key, mask(value)])) } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 /** A 421 read by the greeting step (a first step that only reads) that expected something else. */
@@ -300,9 +325,9 @@ async function startCase(scenario: Scenario, kase: Case, target: ServerTarget, h
     });
   }
 
-  const ctx: StepContext = { conn, scenario, target, state };
-  const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
   const signal = hooks.signal;
+  const ctx: StepContext = { conn, scenario, target, state, transcript, ...(signal ? { signal } : {}) };
+  const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
   if (!signal) return runSteps(kase, ctx, progress, closeDeadlineMs, undefined);
   const session = conn;
   // An interrupted run closes the session at once; the step waiting on it then fails, and is reported as interrupted.

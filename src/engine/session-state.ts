@@ -18,7 +18,24 @@ export interface SessionState {
   captures: Map<string, string>;
   /** The case's variables, for conditions. */
   vars: Record<string, string>;
+  /** The ENVID of the current transaction's MAIL command (RFC 3461 §4.4), decoded, when the server took it. */
+  envelopeId?: string;
+  /** The message the server accepted last in this session: what a mailbox step looks for by default. */
+  sentMessage?: SentMessage;
 }
+
+/** A message the server accepted, as a mailbox step needs it. */
+export interface SentMessage {
+  /** Its header section as sent (at most SENT_HEADER_BYTES), to read its Message-ID. */
+  header: Buffer;
+  /** The ENVID its transaction was opened with. */
+  envelopeId?: string;
+  /** performance.now() when the server's acceptance arrived. */
+  acceptedAt: number;
+}
+
+/** A message's header section is read this far to find its Message-ID. */
+export const SENT_HEADER_BYTES = 64 * 1024;
 
 export function newSessionState(vars: Record<string, string>): SessionState {
   return { lastCode: 0, inDataPhase: false, acceptedRecipients: 0, smtputf8: false, captures: new Map(), vars };
@@ -62,6 +79,14 @@ const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (c
 /** The SMTPUTF8 parameter of a MAIL command (RFC 6531 §3.4). */
 const SMTPUTF8_PARAMETER = /\sSMTPUTF8(?=\s|$)/i;
 
+/** The ENVID parameter of a MAIL command (RFC 3461 §4.4), xtext-encoded. */
+const ENVID_PARAMETER = /\sENVID=(\S+)/i;
+
+/** RFC 3461 §4: "+" and two hexadecimal digits stand for one byte. */
+function decodeXtext(text: string): string {
+  return text.replace(/\+([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 /** Commands after which no recipient of a transaction is accepted yet. */
 const FRESH_TRANSACTION = new Set(['EHLO', 'HELO', 'LHLO', 'MAIL', 'RSET']);
 
@@ -76,6 +101,9 @@ export function trackCommand(state: SessionState, line: string, reply: Reply): v
   if (FRESH_TRANSACTION.has(verb)) {
     state.acceptedRecipients = 0;
     state.smtputf8 = verb === 'MAIL' && ok && SMTPUTF8_PARAMETER.test(line);
+    const envelopeId = verb === 'MAIL' && ok ? ENVID_PARAMETER.exec(line)?.[1] : undefined;
+    if (envelopeId !== undefined) state.envelopeId = decodeXtext(envelopeId);
+    else delete state.envelopeId;
   }
   if (verb === 'RCPT' && ok) state.acceptedRecipients++;
 }

@@ -2,6 +2,7 @@ import type { SourcePos } from '../errors.js';
 import type { Transcript } from '../smtp/transcript.js';
 import type { RuntimeText, Step } from '../scenario/types.js';
 import { describeExpectation } from './match.js';
+import { mailboxStepWords } from './mailbox-words.js';
 import { plural } from '../words.js';
 
 /** Values captured so far in a session, by name. */
@@ -52,6 +53,8 @@ export function stepLabel(step: Step, transcript?: Transcript, captures?: Captur
       return `pipeline: ${action.commands.map((c) => mask(writtenText(c.line, captures))).join(' | ')}`;
     case 'raw':
       return `raw (${action.bytes.length} bytes)`;
+    case 'mailbox':
+      return mailboxStepWords(action).label;
   }
 }
 
@@ -68,7 +71,8 @@ export interface StepHead {
  * step sends; the expectation is smtpspec's words and the file's, with secret variables masked where they were expanded.
  */
 export function stepHead(step: Step, transcript: Transcript, captures?: CapturedValues): Readonly<StepHead> {
-  return { index: step.index, pos: step.pos, label: stepLabel(step, transcript, captures), expected: describeExpectation(step.expect) };
+  const expected = step.action.type === 'mailbox' ? mailboxStepWords(step.action).expected : describeExpectation(step.expect);
+  return { index: step.index, pos: step.pos, label: stepLabel(step, transcript, captures), expected };
 }
 
 /**

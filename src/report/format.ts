@@ -34,6 +34,7 @@ const KIND_WORDS: Record<FailureKind, string> = {
   interrupted: 'interrupted',
   internal: 'internal error in smtpspec',
   message: 'message could not be sent as written',
+  mailbox: 'mailbox could not be read',
   dns: 'DNS lookup failed',
   refused: 'connection refused',
   'connect-timeout': 'connect timed out',

@@ -5,6 +5,7 @@ import type { ACTION_KEYS } from './as-written.js';
 import { normalizeAuth } from './auth.js';
 import { isRecord, type NormalizeContext, type Scope } from './context.js';
 import { expectation } from './expectations.js';
+import { mailboxAction } from './mailboxes.js';
 import type { DataPath } from './positions.js';
 import { DEFAULT_BDAT_CHUNK_BYTES, type MessageSource, type PipelinedCommand, type RuntimeText, type StepAction } from './types.js';
 
@@ -16,6 +17,8 @@ export interface StepInput {
   scope: Scope;
   written: Record<string, unknown>;
   path: DataPath;
+  /** The names of the file's mailboxes, for a mailbox step. */
+  mailboxes: ReadonlySet<string>;
 }
 
 /** The step's action; undefined when it is unusable (the problem is recorded). */
@@ -39,6 +42,8 @@ export function normalizeAction(step: StepInput, key: ActionKey | undefined): St
       return mailAction(step);
     case 'rcpt':
       return rcptAction(step);
+    case 'mailbox':
+      return mailboxAction(step.ctx, step.scope, step.written['mailbox'], [...step.path, 'mailbox'], step.mailboxes);
   }
 }
 

@@ -120,6 +120,51 @@ export interface CapabilitiesAsWritten {
 /** Name → `/regex/flags`. */
 export type CaptureAsWritten = Record<string, string>;
 
+/** Exactly one of imap, pop3, maildir, mbox, mailpit and mailhog. */
+export interface MailboxAsWritten {
+  imap?: string;
+  pop3?: string;
+  maildir?: string;
+  mbox?: string;
+  mailpit?: string;
+  mailhog?: string;
+  tls?: 'implicit' | 'starttls' | 'none';
+  verify?: boolean;
+  ca?: string | string[];
+  servername?: string;
+  user?: string;
+  password?: string;
+}
+
+/** Header name → a pattern one of its values matches, true (present) or false (absent). */
+export type HeaderChecksAsWritten = Record<string, string | boolean>;
+
+export interface MailboxFindAsWritten {
+  message_id?: string;
+  headers?: HeaderChecksAsWritten;
+}
+
+export interface DsnCheckAsWritten {
+  action?: 'delivered' | 'failed' | 'delayed' | 'relayed' | 'expanded';
+  status?: string;
+  recipient?: string;
+}
+
+export interface MailboxStepMapAsWritten {
+  in: string;
+  folders?: string[];
+  find?: MailboxFindAsWritten;
+  folder?: string;
+  headers?: HeaderChecksAsWritten;
+  body?: string;
+  max_size?: number;
+  dsn?: boolean | DsnCheckAsWritten;
+  delete?: boolean;
+}
+
+/** A mailbox's name is short for `{ in: name }`. */
+export type MailboxStepAsWritten = string | MailboxStepMapAsWritten;
+
 export interface StepAsWritten {
   name?: string;
   /** The path of a file of steps to insert here, relative to this file; alone in its step. */
@@ -132,6 +177,7 @@ export interface StepAsWritten {
   raw?: string;
   mail?: string | MailMapAsWritten;
   rcpt?: string | RcptMapAsWritten;
+  mailbox?: MailboxStepAsWritten;
   /** A chunk size in bytes, or true for the default size. */
   bdat?: number | boolean;
   expect?: ExpectAsWritten;
@@ -167,6 +213,7 @@ export interface ScenarioFile {
   vars?: VarsAsWritten;
   /** Names of variables and environment variables whose values are secret: masked wherever they are used. */
   secrets?: string[];
+  mailboxes?: Record<string, MailboxAsWritten>;
   cases: CaseAsWritten[];
 }
 
@@ -191,6 +238,7 @@ export const scenarioFileKeys: KeyTable<ScenarioFile> = {
   timeout: 'optional',
   vars: 'optional',
   secrets: 'optional',
+  mailboxes: 'optional',
   cases: 'required',
 };
 
@@ -220,6 +268,7 @@ export const stepKeys: KeyTable<StepAsWritten> = {
   raw: 'optional',
   mail: 'optional',
   rcpt: 'optional',
+  mailbox: 'optional',
   bdat: 'optional',
   expect: 'optional',
   expect_each: 'optional',
@@ -233,7 +282,7 @@ export const stepKeys: KeyTable<StepAsWritten> = {
 };
 
 /** The keys that make a step do something; a step has at most one. */
-export const ACTION_KEYS = ['send', 'data', 'starttls', 'auth', 'pipeline', 'raw', 'mail', 'rcpt'] as const satisfies readonly (keyof StepAsWritten)[];
+export const ACTION_KEYS = ['send', 'data', 'starttls', 'auth', 'pipeline', 'raw', 'mail', 'rcpt', 'mailbox'] as const satisfies readonly (keyof StepAsWritten)[];
 
 /** The keys that check a reply; a step without an action needs one of them. */
 export const CHECK_KEYS = ['expect', 'text', 'capture', 'capabilities', 'tls', 'within'] as const satisfies readonly (keyof StepAsWritten)[];
@@ -322,4 +371,45 @@ export const attachmentKeys: KeyTable<AttachmentAsWritten> = {
 export const capabilitiesKeys: KeyTable<CapabilitiesAsWritten> = {
   has: 'optional',
   lacks: 'optional',
+};
+
+export const mailboxKeys: KeyTable<MailboxAsWritten> = {
+  imap: 'optional',
+  pop3: 'optional',
+  maildir: 'optional',
+  mbox: 'optional',
+  mailpit: 'optional',
+  mailhog: 'optional',
+  tls: 'optional',
+  verify: 'optional',
+  ca: 'optional',
+  servername: 'optional',
+  user: 'optional',
+  password: 'optional',
+};
+
+/** The keys that say what a mailbox is; a mailbox has exactly one. */
+export const MAILBOX_KIND_KEYS = ['imap', 'pop3', 'maildir', 'mbox', 'mailpit', 'mailhog'] as const satisfies readonly (keyof MailboxAsWritten)[];
+
+export const mailboxStepKeys: KeyTable<MailboxStepMapAsWritten> = {
+  in: 'required',
+  folders: 'optional',
+  find: 'optional',
+  folder: 'optional',
+  headers: 'optional',
+  body: 'optional',
+  max_size: 'optional',
+  dsn: 'optional',
+  delete: 'optional',
+};
+
+export const mailboxFindKeys: KeyTable<MailboxFindAsWritten> = {
+  message_id: 'optional',
+  headers: 'optional',
+};
+
+export const dsnCheckKeys: KeyTable<DsnCheckAsWritten> = {
+  action: 'optional',
+  status: 'optional',
+  recipient: 'optional',
 };

@@ -13,6 +13,7 @@ import { ExpansionBudget, Interpolator, SecretNames, type Env, type VarDefinitio
 import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import { normalizeCapabilities, normalizeCapture, normalizeTlsAssertions } from './reply-checks.js';
 import { normalizeProxy, normalizeTarget, normalizeTls } from './settings.js';
+import { normalizeMailboxes } from './mailboxes.js';
 import {
   DEFAULT_TIMEOUT_MS,
   type Case,
@@ -61,10 +62,12 @@ export function normalizeScenario(data: ScenarioFile, positions: PositionFinder,
 }
 
 const GREETINGS = new Set(['EHLO', 'LHLO']);
+/** How long a mailbox step waits by default (longer when the case's deadline is). */
+const MAILBOX_TIMEOUT_MS = 60_000;
 const NO_EHLO_AFTER_STARTTLS =
   'no EHLO after STARTTLS: the server has forgotten the session (RFC 3207), so most commands will be refused';
 const NOTHING_TO_DO =
-  'a step needs an action (send, data, mail, rcpt, auth, starttls, pipeline or raw) or a check of the reply (expect, text, capture, capabilities, tls or within)';
+  'a step needs an action (send, data, mail, rcpt, auth, starttls, pipeline, raw or mailbox) or a check of the reply (expect, text, capture, capabilities, tls or within)';
 
 class Normalizer {
   private readonly commandLine: VarLayer;
@@ -75,6 +78,8 @@ class Normalizer {
   private readonly includeLayers = new WeakMap<IncludedFile, VarLayer>();
   /** Set from the command line and the file's `secrets:` before any text is expanded. */
   private secretNames = new SecretNames();
+  /** The names of the file's mailboxes, for its mailbox steps. */
+  private mailboxNames: ReadonlySet<string> = new Set();
 
   constructor(
     readonly ctx: NormalizeContext,
@@ -93,6 +98,8 @@ class Normalizer {
     const target = normalizeTarget(this.ctx, data.target, scope);
     const tls = normalizeTls(this.ctx, data.tls, scope, this.options.ca ?? []);
     const proxy = normalizeProxy(this.ctx, data.proxy, target);
+    const mailboxes = normalizeMailboxes(this.ctx, data.mailboxes, scope);
+    this.mailboxNames = new Set(isRecord(data.mailboxes) ? Object.keys(data.mailboxes) : []);
     const cases = Array.isArray(data.cases) ? data.cases : [];
     const firstUse = new Map<string, number>();
     const normalized = cases.flatMap((written, index) => {
@@ -111,6 +118,7 @@ class Normalizer {
       cases: normalized,
       secrets: [...this.ctx.secrets],
       warnings: [...this.ctx.warnings].sort((a, b) => comparePos(a.pos, b.pos)),
+      ...(mailboxes ? { mailboxes } : {}),
     };
   }
 
@@ -210,7 +218,7 @@ class Normalizer {
   }
 
   private step(written: Record<string, unknown>, path: DataPath, scope: Scope, caseTimeoutMs: number, ctx: NormalizeContext, index: number): Step {
-    const input: StepInput = { ctx, scope, written, path };
+    const input: StepInput = { ctx, scope, written, path, mailboxes: this.mailboxNames };
     const key = this.actionKey(ctx, written, path);
     const action = normalizeAction(input, key) ?? { type: 'read' };
     const expect = this.stepExpectation(input, key);
@@ -234,7 +242,8 @@ class Normalizer {
       ...(capture && capture.length > 0 ? { capture } : {}),
       ...(withinMs === undefined ? {} : { withinMs }),
       ...(when ? { when } : {}),
-      timeoutMs: this.duration(written['timeout'], [...path, 'timeout'], 'timeout', ctx) ?? caseTimeoutMs,
+      // Delivery takes longer than a reply: a mailbox step waits at least a minute unless it says otherwise.
+      timeoutMs: this.duration(written['timeout'], [...path, 'timeout'], 'timeout', ctx) ?? (key === 'mailbox' ? Math.max(MAILBOX_TIMEOUT_MS, caseTimeoutMs) : caseTimeoutMs),
     };
   }
 
@@ -284,6 +293,11 @@ class Normalizer {
   private checkPlacement({ ctx, written, path }: StepInput, key: ActionKey | undefined): void {
     if (written['bdat'] !== undefined && key !== 'data') {
       ctx.error(ctx.keyAt(path, 'bdat'), 'bdat goes only on a data step: it sends the message in BDAT chunks');
+    }
+    if (key === 'mailbox') {
+      for (const check of presentKeys(written, CHECK_KEYS)) {
+        ctx.error(ctx.keyAt(path, check), `a mailbox step reads no reply from the SMTP server, so "${check}" has nothing to check: its checks go inside "mailbox:"`);
+      }
     }
     if (key === 'raw' && written['expect'] === undefined && written['text'] === undefined) {
       for (const check of presentKeys(written, ['capture', 'capabilities', 'within'])) {

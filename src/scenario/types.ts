@@ -1,3 +1,4 @@
+import type { MailboxSettings } from '../mailbox/types.js';
 import type { SourceIssue, SourcePos } from '../errors.js';
 import type { TlsFiles } from '../smtp/certificate-files.js';
 import type { AuthRequest } from '../smtp/auth.js';
@@ -176,7 +177,51 @@ export type StepAction =
   /** Send every command in one write; read one reply per command, in order (RFC 2920). */
   | { type: 'pipeline'; commands: PipelinedCommand[] }
   /** Send exact bytes (escapes already decoded); a reply is read only when the step expects one. */
-  | { type: 'raw'; bytes: Uint8Array; readReply: boolean };
+  | { type: 'raw'; bytes: Uint8Array; readReply: boolean }
+  | MailboxAction;
+
+/** A header check of a mailbox step: present, absent, or one of its values matching a pattern. */
+export interface HeaderCheck {
+  name: string;
+  /** false: the message must not have the header. */
+  present: boolean;
+  pattern?: TextPattern;
+}
+
+/** What a DSN must say (RFC 3464 per-recipient fields); all present parts must hold. */
+export interface DsnCheck {
+  action?: 'delivered' | 'failed' | 'delayed' | 'relayed' | 'expanded';
+  status?: TextPattern;
+  recipient?: TextPattern;
+}
+
+/**
+ * A `mailbox` step: wait until the message is in the mailbox (or its DSN is), polling until the step's
+ * deadline, then check it. Sends nothing to the SMTP server and reads no reply from it.
+ */
+export interface MailboxAction {
+  type: 'mailbox';
+  /** The name of one of the scenario's mailboxes. */
+  mailbox: string;
+  /** Where to look; undefined: INBOX and the junk folder. */
+  folders?: string[];
+  /** Which message; undefined: the one the case sent last, by its Message-ID. */
+  find?: { messageId?: string; headers: HeaderCheck[] };
+  /** Look for the DSN about the message the case sent last instead, with these checks. */
+  dsn?: DsnCheck;
+  expect: { folder?: string; headers: HeaderCheck[]; body?: TextPattern; maxSizeBytes?: number };
+  /** Delete what was found. */
+  remove: boolean;
+}
+
+/** A mailbox of the scenario's `mailboxes:`, with the CA files of an IMAP or POP3 server still to be read. */
+export interface MailboxDefinition {
+  name: string;
+  pos: SourcePos;
+  /** `ca` is empty here: the files are `caFiles`, read when the mailbox is opened. */
+  settings: MailboxSettings;
+  caFiles: string[];
+}
 
 export interface Step {
   /** 0-based position within its case. */
@@ -234,6 +279,8 @@ export interface Scenario {
   secrets: string[];
   /** Problems worth a word that do not stop the file from running (e.g. no EHLO after STARTTLS). */
   warnings: SourceIssue[];
+  /** The mailboxes its mailbox steps look in, by name (`mailboxes:`). */
+  mailboxes?: Record<string, MailboxDefinition>;
 }
 
 /** The default deadline for each reply (and for connecting), 30 s. */

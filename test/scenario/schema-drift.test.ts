@@ -10,6 +10,10 @@ import {
   CHECK_KEYS,
   conditionKeys,
   dataKeys,
+  dsnCheckKeys,
+  mailboxFindKeys,
+  mailboxKeys,
+  mailboxStepKeys,
   mailKeys,
   pipelineCommandKeys,
   proxyKeys,
@@ -65,6 +69,10 @@ describe('the as-written types and the schema agree', () => {
     ['data map', defs['data'], dataKeys],
     ['attachment', defs['attachment'], attachmentKeys],
     ['capabilities', defs['capabilities'], capabilitiesKeys],
+    ['mailbox', defs['mailbox'], mailboxKeys],
+    ['mailbox step', defs['mailboxStep'], mailboxStepKeys],
+    ['mailbox find', defs['mailboxStep']?.properties?.['find'] as ObjectSchema | undefined, mailboxFindKeys],
+    ['dsn check', defs['mailboxStep']?.properties?.['dsn'] as ObjectSchema | undefined, dsnCheckKeys],
   ];
   for (const [name, object, table] of pairs) {
     test(name, () => {
