@@ -19,15 +19,17 @@ export interface AtomicWriteOptions {
   replace: boolean;
   /** Create missing parent folders first. */
   createFolder?: boolean;
+  /** The new file's permissions (before the umask), e.g. those of the file it replaces; default 0o666. */
+  mode?: number;
 }
 
-/** `text` may come in pieces, written in order: a large report need not be joined into one string first. */
-export function writeFileAtomically(path: string, text: string | readonly string[], options: AtomicWriteOptions): void {
+/** `text` may come in pieces, written in order: a large report need not be joined into one string first; bytes are written as they are. */
+export function writeFileAtomically(path: string, text: string | Uint8Array | readonly string[], options: AtomicWriteOptions): void {
   if (options.createFolder) createFolder(dirname(path));
   const temp = temporaryName(path);
   try {
-    if (typeof text === 'string') writeFileSync(temp, text, { flag: 'wx' });
-    else writePieces(temp, text);
+    if (typeof text === 'string' || text instanceof Uint8Array) writeFileSync(temp, text, { flag: 'wx', mode: options.mode ?? 0o666 });
+    else writePieces(temp, text, options.mode ?? 0o666);
     if (options.replace) renameSync(temp, path);
     else linkOrRename(temp, path);
   } finally {
@@ -42,8 +44,8 @@ export function writeFileAtomically(path: string, text: string | readonly string
 /** Pieces joined into runs of about this many characters, so that small pieces do not cost a system call each. */
 const WRITE_RUN = 1 << 20;
 
-function writePieces(temp: string, pieces: readonly string[]): void {
-  const fd = openSync(temp, 'wx');
+function writePieces(temp: string, pieces: readonly string[], mode: number): void {
+  const fd = openSync(temp, 'wx', mode);
   try {
     let run: string[] = [];
     let length = 0;
