@@ -30,6 +30,8 @@ export async function openPop3(settings: NetworkMailbox, deadline: MailboxDeadli
 }
 
 async function login(connection: Pop3Connection, user: string, password: string, errors: ErrorMaker): Promise<void> {
+  // A line break would end the command early and send the rest as another one.
+  if (/[\r\n]/.test(user + password)) throw errors.make('auth', 'the user name or password has a line break, which POP3 cannot send');
   // The server's words after a refused login are not shown: some echo what they were sent.
   const named = await connection.command(`USER ${user}`, 'USER');
   if (!named.ok) throw errors.make('auth', `the server refused the user name "${user}"`);

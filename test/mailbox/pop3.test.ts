@@ -191,4 +191,20 @@ describe('POP3 mailbox against a POP3 server', () => {
     const error = await failure(session.read(entry, 1000));
     assert.equal(error.kind, 'not-found');
   });
+
+  test('a line break in the password is refused before anything is sent (kind auth)', async (t) => {
+    const { fake, ca } = await server(t);
+    const error = await failure(openPop3(settings(fake.port, ca, { password: 'x\r\nDELE 1' }), { timeoutMs: GENEROUS_MS }));
+    assert.equal(error.kind, 'auth');
+    assert.ok(!fake.commands.some((line) => line.startsWith('DELE')));
+  });
+
+  test('an aborted signal ends the wait at once (kind aborted)', async (t) => {
+    const fake = await fakeServer(async () => {});
+    t.after(() => fake.close());
+    const controller = new AbortController();
+    const opening = openPop3(settings(fake.port, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS, signal: controller.signal });
+    controller.abort();
+    assert.equal((await failure(opening)).kind, 'aborted');
+  });
 });
