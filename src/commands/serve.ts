@@ -22,6 +22,8 @@ export function describeEvent(event: ServerEvent, domain: string): string {
       const subject = m.subject === undefined ? '(no subject)' : JSON.stringify(m.subject);
       return `session ${m.sessionId}: message from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}, subject ${subject}, ${m.sizeBytes} bytes`;
     }
+    case 'stored':
+      return `session ${event.sessionId}: delivered to <${event.recipient}> in ${event.path}`;
     case 'close':
       return `session ${event.sessionId}: closed`;
   }

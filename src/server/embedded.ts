@@ -2,8 +2,10 @@ import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../package-info.js';
+import { JUNK_FOLDER, MaildirStore } from './maildir-store.js';
 
 /**
  * The embedded server: an in-process smtp-server acting as a local mail sink.
@@ -16,6 +18,10 @@ import { packageRoot } from '../package-info.js';
  *              any other domain         → 550 5.7.1 relaying denied
  * STARTTLS with a bundled self-signed certificate for localhost / 127.0.0.1 / ::1
  * (`EMBEDDED_CA_FILE`); AUTH PLAIN, LOGIN and CRAM-MD5 for one demo user, offered only after STARTTLS.
+ *
+ * With `mailRoot`, every accepted message is delivered before the 250: one copy per recipient in the
+ * Maildir `<mailRoot>/<local part>/` (maildir-store.ts), with Return-Path and Received prepended
+ * (RFC 5321 §4.4); a message whose Subject contains `[spam]` goes to its `.Junk` subfolder instead.
  */
 
 export interface ReceivedMessage {
@@ -33,6 +39,8 @@ export type ServerEvent =
   | { type: 'listening'; host: string; port: number }
   | { type: 'connect'; sessionId: string; remote: string }
   | { type: 'message'; message: ReceivedMessage }
+  /** A file written into a Maildir: a copy of a message for a recipient. */
+  | { type: 'stored'; sessionId: string; recipient: string; path: string }
   | { type: 'close'; sessionId: string };
 
 export interface EmbeddedServerOptions {
@@ -41,6 +49,11 @@ export interface EmbeddedServerOptions {
   port?: number;
   /** The local domain whose recipients are accepted. */
   domain?: string;
+  /**
+   * A folder (created if missing): every accepted message is delivered into Maildirs under it, one
+   * per local part, before the server answers 250. Unset, nothing is written.
+   */
+  mailRoot?: string;
   onEvent?: (event: ServerEvent) => void;
 }
 
@@ -48,6 +61,8 @@ export interface EmbeddedServer {
   host: string;
   port: number;
   domain: string;
+  /** Where accepted mail is delivered (`<mailRoot>/<local part>/`), when it is. */
+  mailRoot: string | undefined;
   /** Every message accepted so far, in order. */
   messages: ReceivedMessage[];
   close(): Promise<void>;
@@ -107,11 +122,11 @@ export function subjectOf(message: string): string | undefined {
   return match?.[1]?.trim();
 }
 
-function collect(stream: SMTPServerDataStream): Promise<string> {
+function collect(stream: SMTPServerDataStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
 }
@@ -121,14 +136,66 @@ function envelopeOf(session: SMTPServerSession): { from: string; to: string[] } 
   return { from: mailFrom ? mailFrom.address : '', to: rcptTo.map((r: SMTPServerAddress) => r.address) };
 }
 
+/** An RFC 5322 date-time in UTC: `Mon, 07 Dec 2026 21:54:52 +0000`. */
+export function rfc5322Date(date: Date): string {
+  return date.toUTCString().replace(/ GMT$/, ' +0000');
+}
+
+function localPartOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? address : address.slice(0, at);
+}
+
+/** The client's address as an RFC 5321 address literal: `[192.0.2.1]`, `[IPv6:2001:db8::1]`. */
+function addressLiteral(address: string): string {
+  return address.includes(':') ? `[IPv6:${address}]` : `[${address}]`;
+}
+
+/**
+ * The trace fields a delivery prepends (RFC 5321 §4.4): Return-Path, and a Received line naming the
+ * client as it said (EHLO) and as it connected, this server, the protocol (RFC 3848: ESMTP, S for
+ * TLS, A for AUTH), the session, the recipient and the time.
+ */
+function traceFields(session: SMTPServerSession, serverName: string, recipient: string, at: Date): string {
+  const literal = addressLiteral(session.remoteAddress);
+  const helo = session.hostNameAppearsAs || literal;
+  const protocol = session.openingCommand === 'EHLO' ? `ESMTP${session.secure ? 'S' : ''}${session.user ? 'A' : ''}` : 'SMTP';
+  const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  return (
+    `Return-Path: <${from}>\r\n` +
+    `Received: from ${helo} (${literal})\r\n\tby ${serverName} with ${protocol} id ${session.id}\r\n\tfor <${recipient}>; ${rfc5322Date(at)}\r\n`
+  );
+}
+
+/** The demo's spam check: a Subject that says `[spam]` sends the message to Junk. */
+function isSpam(subject: string | undefined): boolean {
+  return subject !== undefined && /\[spam\]/i.test(subject);
+}
+
+/** Delivers one copy per recipient into the store; returns the paths written, per recipient. */
+async function deliver(store: MaildirStore, session: SMTPServerSession, serverName: string, body: Buffer, subject: string | undefined) {
+  const at = new Date();
+  const stored: { recipient: string; path: string }[] = [];
+  for (const { address } of session.envelope.rcptTo) {
+    const content = Buffer.concat([Buffer.from(traceFields(session, serverName, address, at)), body]);
+    const path = await store.deliver(localPartOf(address), content, isSpam(subject) ? JUNK_FOLDER : undefined);
+    stored.push({ recipient: address, path });
+  }
+  return stored;
+}
+
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
   const host = options.host ?? '127.0.0.1';
   const domain = (options.domain ?? EMBEDDED_DOMAIN).toLowerCase();
   const emit = options.onEvent ?? (() => {});
   const messages: ReceivedMessage[] = [];
+  const serverName = `mx.${domain}`;
+  const mailRoot = options.mailRoot;
+  if (mailRoot !== undefined) await mkdir(mailRoot, { recursive: true });
+  const store = mailRoot === undefined ? undefined : new MaildirStore(mailRoot);
 
   const server = new SMTPServer({
-    name: `mx.${domain}`,
+    name: serverName,
     banner: 'smtpspec embedded server',
     disableReverseLookup: true,
     logger: false,
@@ -165,25 +232,27 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
       callback(checkRecipient(address.address, domain) ?? null);
     },
     onData(stream, session, callback) {
-      collect(stream).then(
-        (body) => {
+      collect(stream)
+        .then(async (raw) => {
           if (stream.sizeExceeded) {
             callback(rejection(552, `5.3.4 message exceeds the ${MAX_MESSAGE_BYTES} byte limit`));
             return;
           }
-          const message: ReceivedMessage = {
-            sessionId: session.id,
-            ...envelopeOf(session),
-            subject: subjectOf(body),
-            sizeBytes: Buffer.byteLength(body),
-            body,
-          };
+          const body = raw.toString('utf8');
+          const subject = subjectOf(body);
+          // What is accepted is in the mailboxes before the 250, so a check that starts after it finds it.
+          const stored = store ? await deliver(store, session, serverName, raw, subject) : [];
+          const message: ReceivedMessage = { sessionId: session.id, ...envelopeOf(session), subject, sizeBytes: Buffer.byteLength(body), body };
           messages.push(message);
           emit({ type: 'message', message });
+          for (const { recipient, path } of stored) emit({ type: 'stored', sessionId: session.id, recipient, path });
           callback(null, `2.0.0 queued as ${session.id}`);
-        },
-        (error: Error) => callback(error),
-      );
+        })
+        .catch((error: unknown) => {
+          // A store that cannot be written (a full disk, a folder made read-only): the client may try again later.
+          const code = (error as NodeJS.ErrnoException).code;
+          callback(code === undefined ? (error as Error) : rejection(451, `4.3.0 the message could not be stored (${code})`));
+        });
     },
     onClose(session) {
       emit({ type: 'close', sessionId: session.id });
@@ -206,6 +275,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     host,
     port,
     domain,
+    mailRoot,
     messages,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
