@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../package-info.js';
 import { JUNK_FOLDER, MaildirStore } from './maildir-store.js';
+import { composeDsn, headerValue, rfc5322Date, type DsnRecipient } from './dsn-report.js';
 
 /**
  * The embedded server: an in-process smtp-server acting as a local mail sink.
@@ -15,6 +16,8 @@ import { JUNK_FOLDER, MaildirStore } from './maildir-store.js';
  * Recipients:  anything@<domain>        → 250 accepted
  *              nobody@<domain>,
  *              no-such-…@<domain>       → 550 5.1.1 mailbox unavailable
+ *              bounce-…@<domain>        → 250 accepted, then fails at delivery (with mailRoot):
+ *                                          nothing is stored, and a DSN says 5.1.1 (a bounce)
  *              any other domain         → 550 5.7.1 relaying denied
  * STARTTLS with a bundled self-signed certificate for localhost / 127.0.0.1 / ::1
  * (`EMBEDDED_CA_FILE`); AUTH PLAIN, LOGIN and CRAM-MD5 for one demo user, offered only after STARTTLS.
@@ -22,6 +25,11 @@ import { JUNK_FOLDER, MaildirStore } from './maildir-store.js';
  * With `mailRoot`, every accepted message is delivered before the 250: one copy per recipient in the
  * Maildir `<mailRoot>/<local part>/` (maildir-store.ts), with Return-Path and Received prepended
  * (RFC 5321 §4.4); a message whose Subject contains `[spam]` goes to its `.Junk` subfolder instead.
+ * DSN is offered (RFC 3461): a recipient whose NOTIFY has SUCCESS gets a delivery report ("delivered",
+ * 2.0.0) written into the sender's Maildir once its copy is stored; a bounce-… recipient gets a failure
+ * report ("failed", 5.1.1) unless its NOTIFY leaves FAILURE out (NEVER, or SUCCESS/DELAY only).
+ * Reports go only to a sender of the local domain: the server relays nothing, so a report for a
+ * sender elsewhere is not written anywhere.
  */
 
 export interface ReceivedMessage {
@@ -39,8 +47,11 @@ export type ServerEvent =
   | { type: 'listening'; host: string; port: number }
   | { type: 'connect'; sessionId: string; remote: string }
   | { type: 'message'; message: ReceivedMessage }
-  /** A file written into a Maildir: a copy of a message for a recipient. */
-  | { type: 'stored'; sessionId: string; recipient: string; path: string }
+  /**
+   * With mailRoot: a copy of a message stored for a recipient (`path`), a delivery report stored for
+   * the sender (`report`: what it reports), or a delivery that failed (`failed`: the reason).
+   */
+  | ({ type: 'delivery'; sessionId: string } & Delivered)
   | { type: 'close'; sessionId: string };
 
 export interface EmbeddedServerOptions {
@@ -116,10 +127,7 @@ function checkRecipient(address: string, domain: string): Error | undefined {
 
 /** The Subject header, unfolded, from the header section of a message. */
 export function subjectOf(message: string): string | undefined {
-  const headerEnd = message.search(/\r?\n\r?\n/);
-  const headers = (headerEnd < 0 ? message : message.slice(0, headerEnd)).replace(/\r?\n[ \t]+/g, ' ');
-  const match = /^subject:[ \t]*(.*)$/im.exec(headers);
-  return match?.[1]?.trim();
+  return headerValue(message, 'Subject');
 }
 
 function collect(stream: SMTPServerDataStream): Promise<Buffer> {
@@ -134,11 +142,6 @@ function collect(stream: SMTPServerDataStream): Promise<Buffer> {
 function envelopeOf(session: SMTPServerSession): { from: string; to: string[] } {
   const { mailFrom, rcptTo } = session.envelope;
   return { from: mailFrom ? mailFrom.address : '', to: rcptTo.map((r: SMTPServerAddress) => r.address) };
-}
-
-/** An RFC 5322 date-time in UTC: `Mon, 07 Dec 2026 21:54:52 +0000`. */
-export function rfc5322Date(date: Date): string {
-  return date.toUTCString().replace(/ GMT$/, ' +0000');
 }
 
 function localPartOf(address: string): string {
@@ -172,16 +175,69 @@ function isSpam(subject: string | undefined): boolean {
   return subject !== undefined && /\[spam\]/i.test(subject);
 }
 
-/** Delivers one copy per recipient into the store; returns the paths written, per recipient. */
-async function deliver(store: MaildirStore, session: SMTPServerSession, serverName: string, body: Buffer, subject: string | undefined) {
+/** A recipient accepted at RCPT whose delivery fails: for scenarios about bounces and failure DSNs. */
+function isBounceLocalPart(localPart: string): boolean {
+  return localPart.toLowerCase().startsWith('bounce-');
+}
+
+/** What a delivery did, for the server's events. */
+export type Delivered =
+  | { recipient: string; path: string; report?: DsnRecipient['action'] }
+  | { recipient: string; failed: string };
+
+interface Delivery {
+  store: MaildirStore;
+  serverName: string;
+  domain: string;
+}
+
+/**
+ * Delivers one copy per recipient into the store, then the delivery reports the recipients asked
+ * for (RFC 3461 §4.1: no NOTIFY means FAILURE) into the sender's Maildir, one for the deliveries and
+ * one for the failures, as Postfix sends them.
+ */
+async function deliver(delivery: Delivery, session: SMTPServerSession, body: Buffer, subject: string | undefined): Promise<Delivered[]> {
+  const { store, serverName, domain } = delivery;
   const at = new Date();
-  const stored: { recipient: string; path: string }[] = [];
-  for (const { address } of session.envelope.rcptTo) {
+  const done: Delivered[] = [];
+  const reports: Record<DsnRecipient['action'], DsnRecipient[]> = { delivered: [], failed: [] };
+  for (const { address, dsn } of session.envelope.rcptTo) {
+    const notify = dsn?.notify ?? ['FAILURE'];
+    const orcpt = dsn?.orcpt === undefined ? {} : { orcpt: dsn.orcpt };
+    if (isBounceLocalPart(localPartOf(address))) {
+      const diagnostic = `550 5.1.1 <${address}>: mailbox unavailable`;
+      done.push({ recipient: address, failed: diagnostic });
+      if (notify.includes('FAILURE')) reports.failed.push({ recipient: address, ...orcpt, action: 'failed', status: '5.1.1', diagnostic });
+      continue;
+    }
     const content = Buffer.concat([Buffer.from(traceFields(session, serverName, address, at)), body]);
-    const path = await store.deliver(localPartOf(address), content, isSpam(subject) ? JUNK_FOLDER : undefined);
-    stored.push({ recipient: address, path });
+    done.push({ recipient: address, path: await store.deliver(localPartOf(address), content, isSpam(subject) ? JUNK_FOLDER : undefined) });
+    if (notify.includes('SUCCESS')) reports.delivered.push({ recipient: address, ...orcpt, action: 'delivered', status: '2.0.0' });
   }
-  return stored;
+  const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  const senderAt = sender.lastIndexOf('@');
+  const senderLocal = sender.slice(0, Math.max(senderAt, 0));
+  // A null sender gets no report (RFC 5321 §4.5.5: no report about a report); nor does a sender
+  // elsewhere (this server relays nothing), or one that has no mailbox here.
+  const reportable = senderAt > 0 && sender.slice(senderAt + 1).toLowerCase() === domain && !isUnknownLocalPart(senderLocal) && !isBounceLocalPart(senderLocal);
+  if (!reportable) return done;
+  const { ret, envid } = session.envelope.dsn ?? { ret: null, envid: null };
+  for (const recipients of [reports.delivered, reports.failed]) {
+    if (recipients.length === 0) continue;
+    const dsn = composeDsn({
+      reportingMta: serverName,
+      domain,
+      sender,
+      ...(envid ? { envid } : {}),
+      ...(ret === 'FULL' || ret === 'HDRS' ? { ret } : {}),
+      arrivalDate: at,
+      recipients,
+      original: body,
+      date: new Date(),
+    });
+    done.push({ recipient: sender, path: await store.deliver(senderLocal, dsn), report: recipients[0]!.action });
+  }
+  return done;
 }
 
 export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
@@ -192,7 +248,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   const serverName = `mx.${domain}`;
   const mailRoot = options.mailRoot;
   if (mailRoot !== undefined) await mkdir(mailRoot, { recursive: true });
-  const store = mailRoot === undefined ? undefined : new MaildirStore(mailRoot);
+  const delivery: Delivery | undefined = mailRoot === undefined ? undefined : { store: new MaildirStore(mailRoot), serverName, domain };
 
   const server = new SMTPServer({
     name: serverName,
@@ -241,11 +297,11 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
           const body = raw.toString('utf8');
           const subject = subjectOf(body);
           // What is accepted is in the mailboxes before the 250, so a check that starts after it finds it.
-          const stored = store ? await deliver(store, session, serverName, raw, subject) : [];
+          const delivered = delivery ? await deliver(delivery, session, raw, subject) : [];
           const message: ReceivedMessage = { sessionId: session.id, ...envelopeOf(session), subject, sizeBytes: Buffer.byteLength(body), body };
           messages.push(message);
           emit({ type: 'message', message });
-          for (const { recipient, path } of stored) emit({ type: 'stored', sessionId: session.id, recipient, path });
+          for (const done of delivered) emit({ type: 'delivery', sessionId: session.id, ...done });
           callback(null, `2.0.0 queued as ${session.id}`);
         })
         .catch((error: unknown) => {

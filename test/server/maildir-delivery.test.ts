@@ -32,7 +32,7 @@ describe('the embedded server delivers into Maildirs', () => {
     assert.deepEqual(await filesUnder(join(root, 'bob', 'tmp')), [], 'nothing is left in tmp/');
     assert.equal(server.messages.length, 1, 'messages keeps one entry per message');
     assert.deepEqual(
-      events.filter((e) => e.type === 'stored').map((e) => e.type === 'stored' && e.recipient),
+      events.flatMap((e) => (e.type === 'delivery' && 'path' in e ? [e.recipient] : [])),
       ['Bob@example.test', 'carol@example.test'],
     );
   });
