@@ -22,6 +22,10 @@ export function describeEvent(event: ServerEvent, domain: string): string {
       const subject = m.subject === undefined ? '(no subject)' : JSON.stringify(m.subject);
       return `session ${m.sessionId}: message from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}, subject ${subject}, ${m.sizeBytes} bytes`;
     }
+    case 'delivery':
+      if ('failed' in event) return `session ${event.sessionId}: delivery to <${event.recipient}> failed: ${event.failed}`;
+      if (event.report) return `session ${event.sessionId}: delivery report (${event.report}) for <${event.recipient}> in ${event.path}`;
+      return `session ${event.sessionId}: delivered to <${event.recipient}> in ${event.path}`;
     case 'close':
       return `session ${event.sessionId}: closed`;
   }
