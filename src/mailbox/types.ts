@@ -110,6 +110,11 @@ export function describeMailbox(settings: MailboxSettings): string {
       return `${settings.kind} ${settings.path}`;
     case 'mailpit':
     case 'mailhog':
-      return `${settings.kind} ${settings.url}`;
+      return `${settings.kind} ${withoutCredentials(settings.url)}`;
   }
+}
+
+/** A URL without the user name and password it may carry (`http://user:pw@host/`): those are never shown. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
 }

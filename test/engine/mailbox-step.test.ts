@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { fakeServer } from '../helpers/fake-server.js';
+import { q, runInline, statuses, tcp, why } from './fixtures/inline.js';
+
+/** A case that sends one message through the server, then the given steps. */
+function sending(mailboxes: string, message: string, steps: string, rcpt = 'bob@example.test', mail = 'alice@example.test'): string {
+  return `mailboxes:
+${mailboxes}
+cases:
+  - name: delivery
+    steps:
+      - expect: 220
+      - send: EHLO client.test
+        expect: 250
+      - mail: ${mail}
+        expect: 250
+      - rcpt: ${rcpt}
+        expect: 250
+      - send: DATA
+        expect: 354
+      - data: ${JSON.stringify(message)}
+        expect: 250
+      - send: QUIT
+        expect: 221
+${steps}`;
+}
+
+describe('the mailbox step, end to end through the embedded server and its Maildirs', () => {
+  let server: EmbeddedServer;
+  let mailRoot: string;
+  before(async () => {
+    mailRoot = mkdtempSync(join(tmpdir(), 'smtpspec-mailroot-'));
+    server = await startEmbeddedServer({ mailRoot });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(mailRoot, { recursive: true, force: true });
+  });
+  const bob = () => `  bob: { maildir: ${q(join(mailRoot, 'bob'))} }\n  alice: { maildir: ${q(join(mailRoot, 'alice'))} }`;
+
+  test('finds the message it sent by its Message-ID, checks folder, headers and body, reports how long it took, and deletes it', async () => {
+    const message = 'Message-ID: <first-1@client.test>\nSubject: hello bob\n\nHello Bob, this is a delivery test.\n';
+    const steps = `      - mailbox: { in: bob, folder: INBOX, headers: { Received: /by /, Subject: /^hello/, X-Spam-Flag: false }, body: delivery test, delete: true }
+        timeout: 20s
+      - mailbox: { in: bob, find: { message_id: first-1@client.test } }
+        timeout: 1s
+`;
+    const result = await runInline(sending(bob(), message, steps), tcp(server));
+    const delivery = result.steps[7]!;
+    assert.equal(delivery.status, 'passed', why(result));
+    assert.equal(delivery.label, 'mailbox bob: the message sent last');
+    assert.equal(delivery.delivery?.found?.folder, 'INBOX');
+    assert.equal(delivery.delivery?.found?.messageId, '<first-1@client.test>');
+    assert.equal(delivery.delivery?.found?.subject, 'hello bob');
+    assert.equal(delivery.delivery?.deleted, true);
+    assert.ok((delivery.delivery?.found?.arrivedAfterMs ?? -1) >= 0, 'the time it took to arrive is reported');
+    assert.match(delivery.delivery?.found?.headers?.find((header) => header.name === 'Received')?.value ?? '', /by /);
+    // Deleted: the second look does not find it, and says what it looked for, where and for how long.
+    const gone = result.steps[8]!;
+    assert.equal(gone.status, 'failed');
+    assert.match(gone.message ?? '', /^A message with Message-ID <first-1@client\.test> did not arrive in bob \(maildir .*bob\) within 1\.0 s \(looked \d+ times in INBOX\); the folders were empty$/);
+  });
+
+  test('a message marked as spam is found in Junk, and expecting INBOX fails naming the folder', async () => {
+    const message = 'Message-ID: <spam-1@client.test>\nSubject: [spam] offer\n\nBuy now.\n';
+    const result = await runInline(sending(bob(), message, `      - mailbox: { in: bob, folder: INBOX, delete: true }\n        timeout: 20s\n`), tcp(server));
+    assert.equal(result.steps[7]!.status, 'failed', why(result));
+    assert.equal(result.steps[7]!.message, 'the message arrived in Junk, not INBOX');
+    assert.deepEqual(result.steps[7]!.delivery?.folders, ['INBOX', 'Junk']);
+  });
+
+  test('a header that does not match fails with the values found', async () => {
+    const message = 'Message-ID: <hdr-1@client.test>\nSubject: plain\n\nText.\n';
+    const result = await runInline(sending(bob(), message, `      - mailbox: { in: bob, headers: { Authentication-Results: /dkim=pass/ }, delete: true }\n        timeout: 20s\n`), tcp(server));
+    assert.equal(result.steps[7]!.status, 'failed');
+    assert.equal(result.steps[7]!.message, 'the message has no Authentication-Results header');
+    assert.equal(result.steps[7]!.delivery?.deleted, true, 'what was found is deleted even when a check fails');
+  });
+
+  test('a DSN requested with NOTIFY=SUCCESS comes back to the sender and is checked; a bounce comes back as failed', async () => {
+    const dsnSteps = (check: string) => `      - mailbox: { in: alice, dsn: ${check}, delete: true }\n        timeout: 20s\n`;
+    const message = 'Message-ID: <dsn-1@client.test>\nSubject: with DSN\n\nHello.\n';
+    const delivered = await runInline(
+      sending(bob(), message, dsnSteps('{ action: delivered, status: /^2\\./, recipient: bob@example.test }'), '{ to: bob@example.test, notify: [SUCCESS] }', '{ from: alice@example.test, envid: env-dsn-1 }'),
+      tcp(server),
+    );
+    assert.equal(delivered.status, 'passed', why(delivered));
+    assert.deepEqual(delivered.steps[7]!.delivery?.found?.dsn, { recipient: 'bob@example.test', action: 'delivered', status: '2.0.0' });
+    const bounce = await runInline(
+      sending(bob(), 'Message-ID: <bounce-1@client.test>\nSubject: to a bouncing box\n\nHello.\n', dsnSteps('{ action: delivered }'), 'bounce-x@example.test'),
+      tcp(server),
+    );
+    assert.equal(bounce.steps[7]!.status, 'failed', why(bounce));
+    assert.equal(bounce.steps[7]!.message, 'the DSN says Action: failed, expected delivered');
+    assert.match(bounce.steps[7]!.delivery?.found?.dsn?.status ?? '', /^5\.1\.1/);
+  });
+
+  test('a step with nothing sent before it, or a message without a Message-ID, fails with what to do', async () => {
+    const before = await runInline(`mailboxes:\n${bob()}\ncases:\n  - name: early\n    steps:\n      - expect: 220\n      - mailbox: bob\n`, tcp(server));
+    assert.match(before.steps[1]!.message ?? '', /^no message was accepted in this case before this step/);
+    const noId = await runInline(sending(bob(), 'Subject: no id\n\nText.\n', `      - mailbox: bob\n`), tcp(server));
+    assert.match(noId.steps[7]!.message ?? '', /^the message sent last has no Message-ID header/);
+  });
+});
+
+describe('a mailbox that cannot be read', () => {
+  test('an IMAP server that greets and then says nothing fails the step as a mailbox error, within its deadline, without the password', async (t) => {
+    const smtp = await startEmbeddedServer();
+    const imap = await fakeServer(async (session) => {
+      await session.write('* OK IMAP4rev1 ready\r\n');
+      await session.closed;
+    });
+    t.after(async () => {
+      await imap.close();
+      await smtp.close();
+    });
+    const result = await runInline(
+      `mailboxes:\n  box: { imap: "127.0.0.1:${imap.port}", tls: none, user: u, password: pw-never-shown-4711 }\ncases:\n  - name: c\n    steps:\n      - expect: 220\n      - mailbox: { in: box, find: { message_id: x@y } }\n        timeout: 1s\n`,
+      tcp(smtp),
+    );
+    assert.deepEqual(statuses(result), ['passed', 'error']);
+    assert.equal(result.failure?.kind, 'mailbox');
+    assert.match(result.steps[1]!.message ?? '', /127\.0\.0\.1/);
+    const everything = JSON.stringify(result);
+    for (const form of ['pw-never-shown-4711', Buffer.from('pw-never-shown-4711').toString('base64')]) assert.ok(!everything.includes(form), `the password appears as ${form}`);
+  });
+});
