@@ -62,7 +62,8 @@ export async function runMailboxStep(action: MailboxAction, step: Step, ctx: Ste
     const waitedMs = Math.round(performance.now() - started);
     const base: DeliveryResult = { mailbox: where, lookedFor: wanted.words, folders, waitedMs, looks: look.looks };
     if (!look.found) {
-      const newest = look.newest.slice(0, SHOWN_SUBJECTS);
+      // A search by Message-ID lists only that message: what was there instead takes one more look, without it.
+      const newest = (wanted.messageId ? await newestSubjects(session, folders) : look.newest).slice(0, SHOWN_SUBJECTS);
       const seen = newest.length === 0 ? 'the folders were empty' : `the newest there: ${newest.map((subject) => `"${subject}"`).join(', ')}`;
       return {
         replies: [],
@@ -143,11 +144,18 @@ async function lookUntil(session: MailboxSession, folders: string[], wanted: Wan
       if (found) return { found, foundAt: performance.now(), looks, newest };
       subjects.push(fields.first('subject') ?? '(no subject)');
     }
-    if (!wanted.messageId || entries.length > 0) newest = subjects;
+    newest = subjects;
     const left = deadline - performance.now();
     if (left <= 0) return { foundAt: 0, looks, newest };
     await pause(Math.min(left, LOOK_INTERVALS_MS[Math.min(looks - 1, LOOK_INTERVALS_MS.length - 1)]!), signal);
   }
+}
+
+async function newestSubjects(session: MailboxSession, folders: string[]): Promise<string[]> {
+  const entries = await session.list(folders, { limit: SHOWN_SUBJECTS });
+  const subjects: string[] = [];
+  for (const entry of entries) subjects.push((await parseHeader(entry.header)).first('subject') ?? '(no subject)');
+  return subjects;
 }
 
 /** Waits, or stops at once when the run is interrupted. */

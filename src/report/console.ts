@@ -2,7 +2,7 @@ import { formatPos } from '../errors.js';
 import type { CaseInfo, CaseResult, RunCounts, RunResult, StepResult } from '../engine/results.js';
 import type { Reporter, RunInfo } from '../engine/events.js';
 import type { Sink } from './sink.js';
-import { describeKind, formatDuration, formatTarget, printable, replyLines, transcriptLine } from './format.js';
+import { deliveryLines, describeKind, formatDuration, formatTarget, printable, replyLines, transcriptLine } from './format.js';
 import { PlanOrder, ProgressLine, progressText, type ProgressStats } from './progress.js';
 
 export interface ConsoleReporterOptions {
@@ -135,6 +135,8 @@ export class ConsoleReporter implements Reporter {
       lines.push(DETAIL + this.paint.yellow(`⚠ ${printable(warning)}`));
     }
     lines.push(...this.earlierAttempts(result));
+    // What each mailbox step found (or not), and how long it took to arrive: the figure operators watch.
+    for (const step of result.steps) if (step.delivery) lines.push(...deliveryLines(step.delivery).map((line) => DETAIL + this.paint.dim(printable(line))));
     if (result.status === 'failed' || result.status === 'error') lines.push(...this.failureDetails(result));
     return lines;
   }

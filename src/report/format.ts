@@ -1,4 +1,4 @@
-import type { FailureKind, ReplyData, TranscriptEntry } from '../engine/results.js';
+import type { DeliveryResult, FailureKind, ReplyData, TranscriptEntry } from '../engine/results.js';
 import { formatTarget } from '../engine/target-label.js';
 
 /** `12 ms` below one second, `1.23 s` from there on. */
@@ -73,4 +73,25 @@ export function printable(text: string): string {
 
 function hex(code: number, width: number): string {
   return code.toString(16).toUpperCase().padStart(width, '0');
+}
+
+/**
+ * What a mailbox step found, or did not, in a few lines for every report:
+ * `found in INBOX after 1.21 s (arrived 0.84 s after it was accepted): "Subject", 2,311 bytes`, the headers checked,
+ * a DSN's report, and whether it was deleted; or where it looked, how often, and what was there instead.
+ */
+export function deliveryLines(delivery: DeliveryResult): string[] {
+  const found = delivery.found;
+  if (!found) {
+    const newest = delivery.newest && delivery.newest.length > 0 ? `; newest there: ${delivery.newest.map((subject) => `"${subject}"`).join(', ')}` : '';
+    return [`${delivery.mailbox}: not found in ${delivery.folders.join(', ')} after ${formatDuration(delivery.waitedMs)} (looked ${delivery.looks} times)${newest}`];
+  }
+  const arrived = found.arrivedAfterMs !== undefined ? ` (arrived ${formatDuration(found.arrivedAfterMs)} after it was accepted)` : '';
+  const subject = found.subject !== undefined ? `"${found.subject}", ` : '';
+  return [
+    `${delivery.mailbox}: found in ${found.folder} after ${formatDuration(delivery.waitedMs)}${arrived}: ${subject}${found.sizeBytes} bytes`,
+    ...(found.headers ?? []).map((header) => `${header.name}: ${header.value}`),
+    ...(found.dsn ? [`DSN: ${[found.dsn.recipient, found.dsn.action, found.dsn.status, found.dsn.diagnostic].filter((part) => part !== undefined).join(' ')}`] : []),
+    ...(delivery.deleted ? ['deleted from the mailbox'] : []),
+  ];
 }

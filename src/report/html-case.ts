@@ -2,7 +2,7 @@ import { formatPos } from '../errors.js';
 import type { CaseResult, ReplyData, StepResult, TlsFacts, TranscriptEntry } from '../engine/results.js';
 import { daysUntilExpiry } from '../tls-facts.js';
 import { badge, caseAnchor, cellStatus, esc } from './html-escape.js';
-import { describeKind, formatDuration, formatTarget, replyLines, transcriptLine } from './format.js';
+import { deliveryLines, describeKind, formatDuration, formatTarget, replyLines, transcriptLine } from './format.js';
 
 /** The per-case parts of the HTML report: failure summaries and the details of every case. */
 
@@ -64,6 +64,7 @@ function stepRow(step: StepResult): string {
   const notes = [
     step.message ?? '',
     ...Object.entries(step.captures ?? {}).map(([name, value]) => `captured ${name} = ${value}`),
+    ...(step.delivery ? deliveryLines(step.delivery) : []),
   ].filter((note) => note !== '');
   return [
     '<tr>',

@@ -5,7 +5,7 @@ import type { CaseResult, RunResult, StepResult } from '../engine/results.js';
 import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 import { isTcpTarget } from '../engine/target-label.js';
-import { formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
+import { deliveryLines, formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
 import { groupBy } from '../group-by.js';
 
 const builderRoot: Builder = createRequire(import.meta.url)('junit-report-builder');
@@ -139,6 +139,7 @@ function addProperties(testCase: TestCase, item: CaseResult): void {
   for (const step of item.steps) {
     if (step.latencyMs !== undefined) property(`step ${step.index + 1} latency_ms`, step.latencyMs);
     for (const [name, value] of Object.entries(step.captures ?? {})) property(`capture ${name}`, value);
+    addDelivery(property, step, `step ${step.index + 1} `);
   }
   addCaseFacts(testCase, item);
 }
@@ -147,6 +148,15 @@ function addStepProperties(testCase: TestCase, step: StepResult): void {
   const property = propertyOf(testCase);
   if (step.latencyMs !== undefined) property('latency_ms', step.latencyMs);
   for (const [name, value] of Object.entries(step.captures ?? {})) property(`capture ${name}`, value);
+  addDelivery(property, step, '');
+}
+
+/** A mailbox step's finding: its lines, and the time the message took to arrive as a number. */
+function addDelivery(property: (name: string, value: string | number) => void, step: StepResult, prefix: string): void {
+  if (!step.delivery) return;
+  for (const line of deliveryLines(step.delivery)) property(`${prefix}delivery`, line);
+  const arrived = step.delivery.found?.arrivedAfterMs;
+  if (arrived !== undefined) property(`${prefix}arrived_ms`, arrived);
 }
 
 function addCaseProperties(testCase: TestCase, item: CaseResult): void {

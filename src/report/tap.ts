@@ -3,7 +3,7 @@ import { formatPos } from '../errors.js';
 import type { CaseInfo, CaseResult, RunResult, StepResult } from '../engine/results.js';
 import type { Reporter, RunInfo } from '../engine/events.js';
 import type { Sink } from './sink.js';
-import { formatTarget, printable, replyLines } from './format.js';
+import { deliveryLines, formatTarget, printable, replyLines } from './format.js';
 import { PlanOrder } from './progress.js';
 
 const SUBTEST_INDENT = '    ';
@@ -172,6 +172,7 @@ function stepFacts(step: StepResult): Record<string, unknown> {
     ...(step.latencyMs !== undefined && { latency_ms: step.latencyMs }),
     ...(step.captures && { captures: step.captures }),
     ...(step.tls && { tls: { protocol: step.tls.protocol, cipher: step.tls.cipher, subject: step.tls.subject, issuer: step.tls.issuer, not_after: step.tls.validTo, verified: step.tls.verified } }),
+    ...(step.delivery && { delivery: deliveryLines(step.delivery) }),
   };
 }
 
