@@ -183,13 +183,15 @@ function buildCli(found: (command: Command) => void) {
     .option('--port <port>', 'Port to listen on', { default: 2525 })
     .option('--host <host>', 'Address to listen on', { default: '127.0.0.1' })
     .option('--domain <domain>', 'Local domain whose recipients are accepted (default example.test)')
+    .option('--mail-root <dir>', 'Deliver accepted mail into Maildirs under DIR, one per local part (default: a temporary folder, removed when serve stops)')
     .example('smtpspec serve --port 2525')
     .action((o: Record<string, unknown>) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new UsageError(`--port expects a number from 0 to 65535, got "${String(o.port)}"`);
       }
-      found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain') });
+      const mailRoot = optionalString(o.mailRoot, '--mail-root');
+      found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain'), ...(mailRoot === undefined ? {} : { mailRoot }) });
     });
   cli.help();
   cli.version(packageVersion());

@@ -1,5 +1,7 @@
 import { EXIT, type CliIO } from './io.js';
 import type { ServeCommand } from './types.js';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { InputError, isSystemError } from '../errors.js';
 import { EMBEDDED_DOMAIN, EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type ServerEvent } from '../server/embedded.js';
 
@@ -31,22 +33,41 @@ export function describeEvent(event: ServerEvent, domain: string): string {
   }
 }
 
+/** The folder given with --mail-root, made if missing (absolute); a folder that cannot be made is unusable input. */
+async function mailRootOf(command: ServeCommand): Promise<string | undefined> {
+  if (command.mailRoot === undefined) return undefined;
+  const dir = resolve(command.mailRoot);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    if (!isSystemError(error)) throw error;
+    const reason = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? 'it is not a folder' : `${error.code}`;
+    throw new InputError(`--mail-root ${command.mailRoot}: cannot deliver mail there: ${reason}`);
+  }
+  return dir;
+}
+
 export async function serveCommand(command: ServeCommand, io: CliIO): Promise<number> {
   const domain = (command.domain ?? EMBEDDED_DOMAIN).toLowerCase();
+  const mailRoot = await mailRootOf(command);
+  const write = (line: string) => io.stdout.write(`[${clock()}] ${line}\n`);
   const server = await startEmbeddedServer({
     host: command.host,
     port: command.port,
     domain,
+    ...(mailRoot === undefined ? { temporaryMailRoot: true } : { mailRoot }),
     onEvent: (event) => {
-      for (const line of describeEvent(event, domain).split('\n')) io.stdout.write(`[${clock()}] ${line}\n`);
+      for (const line of describeEvent(event, domain).split('\n')) write(line);
     },
   }).catch((error: unknown) => {
     if (!isSystemError(error)) throw error;
     const reason = error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message;
     throw new InputError(`cannot listen on ${command.host}:${command.port}: ${reason}`);
   });
+  const kept = mailRoot === undefined ? ' (a temporary folder, removed when serve stops; --mail-root DIR keeps the mail)' : '';
+  write(`mail is delivered to Maildirs under ${join(server.mailRoot ?? '', '<local part>')}${sep}${kept}; mail to bounce-…@${domain} fails after the 250`);
   await (io.untilStopped ?? new Promise<never>(() => {}));
-  io.stdout.write(`[${clock()}] stopping\n`);
+  write('stopping');
   await server.close();
   return EXIT.interrupted;
 }

@@ -64,6 +64,8 @@ export interface ServeCommand {
   host: string;
   port: number;
   domain?: string;
+  /** `--mail-root DIR`: where accepted mail is delivered (kept); without it, a temporary folder removed at the end. */
+  mailRoot?: string;
 }
 
 export interface ChecksCommand {

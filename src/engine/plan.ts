@@ -190,7 +190,7 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
   if (options.embedded) target = EMBEDDED_PLACEHOLDER;
   if (!target && options.preview && options.requireTarget === false) return { items: withTargets(scenarios, undefined, NO_TARGET), scenarios };
   const items = withTargets(scenarios, target);
-  const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer() : undefined;
+  const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer({ temporaryMailRoot: true }) : undefined;
   return { items, scenarios, ...(server ? { server } : {}) };
 }
 

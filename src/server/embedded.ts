@@ -2,7 +2,8 @@ import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../package-info.js';
 import { JUNK_FOLDER, MaildirStore } from './maildir-store.js';
@@ -65,6 +66,11 @@ export interface EmbeddedServerOptions {
    * per local part, before the server answers 250. Unset, nothing is written.
    */
   mailRoot?: string;
+  /**
+   * Without `mailRoot`: deliver into a fresh folder under the system's temp folder, made at start
+   * and removed by close() (`run --embedded`).
+   */
+  temporaryMailRoot?: boolean;
   onEvent?: (event: ServerEvent) => void;
 }
 
@@ -246,8 +252,9 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
   const emit = options.onEvent ?? (() => {});
   const messages: ReceivedMessage[] = [];
   const serverName = `mx.${domain}`;
-  const mailRoot = options.mailRoot;
-  if (mailRoot !== undefined) await mkdir(mailRoot, { recursive: true });
+  const temporary = options.mailRoot === undefined && options.temporaryMailRoot === true;
+  const mailRoot = temporary ? await mkdtemp(join(tmpdir(), 'smtpspec-mail-')) : options.mailRoot;
+  if (mailRoot !== undefined && !temporary) await mkdir(mailRoot, { recursive: true });
   const delivery: Delivery | undefined = mailRoot === undefined ? undefined : { store: new MaildirStore(mailRoot), serverName, domain };
 
   const server = new SMTPServer({
@@ -323,6 +330,9 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
       server.server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    if (temporary && mailRoot !== undefined) await rm(mailRoot, { recursive: true, force: true });
+    throw error;
   });
   const port = (server.server.address() as AddressInfo).port;
   emit({ type: 'listening', host, port });
@@ -333,6 +343,9 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions = {}): 
     domain,
     mailRoot,
     messages,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (temporary && mailRoot !== undefined) await rm(mailRoot, { recursive: true, force: true });
+    },
   };
 }

@@ -40,6 +40,8 @@ function maildirHostName(): string {
 export class MaildirStore {
   private deliveries = 0;
   private readonly host = maildirHostName();
+  /** Maildirs this store has made (or found), so each delivery does not make them again. */
+  private readonly made = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -59,10 +61,21 @@ export class MaildirStore {
   async deliver(localPart: string, content: Buffer, folder?: typeof JUNK_FOLDER): Promise<string> {
     const mailbox = this.mailboxOf(localPart);
     const dir = folder === undefined ? mailbox : join(mailbox, folder);
-    await Promise.all(['tmp', 'new', 'cur'].map((sub) => mkdir(join(dir, sub), { recursive: true })));
-    if (folder !== undefined) {
+    try {
+      return await this.write(dir, content, folder !== undefined);
+    } catch (error) {
+      // A Maildir removed since this store made it (someone cleaned up): made again, once.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !this.made.delete(dir)) throw error;
+      return this.write(dir, content, folder !== undefined);
+    }
+  }
+
+  private async write(dir: string, content: Buffer, subfolder: boolean): Promise<string> {
+    if (!this.made.has(dir)) {
+      await Promise.all(['tmp', 'new', 'cur'].map((sub) => mkdir(join(dir, sub), { recursive: true })));
       // Maildir++: a subfolder is marked by an empty file named maildirfolder.
-      await (await open(join(dir, 'maildirfolder'), 'a')).close();
+      if (subfolder) await (await open(join(dir, 'maildirfolder'), 'a')).close();
+      this.made.add(dir);
     }
     const name = this.uniqueName(content.length);
     const tmpPath = join(dir, 'tmp', name);

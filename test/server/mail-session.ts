@@ -21,7 +21,7 @@ export interface Transaction {
  * Sends one message and returns the reply code to the final dot; every RCPT must be accepted, but
  * those listed in `refused`, which must be refused (the message then goes to the others).
  */
-export async function send(server: EmbeddedServer, transaction: Transaction & { refused?: string[] }): Promise<number> {
+export async function send(server: Pick<EmbeddedServer, 'host' | 'port'>, transaction: Transaction & { refused?: string[] }): Promise<number> {
   const conn = await connect({ host: server.host, port: server.port, timeoutMs: GENEROUS_MS });
   try {
     const exchange = async (line: string) => {
