@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { describeExpectation } from '../engine/match.js';
 import { writtenText } from '../engine/step-label.js';
 import { mailboxStepWords } from '../engine/mailbox-words.js';
-import { describeMailbox } from '../mailbox/types.js';
+import { describeDefinition } from '../scenario/mailboxes.js';
 import { DotStuffEncoder } from '../smtp/dot-stuff.js';
 import { messageStream } from '../smtp/message.js';
 import { DataLog, logRaw } from '../smtp/sent-log.js';
@@ -121,7 +121,7 @@ async function actionRows(action: StepAction, step: Step, scenario: Scenario, ho
     }
     case 'mailbox': {
       const mailbox = scenario.mailboxes?.[action.mailbox];
-      const where = mailbox ? describeMailbox(mailbox.settings) : action.mailbox;
+      const where = mailbox ? describeDefinition(mailbox) : action.mailbox;
       return [{ text: `* look in mailbox ${action.mailbox} (${where}) for ${mailboxStepWords(action).label.replace(/^mailbox [^:]*: /, '')}, for up to ${step.timeoutMs / 1000} s` }];
     }
   }

@@ -1,8 +1,9 @@
 import { openMailbox } from '../mailbox/open.js';
 import { HeaderFields, parseHeader, parseMessage, type ParsedMessage } from '../mailbox/parse.js';
-import { describeMailbox, MailboxError, type MailboxEntry, type MailboxSession, type MailboxSettings } from '../mailbox/types.js';
+import { MailboxError, type MailboxEntry, type MailboxSession, type MailboxSettings } from '../mailbox/types.js';
 import { LIMITS, readFileWithin } from '../read-file.js';
 import type { HeaderCheck, MailboxAction, MailboxDefinition, Step, TextPattern } from '../scenario/types.js';
+import { describeDefinition } from '../scenario/mailboxes.js';
 import type { ActionOutcome, StepContext } from './actions.js';
 import type { DeliveredMessage, DeliveryResult } from './results.js';
 import type { SentMessage } from './session-state.js';
@@ -49,7 +50,7 @@ export async function runMailboxStep(action: MailboxAction, step: Step, ctx: Ste
   const started = performance.now();
   const definition = ctx.scenario.mailboxes?.[action.mailbox];
   if (!definition) throw new Error(`mailbox "${action.mailbox}" was not normalised with its scenario`);
-  const where = `${definition.name} (${describeMailbox(definition.settings)})`;
+  const where = `${definition.name} (${describeDefinition(definition)})`;
   const wanted = wantedOf(action, ctx.state.sentMessage !== undefined ? await sentIdentity(ctx.state.sentMessage) : undefined);
   if ('failure' in wanted) return { replies: [], sentAt: started, failure: wanted.failure };
   const deadline = started + step.timeoutMs;
@@ -294,6 +295,8 @@ function dsnFields(fields: HeaderFields): NonNullable<DeliveredMessage['dsn']> {
 /** The settings with the PEM text of their CA files, read now (each within the certificate size limit). */
 async function withCaText(definition: MailboxDefinition): Promise<MailboxSettings> {
   const settings = definition.settings;
+  // The plan puts the embedded server's Maildir in its place when it starts the server (or refuses the run).
+  if (settings.kind === 'embedded') throw new Error(`mailbox "${definition.name}" was not placed in the embedded server's mail root`);
   if (definition.caFiles.length === 0 || (settings.kind !== 'imap' && settings.kind !== 'pop3')) return settings;
   const ca = definition.caFiles.map((file) => readFileWithin(file, LIMITS.certificate).toString('utf8'));
   return { ...settings, ca };

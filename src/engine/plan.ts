@@ -7,6 +7,7 @@ import { CertificateFileError, CertificateFiles } from '../smtp/certificate-file
 import { loadScenarios } from '../scenario/load.js';
 import { LoadCache } from '../scenario/load-cache.js';
 import { targetOption } from '../scenario/target.js';
+import { withEmbeddedMailboxes } from '../scenario/mailboxes.js';
 import type { PlaceholderTarget, Scenario, Target } from '../scenario/types.js';
 import type { EmbeddedServer } from '../server/embedded.js';
 import { filterItems } from './filter.js';
@@ -116,7 +117,8 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   try {
     options.onLoaded?.(scenarios);
     const selected = await selectWork(planned.items, options);
-    const placed = withTlsFiles(server ? onEmbeddedServer(selected, server) : selected, certificates, options.preview === true);
+    const folderOf = server ? (await import('../server/maildir-store.js')).mailboxFolderName : undefined;
+    const placed = withTlsFiles(server && folderOf ? onEmbeddedServer(selected, server, folderOf) : options.preview ? selected : withoutEmbeddedMailboxes(selected), certificates, options.preview === true);
     // A manifest's targets have theirs already, the command line's over their own.
     const items = manifest ? placed : onClientAddress(placed, client);
     return {
@@ -232,10 +234,40 @@ function onClientAddress(items: WorkItem[], client: ClientAddress): WorkItem[] {
   });
 }
 
-/** The work items with the embedded server, now started, where its placeholder stood. */
-function onEmbeddedServer(items: WorkItem[], server: EmbeddedServer): WorkItem[] {
+/**
+ * The work items with the embedded server, now started, where its placeholder stood, and its
+ * Maildirs where the scenarios' `embedded:` mailboxes stood.
+ */
+function onEmbeddedServer(items: WorkItem[], server: EmbeddedServer, folderOf: (localPart: string) => string): WorkItem[] {
   const target: Target = { host: server.host, port: server.port };
-  return items.map((item) => (item.target === EMBEDDED_PLACEHOLDER ? { ...item, target } : item));
+  const mailRoot = server.mailRoot;
+  const placed = new Map<Scenario, Scenario>();
+  const scenarioOf = (scenario: Scenario): Scenario => {
+    if (mailRoot === undefined) return scenario;
+    let done = placed.get(scenario);
+    if (!done) placed.set(scenario, (done = withEmbeddedMailboxes(scenario, mailRoot, folderOf)));
+    return done;
+  };
+  return items.map((item) => {
+    const scenario = scenarioOf(item.scenario);
+    if (item.target !== EMBEDDED_PLACEHOLDER && scenario === item.scenario) return item;
+    return { ...item, scenario, ...(item.target === EMBEDDED_PLACEHOLDER ? { target } : {}) };
+  });
+}
+
+/**
+ * An `embedded:` mailbox is the embedded server's Maildir: without --embedded there is none to look in, so a case
+ * whose steps look in one is skipped, with the reason, before it sends anything (the bundled delivery scenario
+ * runs against the embedded server, and is skipped against any other).
+ */
+function withoutEmbeddedMailboxes(items: WorkItem[]): WorkItem[] {
+  return items.map((item) => {
+    const mailboxes = item.scenario.mailboxes;
+    if (!mailboxes) return item;
+    const step = item.kase.steps.find((candidate) => candidate.action.type === 'mailbox' && mailboxes[candidate.action.mailbox]?.settings.kind === 'embedded');
+    if (!step || step.action.type !== 'mailbox') return item;
+    return { ...item, skip: `mailbox "${step.action.mailbox}" is the embedded server's Maildir: run with --embedded` };
+  });
 }
 
 /**

@@ -196,6 +196,7 @@ function schedule(items: WorkItem[], infos: CaseInfo[], keys: string[], s: Setti
 
 /** One case, begun and ended for the reporter; run again after a network error while retries are left. */
 async function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<CaseResult> {
+  if (item.skip !== undefined) return reportNotRun(item, info, s.reporter, item.skip);
   s.reporter.onCaseBegin?.(info);
   if (s.retries > 0) return runWithRetries(item, info, s);
   const result = await runAttempt(item, info, s, 1, undefined);

@@ -5,4 +5,6 @@ export interface WorkItem {
   scenario: Scenario;
   kase: Case;
   target: Target;
+  /** Planned but not to be run, and why (it needs what this run does not have): reported as skipped, nothing sent. */
+  skip?: string;
 }

@@ -120,7 +120,7 @@ export interface CapabilitiesAsWritten {
 /** Name → `/regex/flags`. */
 export type CaptureAsWritten = Record<string, string>;
 
-/** Exactly one of imap, pop3, maildir, mbox, mailpit and mailhog. */
+/** Exactly one of imap, pop3, maildir, mbox, mailpit, mailhog and embedded. */
 export interface MailboxAsWritten {
   imap?: string;
   pop3?: string;
@@ -128,6 +128,7 @@ export interface MailboxAsWritten {
   mbox?: string;
   mailpit?: string;
   mailhog?: string;
+  embedded?: string;
   tls?: 'implicit' | 'starttls' | 'none';
   verify?: boolean;
   ca?: string | string[];
@@ -380,6 +381,7 @@ export const mailboxKeys: KeyTable<MailboxAsWritten> = {
   mbox: 'optional',
   mailpit: 'optional',
   mailhog: 'optional',
+  embedded: 'optional',
   tls: 'optional',
   verify: 'optional',
   ca: 'optional',
@@ -389,7 +391,7 @@ export const mailboxKeys: KeyTable<MailboxAsWritten> = {
 };
 
 /** The keys that say what a mailbox is; a mailbox has exactly one. */
-export const MAILBOX_KIND_KEYS = ['imap', 'pop3', 'maildir', 'mbox', 'mailpit', 'mailhog'] as const satisfies readonly (keyof MailboxAsWritten)[];
+export const MAILBOX_KIND_KEYS = ['imap', 'pop3', 'maildir', 'mbox', 'mailpit', 'mailhog', 'embedded'] as const satisfies readonly (keyof MailboxAsWritten)[];
 
 export const mailboxStepKeys: KeyTable<MailboxStepMapAsWritten> = {
   in: 'required',

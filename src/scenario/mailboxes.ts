@@ -1,10 +1,11 @@
-import type { MailboxSettings } from '../mailbox/types.js';
+import { join } from 'node:path';
+import { describeMailbox, type MailboxSettings } from '../mailbox/types.js';
 import { MAILBOX_KIND_KEYS } from './as-written.js';
 import { isRecord, type NormalizeContext, type Scope } from './context.js';
 import { textPattern } from './expectations.js';
 import type { DataPath } from './positions.js';
 import { parseTarget } from './target.js';
-import type { DsnCheck, HeaderCheck, MailboxAction, MailboxDefinition } from './types.js';
+import type { DsnCheck, HeaderCheck, MailboxAction, MailboxDefinition, Scenario } from './types.js';
 
 /**
  * The file's `mailboxes:` and its `mailbox` steps: where a message the case sent should arrive,
@@ -51,8 +52,8 @@ function mailboxDefinition(ctx: NormalizeContext, name: string, written: Record<
   const networkOnly = ['tls', 'verify', 'ca', 'servername'].filter((key) => written[key] !== undefined);
   if (kind !== 'imap' && kind !== 'pop3') {
     for (const key of networkOnly) ctx.error(ctx.keyAt(path, key), `"${key}" is for an IMAP or POP3 mailbox, and mailbox "${name}" is ${kind}`);
-    if ((kind === 'maildir' || kind === 'mbox') && (user !== undefined || password !== undefined)) {
-      ctx.error(ctx.keyAt(path, user !== undefined ? 'user' : 'password'), `mailbox "${name}" is a local ${kind}: it has no user or password`);
+    if ((kind === 'maildir' || kind === 'mbox' || kind === 'embedded') && (user !== undefined || password !== undefined)) {
+      ctx.error(ctx.keyAt(path, user !== undefined ? 'user' : 'password'), `mailbox "${name}" is a local ${kind === 'embedded' ? 'Maildir' : kind}: it has no user or password`);
     }
   }
   switch (kind) {
@@ -63,6 +64,8 @@ function mailboxDefinition(ctx: NormalizeContext, name: string, written: Record<
     case 'mailpit':
     case 'mailhog':
       return { name, pos, settings: { kind, url: where.replace(/\/+$/, ''), ...account }, caFiles: [] };
+    case 'embedded':
+      return { name, pos, settings: { kind, localPart: where }, caFiles: [] };
     case 'imap':
     case 'pop3':
       return networkMailbox(ctx, name, kind, where, written, path, scope, account);
@@ -107,6 +110,29 @@ function networkMailbox(
     ...account,
   };
   return { name, pos: ctx.at(path), settings, caFiles };
+}
+
+/** Where a mailbox is, in words. */
+export function describeDefinition(definition: MailboxDefinition): string {
+  const settings = definition.settings;
+  return settings.kind === 'embedded' ? `the embedded server's Maildir for ${settings.localPart}` : describeMailbox(settings);
+}
+
+/**
+ * The scenario with its `embedded:` mailboxes placed in the embedded server's mail root, now that
+ * it runs: each is the Maildir the server delivers the local part's mail to (`folderOf` names it).
+ */
+export function withEmbeddedMailboxes(scenario: Scenario, mailRoot: string, folderOf: (localPart: string) => string): Scenario {
+  const mailboxes = scenario.mailboxes;
+  if (!mailboxes || !Object.values(mailboxes).some((mailbox) => mailbox.settings.kind === 'embedded')) return scenario;
+  const placed = Object.fromEntries(
+    Object.entries(mailboxes).map(([name, mailbox]): [string, MailboxDefinition] => {
+      const settings = mailbox.settings;
+      if (settings.kind !== 'embedded') return [name, mailbox];
+      return [name, { ...mailbox, settings: { kind: 'maildir', path: join(mailRoot, folderOf(settings.localPart)) } }];
+    }),
+  );
+  return { ...scenario, mailboxes: placed };
 }
 
 // ---- the step ----

@@ -219,8 +219,14 @@ export interface MailboxDefinition {
   name: string;
   pos: SourcePos;
   /** `ca` is empty here: the files are `caFiles`, read when the mailbox is opened. */
-  settings: MailboxSettings;
+  settings: MailboxSettings | EmbeddedMailbox;
   caFiles: string[];
+}
+
+/** The embedded server's Maildir for a local part: a Maildir once `run --embedded` has started the server. */
+export interface EmbeddedMailbox {
+  kind: 'embedded';
+  localPart: string;
 }
 
 export interface Step {
