@@ -4,7 +4,10 @@ import { MailboxError, type MailboxEntry, type MailboxSession, type MailboxSetti
 import { LIMITS, readFileWithin } from '../read-file.js';
 import type { HeaderCheck, MailboxAction, MailboxDefinition, Step, TextPattern } from '../scenario/types.js';
 import { describeDefinition } from '../scenario/mailboxes.js';
-import type { ActionOutcome, StepContext } from './actions.js';
+import type { Reply } from '../smtp/types.js';
+import type { Transcript } from '../smtp/transcript.js';
+import type { Scenario } from '../scenario/types.js';
+import type { SessionState } from './session-state.js';
 import type { DeliveredMessage, DeliveryResult } from './results.js';
 import type { SentMessage } from './session-state.js';
 import { describeHeaderCheck } from './mailbox-words.js';
@@ -39,6 +42,22 @@ interface Wanted {
   fromSent: boolean;
 }
 
+/** What the step needs of the case: its scenario's mailboxes, what the session sent, its transcript, the run's interruption. */
+export interface MailboxStepContext {
+  scenario: Scenario;
+  state: SessionState;
+  transcript?: Transcript;
+  signal?: AbortSignal;
+}
+
+/** What the step did, as every action says it (it reads no reply from the SMTP server). */
+export interface MailboxOutcome {
+  replies: Reply[];
+  sentAt: number;
+  failure?: string;
+  delivery?: DeliveryResult;
+}
+
 interface Found {
   entry: MailboxEntry;
   fields: HeaderFields;
@@ -46,7 +65,7 @@ interface Found {
   parsed?: ParsedMessage;
 }
 
-export async function runMailboxStep(action: MailboxAction, step: Step, ctx: StepContext): Promise<ActionOutcome> {
+export async function runMailboxStep(action: MailboxAction, step: Step, ctx: MailboxStepContext): Promise<MailboxOutcome> {
   const started = performance.now();
   const definition = ctx.scenario.mailboxes?.[action.mailbox];
   if (!definition) throw new Error(`mailbox "${action.mailbox}" was not normalised with its scenario`);

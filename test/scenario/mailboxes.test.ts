@@ -85,7 +85,7 @@ ${STEPS}      - mailbox: nobody
         expect: 250
 `),
       [
-        'inline.yaml:2:9: mailbox "none" needs one of imap, pop3, maildir, mbox, mailpit, mailhog: what it is and where',
+        'inline.yaml:2:9: mailbox "none" needs one of imap, pop3, maildir, mbox, mailpit, mailhog, embedded: what it is and where',
         'inline.yaml:3:33: mailbox "both" cannot have both "imap" and "pop3": it is one mailbox',
         'inline.yaml:4:34: "tls" is for an IMAP or POP3 mailbox, and mailbox "local" is maildir',
         'inline.yaml:4:45: mailbox "local" is a local maildir: it has no user or password',
