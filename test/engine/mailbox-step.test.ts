@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { fakeServer } from '../helpers/fake-server.js';
+import { capture } from '../helpers/capture.js';
+import { testCertificates } from '../helpers/certs.js';
+import { imapMessage, imapServer } from '../helpers/imap-fake.js';
+import { countResults } from '../../src/engine/results.js';
+import { ConsoleReporter } from '../../src/report/console.js';
+import { HtmlReporter } from '../../src/report/html.js';
+import { JsonReporter } from '../../src/report/json.js';
+import { JUnitReporter } from '../../src/report/junit.js';
+import { memorySink } from '../../src/report/sink.js';
+import { TapReporter } from '../../src/report/tap.js';
+import { replay } from '../report/fixtures/replay.js';
+import { main } from '../../src/cli.js';
 import { q, runInline, statuses, tcp, why } from './fixtures/inline.js';
 
 /** A case that sends one message through the server, then the given steps. */
@@ -128,5 +140,85 @@ describe('a mailbox that cannot be read', () => {
     assert.match(result.steps[1]!.message ?? '', /127\.0\.0\.1/);
     const everything = JSON.stringify(result);
     for (const form of ['pw-never-shown-4711', Buffer.from('pw-never-shown-4711').toString('base64')]) assert.ok(!everything.includes(form), `the password appears as ${form}`);
+  });
+});
+
+describe('mailboxes per target in a manifest', () => {
+  test("each target's variables name its own mailbox, so one scenario checks delivery on every server of a fleet", async (t) => {
+    const mailRoot = mkdtempSync(join(tmpdir(), 'smtpspec-fleet-mail-'));
+    const first = await startEmbeddedServer({ mailRoot: join(mailRoot, 'one') });
+    const second = await startEmbeddedServer({ mailRoot: join(mailRoot, 'two') });
+    t.after(async () => {
+      await first.close();
+      await second.close();
+      rmSync(mailRoot, { recursive: true, force: true });
+    });
+    writeFileSync(
+      join(mailRoot, 'delivery.yaml'),
+      sending('  inbox: { maildir: "${mail}/bob" }', 'Message-ID: <fleet-${target}@client.test>\nSubject: fleet\n\nHello.\n', '      - mailbox: { in: inbox, delete: true }\n        timeout: 20s\n').replace(
+        'mailboxes:',
+        'vars: { mail: "", target: "" }\nmailboxes:',
+      ),
+    );
+    writeFileSync(
+      join(mailRoot, 'fleet.yaml'),
+      `scenarios: [delivery.yaml]\ntargets:\n${[first, second]
+        .map((server, n) => `  - { name: mx${n + 1}, host: 127.0.0.1, port: ${server.port}, vars: { mail: ${q(join(mailRoot, n === 0 ? 'one' : 'two'))}, target: mx${n + 1} } }\n`)
+        .join('')}`,
+    );
+    const c = capture();
+    const code = await main(['run', join(mailRoot, 'fleet.yaml'), '--json', join(mailRoot, 'result.json')], c.io);
+    assert.equal(code, 0, c.stdout() + c.stderr());
+    const result = JSON.parse(readFileSync(join(mailRoot, 'result.json'), 'utf8')) as { cases: { steps: { delivery?: { mailbox: string; found?: { messageId?: string } } }[] }[] };
+    const found = result.cases.map((kase) => kase.steps.at(-1)?.delivery);
+    assert.deepEqual(found.map((delivery) => delivery?.found?.messageId).sort(), ['<fleet-mx1@client.test>', '<fleet-mx2@client.test>']);
+    assert.ok(found.every((delivery, n) => delivery?.mailbox.includes(join(mailRoot, n === 0 ? 'one' : 'two'))), JSON.stringify(found));
+  });
+});
+
+describe('the mailbox step over IMAP', () => {
+  test('finds a message by Message-ID over verified STARTTLS with a login, reports its folder, and no output holds the password', async (t) => {
+    const password = 'imap-step-Pw-91e3';
+    const certs = await testCertificates();
+    const imap = await imapServer({
+      users: { alice: password },
+      tls: 'starttls',
+      credentials: { key: certs.server.key, cert: certs.server.cert },
+      folders: { INBOX: [imapMessage('<older@example.test>', 'older')], Junk: [imapMessage('<wanted@example.test>', 'quarterly report')] },
+    });
+    const smtp = await startEmbeddedServer();
+    t.after(async () => {
+      await imap.close();
+      await smtp.close();
+    });
+    const result = await runInline(
+      `mailboxes:
+  alice: { imap: "localhost:${imap.port}", tls: starttls, ca: ${q(certs.ca.certPath)}, user: alice, password: "\${env:IMAP_PASSWORD}" }
+cases:
+  - name: c
+    steps:
+      - expect: 220
+      - mailbox: { in: alice, find: { message_id: wanted@example.test }, headers: { Subject: /report/ } }
+        timeout: 20s
+      - mailbox: { in: alice, find: { message_id: wanted@example.test }, folder: INBOX }
+        timeout: 20s
+`,
+      tcp(smtp),
+      { env: { IMAP_PASSWORD: password } },
+    );
+    assert.deepEqual(statuses(result), ['passed', 'passed', 'failed'], why(result));
+    assert.equal(result.steps[1]!.delivery?.found?.folder, 'Junk');
+    assert.deepEqual(result.steps[1]!.delivery?.folders, ['INBOX', 'Junk']);
+    assert.equal(result.steps[2]!.message, 'the message arrived in Junk, not INBOX');
+    assert.match(result.steps[1]!.delivery?.mailbox ?? '', /^alice \(imap:\/\/alice@localhost:\d+\)$/);
+    const run = { startedAt: result.startedAt, durationMs: 1, cases: [result], counts: countResults([result]) };
+    const sinks = [memorySink(), memorySink(), memorySink(), memorySink(), memorySink()];
+    const reporters = [new TapReporter(sinks[0]!), new JUnitReporter(sinks[1]!), new HtmlReporter(sinks[2]!), new JsonReporter(sinks[3]!), new ConsoleReporter(sinks[4]!, { color: false })];
+    for (const reporter of reporters) await replay(reporter, run);
+    assert.match(sinks[4]!.text, /alice \(imap:\/\/alice@localhost:\d+\): found in Junk/);
+    const everything = JSON.stringify(result) + sinks.map((sink) => sink.text).join('\n');
+    for (const form of [password, Buffer.from(password).toString('base64'), Buffer.from(`\0alice\0${password}`).toString('base64')]) {
+      assert.ok(!everything.includes(form), `the password appears as ${form}`);
+    }
   });
 });
