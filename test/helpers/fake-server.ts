@@ -1,5 +1,6 @@
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { listenOnLoopback } from './loopback-listener.js';
 
 /**
  * A scripted TCP server for exact or hostile replies. Each accepted connection runs the script:
@@ -52,23 +53,17 @@ export type FakeScript = (session: FakeSession) => Promise<void> | void;
 export async function fakeServer(script: FakeScript): Promise<FakeServer> {
   const received: string[] = [];
   const chunks: Buffer[] = [];
-  const sockets = new Set<net.Socket>();
   const scripts: Promise<void>[] = [];
   const closings: Promise<void>[] = [];
   const server = net.createServer((socket) => {
-    sockets.add(socket);
     closings.push(new Promise((resolve) => socket.once('close', () => resolve())));
-    socket.on('close', () => sockets.delete(socket));
     const session = createSession(socket, received, chunks);
     scripts.push(Promise.resolve().then(() => script(session)));
   });
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
+  const listener = await listenOnLoopback(server);
   return {
     host: '127.0.0.1',
-    port,
+    port: listener.port,
     received,
     receivedBytes: () => Buffer.concat(chunks),
     get connectionCount() {
@@ -82,13 +77,7 @@ export async function fakeServer(script: FakeScript): Promise<FakeServer> {
     allClosed: async () => {
       await Promise.all(closings);
     },
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      });
-      return closing;
-    },
+    close: listener.close,
   };
 }
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Server } from 'node:net';
+import { listenOnLoopback } from './loopback-listener.js';
 
 /**
  * A real IMAP4rev1 server in the test's process: hoodiecrow-imap (a scriptable IMAP server from the
@@ -65,25 +66,6 @@ export async function imapServer(options: ImapServerOptions): Promise<ImapServer
     users: Object.fromEntries(Object.entries(options.users).map(([user, password]) => [user, { password }])),
     storage: { INBOX: stored(INBOX), '': { folders } },
   });
-  const server = instance.server;
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    host: '127.0.0.1',
-    port,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      });
-      return closing;
-    },
-  };
+  const listener = await listenOnLoopback(instance.server);
+  return { host: '127.0.0.1', port: listener.port, close: listener.close };
 }

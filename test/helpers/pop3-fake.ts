@@ -1,4 +1,5 @@
-import net, { type AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-listener.js';
+import net from 'node:net';
 import tls from 'node:tls';
 
 /**
@@ -37,12 +38,9 @@ interface Stored {
 export async function pop3Fake(options: Pop3FakeOptions): Promise<Pop3Fake> {
   let maildrop: Stored[] = options.messages.map((text, index) => ({ uid: `uid-${index + 1}-${text.length}`, text }));
   const commands: string[] = [];
-  const sockets = new Set<net.Socket>();
   const context = options.credentials ? tls.createSecureContext(options.credentials) : undefined;
 
   const serve = (raw: net.Socket): void => {
-    sockets.add(raw);
-    raw.on('close', () => sockets.delete(raw));
     raw.on('error', () => {});
     let socket: net.Socket = options.tls === 'implicit' ? new tls.TLSSocket(raw, { isServer: true, ...(context ? { secureContext: context } : {}) }) : raw;
     socket.on('error', () => {});
@@ -137,24 +135,14 @@ export async function pop3Fake(options: Pop3FakeOptions): Promise<Pop3Fake> {
     send('+OK POP3 fake ready\r\n');
   };
 
-  const server = net.createServer(serve);
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
+  const listener = await listenOnLoopback(net.createServer(serve));
   return {
     host: '127.0.0.1',
-    port,
+    port: listener.port,
     get messages() {
       return maildrop.map((stored) => stored.text);
     },
     commands,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      });
-      return closing;
-    },
+    close: listener.close,
   };
 }

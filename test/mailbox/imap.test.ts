@@ -1,9 +1,10 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { openImap } from '../../src/mailbox/imap.js';
-import { MailboxError, type MailboxSession, type NetworkMailbox } from '../../src/mailbox/types.js';
+import type { MailboxSession, NetworkMailbox } from '../../src/mailbox/types.js';
 import { testCertificates } from '../helpers/certs.js';
 import { fakeServer, type FakeScript } from '../helpers/fake-server.js';
+import { mailboxFailure, subjects } from './fixtures/assertions.js';
 import { GENEROUS_MS } from '../helpers/deadlines.js';
 import { imapMessage, imapServer, type ImapServerOptions } from '../helpers/imap-fake.js';
 
@@ -36,18 +37,7 @@ async function open(t: TestContext, mailbox: NetworkMailbox, timeoutMs = GENEROU
   return session;
 }
 
-/** The MailboxError `work` rejects with; fails when it resolves or rejects with something else. */
-async function failure(work: Promise<unknown>): Promise<MailboxError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof MailboxError, `not a MailboxError: ${String(error)}`);
-    return error;
-  }
-  assert.fail('it did not fail');
-}
 
-const subjects = (headers: Buffer[]): string[] => headers.map((header) => /^Subject: (.*)$/m.exec(header.toString())?.[1] ?? '?');
 
 describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
   test('over verified STARTTLS: folders, newest first across folders, found by Message-ID, read, removed', async (t) => {
@@ -56,11 +46,11 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
     assert.deepEqual((await session.folders()).sort(), ['INBOX', 'Junk']);
 
     const all = await session.list(['INBOX', 'Junk'], { limit: 10 });
-    assert.deepEqual(subjects(all.map((entry) => entry.header)), ['three', 'two', 'one']);
+    assert.deepEqual(subjects(all), ['three', 'two', 'one']);
     assert.deepEqual(all.map((entry) => entry.folder), ['INBOX', 'Junk', 'INBOX']);
     assert.equal(all[0]?.receivedAt?.toISOString(), day(3).toISOString());
     assert.ok(all[0]?.header.toString().endsWith('\r\n\r\n'), 'the header section ends with the empty line');
-    assert.deepEqual(subjects((await session.list(['INBOX', 'Junk'], { limit: 2 })).map((entry) => entry.header)), ['three', 'two']);
+    assert.deepEqual(subjects((await session.list(['INBOX', 'Junk'], { limit: 2 }))), ['three', 'two']);
 
     const [found, ...more] = await session.list(['INBOX', 'Junk'], { limit: 10, messageId: '<two@example.test>' });
     assert.equal(more.length, 0);
@@ -70,12 +60,12 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
     assert.match(source.toString(), /^From: sender@example\.test\r\n[\s\S]*\r\n\r\nBody of two\.\r\n$/);
     assert.equal(found.size, source.length);
 
-    const tooBig = await failure(session.read(found, 10));
+    const tooBig = await mailboxFailure(session.read(found, 10));
     assert.equal(tooBig.kind, 'too-big');
 
     await session.remove(found);
     assert.deepEqual(await session.list(['INBOX', 'Junk'], { limit: 10, messageId: '<two@example.test>' }), []);
-    assert.deepEqual(subjects((await session.list(['INBOX', 'Junk'], { limit: 10 })).map((entry) => entry.header)), ['three', 'one']);
+    assert.deepEqual(subjects((await session.list(['INBOX', 'Junk'], { limit: 10 }))), ['three', 'one']);
   });
 
   test('over verified implicit TLS', async (t) => {
@@ -88,27 +78,27 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
   test('a folder that does not exist is kind not-found', async (t) => {
     const { port, ca } = await server(t);
     const session = await open(t, settings(port, ca));
-    const error = await failure(session.list(['Nowhere'], { limit: 5 }));
+    const error = await mailboxFailure(session.list(['Nowhere'], { limit: 5 }));
     assert.equal(error.kind, 'not-found');
     assert.match(error.message, /Nowhere/);
   });
 
   test('a certificate for another name is refused (kind tls)', async (t) => {
     const { port, ca } = await server(t, { tls: 'implicit' });
-    const error = await failure(openImap(settings(port, ca, { tls: 'implicit', servername: 'other.example.test' }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openImap(settings(port, ca, { tls: 'implicit', servername: 'other.example.test' }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'tls');
     assert.match(error.message, /other\.example\.test/);
   });
 
   test('a certificate from an unknown CA is refused over STARTTLS (kind tls)', async (t) => {
     const { port } = await server(t);
-    const error = await failure(openImap(settings(port, '', { ca: [] }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openImap(settings(port, '', { ca: [] }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'tls');
   });
 
   test('STARTTLS required from a server that does not offer it (kind tls)', async (t) => {
     const { port, ca } = await server(t, { tls: 'none' });
-    const error = await failure(openImap(settings(port, ca), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openImap(settings(port, ca), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'tls');
     assert.match(error.message, /STARTTLS/);
   });
@@ -116,7 +106,7 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
   test('a wrong password is kind auth, and no form of it shows', async (t) => {
     const { port, ca } = await server(t);
     const wrong = 'Wr0ng-imap-3f9d0c81';
-    const error = await failure(openImap(settings(port, ca, { password: wrong }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openImap(settings(port, ca, { password: wrong }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'auth');
     assert.match(error.message, /^imap:\/\/alice@127\.0\.0\.1:\d+: /);
     for (const secret of [wrong, Buffer.from(wrong).toString('base64'), Buffer.from(`\0alice\0${wrong}`).toString('base64')]) {
@@ -128,7 +118,7 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
     const fake = await hostile(t, async (s) => {
       await s.write('* OK IMAP ready\r\n');
     });
-    const error = await failure(openImap(settings(fake, '', { tls: 'none' }), { timeoutMs: 300 }));
+    const error = await mailboxFailure(openImap(settings(fake, '', { tls: 'none' }), { timeoutMs: 300 }));
     assert.equal(error.kind, 'timeout');
     assert.match(error.message, /300 ms/);
   });
@@ -141,7 +131,7 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
       assert.match(line ?? '', /CAPABILITY/);
       s.end();
     });
-    const error = await failure(openImap(settings(fake, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openImap(settings(fake, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'connect');
   });
 
@@ -151,7 +141,7 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
       await s.nextLine();
       await s.write('))) (((\x00garbage {99999999999}\r\n');
     });
-    const error = await failure(openImap(settings(fake, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openImap(settings(fake, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'protocol');
   });
 
@@ -160,7 +150,7 @@ describe('IMAP mailbox (imapflow against a real IMAP server)', () => {
     const controller = new AbortController();
     const opening = openImap(settings(fake, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS, signal: controller.signal });
     controller.abort();
-    assert.equal((await failure(opening)).kind, 'aborted');
+    assert.equal((await mailboxFailure(opening)).kind, 'aborted');
   });
 });
 

@@ -1,9 +1,10 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPop3 } from '../../src/mailbox/pop3.js';
-import { MailboxError, type MailboxSession, type NetworkMailbox } from '../../src/mailbox/types.js';
+import type { MailboxSession, NetworkMailbox } from '../../src/mailbox/types.js';
 import { testCertificates } from '../helpers/certs.js';
 import { fakeServer, type FakeScript, type FakeSession } from '../helpers/fake-server.js';
+import { mailboxFailure, subjects } from './fixtures/assertions.js';
 import { GENEROUS_MS } from '../helpers/deadlines.js';
 import { pop3Fake, type Pop3Fake, type Pop3FakeOptions } from '../helpers/pop3-fake.js';
 
@@ -36,17 +37,7 @@ async function open(t: TestContext, mailbox: NetworkMailbox, timeoutMs = GENEROU
   return session;
 }
 
-async function failure(work: Promise<unknown>): Promise<MailboxError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof MailboxError, `not a MailboxError: ${String(error)}`);
-    return error;
-  }
-  assert.fail('it did not fail');
-}
 
-const subjects = (entries: { header: Buffer }[]): string[] => entries.map((entry) => /^Subject: (.*)$/m.exec(entry.header.toString())?.[1] ?? '?');
 
 /** A server that greets and logs in, then runs `rest` for the commands after PASS. */
 async function hostile(t: TestContext, rest: (s: FakeSession) => Promise<void>): Promise<number> {
@@ -80,7 +71,7 @@ describe('POP3 mailbox against a POP3 server', () => {
     const source = await session.read(found, 100_000);
     assert.equal(source.toString(), message('two', 'two', '.starts with a dot\r\n..two dots\r\n'));
     assert.equal(found.size, source.length);
-    assert.equal((await failure(session.read(found, 20))).kind, 'too-big');
+    assert.equal((await mailboxFailure(session.read(found, 20))).kind, 'too-big');
 
     await session.remove(found);
     assert.deepEqual(subjects(await session.list(['INBOX'], { limit: 10 })), ['three', 'one']);
@@ -100,25 +91,25 @@ describe('POP3 mailbox against a POP3 server', () => {
   test('a folder other than INBOX is kind not-found', async (t) => {
     const { fake, ca } = await server(t);
     const session = await open(t, settings(fake.port, ca));
-    assert.equal((await failure(session.list(['Junk'], { limit: 5 }))).kind, 'not-found');
+    assert.equal((await mailboxFailure(session.list(['Junk'], { limit: 5 }))).kind, 'not-found');
   });
 
   test('a certificate for another name is refused (kind tls)', async (t) => {
     const { fake, ca } = await server(t, { tls: 'implicit' });
-    const error = await failure(openPop3(settings(fake.port, ca, { tls: 'implicit', servername: 'other.example.test' }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openPop3(settings(fake.port, ca, { tls: 'implicit', servername: 'other.example.test' }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'tls');
     assert.match(error.message, /other\.example\.test/);
   });
 
   test('a certificate from an unknown CA is refused after STLS (kind tls)', async (t) => {
     const { fake } = await server(t);
-    const error = await failure(openPop3(settings(fake.port, '', { ca: [] }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openPop3(settings(fake.port, '', { ca: [] }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'tls');
   });
 
   test('STLS required from a server that does not offer it (kind tls), and the password is not sent', async (t) => {
     const { fake, ca } = await server(t, { tls: 'none' });
-    const error = await failure(openPop3(settings(fake.port, ca), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openPop3(settings(fake.port, ca), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'tls');
     assert.match(error.message, /STLS/);
     assert.ok(!fake.commands.some((line) => line.startsWith('PASS')));
@@ -127,7 +118,7 @@ describe('POP3 mailbox against a POP3 server', () => {
   test('a wrong password is kind auth, and no form of it shows', async (t) => {
     const { fake, ca } = await server(t);
     const wrong = 'Wr0ng-pop3-91c2aa57';
-    const error = await failure(openPop3(settings(fake.port, ca, { password: wrong }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openPop3(settings(fake.port, ca, { password: wrong }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'auth');
     assert.match(error.message, /^pop3:\/\/alice@127\.0\.0\.1:\d+: /);
     for (const secret of [wrong, Buffer.from(wrong).toString('base64')]) assert.ok(!error.message.includes(secret), error.message);
@@ -138,7 +129,7 @@ describe('POP3 mailbox against a POP3 server', () => {
       await s.write('+OK ready\r\n');
     });
     t.after(() => fake.close());
-    const error = await failure(openPop3(settings(fake.port, '', { tls: 'none' }), { timeoutMs: 300 }));
+    const error = await mailboxFailure(openPop3(settings(fake.port, '', { tls: 'none' }), { timeoutMs: 300 }));
     assert.equal(error.kind, 'timeout');
     assert.match(error.message, /300 ms to USER/);
   });
@@ -150,7 +141,7 @@ describe('POP3 mailbox against a POP3 server', () => {
       s.end();
     });
     const session = await open(t, settings(port, '', { tls: 'none' }));
-    const error = await failure(session.list(['INBOX'], { limit: 5 }));
+    const error = await mailboxFailure(session.list(['INBOX'], { limit: 5 }));
     assert.equal(error.kind, 'connect');
     assert.match(error.message, /closed the connection during LIST/);
   });
@@ -160,7 +151,7 @@ describe('POP3 mailbox against a POP3 server', () => {
       await s.write('\x16\x03\x01 this is not POP3\r\n');
     });
     t.after(() => fake.close());
-    const error = await failure(openPop3(settings(fake.port, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openPop3(settings(fake.port, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'protocol');
   });
 
@@ -170,7 +161,7 @@ describe('POP3 mailbox against a POP3 server', () => {
       await s.write(`+OK ${'x'.repeat(9000)}`);
     });
     const session = await open(t, settings(port, '', { tls: 'none' }));
-    assert.equal((await failure(session.read({ folder: 'INBOX', id: '1', header: Buffer.alloc(0), size: 1 }, 1000))).kind, 'protocol');
+    assert.equal((await mailboxFailure(session.read({ folder: 'INBOX', id: '1', header: Buffer.alloc(0), size: 1 }, 1000))).kind, 'protocol');
   });
 
   test('a message bigger than its LIST size said is kind too-big, and the session stays in step', async (t) => {
@@ -186,15 +177,15 @@ describe('POP3 mailbox against a POP3 server', () => {
     });
     const session = await open(t, settings(port, '', { tls: 'none' }));
     const entry = { folder: 'INBOX', id: '1', header: Buffer.alloc(0), size: 10 };
-    assert.equal((await failure(session.read(entry, 1000))).kind, 'too-big');
+    assert.equal((await mailboxFailure(session.read(entry, 1000))).kind, 'too-big');
     // The next reply is read as the reply it is: the rest of the big one was read through, not left in the way.
-    const error = await failure(session.read(entry, 1000));
+    const error = await mailboxFailure(session.read(entry, 1000));
     assert.equal(error.kind, 'not-found');
   });
 
   test('a line break in the password is refused before anything is sent (kind auth)', async (t) => {
     const { fake, ca } = await server(t);
-    const error = await failure(openPop3(settings(fake.port, ca, { password: 'x\r\nDELE 1' }), { timeoutMs: GENEROUS_MS }));
+    const error = await mailboxFailure(openPop3(settings(fake.port, ca, { password: 'x\r\nDELE 1' }), { timeoutMs: GENEROUS_MS }));
     assert.equal(error.kind, 'auth');
     assert.ok(!fake.commands.some((line) => line.startsWith('DELE')));
   });
@@ -205,6 +196,6 @@ describe('POP3 mailbox against a POP3 server', () => {
     const controller = new AbortController();
     const opening = openPop3(settings(fake.port, '', { tls: 'none' }), { timeoutMs: GENEROUS_MS, signal: controller.signal });
     controller.abort();
-    assert.equal((await failure(opening)).kind, 'aborted');
+    assert.equal((await mailboxFailure(opening)).kind, 'aborted');
   });
 });

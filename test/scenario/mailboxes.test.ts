@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatIssue, ScenarioError } from '../../src/errors.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { MailboxAction } from '../../src/scenario/types.js';
+import { inlineProblems } from './issues.js';
 
-function problems(source: string): string[] {
-  try {
-    parseScenario(source, 'inline.yaml', { env: {} });
-  } catch (error) {
-    assert.ok(error instanceof ScenarioError);
-    return error.issues.map((issue) => formatIssue(issue));
-  }
-  return assert.fail('parsed without errors');
-}
+const problems = (source: string): string[] => inlineProblems(source);
 
 const STEPS = `cases:
   - name: delivered
@@ -85,18 +77,18 @@ ${STEPS}      - mailbox: nobody
         expect: 250
 `),
       [
-        'inline.yaml:2:9: mailbox "none" needs one of imap, pop3, maildir, mbox, mailpit, mailhog, embedded: what it is and where',
-        'inline.yaml:3:33: mailbox "both" cannot have both "imap" and "pop3": it is one mailbox',
-        'inline.yaml:4:34: "tls" is for an IMAP or POP3 mailbox, and mailbox "local" is maildir',
-        'inline.yaml:4:45: mailbox "local" is a local maildir: it has no user or password',
-        'inline.yaml:5:16: mailbox "bad": imap expects host or host:port, got "a.example.test:99999"',
-        'inline.yaml:10:18: no mailbox "nobody": the file\'s mailboxes are none, both, local, bad',
-        'inline.yaml:12:9: a mailbox step reads no reply from the SMTP server, so "expect" has nothing to check: its checks go inside "mailbox:"',
+        '2:9: mailbox "none" needs one of imap, pop3, maildir, mbox, mailpit, mailhog, embedded: what it is and where',
+        '3:33: mailbox "both" cannot have both "imap" and "pop3": it is one mailbox',
+        '4:34: "tls" is for an IMAP or POP3 mailbox, and mailbox "local" is maildir',
+        '4:45: mailbox "local" is a local maildir: it has no user or password',
+        '5:16: mailbox "bad": imap expects host or host:port, got "a.example.test:99999"',
+        '10:18: no mailbox "nobody": the file\'s mailboxes are none, both, local, bad',
+        '12:9: a mailbox step reads no reply from the SMTP server, so "expect" has nothing to check: its checks go inside "mailbox:"',
       ],
     );
   });
 
   test('a file without mailboxes says so', () => {
-    assert.deepEqual(problems(`${STEPS}      - mailbox: alice\n`), ['inline.yaml:5:18: no mailbox "alice": the file has no mailboxes: add them under "mailboxes:"']);
+    assert.deepEqual(problems(`${STEPS}      - mailbox: alice\n`), ['5:18: no mailbox "alice": the file has no mailboxes: add them under "mailboxes:"']);
   });
 });
