@@ -1,5 +1,7 @@
 import type { DsnNotify, DsnReturn, MailBody } from '../smtp/mail-params.js';
 import type { AuthMechanism, TlsAssertions } from './types.js';
+import type { MailboxAsWritten, MailboxStepAsWritten } from './as-written-mailboxes.js';
+import type { KeyTable } from './key-table.js';
 
 /**
  * Scenario files as written in YAML, after the JSON schema has accepted them.
@@ -120,52 +122,6 @@ export interface CapabilitiesAsWritten {
 /** Name → `/regex/flags`. */
 export type CaptureAsWritten = Record<string, string>;
 
-/** Exactly one of imap, pop3, maildir, mbox, mailpit, mailhog and embedded. */
-export interface MailboxAsWritten {
-  imap?: string;
-  pop3?: string;
-  maildir?: string;
-  mbox?: string;
-  mailpit?: string;
-  mailhog?: string;
-  embedded?: string;
-  tls?: 'implicit' | 'starttls' | 'none';
-  verify?: boolean;
-  ca?: string | string[];
-  servername?: string;
-  user?: string;
-  password?: string;
-}
-
-/** Header name → a pattern one of its values matches, true (present) or false (absent). */
-export type HeaderChecksAsWritten = Record<string, string | boolean>;
-
-export interface MailboxFindAsWritten {
-  message_id?: string;
-  headers?: HeaderChecksAsWritten;
-}
-
-export interface DsnCheckAsWritten {
-  action?: 'delivered' | 'failed' | 'delayed' | 'relayed' | 'expanded';
-  status?: string;
-  recipient?: string;
-}
-
-export interface MailboxStepMapAsWritten {
-  in: string;
-  folders?: string[];
-  find?: MailboxFindAsWritten;
-  folder?: string;
-  headers?: HeaderChecksAsWritten;
-  body?: string;
-  max_size?: number;
-  dsn?: boolean | DsnCheckAsWritten;
-  delete?: boolean;
-}
-
-/** A mailbox's name is short for `{ in: name }`. */
-export type MailboxStepAsWritten = string | MailboxStepMapAsWritten;
-
 export interface StepAsWritten {
   name?: string;
   /** The path of a file of steps to insert here, relative to this file; alone in its step. */
@@ -225,8 +181,7 @@ export interface IncludedFileAsWritten {
   steps: StepAsWritten[];
 }
 
-/** Every key of T, each marked as it is in T; the compiler rejects missing or extra keys. */
-export type KeyTable<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? 'optional' : 'required' };
+export type { KeyTable };
 
 export const scenarioFileKeys: KeyTable<ScenarioFile> = {
   name: 'optional',
@@ -372,46 +327,4 @@ export const attachmentKeys: KeyTable<AttachmentAsWritten> = {
 export const capabilitiesKeys: KeyTable<CapabilitiesAsWritten> = {
   has: 'optional',
   lacks: 'optional',
-};
-
-export const mailboxKeys: KeyTable<MailboxAsWritten> = {
-  imap: 'optional',
-  pop3: 'optional',
-  maildir: 'optional',
-  mbox: 'optional',
-  mailpit: 'optional',
-  mailhog: 'optional',
-  embedded: 'optional',
-  tls: 'optional',
-  verify: 'optional',
-  ca: 'optional',
-  servername: 'optional',
-  user: 'optional',
-  password: 'optional',
-};
-
-/** The keys that say what a mailbox is; a mailbox has exactly one. */
-export const MAILBOX_KIND_KEYS = ['imap', 'pop3', 'maildir', 'mbox', 'mailpit', 'mailhog', 'embedded'] as const satisfies readonly (keyof MailboxAsWritten)[];
-
-export const mailboxStepKeys: KeyTable<MailboxStepMapAsWritten> = {
-  in: 'required',
-  folders: 'optional',
-  find: 'optional',
-  folder: 'optional',
-  headers: 'optional',
-  body: 'optional',
-  max_size: 'optional',
-  dsn: 'optional',
-  delete: 'optional',
-};
-
-export const mailboxFindKeys: KeyTable<MailboxFindAsWritten> = {
-  message_id: 'optional',
-  headers: 'optional',
-};
-
-export const dsnCheckKeys: KeyTable<DsnCheckAsWritten> = {
-  action: 'optional',
-  status: 'optional',
-  recipient: 'optional',
 };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describeMailbox, type MailboxSettings } from '../mailbox/types.js';
-import { MAILBOX_KIND_KEYS } from './as-written.js';
+import { MAILBOX_KIND_KEYS } from './as-written-mailboxes.js';
 import { isRecord, type NormalizeContext, type Scope } from './context.js';
 import { textPattern } from './expectations.js';
 import type { DataPath } from './positions.js';

@@ -10,10 +10,6 @@ import {
   CHECK_KEYS,
   conditionKeys,
   dataKeys,
-  dsnCheckKeys,
-  mailboxFindKeys,
-  mailboxKeys,
-  mailboxStepKeys,
   mailKeys,
   pipelineCommandKeys,
   proxyKeys,
@@ -25,6 +21,7 @@ import {
   tlsKeys,
 } from '../../src/scenario/as-written.js';
 import { schemaPath } from '../../src/scenario/validate.js';
+import { dsnCheckKeys, mailboxFindKeys, mailboxKeys, mailboxStepKeys } from '../../src/scenario/as-written-mailboxes.js';
 
 interface ObjectSchema {
   properties?: Record<string, { description?: string; examples?: unknown[] }>;
