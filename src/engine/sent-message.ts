@@ -1,5 +1,6 @@
 import { SENT_HEADER_BYTES, type SessionState } from './session-state.js';
 import type { Reply } from '../smtp/types.js';
+import { headerEnd, headerOf } from '../mailbox/header-section.js';
 
 /**
  * The header section of a message as it is sent, kept so that a later mailbox step can find the
@@ -23,25 +24,13 @@ export class SentHeader {
     const part = Buffer.from(chunk.subarray(0, SENT_HEADER_BYTES - this.size));
     this.parts.push(part);
     this.size += part.length;
-    if (this.size >= SENT_HEADER_BYTES || headerEnd(Buffer.concat(this.parts)) >= 0) this.complete = true;
+    if (this.size >= SENT_HEADER_BYTES || headerEnd(Buffer.concat(this.parts)) !== undefined) this.complete = true;
   }
 
-  /** The header section, without the empty line and the body. */
+  /** The header section, with the empty line that ends it, without the body. */
   header(): Buffer {
-    const all = Buffer.concat(this.parts);
-    const end = headerEnd(all);
-    return end < 0 ? all : all.subarray(0, end);
+    return headerOf(Buffer.concat(this.parts), SENT_HEADER_BYTES);
   }
-}
-
-/** Where the header section ends: the offset of the empty line's line break, or -1. */
-function headerEnd(bytes: Buffer): number {
-  if (bytes[0] === 0x0a) return 0;
-  if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 0;
-  const crlf = bytes.indexOf('\r\n\r\n');
-  const lf = bytes.indexOf('\n\n');
-  if (crlf < 0) return lf < 0 ? -1 : lf + 1;
-  return lf < 0 || crlf < lf ? crlf + 2 : lf + 1;
 }
 
 /** After the reply to a message: a 2xx says the server took it, and a later mailbox step may look for it. */

@@ -1,4 +1,4 @@
-import { headerOf, HEADER_MAX, headerEnd } from './maildir.js';
+import { headerOf, HEADER_MAX, headerEnd } from './header-section.js';
 import { describeMailbox, MailboxError, type CatcherMailbox, type MailboxDeadline, type MailboxEntry, type MailboxSession } from './types.js';
 
 /**

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { FetchMessageObject, ImapFlow, ImapFlowOptions } from 'imapflow';
 import { MailboxError, type MailboxDeadline, type MailboxEntry, type MailboxSession, type NetworkMailbox } from './types.js';
+import { HEADER_MAX } from './header-section.js';
 import { ErrorMaker, bounded, secretsOf, socketErrorOf, tlsOptionsOf } from './network.js';
 
 /**
@@ -10,7 +11,6 @@ import { ErrorMaker, bounded, secretsOf, socketErrorOf, tlsOptionsOf } from './n
  */
 
 /** At most this much of a message's header section is kept. */
-export const MAX_HEADER_BYTES = 256 * 1024;
 
 interface ImapFlowModule {
   ImapFlow: new (options: ImapFlowOptions) => ImapFlow;
@@ -151,7 +151,7 @@ function entryOf(folder: string, message: FetchMessageObject): MailboxEntry {
   return {
     folder,
     id: String(message.uid),
-    header: header.length > MAX_HEADER_BYTES ? header.subarray(0, MAX_HEADER_BYTES) : header,
+    header: header.length > HEADER_MAX ? header.subarray(0, HEADER_MAX) : header,
     size: message.size ?? 0,
     ...(receivedAt !== undefined && !Number.isNaN(receivedAt.getTime()) ? { receivedAt } : {}),
   };

@@ -2,6 +2,8 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileReadError, OPEN_FLAGS, problemText, readFileWithinAsync, shortPath } from '../read-file.js';
+import { withinDeadline } from './deadline.js';
+import { HEADER_MAX, headerEnd } from './header-section.js';
 import { describeMailbox, MailboxError, type LocalMailbox, type MailboxDeadline, type MailboxEntry, type MailboxSession } from './types.js';
 
 /**
@@ -9,44 +11,17 @@ import { describeMailbox, MailboxError, type LocalMailbox, type MailboxDeadline,
  * local delivery agent writes it. Each message is one file; the newest are those modified last.
  */
 
-/** The most of a message's header section a listing reads. */
-export const HEADER_MAX = 256 * 1024;
-
-/** The end of the header section in `bytes` (after its empty line), or undefined when there is none yet. */
-export function headerEnd(bytes: Buffer, from = 0): number | undefined {
-  if (from === 0 && (bytes[0] === 0x0a || (bytes[0] === 0x0d && bytes[1] === 0x0a))) return bytes[0] === 0x0a ? 1 : 2;
-  for (let at = bytes.indexOf(0x0a, Math.max(0, from - 2)); at >= 0 && at < bytes.length - 1; at = bytes.indexOf(0x0a, at + 1)) {
-    if (bytes[at + 1] === 0x0a) return at + 2;
-    if (bytes[at + 1] === 0x0d && bytes[at + 2] === 0x0a) return at + 3;
-  }
-  return undefined;
-}
-
-/** The header section of a message's bytes, cut at HEADER_MAX when it has no end before. */
-export function headerOf(bytes: Buffer): Buffer {
-  return bytes.subarray(0, Math.min(headerEnd(bytes) ?? bytes.length, HEADER_MAX));
-}
-
 /**
  * Runs one file operation within the deadline: it fails with a 'timeout' MailboxError after
  * deadline.timeoutMs, and with 'aborted' as soon as deadline.signal aborts.
  */
-export async function withinDeadline<T>(name: string, deadline: MailboxDeadline, what: string, work: () => Promise<T>): Promise<T> {
-  const aborted = () => new MailboxError('aborted', `${name}: ${what} was interrupted`);
-  if (deadline.signal?.aborted) throw aborted();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MailboxError('timeout', `${name}: no reply within ${deadline.timeoutMs} ms to ${what}`)), deadline.timeoutMs);
-    onAbort = () => reject(aborted());
-    deadline.signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work(), stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) deadline.signal?.removeEventListener('abort', onAbort);
-  }
+export function fileOperation<T>(name: string, deadline: MailboxDeadline, what: string, work: () => Promise<T>): Promise<T> {
+  const errors = {
+    timedOut: () => new MailboxError('timeout', `${name}: no reply within ${deadline.timeoutMs} ms to ${what}`),
+    interrupted: () => new MailboxError('aborted', `${name}: ${what} was interrupted`),
+  };
+  if (deadline.signal?.aborted) return Promise.reject(errors.interrupted());
+  return withinDeadline(work(), deadline, errors);
 }
 
 /** A failed read of a message file, as a MailboxError of the right kind. */
@@ -95,7 +70,7 @@ interface Found {
 export async function openMaildir(settings: LocalMailbox, deadline: MailboxDeadline): Promise<MailboxSession> {
   const name = describeMailbox(settings);
   const root = settings.path;
-  const timed = <T>(what: string, work: () => Promise<T>) => withinDeadline(name, deadline, what, work);
+  const timed = <T>(what: string, work: () => Promise<T>) => fileOperation(name, deadline, what, work);
   if (!(await timed('opening it', () => isMaildir(root)))) {
     throw new MailboxError('not-found', `${name}: ${shortPath(root)} is not a Maildir (a folder with new/ and cur/ in it).`);
   }

@@ -1,7 +1,8 @@
 import { open, stat, unlink } from 'node:fs/promises';
 import { writeFileAtomically } from '../atomic-file.js';
 import { LIMITS, OPEN_FLAGS, readFileWithinAsync, shortPath } from '../read-file.js';
-import { headerOf, readFailure, withinDeadline } from './maildir.js';
+import { headerOf } from './header-section.js';
+import { fileOperation, readFailure } from './maildir.js';
 import { describeMailbox, MailboxError, type LocalMailbox, type MailboxDeadline, type MailboxEntry, type MailboxSession } from './types.js';
 
 /**
@@ -85,7 +86,7 @@ function receivedAt(bytes: Buffer, span: Span): Date | undefined {
 export async function openMbox(settings: LocalMailbox, deadline: MailboxDeadline): Promise<MailboxSession> {
   const name = describeMailbox(settings);
   const path = settings.path;
-  const timed = <T>(what: string, work: () => Promise<T>) => withinDeadline(name, deadline, what, work);
+  const timed = <T>(what: string, work: () => Promise<T>) => fileOperation(name, deadline, what, work);
   const notMbox = (why: string) => new MailboxError('not-found', `${name}: ${shortPath(path)} ${why}.`);
 
   await timed('opening it', async () => {

@@ -1,5 +1,7 @@
 import { rootCertificates } from 'node:tls';
 import { SecretSet } from '../smtp/secrets.js';
+import { verifyCodeWords } from '../smtp/tls.js';
+import { withinDeadline } from './deadline.js';
 import { MailboxError, describeMailbox, type MailboxDeadline, type MailboxErrorKind, type NetworkMailbox } from './types.js';
 
 /**
@@ -51,67 +53,23 @@ export class ErrorMaker {
   }
 }
 
-/**
- * Settles as `work` does, or rejects with a 'timeout' MailboxError after `deadline.timeoutMs`, or an
- * 'aborted' one when `deadline.signal` aborts; either way `giveUp` is called (it tears the connection
- * down) and a late rejection of `work` is ignored.
- */
+/** Settles as `work` does, within the deadline (see withinDeadline); `what` names the operation in the error. */
 export function bounded<T>(work: Promise<T>, deadline: MailboxDeadline, errors: ErrorMaker, what: string, giveUp: () => void): Promise<T> {
-  work.catch(() => {});
-  const { signal, timeoutMs } = deadline;
-  if (signal?.aborted) {
-    giveUp();
-    return Promise.reject(errors.make('aborted', `${what} was interrupted`));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const fail = (error: MailboxError): void => {
-      cleanup();
-      giveUp();
-      reject(error);
-    };
-    const onAbort = (): void => fail(errors.make('aborted', `${what} was interrupted`));
-    const timer = setTimeout(() => fail(errors.make('timeout', `no reply within ${timeoutMs} ms to ${what}`)), timeoutMs);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
-  });
+  return withinDeadline(
+    work,
+    deadline,
+    { timedOut: () => errors.make('timeout', `no reply within ${deadline.timeoutMs} ms to ${what}`), interrupted: () => errors.make('aborted', `${what} was interrupted`) },
+    giveUp,
+  );
 }
 
-const CERTIFICATE_REASONS: Record<string, string> = {
-  CERT_HAS_EXPIRED: 'the certificate has expired',
-  CERT_NOT_YET_VALID: 'the certificate is not yet valid',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
-  SELF_SIGNED_CERT_IN_CHAIN: 'a self-signed certificate is in the chain',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate cannot be verified (unknown issuer)',
-  UNABLE_TO_GET_ISSUER_CERT: 'the issuer certificate is unknown',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer certificate is unknown',
-  CERT_SIGNATURE_FAILURE: 'the certificate signature is wrong',
-  CERT_REVOKED: 'the certificate is revoked',
-  CERT_UNTRUSTED: 'the certificate is not trusted',
-  CERT_REJECTED: 'the certificate is rejected',
-  INVALID_CA: 'a CA certificate is invalid',
-  INVALID_PURPOSE: 'the certificate is not meant for a server',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate is for another name',
-};
 
 /** What a Node socket or TLS error means, by its code; undefined for an error that is not one. */
 export function socketErrorOf(error: unknown, errors: ErrorMaker, settings: NetworkMailbox): MailboxError | undefined {
   if (!(error instanceof Error)) return undefined;
   const { code, reason } = error as Error & { code?: unknown; reason?: unknown };
   if (typeof code !== 'string') return undefined;
-  const certificate = CERTIFICATE_REASONS[code];
+  const certificate = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'the certificate is for another name' : verifyCodeWords(code);
   if (certificate !== undefined) {
     const name = settings.servername ?? settings.host;
     return errors.make('tls', `certificate verification failed for ${name}: ${certificate} (${code})`);

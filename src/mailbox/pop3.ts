@@ -1,4 +1,5 @@
 import { MailboxError, type MailboxDeadline, type MailboxEntry, type MailboxSession, type NetworkMailbox } from './types.js';
+import { HEADER_MAX } from './header-section.js';
 import { ErrorMaker, secretsOf } from './network.js';
 import { Pop3Connection } from './pop3-client.js';
 
@@ -9,7 +10,6 @@ import { Pop3Connection } from './pop3-client.js';
  */
 
 /** At most this much of a message's header section is kept. */
-export const MAX_HEADER_BYTES = 256 * 1024;
 
 /** The longest scan listing (LIST, UIDL) accepted: 64 bytes a message for a million messages. */
 const MAX_LISTING_BYTES = 64 * 1024 * 1024;
@@ -62,7 +62,7 @@ class Pop3Session implements MailboxSession {
     const entries: MailboxEntry[] = [];
     // POP3 cannot search: the newest `limit` messages are looked at, and those with another Message-ID left out.
     for (const n of numbers.slice(0, options.limit)) {
-      const top = await this.connection.multi(`TOP ${n} 0`, MAX_HEADER_BYTES, `TOP ${n} 0`);
+      const top = await this.connection.multi(`TOP ${n} 0`, HEADER_MAX, `TOP ${n} 0`);
       if (!top.ok) throw this.errors.make('protocol', `the server refused the header of message ${n} (TOP): -ERR ${top.text}`);
       if (options.messageId !== undefined && !hasMessageId(top.body, options.messageId)) continue;
       entries.push({ folder: INBOX, id: uidls?.get(n) ?? String(n), header: top.body, size: sizes.get(n) ?? 0 });

@@ -156,6 +156,11 @@ function handshakeReason(err: Error): string {
   return code ?? err.message;
 }
 
+/** The words for an OpenSSL certificate verification code (`CERT_HAS_EXPIRED`), when it is one. */
+export function verifyCodeWords(code: string): string | undefined {
+  return VERIFY_REASONS[code];
+}
+
 /** Node gives the reason as an OpenSSL code string (typed as Error); turns it into words. */
 function verificationReason(error: unknown, cert: PeerCertificate, name: string): string {
   const code = typeof error === 'string' ? error : error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : 'unknown reason';

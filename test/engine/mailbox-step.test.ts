@@ -78,6 +78,18 @@ describe('the mailbox step, end to end through the embedded server and its Maild
     assert.match(gone.message ?? '', /^A message with Message-ID <first-1@client\.test> did not arrive in bob \(maildir .*bob\) within 1\.0 s \(looked \d+ times in INBOX\); the folders were empty$/);
   });
 
+  test('a message streamed from a file is found by the Message-ID the file gives it, folded over two lines', async () => {
+    const file = join(mailRoot, 'from-file.eml');
+    writeFileSync(file, 'Subject: from a file\nMessage-ID:\n <file-1@client.test>\n\nSent from a file.\n');
+    const yaml = sending(bob(), 'unused', '      - mailbox: { in: bob, body: from a file, delete: true }\n        timeout: 20s\n').replace(
+      '      - data: "unused"\n',
+      `      - data: { file: ${q(file)} }\n`,
+    );
+    const result = await runInline(yaml, tcp(server));
+    assert.equal(result.status, 'passed', why(result));
+    assert.equal(result.steps[7]!.delivery?.found?.messageId, '<file-1@client.test>');
+  });
+
   test('a message marked as spam is found in Junk, and expecting INBOX fails naming the folder', async () => {
     const message = 'Message-ID: <spam-1@client.test>\nSubject: [spam] offer\n\nBuy now.\n';
     const result = await runInline(sending(bob(), message, `      - mailbox: { in: bob, folder: INBOX, delete: true }\n        timeout: 20s\n`), tcp(server));
