@@ -154,15 +154,22 @@ interface Look {
 async function lookUntil(session: MailboxSession, folders: string[], wanted: Wanted, deadline: number, signal: AbortSignal | undefined): Promise<Look> {
   let looks = 0;
   let newest: string[] = [];
+  // The same messages come back look after look: each is parsed (and a DSN read) once in this step.
+  const notIt = new Map<string, string>();
   for (;;) {
     looks += 1;
     const entries = await session.list(folders, { limit: LIST_LIMIT, ...(wanted.messageId ? { messageId: wanted.messageId } : {}) });
     const subjects: string[] = [];
     for (const entry of entries) {
-      const fields = await parseHeader(entry.header);
-      const found = await matches(entry, fields, wanted, session);
-      if (found) return { found, foundAt: performance.now(), looks, newest };
-      subjects.push(fields.first('subject') ?? '(no subject)');
+      const key = `${entry.folder}\u0000${entry.id}`;
+      let subject = notIt.get(key);
+      if (subject === undefined) {
+        const fields = await parseHeader(entry.header);
+        const found = await matches(entry, fields, wanted, session);
+        if (found) return { found, foundAt: performance.now(), looks, newest };
+        notIt.set(key, (subject = fields.first('subject') ?? '(no subject)'));
+      }
+      subjects.push(subject);
     }
     newest = subjects;
     const left = deadline - performance.now();
