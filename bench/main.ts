@@ -1,6 +1,7 @@
 import { engineStream, memory, retained, sessions } from './benchmarks.js';
 import { bigManifest, commandFile, commandManifest, heldOpen, startup, stream, type BenchContext } from './commands.js';
 import { table, type Row } from './measure.js';
+import { oneoff } from './oneoff.js';
 
 /**
  * `npm run bench [-- [--profile] name…]`: measures smtpspec against its targets and prints a table.
@@ -13,6 +14,7 @@ import { table, type Row } from './measure.js';
 const RUN = {
   // Start-up first: right after thousands of connections close, the system is still busy with them.
   startup,
+  oneoff: () => oneoff(),
   'command-manifest': commandManifest,
   'command-file': commandFile,
   'held-open': heldOpen,

@@ -18,7 +18,7 @@ export {
 export { runCase } from './engine/run-case.js';
 export { matchReply, describeExpectation, describeReply } from './engine/match.js';
 export { countResults } from './engine/results.js';
-export type { RunResult, CaseResult, StepResult, CaseInfo, CaseFailure, FailureKind, Status, RunCounts, TranscriptEntry } from './engine/results.js';
+export type { RunResult, CaseResult, StepResult, CaseInfo, CaseFailure, FailureKind, Status, RunCounts, TranscriptEntry, DeliveryResult, DeliveredMessage } from './engine/results.js';
 export type { Reporter, RunInfo } from './engine/events.js';
 export { ReporterMux, type ReporterFailure } from './report/multiplex.js';
 export { ConsoleReporter, type ConsoleReporterOptions } from './report/console.js';
