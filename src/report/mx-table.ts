@@ -1,9 +1,8 @@
 import { basename, extname } from 'node:path';
 import type { Reporter } from '../engine/events.js';
 import type { CaseResult, RunCounts, RunResult, Status, StepResult, TlsFacts } from '../engine/results.js';
-import { formatTarget } from '../engine/target-label.js';
+import { formatTarget, isTcpTarget } from '../engine/target-label.js';
 import { isIP } from '../ip.js';
-import { isTcpTarget } from '../scenario/types.js';
 import { daysUntilExpiry } from '../tls-facts.js';
 import { alignColumns, summaryLine } from './console.js';
 import { printable } from './format.js';
