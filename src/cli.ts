@@ -25,8 +25,10 @@ import { internalFault } from './engine/internal-fault.js';
 import { packageVersion } from './package-info.js';
 import { EXIT, type CliIO } from './commands/io.js';
 import { reportFilesOf } from './commands/report-ledger.js';
-import type { Command, MergeCommand, RunCommand, StdoutReporter } from './commands/types.js';
+import type { Command, MergeCommand, MxCommand, RunCommand, StdoutReporter } from './commands/types.js';
 import { addRecordCommand } from './record/options.js';
+import { isIP } from './ip.js';
+import { isValidHost } from './scenario/target.js';
 
 /**
  * Command-line wiring only: `parseArgs` turns argv into a plain command (pure, testable),
@@ -34,7 +36,7 @@ import { addRecordCommand } from './record/options.js';
  */
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
-const COMMANDS = 'run, validate, list, init, record, serve, merge, checks';
+const COMMANDS = 'run, validate, list, init, record, serve, merge, checks, mx';
 
 function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const targets = parseTargets(o.target);
@@ -140,6 +142,40 @@ function addAuthoringCommands(cli: CAC, found: (command: Command) => void): void
     .action((file: string | undefined, o: Record<string, unknown>) => found(initCommandOf(file, o)));
 }
 
+function mxCommandOf(domains: string[], o: Record<string, unknown>): MxCommand {
+  const port = Number(o.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port expects a number from 1 to 65535, got "${String(o.port)}"`);
+  const invalid = domains.map(String).find((domain) => !isValidHost(domain) || isIP(domain) !== 0);
+  if (invalid !== undefined) throw new UsageError(`mx expects mail domains such as example.com, got "${invalid}"`);
+  return {
+    command: 'mx',
+    domains: domains.map(String),
+    checks: parseStrings(o.check, '--check'),
+    port,
+    dnsServer: parseDnsServer(o.dnsServer),
+    timeoutMs: parseTimeout(o.timeout),
+    vars: parseVars(o.var),
+    ca: parseStrings(o.ca, '--ca', 'a file name'),
+    jsonFile: optionalString(o.json, '--json'),
+    junitFile: optionalString(o.junit, '--junit'),
+  };
+}
+
+function addMxCommand(cli: CAC, found: (command: Command) => void): void {
+  cli
+    .command('mx <...domains>', 'Run the ready-made checks against every MX host of each domain and print one table')
+    .option('--check <name>', 'Run only this ready-made check (repeatable; default: all of them)', { type: [String] })
+    .option('--port <port>', 'Connect to each MX host on this port', { default: 25 })
+    .option('--dns-server <host:port>', 'Look up the MX records and host names with this DNS server')
+    .option('--timeout <duration>', 'Deadline per reply (e.g. 5s; default 30s)')
+    .option('--var <name=value>', "Set a check's variable (repeatable); domain is each domain's own", { type: [String] })
+    .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS, besides the system CAs (repeatable)', { type: [String] })
+    .option('--json <file>', 'Also write the table as JSON to this file')
+    .option('--junit <file>', "Also write the checks' results as JUnit XML to this file")
+    .example('smtpspec mx example.com --check greeting --check starttls')
+    .action((domains: string[], o: Record<string, unknown>) => found(mxCommandOf(domains, o)));
+}
+
 function buildCli(found: (command: Command) => void) {
   const cli = cac('smtpspec');
   addRunCommand(cli, found);
@@ -154,6 +190,7 @@ function buildCli(found: (command: Command) => void) {
       found({ command: 'validate', paths: paths.map(String), vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name'), ...includeRootOf(o) });
     });
   addAuthoringCommands(cli, found);
+  addMxCommand(cli, found);
   cli
     .command('checks', 'List the ready-made checks (run them with run --check NAME)')
     .action(() => found({ command: 'checks' }));
@@ -227,7 +264,7 @@ export async function main(args: string[], io: CliIO): Promise<number> {
   try {
     const command = parseArgs(args);
     // The reports it writes are known from here on: a signal at any later moment can say which are written.
-    if (command.command === 'run' && !command.dryRun) for (const report of reportFilesOf(command)) io.reports?.expect(report);
+    if ((command.command === 'run' && !command.dryRun) || command.command === 'mx') for (const report of reportFilesOf(command)) io.reports?.expect(report);
     switch (command.command) {
       case 'done':
         return EXIT.passed;
@@ -248,6 +285,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
         return await (await import('./commands/merge.js')).mergeCommand(command, io);
       case 'record':
         return await (await import('./commands/record.js')).recordCommand(command, io);
+      case 'mx':
+        return await (await import('./commands/mx.js')).mxCommand(command, io);
     }
   } catch (error) {
     return reportError(error, io);

@@ -123,9 +123,27 @@ export interface RecordCommand {
   color: boolean;
 }
 
+/** `smtpspec mx DOMAIN…`: the ready-made checks against every MX host of each domain, as one table. */
+export interface MxCommand {
+  command: 'mx';
+  domains: string[];
+  /** `--check` names; none: every ready-made check. */
+  checks: string[];
+  /** `--port`: where each MX host is connected to (default 25). */
+  port: number;
+  dnsServer?: { host: string; port: number };
+  timeoutMs?: number;
+  vars: Record<string, string>;
+  ca: string[];
+  /** `--json FILE`: the table as JSON. */
+  jsonFile?: string;
+  /** `--junit FILE`: the checks' cases as JUnit XML. */
+  junitFile?: string;
+}
+
 /** Help or version was printed; nothing else to do. */
 export interface DoneCommand {
   command: 'done';
 }
 
-export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | DoneCommand;
+export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | MxCommand | DoneCommand;

@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { CertificateFiles } from '../smtp/certificate-files.js';
 import type { IpFamily } from '../ip.js';
 import { clientAddressProblem, familyOf, withClientAddress, type ClientAddress } from './client-address.js';
-import { loadManifest, type Manifest, type ManifestTarget } from '../manifest/manifest.js';
+import { loadManifest, parseManifest, type Manifest, type ManifestOptions, type ManifestTarget } from '../manifest/manifest.js';
 import { resolveTargetHosts, type ResolvedHost } from '../manifest/mx.js';
 import { loadScenarios, type LoadOptions } from '../scenario/load.js';
 import type { LoadCache } from '../scenario/load-cache.js';
@@ -47,6 +47,8 @@ export interface ManifestPlanOptions extends TargetLoadOptions {
   preview: boolean;
   /** The manifest as told apart from scenario files: it is not parsed again. */
   detected?: DetectedYaml;
+  /** The manifest's text, made in memory (a one-off command's): `path` only names it. */
+  source?: string;
 }
 
 export interface ManifestPlan {
@@ -81,6 +83,7 @@ function hostTarget(target: ManifestTarget, host: ResolvedHost, client: ClientAd
     name,
     ...(host.addresses ? { addresses: host.addresses } : {}),
     ...(host.error !== undefined ? { resolveError: host.error } : {}),
+    ...(target.domain !== undefined ? { mx: { domain: target.domain, ...(host.preference !== undefined ? { preference: host.preference } : {}), ...(host.implicit ? { implicit: true as const } : {}) } } : {}),
   }, client);
 }
 
@@ -125,7 +128,9 @@ async function targetHosts(target: ManifestTarget, options: ManifestPlanOptions,
   const dnsServer = options.dnsServer ?? manifest.dnsServer;
   const family = familyOf(client);
   const resolution = await resolveTargetHosts(target, { ...(dnsServer ? { dnsServer } : {}), ...(family ? { family } : {}), timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS });
-  if ('error' in resolution) return [{ kind: 'tcp', host: target.domain ?? target.name, port: target.port, name: target.name, resolveError: resolution.error }];
+  if ('error' in resolution) {
+    return [{ kind: 'tcp', host: target.domain ?? target.name, port: target.port, name: target.name, resolveError: resolution.error, ...(target.domain !== undefined ? { mx: { domain: target.domain } } : {}) }];
+  }
   return resolution.hosts.map((host) => hostTarget(target, host, client));
 }
 
@@ -135,7 +140,7 @@ async function targetHosts(target: ManifestTarget, options: ManifestPlanOptions,
  * each failing with the reason, so the report shows it.
  */
 export async function planManifest(path: string, options: ManifestPlanOptions): Promise<ManifestPlan> {
-  const manifest = await loadManifest(path, {
+  const manifest = await (options.source === undefined ? loadManifest : parsedManifest(options.source))(path, {
     ...(options.missingFiles ? { missingFiles: options.missingFiles } : {}),
     ...(options.certificates ? { certificates: options.certificates } : {}),
     ...(options.detected ? { detected: options.detected } : {}),
@@ -148,4 +153,9 @@ export async function planManifest(path: string, options: ManifestPlanOptions): 
     }),
   );
   return { items: planned.flatMap((p) => p.items), scenarios: planned.flatMap((p) => p.scenarios) };
+}
+
+/** loadManifest's shape for a manifest whose text is at hand. */
+function parsedManifest(source: string): (path: string, options: ManifestOptions) => Promise<Manifest> {
+  return async (path, options) => parseManifest(source, path, options);
 }

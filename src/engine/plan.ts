@@ -29,6 +29,8 @@ export type { WorkItem } from './work-item.js';
 export interface PlanOptions {
   /** Scenario files, folders and patterns; or one manifest, alone. */
   paths: string[];
+  /** A manifest made in memory (`smtpspec mx`), planned instead of `paths`; `file` names it in messages. */
+  manifestSource?: { file: string; text: string };
   /** `--target`: the one server (`host[:port]`) for scenario files; names or tags of a manifest's targets. */
   targets?: string[];
   /** `--embedded`: the scenario files run against the embedded server, started for the run. */
@@ -110,7 +112,8 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   if (unusable) throw new UsageError(unusable);
   const given = options.env ?? process.env;
   const env = options.lenientEnv ? lenientEnv(given, options.lenientEnv) : given;
-  const found = manifestPathOf(options.paths);
+  const source = options.manifestSource;
+  const found = source ? { path: source.file, detected: undefined } : manifestPathOf(options.paths);
   const manifest = found?.path;
   const planned = found ? await planFromManifest(found.path, found.detected, options, env, certificates) : await planFromFiles(options, env, certificates);
   const { scenarios, server } = planned;
@@ -136,7 +139,7 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
   }
 }
 
-function planFromManifest(path: string, detected: DetectedYaml, options: PlanOptions, env: Record<string, string | undefined>, certificates: CertificateFiles): Promise<Planned> {
+function planFromManifest(path: string, detected: DetectedYaml | undefined, options: PlanOptions, env: Record<string, string | undefined>, certificates: CertificateFiles): Promise<Planned> {
   if (options.embedded) throw new UsageError('--embedded does not go with a manifest: the manifest names the servers');
   return planManifest(path, {
     vars: options.vars ?? {},
@@ -152,7 +155,8 @@ function planFromManifest(path: string, detected: DetectedYaml, options: PlanOpt
     only: options.targets ?? [],
     preview: options.preview ?? false,
     cache: new LoadCache(),
-    detected,
+    ...(detected ? { detected } : {}),
+    ...(options.manifestSource ? { source: options.manifestSource.text } : {}),
   });
 }
 

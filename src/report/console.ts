@@ -152,19 +152,17 @@ export class ConsoleReporter implements Reporter {
     if (rows.length < 2) return [];
     const header = ['target', 'passed', 'failed', 'skipped', 'flaky', 'time'];
     const cells = rows.map((r) => [printable(r.target), ...[r.passed, r.failed, r.skipped, r.flaky].map(String), formatDuration(r.durationMs)]);
-    // Not Math.max(...): a run of some 100,000 targets is more arguments than a call can take.
-    const widths = header.map((h, i) => cells.reduce((width, row) => Math.max(width, row[i]!.length), h.length));
-    const align = (row: string[]): string[] => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)));
+    const [alignedHeader, ...aligned] = alignColumns(header, cells, (column) => column > 0);
     const { bold, red, yellow } = this.paint;
-    const body = cells.map((row, r) => {
-      const [target, passed, failed, skipped, flaky, time] = align(row);
+    const body = aligned.map((row, r) => {
+      const [target, passed, failed, skipped, flaky, time] = row;
       const paintFailed = rows[r]!.failed > 0 ? red : plain;
       const paintFlaky = rows[r]!.flaky > 0 ? yellow : plain;
       // Paint the number only, not the padding before it.
       const painted = (cell: string, paint: Paint): string => cell.replace(/\S+$/, (value) => paint(value));
       return [target, passed, painted(failed!, paintFailed), skipped, painted(flaky!, paintFlaky), time].join('  ').trimEnd();
     });
-    return [bold(align(header).join('  ').trimEnd()), ...body, ''];
+    return [bold(alignedHeader!.join('  ').trimEnd()), ...body, ''];
   }
 
   private heading(result: CaseResult): string[] {
@@ -232,6 +230,16 @@ export function summaryLine(counts: RunCounts): string {
   if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);
   if ((counts.flaky ?? 0) > 0) parts.push(`${counts.flaky} flaky`);
   return parts.join(', ');
+}
+
+/**
+ * The header and rows of a table with every column as wide as its widest cell: padded on the left
+ * where `rightAligned` says so (numbers), on the right elsewhere. Join each row's cells with two spaces.
+ */
+export function alignColumns(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: (column: number) => boolean): string[][] {
+  // Not Math.max(...): a run of some 100,000 targets is more arguments than a call can take.
+  const widths = header.map((h, i) => rows.reduce((width, row) => Math.max(width, row[i]!.length), h.length));
+  return [header, ...rows].map((row) => row.map((cell, i) => (rightAligned(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))));
 }
 
 export interface TargetRow {

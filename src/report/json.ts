@@ -49,6 +49,11 @@ export function buildResultsJson(result: RunResult): string {
     counts: result.counts,
     cases: result.cases,
   };
+  return jsonText(document);
+}
+
+/** A JSON document as text, indented, ending with a newline, with the characters above escaped. */
+export function jsonText(document: unknown): string {
   const text = JSON.stringify(document, null, 2);
   return text.replace(UNSAFE_IN_JSON, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
 }

@@ -33,6 +33,8 @@ export interface TcpTarget {
   family?: IpFamily;
   /** Set when a manifest domain has no usable MX, or a name does not resolve on its DNS server: every case on it fails with this reason, unconnected. */
   resolveError?: string;
+  /** For a host found for a manifest `domain:` target: the domain, and the MX record's preference (none for the implicit MX). */
+  mx?: { domain: string; preference?: number; implicit?: true };
 }
 
 /** A server listening on a UNIX domain socket (common for LMTP into a mailbox server). */

@@ -39,6 +39,7 @@ import { blocks, pages, shownFile, type Block, type Page } from './markdown.js';
  * - mx.example.net becomes an open relay (a mail server that accepts every recipient);
  * - `--dns-server ADDRESS` becomes a DNS server whose MX record for the mail domain example.org names
  *   127.0.0.1.
+ * - `smtpspec mx` connects to the embedded server's port (`--port`), wherever the MX record points.
  * The same goes for the files the pages show: a host in a scenario's text; in a manifest, a target's
  * `host` (given the port), and a `domain` target (given the embedded server's port and the DNS server
  * above).
@@ -309,6 +310,8 @@ function hostPort(host: string): number {
 function localCommand(text: string): string {
   let local = text.replace(HOSTS, (_, host: string) => `127.0.0.1:${hostPort(host)}`);
   local = local.replace(/--dns-server \S+/g, `--dns-server ${dns.host}:${dns.port}`);
+  // smtpspec mx connects to each MX host on port 25 unless told: here, the embedded server's port.
+  if (/^smtpspec mx\b/.test(local)) local = `${local.replace(/ --port \d+/g, '')} --port ${served.port}`;
   if (/^smtpspec serve\b/.test(local)) local = `exec ${local.replace(/--port \d+/, '--port 0')}`;
   return local;
 }
