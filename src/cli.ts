@@ -27,6 +27,7 @@ import { EXIT, type CliIO } from './commands/io.js';
 import { reportFilesOf } from './commands/report-ledger.js';
 import type { Command, MergeCommand, RunCommand, StdoutReporter } from './commands/types.js';
 import { addRecordCommand } from './record/options.js';
+import { addSendCommand } from './oneoff/send-options.js';
 
 /**
  * Command-line wiring only: `parseArgs` turns argv into a plain command (pure, testable),
@@ -34,7 +35,7 @@ import { addRecordCommand } from './record/options.js';
  */
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
-const COMMANDS = 'run, validate, list, init, record, serve, merge, checks';
+const COMMANDS = 'run, send, validate, list, init, record, serve, merge, checks';
 
 function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const targets = parseTargets(o.target);
@@ -144,6 +145,7 @@ function buildCli(found: (command: Command) => void) {
   const cli = cac('smtpspec');
   addRunCommand(cli, found);
   addRecordCommand(cli, found);
+  addSendCommand(cli, found);
   cli
     .command('validate <...paths>', 'Check scenario files without connecting to any server')
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
@@ -248,6 +250,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
         return await (await import('./commands/merge.js')).mergeCommand(command, io);
       case 'record':
         return await (await import('./commands/record.js')).recordCommand(command, io);
+      case 'send':
+        return await (await import('./commands/send.js')).sendCommand(command, io);
     }
   } catch (error) {
     return reportError(error, io);
