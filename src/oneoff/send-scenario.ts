@@ -1,4 +1,4 @@
-import type { SendCommand, SendExpectStep } from '../commands/types.js';
+import type { SendCommand, SendExpectStep, SendQuitPoint } from '../commands/types.js';
 import { authCredentials, expectationOf, headerLines, literal, yamlText } from '../record/writer.js';
 import type { Reply } from '../smtp/types.js';
 import { buildMailCommand, buildRcptCommand } from '../smtp/mail-params.js';
@@ -114,11 +114,32 @@ function dataValue(command: SendCommand, settings: SendSettings): YamlValue {
   return map;
 }
 
-/** Every step of the transaction, up to `--quit-after`, then QUIT. */
+const ORDER: readonly SendQuitPoint[] = ['banner', 'first-ehlo', 'tls', 'ehlo', 'auth', 'mail', 'rcpt'];
+
+/**
+ * Where the transaction stops: `--quit-after`, or sooner, after a step the user expects to be refused
+ * (`--expect rcpt=5xx`: a refused recipient leaves nothing to send, so QUIT follows it).
+ */
+function quitPoint(command: SendCommand): SendQuitPoint | undefined {
+  const refused = (step: SendExpectStep) => {
+    const codes = command.expect[step]?.codes ?? [];
+    return codes.length > 0 && codes.every((code) => /^[45]/.test(code));
+  };
+  const points: SendQuitPoint[] = command.quitAfter ? [command.quitAfter] : [];
+  if (refused('greeting')) points.push('banner');
+  if (refused('ehlo')) points.push(command.tls === 'starttls' || command.tls === 'optional' ? 'first-ehlo' : 'ehlo');
+  if (refused('tls')) points.push('tls');
+  if (refused('auth')) points.push('auth');
+  if (refused('mail')) points.push('mail');
+  if (refused('rcpt')) points.push('rcpt');
+  return points.sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b))[0];
+}
+
+/** Every step of the transaction, up to `--quit-after` (or a refusal the user expects), then QUIT. */
 function steps(command: SendCommand, settings: SendSettings, observed: Observed | undefined): Step[] {
   const list: Step[] = [];
   const add = (key: StepKey, action: YamlMap, extra: YamlMap = {}) => list.push({ key, map: { ...action, ...checks(key, command, observed), ...extra } });
-  const quitAt = command.quitAfter;
+  const quitAt = quitPoint(command);
   const done = () => list.push({ key: 'quit', map: { send: 'QUIT', ...checks('quit', command, observed) } });
   const stop = (): Step[] => {
     done();
@@ -168,7 +189,7 @@ function rcptMap(command: SendCommand, to: string): YamlValue {
   return { to: literal(to), ...(notify ? { notify } : {}), ...(orcpt !== undefined ? { orcpt: literal(orcpt) } : {}) };
 }
 
-function tlsValue(command: SendCommand, settings: SendSettings): YamlValue | undefined {
+function tlsValue(command: SendCommand, settings: SendSettings): YamlMap | undefined {
   if (command.tls === 'none') return undefined;
   const map: YamlMap = {};
   if (command.tls === 'implicit') map.implicit = true;
@@ -184,7 +205,7 @@ export function sendScenario(command: SendCommand, settings: SendSettings, obser
   if (settings.target !== undefined) document.target = settings.target;
   if (command.protocol === 'lmtp') document.protocol = 'lmtp';
   const tls = tlsValue(command, settings);
-  if (tls !== undefined) document.tls = tls;
+  if (tls !== undefined && Object.keys(tls).length > 0) document.tls = tls;
   if (command.timeout !== undefined) document.timeout = command.timeout;
   document.cases = [{ name: `send to ${command.to.join(', ')}`, steps: list.map((step) => step.map) }];
   const needed = command.auth ? ['SMTP_USER', command.auth.mechanism === 'XOAUTH2' ? 'SMTP_TOKEN' : 'SMTP_PASSWORD'] : [];
