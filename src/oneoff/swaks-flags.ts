@@ -37,6 +37,7 @@ export const SWAKS_FLAGS: readonly FlagPair[] = [
   { smtpspec: '--ipv4', swaks: '-4', meaning: 'IPv4 only (`-4`)' },
   { smtpspec: '--ipv6', swaks: '-6', meaning: 'IPv6 only (`-6`)' },
   { smtpspec: '--local-address', swaks: '--local-interface', meaning: 'connect from this IP address of this machine (`--local-interface` is accepted too)' },
+  { smtpspec: '--local-interface', swaks: '--local-interface', meaning: 'the same as `--local-address`' },
   { smtpspec: '--timeout', swaks: '--timeout', meaning: 'the deadline for connecting and each reply: `30s`, `2m`, or seconds as a bare number' },
   { smtpspec: '--dsn-rcpt-notify', swaks: '--dsn-rcpt-notify', meaning: 'DSN: NOTIFY= on every RCPT (`SUCCESS,FAILURE,DELAY` or `NEVER`)' },
   { smtpspec: '--dsn-ret', swaks: '--dsn-ret', meaning: 'DSN: RET= on MAIL (`FULL` or `HDRS`)' },
