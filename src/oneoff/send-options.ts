@@ -66,7 +66,7 @@ function serverOf(o: Record<string, unknown>): { server?: { host: string }; port
 }
 
 function recipientsOf(o: Record<string, unknown>): string[] {
-  const to = parseStrings(o.to, '--to', 'an address').flatMap((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== ''));
+  const to = [...parseStrings(o.to, '--to', 'an address'), ...parseStrings(o.t, '-t', 'an address')].flatMap((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== ''));
   if (to.length === 0) throw new UsageError('send needs at least one --to address');
   for (const address of to) if (/[\s<>]/.test(address)) throw new UsageError(`--to expects an address such as bob@example.com, got "${address}"`);
   return to;
@@ -230,7 +230,9 @@ export function addSendCommand(cli: CAC, found: (command: SendCommand) => void):
     .command('send', 'Run one SMTP transaction from flags (swaks\' names), print it, and optionally save it as a scenario')
     .option('-s, --server <host[:port]>', "The server (default: the MX of the first recipient's domain)")
     .option('--port <port>', 'The port (default 25; 465 with --tls-on-connect; 24 with --protocol lmtp)')
-    .option('-t, --to <address>', 'A recipient (repeatable, or several separated by commas)', { type: [String] })
+    .option('--to <address>', 'A recipient (repeatable, or several separated by commas)', { type: [String] })
+    // Not an alias of --to: the argument parser drops the values of one spelling when both are used.
+    .option('-t <address>', 'The same as --to', { type: [String] })
     .option('-f, --from <address>', 'The envelope sender (default USER@HOSTNAME)')
     .option('--helo <name>', "The name given in EHLO or LHLO (default this machine's name)")
     .option('--ehlo <name>', 'The same as --helo')

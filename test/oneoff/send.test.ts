@@ -101,6 +101,12 @@ describe('smtpspec send', { concurrency: 4 }, () => {
     assert.equal(readFileSync(message, 'utf8'), 'Subject: hi\n\nhello\n');
   });
 
+  test('--pipeline sends MAIL, RCPT and DATA before reading their replies', async () => {
+    const sent = await cli(['send', '-s', target, '--to', 'bob@example.test,carol@example.test', '--pipeline']);
+    assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+    assert.match(sent.stdout, /C: MAIL FROM:<[^>]*>\n.*C: RCPT TO:<bob@example\.test>\n.*C: RCPT TO:<carol@example\.test>\n.*C: DATA\n.*S: 250 /);
+  });
+
   test('--embedded and the MX of the first recipient (with --dns-server) are targets too', async () => {
     const embedded = await cli(['send', '--embedded', '--to', 'bob@example.test']);
     assert.equal(embedded.code, 0, embedded.stdout + embedded.stderr);
@@ -117,7 +123,26 @@ describe('smtpspec send', { concurrency: 4 }, () => {
 });
 
 describe('send against a scripted server', () => {
-  test('--quit-after mail sends QUIT right after MAIL; --pipeline sends MAIL, RCPT and DATA in one write', async () => {
+  test('--tls-optional skips STARTTLS a server does not offer; --quit-after ehlo then sends QUIT', async () => {
+    const fake = await fakeServer(async (s) => {
+      await s.write('220 fake ESMTP\r\n');
+      assert.equal(await s.nextLine(), 'EHLO client.test');
+      await s.write('250-fake\r\n250 8BITMIME\r\n');
+      assert.equal(await s.nextLine(), 'QUIT');
+      await s.write('221 bye\r\n');
+      s.end();
+    });
+    try {
+      const result = await cli(['send', '-s', `127.0.0.1:${fake.port}`, '--helo', 'client.test', '--to', 'b@example.test', '--tls-optional', '--quit-after', 'ehlo', '--timeout', '20']);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.doesNotMatch(result.stdout, /STARTTLS/);
+      await fake.done();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('--quit-after mail sends QUIT right after MAIL', async () => {
     const fake = await fakeServer(async (s) => {
       await s.write('220 fake ESMTP\r\n');
       assert.equal(await s.nextLine(), 'EHLO client.test');
