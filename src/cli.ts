@@ -29,6 +29,7 @@ import type { Command, MergeCommand, MxCommand, RunCommand, StdoutReporter } fro
 import { addRecordCommand } from './record/options.js';
 import { isIP } from './ip.js';
 import { isValidHost } from './scenario/target.js';
+import { addSendCommand } from './oneoff/send-options.js';
 
 /**
  * Command-line wiring only: `parseArgs` turns argv into a plain command (pure, testable),
@@ -36,7 +37,7 @@ import { isValidHost } from './scenario/target.js';
  */
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
-const COMMANDS = 'run, validate, list, init, record, serve, merge, checks, mx';
+const COMMANDS = 'run, send, validate, list, init, record, serve, merge, checks, mx';
 
 function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const targets = parseTargets(o.target);
@@ -180,6 +181,7 @@ function buildCli(found: (command: Command) => void) {
   const cli = cac('smtpspec');
   addRunCommand(cli, found);
   addRecordCommand(cli, found);
+  addSendCommand(cli, found);
   cli
     .command('validate <...paths>', 'Check scenario files without connecting to any server')
     .option('--var <name=value>', 'Set a variable (repeatable)', { type: [String] })
@@ -287,6 +289,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
         return await (await import('./commands/record.js')).recordCommand(command, io);
       case 'mx':
         return await (await import('./commands/mx.js')).mxCommand(command, io);
+      case 'send':
+        return await (await import('./commands/send.js')).sendCommand(command, io);
     }
   } catch (error) {
     return reportError(error, io);

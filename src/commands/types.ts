@@ -146,4 +146,55 @@ export interface DoneCommand {
   command: 'done';
 }
 
-export type Command = RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | MxCommand | DoneCommand;
+/** `send --expect STEP=…`: the steps a one-off can hold to an expectation. */
+export type SendExpectStep = 'greeting' | 'ehlo' | 'tls' | 'auth' | 'mail' | 'rcpt' | 'data';
+
+/** Where `send --quit-after` stops with QUIT: after the greeting, the first EHLO, STARTTLS, the last EHLO, AUTH, MAIL or the RCPTs. */
+export type SendQuitPoint = 'banner' | 'first-ehlo' | 'tls' | 'ehlo' | 'auth' | 'mail' | 'rcpt';
+
+export interface SendCommand {
+  command: 'send';
+  /** `--server HOST[:PORT]` (with `--port`); absent: the MX of the first recipient's domain, a socket, a pipe or the embedded server. */
+  server?: { host: string };
+  /** From `--server HOST:PORT` or `--port`; default 25, 465 with implicit TLS, 24 for LMTP. */
+  port?: number;
+  /** `--socket PATH`: a UNIX socket. */
+  socket?: string;
+  /** `--pipe CMD`: a child process speaking SMTP on stdin/stdout, as argv (no shell). */
+  pipe?: string[];
+  /** `--embedded`: the embedded server, started for this transaction. */
+  embedded: boolean;
+  /** `--dns-server`: where the MX of the first recipient's domain is looked up. */
+  dnsServer?: { host: string; port: number };
+  to: string[];
+  from?: string;
+  helo?: string;
+  tls: 'none' | 'starttls' | 'optional' | 'implicit';
+  /** false with `--no-tls-verify`. */
+  verify: boolean;
+  ca: string[];
+  auth?: { mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2'; user: string };
+  /** `--auth-password`, given on the command line (it lands in the shell's history). */
+  authPassword?: string;
+  headers: { name: string; value: string }[];
+  body?: string;
+  /** `--data FILE`: the whole message from a file. */
+  data?: string;
+  attach: string[];
+  pipeline: boolean;
+  quitAfter?: SendQuitPoint;
+  localAddress?: string;
+  family?: IpFamily;
+  /** `--timeout`, as written for the scenario (`30s`). */
+  timeout?: string;
+  dsn: { notify?: ('NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY')[]; ret?: 'FULL' | 'HDRS'; envid?: string; orcpt?: string };
+  protocol: 'smtp' | 'lmtp';
+  /** `--expect STEP=…`: reply codes (`550 5.1.1`, `5xx`) and `/regex/` text patterns per step. */
+  expect: Partial<Record<SendExpectStep, { codes: string[]; texts: string[] }>>;
+  /** `--save FILE`: the equivalent scenario is written there. */
+  save?: string;
+  force: boolean;
+  printSwaks: boolean;
+}
+
+export type Command = SendCommand | RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | MxCommand | DoneCommand;

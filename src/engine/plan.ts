@@ -4,7 +4,7 @@ import { clientAddressProblem, withClientAddress, type ClientAddress } from './c
 import { detectManifest } from '../manifest/manifest.js';
 import { caProblem, type DetectedYaml } from '../scenario/files.js';
 import { CertificateFileError, CertificateFiles } from '../smtp/certificate-files.js';
-import { loadScenarios } from '../scenario/load.js';
+import { loadScenarios, parseScenario } from '../scenario/load.js';
 import { LoadCache } from '../scenario/load-cache.js';
 import { targetOption } from '../scenario/target.js';
 import { withEmbeddedMailboxes } from '../scenario/mailboxes.js';
@@ -67,6 +67,8 @@ export interface PlanOptions {
   lenientEnv?: Set<string>;
   /** Referenced files that do not exist are collected here instead of failing (list). */
   missingFiles?: Set<string>;
+  /** Scenarios given as text (`send` builds one in memory), parsed with the loader instead of reading `paths`; `file` places their relative paths. */
+  sources?: { text: string; file: string }[];
   /** Every scenario loaded, once each case has its target and before the filters, whose errors then come after the warnings. */
   onLoaded?: (scenarios: Scenario[]) => void;
 }
@@ -180,7 +182,7 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
   const ca = options.ca ?? [];
   // The embedded server's certificate is trusted when the run targets it.
   const trusted = options.embedded ? [...ca, (await import('../server/embedded.js')).embeddedCaFile()] : ca;
-  const scenarios = await loadScenarios(options.paths, {
+  const loadOptions = {
     vars: options.vars ?? {},
     secrets: options.secrets ?? [],
     env,
@@ -190,7 +192,8 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
     certificates,
     ...(options.includeRoot !== undefined ? { includeRoot: options.includeRoot } : {}),
     cache: new LoadCache(),
-  });
+  };
+  const scenarios = options.sources ? options.sources.map((source) => parseScenario(source.text, source.file, loadOptions)) : await loadScenarios(options.paths, loadOptions);
   // The embedded server is planned as its placeholder, which the filters and the shard see, so a
   // shard holds the same cases whatever port the server gets; planWork puts the server in its place.
   if (options.embedded) target = EMBEDDED_PLACEHOLDER;

@@ -47,10 +47,29 @@ export function messageText(lines: string[]): string {
   return lines.map((line) => `${line}\n`).join('');
 }
 
+/** The credentials of an `auth` step, read from the environment on replay: `${env:SMTP_USER}`, `${env:SMTP_PASSWORD}` (or SMTP_TOKEN). */
+export function authCredentials(mechanism: string): { username: string; password?: string; token?: string } {
+  const username = `\${env:${USER_VARIABLE}}`;
+  return mechanism === 'XOAUTH2' ? { username, token: `\${env:${TOKEN_VARIABLE}}` } : { username, password: `\${env:${PASSWORD_VARIABLE}}` };
+}
+
+/** A scenario document as YAML text: long lines kept whole, multi-line text as literal blocks. */
+export function yamlText(document: unknown): string {
+  return yaml.stringify(document, { lineWidth: 0, blockQuote: 'literal' });
+}
+
+/** The comment lines that open a written scenario: the `$schema` line for editors, where it came from, the variables a replay needs. */
+export function headerLines(schema: string | undefined, origin: string, needed: string[]): string[] {
+  const lines = schema ? [`# yaml-language-server: $schema=${schema}`, '#'] : [];
+  lines.push(origin);
+  if (needed.length > 0) {
+    lines.push(`# The AUTH step reads the credentials from the environment: set ${needed.join(' and ')} before running it.`);
+  }
+  return lines;
+}
+
 function authMap(step: Extract<RecordedStep, { kind: 'auth' }>): YamlMap {
-  const map: YamlMap = { mechanism: step.mechanism, username: `\${env:${USER_VARIABLE}}` };
-  if (step.mechanism === 'XOAUTH2') map.token = `\${env:${TOKEN_VARIABLE}}`;
-  else map.password = `\${env:${PASSWORD_VARIABLE}}`;
+  const map: YamlMap = { mechanism: step.mechanism, ...authCredentials(step.mechanism) };
   // Written only where it differs from the mechanism's default.
   const defaultInitial = step.mechanism === 'PLAIN' || step.mechanism === 'XOAUTH2';
   if (step.mechanism !== 'CRAM-MD5' && step.initialResponse !== defaultInitial) map.initial_response = step.initialResponse;
@@ -95,13 +114,7 @@ export function variablesNeeded(steps: RecordedStep[]): string[] {
 }
 
 function header(steps: RecordedStep[], settings: ScenarioSettings): string[] {
-  const lines = settings.schema ? [`# yaml-language-server: $schema=${settings.schema}`, '#'] : [];
-  lines.push(`# Recorded with smtpspec record on ${settings.date.toISOString()} from ${settings.target}.`);
-  const needed = variablesNeeded(steps);
-  if (needed.length > 0) {
-    lines.push(`# The AUTH step reads the credentials from the environment: set ${needed.join(' and ')} before running it.`);
-  }
-  return lines;
+  return headerLines(settings.schema, `# Recorded with smtpspec record on ${settings.date.toISOString()} from ${settings.target}.`, variablesNeeded(steps));
 }
 
 /** The whole file: header, then the scenario with one case holding every step. */
@@ -110,6 +123,6 @@ export function scenarioText(steps: RecordedStep[], settings: ScenarioSettings):
   if (settings.timeout !== undefined) document.timeout = settings.timeout;
   if (settings.tls && steps.some((step) => step.kind === 'starttls')) document.tls = settings.tls;
   document.cases = [{ name: `session with ${settings.host}`, steps: steps.map((step) => stepMap(step, settings.loose)) }];
-  const body = yaml.stringify(document, { lineWidth: 0, blockQuote: 'literal' });
+  const body = yamlText(document);
   return `${header(steps, settings).join('\n')}\n${body}`;
 }
