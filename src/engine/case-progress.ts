@@ -122,6 +122,7 @@ export class CaseProgress {
   finish(status: Status, extra?: Pick<CaseResult, 'skipReason' | 'failure'>): CaseResult {
     const info = this.info;
     const tls = this.conn?.tls;
+    const remoteAddress = this.conn?.remoteAddress;
     // Fields in the order the reports list them.
     return {
       id: info.id,
@@ -139,6 +140,7 @@ export class CaseProgress {
       transcript: this.transcript.entries.slice(),
       ...(this.scenario.tls.verify ? undefined : { warnings: [VERIFY_OFF_WARNING] }),
       ...(tls ? { tls } : undefined),
+      ...(remoteAddress !== undefined ? { remoteAddress } : undefined),
       ...extra,
     };
   }

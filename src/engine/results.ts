@@ -107,6 +107,8 @@ export interface CaseResult extends CaseInfo {
   warnings?: string[];
   /** The last TLS session of the case, if it had one. */
   tls?: TlsFacts;
+  /** The IP address the session connected to, for a TCP target. */
+  remoteAddress?: string;
   /** Why a skipped case did not run (its `when` did not hold, or it never started: `not run: --bail`). */
   skipReason?: string;
   /** Passed only after one or more retries of a network error. */

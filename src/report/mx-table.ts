@@ -2,7 +2,6 @@ import { basename, extname } from 'node:path';
 import type { Reporter } from '../engine/events.js';
 import type { CaseResult, RunCounts, RunResult, Status, StepResult, TlsFacts } from '../engine/results.js';
 import { formatTarget, isTcpTarget } from '../engine/target-label.js';
-import { isIP } from '../ip.js';
 import { daysUntilExpiry } from '../tls-facts.js';
 import { alignColumns, summaryLine } from './console.js';
 import { printable } from './format.js';
@@ -95,19 +94,9 @@ function verdicts(cases: CaseResult[]): Record<string, MxVerdict> {
   return Object.fromEntries([...statuses].map(([name, seen]) => [name, verdict(seen)]));
 }
 
-/**
- * The address a session connected to, from its transcript's first note (`connected to mx.example.com:25 (192.0.2.1)`,
- * or `connected to 192.0.2.1:25` when the target is an address).
- */
+/** The address the first session that connected to the host connected to. */
 function connectedAddress(cases: CaseResult[]): string | undefined {
-  for (const result of cases) {
-    const note = result.transcript.find((entry) => entry.dir === '*' && entry.text.startsWith('connected to '));
-    if (!note) continue;
-    const match = /^connected to (\S+?)(?::\d+)?(?: \((.+)\))?$/.exec(note.text);
-    const address = match?.[2] ?? match?.[1]?.replace(/^\[(.*)\]$/, '$1');
-    if (address !== undefined && isIP(address) !== 0) return address;
-  }
-  return undefined;
+  return cases.find((result) => result.remoteAddress !== undefined)?.remoteAddress;
 }
 
 /** The greeting: the reply to the first step of a session that sent nothing before it, preferring the greeting check's. */

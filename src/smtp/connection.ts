@@ -71,6 +71,11 @@ export class SmtpConnection {
     return this.replies.isOpen;
   }
 
+  /** The IP address connected to, for TCP. */
+  get remoteAddress(): string | undefined {
+    return this.transport.remoteAddress;
+  }
+
   /** The TLS session, once there is one. */
   get tls(): TlsFacts | undefined {
     return this.upgrade?.facts;

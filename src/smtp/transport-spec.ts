@@ -30,6 +30,8 @@ export interface OpenTransport {
   describeError(err: Error, phase: SmtpErrorPhase): SmtpError;
   /** How the other side ended the stream: `server closed the connection`, `process exited with code 1`. */
   closedMessage(): string;
+  /** The IP address connected to, for TCP (undefined for a UNIX socket or a child process). */
+  readonly remoteAddress?: string;
 }
 
 /** A listener that ignores what it is given: for 'error' events after a stream has been given up. */

@@ -128,7 +128,7 @@ async function openTcp(spec: TcpSpec, timeoutMs: number, transcript: Transcript)
   // An IPv4 address is the address connected to, as written: no need to ask the system.
   const remote = net.isIPv4(spec.host) ? spec.host : socket.remoteAddress;
   transcript.note(`connected to ${label}${remote && remote !== spec.host ? ` (${remote})` : ''}`);
-  return new TcpTransport(spec.host, spec.port, label, socket);
+  return new TcpTransport(spec.host, spec.port, label, socket, remote);
 }
 
 /** A connect failure, with what only the TCP options explain: the family asked for, the source address. */
@@ -166,6 +166,7 @@ class TcpTransport implements OpenTransport {
     port: number,
     private readonly label: string,
     readonly stream: net.Socket,
+    readonly remoteAddress: string | undefined,
   ) {
     this.spec = { kind: 'tcp', host, port };
   }

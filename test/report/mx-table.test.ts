@@ -43,6 +43,7 @@ function kase(check: string, target: TcpTarget, status: CaseResult['status'], st
     durationMs: 5,
     steps,
     transcript: connected,
+    ...(target.resolveError ? {} : { remoteAddress: target.addresses?.[0] ?? target.host }),
     ...extra,
   };
 }
