@@ -82,7 +82,7 @@ export function prepareReportFiles(reports: readonly ReportFile[], inputs: reado
     const identity = identify(input.path);
     const index = identities.findIndex((report) => sameFile(report, identity));
     const report = reports[index];
-    if (report) throw new InputError(`${report.flag} ${report.path} is ${input.what} ${shownPath(input.path)}; a report never replaces an input`);
+    if (report) throw new InputError(`${report.flag} ${report.path} is ${input.what} ${shownPath(input.path)}; a ${report.noun ?? 'report'} never replaces an input`);
   }
   for (const report of reports) {
     try {

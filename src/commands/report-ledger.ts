@@ -12,6 +12,8 @@ export interface ReportFile {
   flag: string;
   /** As given. */
   path: string;
+  /** What the file is, in messages; default `report` (`send --save` writes a `saved scenario`). */
+  noun?: string;
 }
 
 /** The report files of a command's options, in the order of the flags. */

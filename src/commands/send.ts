@@ -85,7 +85,7 @@ function checkSavePath(command: SendCommand, save: string): void {
     ...(command.data !== undefined ? [{ path: command.data, what: 'the message file' }] : []),
     ...command.attach.map((path) => ({ path, what: 'the attachment' })),
   ];
-  prepareReportFiles([{ flag: '--save', path: save }], inputs);
+  prepareReportFiles([{ flag: '--save', path: save, noun: 'saved scenario' }], inputs);
   if (existsSync(save) && !command.force) throw new InputError(`--save ${save} already exists (use --force to replace it)`);
 }
 

@@ -97,7 +97,7 @@ describe('smtpspec send', { concurrency: 4 }, () => {
     writeFileSync(message, 'Subject: hi\n\nhello\n');
     const input = await cli(['send', '-s', target, '--to', 'bob@example.test', '--data', message, '--save', message, '--force']);
     assert.equal(input.code, 2);
-    assert.match(input.stderr, /^smtpspec: --save .* is the message file .*; a report never replaces an input\n$/);
+    assert.match(input.stderr, /^smtpspec: --save .* is the message file .*; a saved scenario never replaces an input\n$/);
     assert.equal(readFileSync(message, 'utf8'), 'Subject: hi\n\nhello\n');
   });
 
