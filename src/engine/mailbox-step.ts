@@ -25,6 +25,8 @@ const LOOK_INTERVALS_MS = [100, 200, 400, 800, 1_600, 2_000];
 const LIST_LIMIT = 50;
 /** A message read to check its body or its DSN report: at most this size. */
 const READ_LIMIT_BYTES = 25 * 1024 * 1024;
+/** After the deadline, time for a last look at what was there instead, the deletion and the logout. */
+const CLEANUP_GRACE_MS = 5_000;
 /** The newest subjects shown when nothing was found. */
 const SHOWN_SUBJECTS = 5;
 /** Folder names that hold junk mail, for the default folders. */
@@ -73,12 +75,37 @@ export async function runMailboxStep(action: MailboxAction, step: Step, ctx: Mai
   const wanted = wantedOf(action, ctx.state.sentMessage !== undefined ? await sentIdentity(ctx.state.sentMessage) : undefined);
   if ('failure' in wanted) return { replies: [], sentAt: started, failure: wanted.failure };
   const deadline = started + step.timeoutMs;
+  // The step's deadline bounds the whole step, not each operation alone: what is under way when it has passed
+  // (and its grace for a last look and the cleanup) is stopped, as an interrupted run stops it.
+  const expired = AbortSignal.timeout(step.timeoutMs + Math.min(CLEANUP_GRACE_MS, step.timeoutMs));
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, expired]) : expired;
+  try {
+    return await lookAndCheck(action, step, ctx, { definition, where, wanted, started, deadline, signal });
+  } catch (error) {
+    if (error instanceof MailboxError && error.kind === 'aborted' && expired.aborted && !ctx.signal?.aborted) {
+      throw new MailboxError('timeout', `${where}: the mailbox did not answer within the step's ${seconds(step.timeoutMs)}`);
+    }
+    throw error;
+  }
+}
+
+interface StepPlan {
+  definition: MailboxDefinition;
+  where: string;
+  wanted: Wanted;
+  started: number;
+  deadline: number;
+  signal: AbortSignal;
+}
+
+async function lookAndCheck(action: MailboxAction, step: Step, ctx: MailboxStepContext, plan: StepPlan): Promise<MailboxOutcome> {
+  const { definition, where, wanted, started, deadline, signal } = plan;
   const transcript = ctx.transcript;
-  const session = await openMailbox(await withCaText(definition), { timeoutMs: step.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const session = await openMailbox(await withCaText(definition), { timeoutMs: step.timeoutMs, signal });
   try {
     const folders = action.folders ?? defaultFolders(await session.folders());
     transcript?.note(`mailbox ${where}: looking for ${wanted.words} in ${folders.join(', ')}`);
-    const look = await lookUntil(session, folders, wanted, deadline, ctx.signal);
+    const look = await lookUntil(session, folders, wanted, deadline, signal);
     const waitedMs = Math.round(performance.now() - started);
     const base: DeliveryResult = { mailbox: where, lookedFor: wanted.words, folders, waitedMs, looks: look.looks };
     if (!look.found) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
 import { fakeServer } from '../helpers/fake-server.js';
+import { httpFake, sendJson } from '../helpers/http-fake.js';
 import { capture } from '../helpers/capture.js';
 import { testCertificates } from '../helpers/certs.js';
 import { imapMessage, imapServer } from '../helpers/imap-fake.js';
@@ -152,6 +153,30 @@ describe('a mailbox that cannot be read', () => {
     assert.match(result.steps[1]!.message ?? '', /127\.0\.0\.1/);
     const everything = JSON.stringify(result);
     for (const form of ['pw-never-shown-4711', Buffer.from('pw-never-shown-4711').toString('base64')]) assert.ok(!everything.includes(form), `the password appears as ${form}`);
+  });
+});
+
+describe("the step's deadline bounds the whole step", () => {
+  test('a mail catcher that answers every request, each just slower than the last look allows, ends the step as a mailbox error, not a late "not found"', async (t) => {
+    const smtp = await startEmbeddedServer();
+    // Each answer comes 900 ms after its request: the open and one look use up the 1 s deadline, and the
+    // last look for what was there instead cannot end within the grace that follows it.
+    const empty = { total: 0, unread: 0, count: 0, messages_count: 0, messages_unread: 0, start: 0, tags: [], messages: [] };
+    const catcher = await httpFake((_request, response) => {
+      const timer = setTimeout(() => sendJson(response, empty), 900);
+      response.on('close', () => clearTimeout(timer));
+    });
+    t.after(async () => {
+      await catcher.close();
+      await smtp.close();
+    });
+    const result = await runInline(
+      `mailboxes:\n  box: { mailpit: ${q(catcher.url)} }\ncases:\n  - name: c\n    steps:\n      - expect: 220\n      - mailbox: { in: box, find: { message_id: never@example.test } }\n        timeout: 1s\n`,
+      tcp(smtp),
+    );
+    assert.deepEqual(statuses(result), ['passed', 'error'], why(result));
+    assert.equal(result.failure?.kind, 'mailbox');
+    assert.match(result.steps[1]!.message ?? '', /did not answer within the step's 1\.0 s|no reply within/);
   });
 });
 
