@@ -12,7 +12,7 @@ const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathna
 const outdir = join(root, 'dist', 'bin');
 
 /** Packages loaded from node_modules at run time: only some commands need them. */
-const EXTERNAL = ['smtp-server', 'ajv', 'ajv/*', 'ajv-formats', 'junit-report-builder', 'imapflow', 'mailparser'];
+const EXTERNAL = ['smtp-server', 'ajv', 'ajv/*', 'ajv-formats', 'junit-report-builder', 'imapflow', 'mailparser', 'dns-packet'];
 
 /** yaml-lib loads yaml with require() to spare unbundled ES module start-up; bundled, a plain import is inlined. */
 const inlineYaml = {

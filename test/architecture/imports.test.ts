@@ -41,6 +41,12 @@ const not = (match: Match): Match => (file) => !match(file);
 const RULES: Rule[] = [
   { name: 'smtp/ imports only smtp/ and the shared leaves', files: under('smtp/'), forbidden: not(under('smtp/', ...LEAVES)) },
   { name: 'the shared leaves import nothing from src/', files: under(...LEAVES), forbidden: () => true },
+  { name: 'dns/ imports only dns/ and the shared leaves', files: under('dns/'), forbidden: not(under('dns/', ...LEAVES)) },
+  {
+    name: 'mailbox/ knows nothing of scenarios, the engine or reports: it imports only mailbox/, smtp/ and the shared leaves',
+    files: under('mailbox/'),
+    forbidden: not(under('mailbox/', 'smtp/', ...LEAVES)),
+  },
   {
     name: 'scenario/ does not import engine/, report/, commands/, manifest/, record/ or cli*.ts',
     files: under('scenario/'),
