@@ -37,7 +37,7 @@ import { addSendCommand } from './oneoff/send-options.js';
  */
 
 const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json', 'nagios'];
-const COMMANDS = 'run, send, validate, list, init, record, serve, merge, checks, mx';
+const COMMANDS = 'run, send, validate, list, init, record, serve, exporter, merge, checks, mx';
 
 function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const targets = parseTargets(o.target);
@@ -244,9 +244,31 @@ function buildCli(found: (command: Command) => void) {
       const mailRoot = optionalString(o.mailRoot, '--mail-root');
       found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain'), ...(mailRoot === undefined ? {} : { mailRoot }) });
     });
+  addExporterCommand(cli, found);
   cli.help();
   cli.version(packageVersion());
   return cli;
+}
+
+function addExporterCommand(cli: CAC, found: (command: Command) => void): void {
+  cli
+    .command('exporter', 'Answer Prometheus probes over HTTP: GET /probe?target=HOST[:PORT]&check=NAME runs that check and answers metrics')
+    .option('--listen <host:port>', 'Address to listen on', { default: '127.0.0.1:9125' })
+    .option('--scenarios <dir>', 'Allow probes of the scenario files in this folder (&scenario=FILE)')
+    .option('--var <name=value>', 'Set a variable for every probe (repeatable)', { type: [String] })
+    .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .example('smtpspec exporter --listen 127.0.0.1:9125 --var domain=example.com')
+    .action((o: Record<string, unknown>) => {
+      const listen = String(o.listen);
+      const colon = listen.lastIndexOf(':');
+      const port = Number(listen.slice(colon + 1));
+      const host = listen.slice(0, Math.max(colon, 0)).replace(/^\[(.*)\]$/, '$1');
+      if (colon < 1 || !/^[0-9]{1,5}$/.test(listen.slice(colon + 1)) || port > 65535 || !isValidHost(host)) {
+        throw new UsageError(`--listen expects host:port, such as 127.0.0.1:9125, got "${listen}"`);
+      }
+      const scenariosDir = optionalString(o.scenarios, '--scenarios');
+      found({ command: 'exporter', host, port, vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name'), ...(scenariosDir === undefined ? {} : { scenariosDir }) });
+    });
 }
 
 /** Turns argv (without node and script) into a command. Throws UsageError for unusable input. */
@@ -319,6 +341,8 @@ async function runParsed(args: string[], io: CliIO): Promise<number> {
       return await (await import('./commands/validate.js')).validateCommand(command, io);
     case 'serve':
       return await (await import('./commands/serve.js')).serveCommand(command, io);
+    case 'exporter':
+      return await (await import('./commands/exporter.js')).exporterCommand(command, io);
     case 'merge':
       return await (await import('./commands/merge.js')).mergeCommand(command, io);
     case 'record':

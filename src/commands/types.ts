@@ -64,6 +64,17 @@ export interface ValidateCommand {
   includeRoot?: string;
 }
 
+/** `smtpspec exporter`: probes over HTTP, in the multi-target style of blackbox_exporter. */
+export interface ExporterCommand {
+  command: 'exporter';
+  host: string;
+  port: number;
+  /** `--scenarios DIR`: the folder `?scenario=` names files in. */
+  scenariosDir?: string;
+  vars: Record<string, string>;
+  ca: string[];
+}
+
 export interface ServeCommand {
   command: 'serve';
   host: string;
@@ -202,4 +213,4 @@ export interface SendCommand {
   printSwaks: boolean;
 }
 
-export type Command = SendCommand | RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | MxCommand | DoneCommand;
+export type Command = ExporterCommand | SendCommand | RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | MxCommand | DoneCommand;

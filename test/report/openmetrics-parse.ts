@@ -37,7 +37,22 @@ export function parseOpenMetrics(text: string): ParsedFamily[] {
     assert.ok(!series.has(`${sample[1]}${sample[2] ?? ''}`), `each series once: ${line}`);
     series.add(`${sample[1]}${sample[2] ?? ''}`);
   }
-  return parsePrometheus(text);
+  return mergeCounters(parsePrometheus(text));
+}
+
+/**
+ * The parser reads the older Prometheus text format, where a counter's TYPE line names its samples (`x_total`);
+ * OpenMetrics names the family (`x`) and its samples `x_total`. The parser then has a COUNTER family without
+ * samples and an untyped one with them: put them together, as OpenMetrics means them.
+ */
+function mergeCounters(families: ParsedFamily[]): ParsedFamily[] {
+  const byName = new Map(families.map((f) => [f.name, f]));
+  return families.flatMap((f) => {
+    const counter = f.name.endsWith('_total') ? byName.get(f.name.slice(0, -'_total'.length)) : undefined;
+    if (!counter || counter.type !== 'COUNTER' || f.type !== 'UNTYPED') return [f];
+    counter.metrics.push(...f.metrics);
+    return [];
+  });
 }
 
 export function family(families: ParsedFamily[], name: string): ParsedFamily {
