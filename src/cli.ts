@@ -65,7 +65,7 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     tapFile: optionalString(o.tap, '--tap'),
     jsonFile: optionalString(o.json, '--json'),
     htmlFile: optionalString(o.html, '--html'),
-    openmetricsFile: optionalString(o.openmetrics, '--openmetrics'),
+    ...openmetricsOf(o),
     ...certificateDays(o),
     junitGranularity: oneOf(o.junitGranularity, '--junit-granularity', ['case', 'step'] as const),
     color: o.color !== false,
@@ -82,6 +82,11 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     ...(o.dryRun === true ? { dryRun: true } : {}),
     ...(o.verbose === true ? { verbose: true } : {}),
   };
+}
+
+function openmetricsOf(o: Record<string, unknown>): { openmetricsFile?: string } {
+  const file = optionalString(o.openmetrics, '--openmetrics');
+  return file === undefined ? {} : { openmetricsFile: file };
 }
 
 function certificateDays(o: Record<string, unknown>): { warnDays: number; critDays: number } {
