@@ -36,8 +36,8 @@ import { addSendCommand } from './oneoff/send-options.js';
  * `main` runs it and returns the exit code. Heavy modules load only for the command that needs them.
  */
 
-const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json'];
-const COMMANDS = 'run, send, validate, list, init, record, serve, merge, checks, mx';
+const REPORTERS: readonly StdoutReporter[] = ['console', 'tap', 'junit', 'json', 'nagios'];
+const COMMANDS = 'run, send, validate, list, init, record, serve, exporter, merge, checks, mx';
 
 function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   const targets = parseTargets(o.target);
@@ -65,6 +65,8 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
     tapFile: optionalString(o.tap, '--tap'),
     jsonFile: optionalString(o.json, '--json'),
     htmlFile: optionalString(o.html, '--html'),
+    ...openmetricsOf(o),
+    ...certificateDays(o),
     junitGranularity: oneOf(o.junitGranularity, '--junit-granularity', ['case', 'step'] as const),
     color: o.color !== false,
     concurrency: parseWholeNumber(o.concurrency, '--concurrency', 1),
@@ -82,6 +84,18 @@ function runCommandOf(paths: string[], o: Record<string, unknown>): RunCommand {
   };
 }
 
+function openmetricsOf(o: Record<string, unknown>): { openmetricsFile?: string } {
+  const file = optionalString(o.openmetrics, '--openmetrics');
+  return file === undefined ? {} : { openmetricsFile: file };
+}
+
+function certificateDays(o: Record<string, unknown>): { warnDays: number; critDays: number } {
+  const warnDays = parseWholeNumber(o.warnDays, '--warn-days', 0);
+  const critDays = parseWholeNumber(o.critDays, '--crit-days', 0);
+  if (critDays > warnDays) throw new UsageError(`--crit-days (${critDays}) must not be more than --warn-days (${warnDays})`);
+  return { warnDays, critDays };
+}
+
 function addRunCommand(cli: CAC, found: (command: Command) => void): void {
   cli
     .command('run [...paths]', 'Run scenario files (folders are searched for *.yaml / *.yml), or one manifest')
@@ -93,12 +107,15 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--secret <name>', 'The value of this variable or environment variable is secret: shown as **** (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS, besides the system CAs (repeatable)', { type: [String] })
     .option('--include-root <dir>', "Allow included files anywhere under this folder (default: the scenario file's folder)")
-    .option('--reporter <name>', 'What to print on stdout: console, tap, junit or json', { default: 'console' })
+    .option('--reporter <name>', 'What to print on stdout: console, tap, junit, json or nagios (a plugin status line and exit code)', { default: 'console' })
     .option('--junit <file>', 'Also write a JUnit XML report to this file')
     .option('--junit-granularity <level>', 'One JUnit testcase per case or per step', { default: 'case' })
     .option('--tap <file>', 'Also write a TAP report to this file')
     .option('--json <file>', 'Also write the results as JSON to this file (for dashboards and merge)')
     .option('--html <file>', 'Also write a self-contained HTML report to this file')
+    .option('--openmetrics <file>', "Also write OpenMetrics text to this file (for node_exporter's textfile collector)")
+    .option('--warn-days <n>', 'With --reporter nagios: WARNING when a certificate has fewer days left', { default: 30 })
+    .option('--crit-days <n>', 'With --reporter nagios: CRITICAL when a certificate has fewer days left', { default: 14 })
     .option('--concurrency <n>', 'Sessions at once', { default: DEFAULT_CONCURRENCY })
     .option('--per-host <n>', 'Sessions at once to one host', { default: DEFAULT_PER_HOST_LIMIT })
     .option('--grep <regex>', 'Only cases whose "<scenario> › <case>" name matches (case-insensitive)')
@@ -232,9 +249,31 @@ function buildCli(found: (command: Command) => void) {
       const mailRoot = optionalString(o.mailRoot, '--mail-root');
       found({ command: 'serve', host: String(o.host), port, domain: optionalString(o.domain, '--domain'), ...(mailRoot === undefined ? {} : { mailRoot }) });
     });
+  addExporterCommand(cli, found);
   cli.help();
   cli.version(packageVersion());
   return cli;
+}
+
+function addExporterCommand(cli: CAC, found: (command: Command) => void): void {
+  cli
+    .command('exporter', 'Answer Prometheus probes over HTTP: GET /probe?target=HOST[:PORT]&check=NAME runs that check and answers metrics')
+    .option('--listen <host:port>', 'Address to listen on', { default: '127.0.0.1:9125' })
+    .option('--scenarios <dir>', 'Allow probes of the scenario files in this folder (&scenario=FILE)')
+    .option('--var <name=value>', 'Set a variable for every probe (repeatable)', { type: [String] })
+    .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .example('smtpspec exporter --listen 127.0.0.1:9125 --var domain=example.com')
+    .action((o: Record<string, unknown>) => {
+      const listen = String(o.listen);
+      const colon = listen.lastIndexOf(':');
+      const port = Number(listen.slice(colon + 1));
+      const host = listen.slice(0, Math.max(colon, 0)).replace(/^\[(.*)\]$/, '$1');
+      if (colon < 1 || !/^[0-9]{1,5}$/.test(listen.slice(colon + 1)) || port > 65535 || !isValidHost(host)) {
+        throw new UsageError(`--listen expects host:port, such as 127.0.0.1:9125, got "${listen}"`);
+      }
+      const scenariosDir = optionalString(o.scenarios, '--scenarios');
+      found({ command: 'exporter', host, port, vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name'), ...(scenariosDir === undefined ? {} : { scenariosDir }) });
+    });
 }
 
 /** Turns argv (without node and script) into a command. Throws UsageError for unusable input. */
@@ -264,36 +303,59 @@ function writeLine(stream: NodeJS.WritableStream, text: string): void {
 /** Runs the CLI and returns its exit code; never throws. A stack is printed only for a fault in smtpspec itself. */
 export async function main(args: string[], io: CliIO): Promise<number> {
   try {
-    const command = parseArgs(args);
-    // The reports it writes are known from here on: a signal at any later moment can say which are written.
-    if ((command.command === 'run' && !command.dryRun) || command.command === 'mx') for (const report of reportFilesOf(command)) io.reports?.expect(report);
-    switch (command.command) {
-      case 'done':
-        return EXIT.passed;
-      case 'run':
-        if (command.dryRun) return await (await import('./commands/dry-run.js')).dryRunCommand(await withChecks(command), io);
-        return await (await import('./commands/run.js')).runCommand(await withChecks(command), io);
-      case 'list':
-        return await (await import('./commands/list.js')).listCommand(command, io);
-      case 'init':
-        return await (await import('./commands/init.js')).initCommand(command, io);
-      case 'checks':
-        return await (await import('./commands/checks.js')).checksCommand(io);
-      case 'validate':
-        return await (await import('./commands/validate.js')).validateCommand(command, io);
-      case 'serve':
-        return await (await import('./commands/serve.js')).serveCommand(command, io);
-      case 'merge':
-        return await (await import('./commands/merge.js')).mergeCommand(command, io);
-      case 'record':
-        return await (await import('./commands/record.js')).recordCommand(command, io);
-      case 'mx':
-        return await (await import('./commands/mx.js')).mxCommand(command, io);
-      case 'send':
-        return await (await import('./commands/send.js')).sendCommand(command, io);
-    }
+    return await runParsed(args, io);
   } catch (error) {
-    return reportError(error, io);
+    const code = reportError(error, io);
+    if (!asksForNagios(args)) return code;
+    // A Nagios plugin says UNKNOWN (3) on stdout when it cannot check: unusable input, or a fault in smtpspec.
+    const { nagiosUnknownLine, nagiosExitCode } = await import('./report/nagios.js');
+    io.stdout.write(nagiosUnknownLine(code === EXIT.internal ? 'internal error in smtpspec (see its error output)' : unknownReason(error)));
+    return nagiosExitCode('UNKNOWN');
+  }
+}
+
+/** `--reporter nagios` on run, read from argv itself: input too broken to parse still gets the plugin's UNKNOWN. */
+function asksForNagios(args: string[]): boolean {
+  if (args[0] !== 'run') return false;
+  return args.some((arg, i) => arg === '--reporter=nagios' || (arg === '--reporter' && args[i + 1] === 'nagios'));
+}
+
+function unknownReason(error: unknown): string {
+  if (error instanceof ScenarioError) return error.issues[0] ? formatIssue(error.issues[0]) : 'the scenarios are not usable';
+  if (error instanceof UsageError || error instanceof InputError || isSystemError(error)) return (error as Error).message;
+  return 'unusable input (see the error output)';
+}
+
+async function runParsed(args: string[], io: CliIO): Promise<number> {
+  const command = parseArgs(args);
+  // The reports it writes are known from here on: a signal at any later moment can say which are written.
+  if ((command.command === 'run' && !command.dryRun) || command.command === 'mx') for (const report of reportFilesOf(command)) io.reports?.expect(report);
+  switch (command.command) {
+    case 'done':
+      return EXIT.passed;
+    case 'run':
+      if (command.dryRun) return await (await import('./commands/dry-run.js')).dryRunCommand(await withChecks(command), io);
+      return await (await import('./commands/run.js')).runCommand(await withChecks(command), io);
+    case 'list':
+      return await (await import('./commands/list.js')).listCommand(command, io);
+    case 'init':
+      return await (await import('./commands/init.js')).initCommand(command, io);
+    case 'checks':
+      return await (await import('./commands/checks.js')).checksCommand(io);
+    case 'validate':
+      return await (await import('./commands/validate.js')).validateCommand(command, io);
+    case 'serve':
+      return await (await import('./commands/serve.js')).serveCommand(command, io);
+    case 'exporter':
+      return await (await import('./commands/exporter.js')).exporterCommand(command, io);
+    case 'merge':
+      return await (await import('./commands/merge.js')).mergeCommand(command, io);
+    case 'record':
+      return await (await import('./commands/record.js')).recordCommand(command, io);
+    case 'mx':
+      return await (await import('./commands/mx.js')).mxCommand(command, io);
+    case 'send':
+      return await (await import('./commands/send.js')).sendCommand(command, io);
   }
 }
 

@@ -17,12 +17,13 @@ export interface ReportFile {
 }
 
 /** The report files of a command's options, in the order of the flags. */
-export function reportFilesOf(options: { junitFile?: string | undefined; jsonFile?: string | undefined; tapFile?: string | undefined; htmlFile?: string | undefined }): ReportFile[] {
+export function reportFilesOf(options: { junitFile?: string | undefined; jsonFile?: string | undefined; tapFile?: string | undefined; htmlFile?: string | undefined; openmetricsFile?: string | undefined }): ReportFile[] {
   const named: [string, string | undefined][] = [
     ['--junit', options.junitFile],
     ['--json', options.jsonFile],
     ['--tap', options.tapFile],
     ['--html', options.htmlFile],
+    ['--openmetrics', options.openmetricsFile],
   ];
   return named.flatMap(([flag, path]) => (path ? [{ flag, path }] : []));
 }

@@ -13,6 +13,8 @@ import { TapReporter } from '../report/tap.js';
 import { JUnitReporter } from '../report/junit.js';
 import { JsonReporter } from '../report/json.js';
 import { HtmlReporter } from '../report/html.js';
+import { NagiosReporter, nagiosExitCode } from '../report/nagios.js';
+import { OpenMetricsReporter } from '../report/openmetrics.js';
 import { LiveTranscript } from '../report/live-transcript.js';
 import { formatTarget } from '../engine/target-label.js';
 import { printInternalErrors } from './internal-error.js';
@@ -25,7 +27,14 @@ export function useColor(command: RunCommand, io: CliIO): boolean {
   return command.color && io.stdout.isTTY === true && !io.env.NO_COLOR;
 }
 
-function buildReporters(command: RunCommand, io: CliIO, files: ReportFile[], ledger: ReportLedger): { reporters: Reporter[]; sinks: Sink[] } {
+interface BuiltReporters {
+  reporters: Reporter[];
+  sinks: Sink[];
+  /** With `--reporter nagios`: the reporter, whose status decides the exit code. */
+  nagios?: NagiosReporter;
+}
+
+function buildReporters(command: RunCommand, io: CliIO, files: ReportFile[], ledger: ReportLedger): BuiltReporters {
   const stdout = streamSink(io.stdout);
   const sinks: Sink[] = [stdout];
   const granularity = command.junitGranularity;
@@ -36,6 +45,8 @@ function buildReporters(command: RunCommand, io: CliIO, files: ReportFile[], led
   if (command.reporter === 'tap') reporters.push(new TapReporter(stdout));
   if (command.reporter === 'junit') reporters.push(new JUnitReporter(stdout, { granularity }));
   if (command.reporter === 'json') reporters.push(new JsonReporter(stdout));
+  const nagios = command.reporter === 'nagios' ? new NagiosReporter(stdout, { warnDays: command.warnDays, critDays: command.critDays }) : undefined;
+  if (nagios) reporters.push(nagios);
   const toFile = (flag: string, make: (sink: Sink) => Reporter) => {
     const report = files.find((file) => file.flag === flag);
     if (!report) return;
@@ -47,7 +58,8 @@ function buildReporters(command: RunCommand, io: CliIO, files: ReportFile[], led
   toFile('--junit', (sink) => new JUnitReporter(sink, { granularity }));
   toFile('--json', (sink) => new JsonReporter(sink));
   toFile('--html', (sink) => new HtmlReporter(sink));
-  return { reporters, sinks };
+  toFile('--openmetrics', (sink) => new OpenMetricsReporter(sink));
+  return { reporters, sinks, ...(nagios ? { nagios } : {}) };
 }
 
 /** `--verbose`: the live transcript on stderr, so that stdout stays a clean report (TAP, JUnit, JSON). */
@@ -60,7 +72,20 @@ function liveTranscript(items: WorkItem[], command: RunCommand, io: CliIO): Tran
   return live.listener;
 }
 
+/**
+ * With `--reporter nagios` the exit code is the plugin guidelines' (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN):
+ * the status of the line written, and UNKNOWN for anything that left no status (a fault, a report not written,
+ * an interrupted run). Every other reporter keeps smtpspec's own codes.
+ */
 export async function runCommand(command: RunCommand, io: CliIO): Promise<number> {
+  if (command.reporter !== 'nagios') return runAndReport(command, io);
+  const built: { nagios?: NagiosReporter } = {};
+  const code = await runAndReport(command, io, built);
+  const status = built.nagios?.status;
+  return status !== undefined && (code === EXIT.passed || code === EXIT.failed) ? nagiosExitCode(status) : nagiosExitCode('UNKNOWN');
+}
+
+async function runAndReport(command: RunCommand, io: CliIO, built: { nagios?: NagiosReporter } = {}): Promise<number> {
   if (command.dryRun) return (await import('./dry-run.js')).dryRunCommand(command, io);
   const files = reportFilesOf(command);
   const ledger = io.reports ?? new ReportLedger();
@@ -71,7 +96,8 @@ export async function runCommand(command: RunCommand, io: CliIO): Promise<number
     // The sessions of a large plan reuse the memory its parse left, rather than grow on top of it.
     if (items.length >= LARGE_PLAN_CASES) collectGarbage();
     prepareReportFiles(files, runInputs(plan, command));
-    const { reporters, sinks } = buildReporters(command, io, files, ledger);
+    const { reporters, sinks, nagios } = buildReporters(command, io, files, ledger);
+    if (nagios) built.nagios = nagios;
     const mux = new ReporterMux(reporters);
     const faults: { where: string; stack: string }[] = [];
     const result = await runWork(items, {

@@ -3,7 +3,7 @@ import type { IpFamily } from '../ip.js';
 
 /** The commands as parsed from the command line: plain data, one shape per command. */
 
-export type StdoutReporter = 'console' | 'tap' | 'junit' | 'json';
+export type StdoutReporter = 'console' | 'tap' | 'junit' | 'json' | 'nagios';
 
 export interface RunCommand {
   command: 'run';
@@ -27,6 +27,11 @@ export interface RunCommand {
   jsonFile?: string;
   /** `--html FILE`: a self-contained page for people. */
   htmlFile?: string;
+  /** `--openmetrics FILE`: metrics for node_exporter's textfile collector. */
+  openmetricsFile?: string;
+  /** `--warn-days` / `--crit-days`: certificate days left below which `--reporter nagios` says WARNING / CRITICAL. */
+  warnDays: number;
+  critDays: number;
   junitGranularity: 'case' | 'step';
   /** false with --no-color; otherwise colour follows the terminal and NO_COLOR. */
   color: boolean;
@@ -57,6 +62,17 @@ export interface ValidateCommand {
   ca: string[];
   /** `--include-root DIR`: included files may be anywhere under DIR, not only under each scenario file's folder. */
   includeRoot?: string;
+}
+
+/** `smtpspec exporter`: probes over HTTP, in the multi-target style of blackbox_exporter. */
+export interface ExporterCommand {
+  command: 'exporter';
+  host: string;
+  port: number;
+  /** `--scenarios DIR`: the folder `?scenario=` names files in. */
+  scenariosDir?: string;
+  vars: Record<string, string>;
+  ca: string[];
 }
 
 export interface ServeCommand {
@@ -197,4 +213,4 @@ export interface SendCommand {
   printSwaks: boolean;
 }
 
-export type Command = SendCommand | RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | MxCommand | DoneCommand;
+export type Command = ExporterCommand | SendCommand | RunCommand | ValidateCommand | ServeCommand | MergeCommand | ChecksCommand | ListCommand | InitCommand | RecordCommand | MxCommand | DoneCommand;

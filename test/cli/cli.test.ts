@@ -44,6 +44,8 @@ describe('parseArgs', () => {
       tapFile: 't.tap',
       jsonFile: 'r.json',
       htmlFile: 'r.html',
+      warnDays: 30,
+      critDays: 14,
       junitGranularity: 'step',
       color: false,
       concurrency: 16,

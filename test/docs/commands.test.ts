@@ -64,6 +64,8 @@ const EXIT_CODES: Record<string, number> = {
   'smtpspec validate relay.yaml': 2,
   /** Runs until Ctrl-C. */
   'smtpspec serve --port 2525': 130,
+  /** Runs until Ctrl-C. */
+  'smtpspec exporter --listen 127.0.0.1:9125 --var domain=example.com': 130,
 };
 
 interface NotRun {
@@ -313,6 +315,7 @@ function localCommand(text: string): string {
   // smtpspec mx connects to each MX host on port 25 unless told: here, the embedded server's port.
   if (/^smtpspec mx\b/.test(local)) local = `${local.replace(/ --port \d+/g, '')} --port ${served.port}`;
   if (/^smtpspec serve\b/.test(local)) local = `exec ${local.replace(/--port \d+/, '--port 0')}`;
+  if (/^smtpspec exporter\b/.test(local)) local = `exec ${local.replace(/--listen \S+/, '--listen 127.0.0.1:0')}`;
   return local;
 }
 
@@ -420,7 +423,7 @@ function spawnCommand(command: Command, cwd: string): Promise<Outcome> {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       // A server runs until Ctrl-C: stop it once it listens (once: a second Ctrl-C quits at once).
-      if (/^smtpspec serve\b/.test(command.text) && !stopped && stdout.includes('listening on')) stopped = child.kill('SIGINT');
+      if (/^smtpspec (?:serve|exporter)\b/.test(command.text) && !stopped && stdout.includes('listening on')) stopped = child.kill('SIGINT');
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);

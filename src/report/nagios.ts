@@ -1,0 +1,158 @@
+import type { CaseResult, RunResult } from '../engine/results.js';
+import type { Reporter } from '../engine/events.js';
+import type { Sink } from './sink.js';
+import { formatTarget, printable } from './format.js';
+import { certificateNotAfterMs, daysLeft, sessionTimings } from './session-timings.js';
+import { groupBy } from '../group-by.js';
+
+/**
+ * A Nagios / Icinga plugin's output: one line `SMTPSPEC STATUS: text | perfdata`, perfdata as
+ * `'label'=value[UOM];[warn];[crit];[min];[max]` separated by spaces. With `--reporter nagios` the
+ * exit code follows the plugin guidelines (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) instead of smtpspec's own.
+ */
+
+export type NagiosStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
+
+export const DEFAULT_WARN_DAYS = 30;
+export const DEFAULT_CRIT_DAYS = 14;
+
+export interface NagiosOptions {
+  /** A certificate with fewer days left than this makes the status WARNING. Default 30. */
+  warnDays?: number;
+  /** A certificate with fewer days left than this makes the status CRITICAL. Default 14. */
+  critDays?: number;
+  /** The clock certificate days are counted from, in ms since the epoch. */
+  now?: () => number;
+}
+
+export interface NagiosCheckResult {
+  status: NagiosStatus;
+  /** The status line's text, one line, without the `|`. */
+  text: string;
+  perfdata: string[];
+}
+
+/** The plugin guidelines' exit code of a status. */
+export function nagiosExitCode(status: NagiosStatus): number {
+  switch (status) {
+    case 'OK':
+      return 0;
+    case 'WARNING':
+      return 1;
+    case 'CRITICAL':
+      return 2;
+    case 'UNKNOWN':
+      return 3;
+  }
+}
+
+export class NagiosReporter implements Reporter {
+  /** The status of the line written, once the run has ended. */
+  status: NagiosStatus | undefined;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly options: NagiosOptions = {},
+  ) {}
+
+  async onEnd(result: RunResult): Promise<void> {
+    const check = nagiosCheck(result, this.options);
+    this.status = check.status;
+    this.sink.write(formatNagiosLine(check));
+    await this.sink.close();
+  }
+}
+
+/** The line of a status with a text alone, for a run that never reached a result (unusable input, a fault). */
+export function nagiosUnknownLine(text: string): string {
+  return formatNagiosLine({ status: 'UNKNOWN', text, perfdata: [] });
+}
+
+export function formatNagiosLine(check: NagiosCheckResult): string {
+  const text = `SMTPSPEC ${check.status}: ${oneLine(check.text)}`;
+  return (check.perfdata.length > 0 ? `${text} | ${check.perfdata.join(' ')}` : text) + '\n';
+}
+
+/** The whole output for a run: one line ending with a newline. */
+export function buildNagios(result: RunResult, options: NagiosOptions = {}): string {
+  return formatNagiosLine(nagiosCheck(result, options));
+}
+
+export function nagiosCheck(result: RunResult, options: NagiosOptions = {}): NagiosCheckResult {
+  const warnDays = options.warnDays ?? DEFAULT_WARN_DAYS;
+  const critDays = options.critDays ?? DEFAULT_CRIT_DAYS;
+  const nowMs = (options.now ?? Date.now)();
+  const ran = result.cases.filter((item) => item.status !== 'skipped');
+  const perfdata = perfdataOf(ran, nowMs, warnDays, critDays);
+  if (ran.length === 0) return { status: 'UNKNOWN', text: 'no case ran', perfdata };
+  const notPassed = ran.filter((item) => item.status === 'failed' || item.status === 'error');
+  if (notPassed.length > 0) {
+    const first = notPassed[0]!;
+    const why = first.failure?.message ?? `case ${first.status}`;
+    const text = `${notPassed.length} of ${ran.length} ${plural(ran.length, 'case')} did not pass; ${first.caseName} @ ${formatTarget(first.target)}: ${why}`;
+    return { status: 'CRITICAL', text, perfdata };
+  }
+  const passed = `${ran.length} ${plural(ran.length, 'case')} passed`;
+  const certificate = soonestCertificate(ran, nowMs);
+  if (!certificate) return { status: 'OK', text: passed, perfdata };
+  const expiry = `the certificate of ${formatTarget(certificate.item.target)} expires in ${certificate.days} ${plural(certificate.days, 'day')}`;
+  if (certificate.days < critDays) return { status: 'CRITICAL', text: `${passed}, but ${expiry}`, perfdata };
+  if (certificate.days < warnDays) return { status: 'WARNING', text: `${passed}, but ${expiry}`, perfdata };
+  return { status: 'OK', text: `${passed}; ${expiry}`, perfdata };
+}
+
+function soonestCertificate(cases: CaseResult[], nowMs: number): { item: CaseResult; days: number } | undefined {
+  let soonest: { item: CaseResult; days: number } | undefined;
+  for (const item of cases) {
+    const notAfter = certificateNotAfterMs(item);
+    if (notAfter === undefined) continue;
+    const days = daysLeft(notAfter, nowMs);
+    if (!soonest || days < soonest.days) soonest = { item, days };
+  }
+  return soonest;
+}
+
+/**
+ * Per target (and per case when a target ran several): connect, greeting, TLS and transaction times in
+ * seconds, and per target the fewest days a certificate it showed has left, with the thresholds as ranges.
+ */
+function perfdataOf(cases: CaseResult[], nowMs: number, warnDays: number, critDays: number): string[] {
+  const byTarget = [...groupBy(cases, (item) => formatTarget(item.target)).entries()];
+  const single = byTarget.length === 1;
+  const out: string[] = [];
+  for (const [target, items] of byTarget) {
+    for (const item of items) {
+      const prefix = [single ? '' : target, items.length > 1 ? item.caseName : ''].filter((part) => part !== '').join(' ');
+      const timings = sessionTimings(item);
+      const time = (name: string, ms: number | undefined): void => {
+        if (ms !== undefined) out.push(`${label(prefix, name)}=${seconds(ms)}s;;;0`);
+      };
+      time('connect', timings.connectMs);
+      time('greeting', timings.greetingMs);
+      time('tls', timings.tlsMs);
+      time('transaction', timings.transactionMs);
+    }
+    const days = soonestCertificate(items, nowMs)?.days;
+    if (days !== undefined) out.push(`${label(single ? '' : target, 'cert_days_left')}=${days};${warnDays}:;${critDays}:;;`);
+  }
+  return out;
+}
+
+/** Always quoted; the guidelines allow neither `'` nor `=` inside a label, nor a line break. */
+function label(prefix: string, name: string): string {
+  const text = prefix === '' ? name : `${prefix} ${name}`;
+  return `'${oneLine(text).replace(/['=]/g, '_')}'`;
+}
+
+function seconds(ms: number): string {
+  return (Math.max(0, ms) / 1000).toFixed(3);
+}
+
+/** The status text is one line, and a `|` would start the perfdata. */
+function oneLine(text: string): string {
+  return printable(text).replace(/\|/g, '/');
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
