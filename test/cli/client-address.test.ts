@@ -103,7 +103,7 @@ targets:
   test('-6 against a name with only an A record asks only for AAAA, and fails naming the family and the server', async () => {
     const manifest = join(dir, 'v6.yaml');
     await writeFile(manifest, `scenarios: [greeting.yaml]\ndns_server: 127.0.0.1:${dns.port}\ntargets:\n  - { name: v4only, host: v4only.test, port: ${server.port} }\n`);
-    dns.queries.length = 0;
+    const before = dns.queries.length;
     const json = join(dir, 'v6.json');
     const c = capture();
     assert.equal(await main(['run', manifest, '-6', '--json', json], c.io), 1);
@@ -111,7 +111,7 @@ targets:
     assert.equal(tcpName(kase!), 'v4only');
     assert.equal(kase!.failure?.kind, 'dns');
     assert.match(kase!.failure!.message, new RegExp(`cannot resolve host "v4only\\.test": no AAAA record \\(IPv6 only\\) on DNS server 127\\.0\\.0\\.1:${dns.port}`));
-    assert.deepEqual(dns.queries, ['AAAA v4only.test']);
+    assert.deepEqual(dns.queries.slice(before), ['AAAA v4only.test']);
   });
 
   test('a manifest whose local_address is no IP address, or of the other family, is refused at its line', async () => {

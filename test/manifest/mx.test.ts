@@ -121,10 +121,10 @@ describe('resolveTargetHosts against a DNS responder on loopback', () => {
   });
 
   test('the questions asked: MX first, then A and AAAA of each MX host, or of the domain when it has no MX', async () => {
-    dns.queries.length = 0;
+    const before = dns.queries.length;
     await resolveTargetHosts(domainTarget('example.org', 'primary'), options);
     await resolveTargetHosts(domainTarget('implicit.example'), options);
-    assert.deepEqual(dns.queries.sort(), [
+    assert.deepEqual(dns.queries.slice(before).sort(), [
       'A implicit.example',
       'A mx-a.example.org',
       'A mx-b.example.org',
