@@ -2,7 +2,8 @@ import type { CaseResult, RunResult } from '../engine/results.js';
 import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 import { formatTarget, printable } from './format.js';
-import { certificateNotAfterMs, daysLeft, sessionTimings } from './session-timings.js';
+import { sessionTimings } from './session-timings.js';
+import { daysUntilExpiry } from '../tls-facts.js';
 import { groupBy } from '../group-by.js';
 
 /**
@@ -104,9 +105,9 @@ export function nagiosCheck(result: RunResult, options: NagiosOptions = {}): Nag
 function soonestCertificate(cases: CaseResult[], nowMs: number): { item: CaseResult; days: number } | undefined {
   let soonest: { item: CaseResult; days: number } | undefined;
   for (const item of cases) {
-    const notAfter = certificateNotAfterMs(item);
-    if (notAfter === undefined) continue;
-    const days = daysLeft(notAfter, nowMs);
+    if (!item.tls) continue;
+    const days = daysUntilExpiry(item.tls.validTo, nowMs);
+    if (Number.isNaN(days)) continue;
     if (!soonest || days < soonest.days) soonest = { item, days };
   }
   return soonest;

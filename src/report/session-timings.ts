@@ -37,10 +37,3 @@ export function certificateNotAfterMs(item: CaseResult): number | undefined {
   const at = Date.parse(item.tls.validTo);
   return Number.isFinite(at) ? at : undefined;
 }
-
-const DAY_MS = 86_400_000;
-
-/** Whole days left before the certificate expires (negative once it has), rounded down. */
-export function daysLeft(notAfterMs: number, nowMs: number): number {
-  return Math.floor((notAfterMs - nowMs) / DAY_MS);
-}
