@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { describeExpectation } from '../engine/match.js';
 import { writtenText } from '../engine/step-label.js';
 import { mailboxStepWords } from '../engine/mailbox-words.js';
+import { checkStepWords } from '../engine/check-words.js';
 import { describeDefinition } from '../scenario/mailboxes.js';
 import { DotStuffEncoder } from '../smtp/dot-stuff.js';
 import { messageStream } from '../smtp/message.js';
@@ -123,6 +124,10 @@ async function actionRows(action: StepAction, step: Step, scenario: Scenario, ho
       const mailbox = scenario.mailboxes?.[action.mailbox];
       const where = mailbox ? describeDefinition(mailbox) : action.mailbox;
       return [{ text: `* look in mailbox ${action.mailbox} (${where}) for ${mailboxStepWords(action).label.replace(/^mailbox [^:]*: /, '')}, for up to ${step.timeoutMs / 1000} s` }];
+    }
+    case 'dns': {
+      const words = checkStepWords(action.spec);
+      return [{ text: `* check ${words.label}: ${words.expected}` }];
     }
   }
 }

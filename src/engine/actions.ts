@@ -11,6 +11,7 @@ import { noteSentMessage, SentHeader } from './sent-message.js';
 import { plural } from '../words.js';
 import type { Transcript } from '../smtp/transcript.js';
 import { runMailboxStep } from './mailbox-step.js';
+import { runCheckStep } from './check-step.js';
 import type { DeliveryResult } from './results.js';
 
 /** Everything a step's action needs; the action changes `state` as the protocol says. */
@@ -331,5 +332,7 @@ export function executeAction(step: Step, ctx: StepContext): Promise<ActionOutco
       return raw(action, step, ctx);
     case 'mailbox':
       return runMailboxStep(action, step, ctx);
+    case 'dns':
+      return runCheckStep(action, step, ctx);
   }
 }

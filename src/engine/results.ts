@@ -1,6 +1,11 @@
 import type { SourcePos } from '../errors.js';
 import type { Target } from '../scenario/types.js';
 import type { Reply, SmtpErrorKind, TlsFacts, TranscriptEntry } from '../smtp/types.js';
+import type { DaneResult } from '../dns/checks/dane.js';
+import type { DnsblResult } from '../dns/checks/dnsbl.js';
+import type { FcrdnsResult } from '../dns/checks/fcrdns.js';
+import type { MtaStsResult } from '../dns/checks/mta-sts.js';
+import type { TlsRptResult } from '../dns/checks/tls-rpt.js';
 
 export type { Target, TlsFacts, TranscriptEntry };
 
@@ -17,9 +22,10 @@ export type Status = 'passed' | 'failed' | 'error' | 'skipped';
  * Why a case did not pass: a reply that did not match, the run being stopped, a network, protocol or TLS cause,
  * `message`: the message could not be composed or read while it was sent (a file gone, a header a captured value broke),
  * `mailbox`: a mailbox step could not open or read its mailbox (refused, timed out, login refused, a bad certificate),
+ * `check`: a DNS check step could not decide (the resolver failed or timed out, the MTA-STS policy host could not be reached),
  * or `internal`: a fault in smtpspec itself (a bug). Neither is retried.
  */
-export type FailureKind = 'expectation' | 'interrupted' | 'internal' | 'message' | 'mailbox' | SmtpErrorKind;
+export type FailureKind = 'expectation' | 'interrupted' | 'internal' | 'message' | 'mailbox' | 'check' | SmtpErrorKind;
 
 /** A reply as received. */
 export type ReplyData = Reply;
@@ -48,7 +54,15 @@ export interface StepResult {
   tls?: TlsFacts;
   /** What a mailbox step looked for, and what it found. */
   delivery?: DeliveryResult;
+  /** A DNS check step's verdict, its reasons and the facts it found. */
+  check?: CheckOutcome;
 }
+
+/**
+ * A DNS check step's result, told apart by `check`: `fcrdns`, `dane`, `mta-sts`, `tls-rpt`, `dnsbl`.
+ * The verdict `warn` passes the step (its reasons are shown); `fail` fails it; `error` (could not decide) errs.
+ */
+export type CheckOutcome = FcrdnsResult | DaneResult | MtaStsResult | TlsRptResult | DnsblResult;
 
 /** What a mailbox step looked for, where, for how long, and what it found. */
 export interface DeliveryResult {

@@ -3,6 +3,7 @@ import type { Transcript } from '../smtp/transcript.js';
 import type { RuntimeText, Step } from '../scenario/types.js';
 import { describeExpectation } from './match.js';
 import { mailboxStepWords } from './mailbox-words.js';
+import { checkStepWords } from './check-words.js';
 import { plural } from '../words.js';
 
 /** Values captured so far in a session, by name. */
@@ -55,6 +56,8 @@ export function stepLabel(step: Step, transcript?: Transcript, captures?: Captur
       return `raw (${action.bytes.length} bytes)`;
     case 'mailbox':
       return mailboxStepWords(action).label;
+    case 'dns':
+      return checkStepWords(action.spec).label;
   }
 }
 
@@ -71,7 +74,8 @@ export interface StepHead {
  * step sends; the expectation is smtpspec's words and the file's, with secret variables masked where they were expanded.
  */
 export function stepHead(step: Step, transcript: Transcript, captures?: CapturedValues): Readonly<StepHead> {
-  const expected = step.action.type === 'mailbox' ? mailboxStepWords(step.action).expected : describeExpectation(step.expect);
+  const action = step.action;
+  const expected = action.type === 'mailbox' ? mailboxStepWords(action).expected : action.type === 'dns' ? checkStepWords(action.spec).expected : describeExpectation(step.expect);
   return { index: step.index, pos: step.pos, label: stepLabel(step, transcript, captures), expected };
 }
 

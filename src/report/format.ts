@@ -35,6 +35,7 @@ const KIND_WORDS: Record<FailureKind, string> = {
   internal: 'internal error in smtpspec',
   message: 'message could not be sent as written',
   mailbox: 'mailbox could not be read',
+  check: 'check could not decide',
   dns: 'DNS lookup failed',
   refused: 'connection refused',
   'connect-timeout': 'connect timed out',

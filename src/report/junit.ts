@@ -21,7 +21,7 @@ export type JUnitGranularity = 'case' | 'step';
 
 type Outcome =
   | { element: 'failure'; type: 'ExpectationFailed' | 'ProtocolError' | 'TlsError' }
-  | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' | 'Interrupted' | 'InternalError' | 'MessageError' | 'MailboxError' };
+  | { element: 'error'; type: 'TimeoutError' | 'ConnectionError' | 'Interrupted' | 'InternalError' | 'MessageError' | 'MailboxError' | 'CheckError' };
 
 /**
  * JUnit XML, written once at the end: a `testsuite` per (target, scenario file), a `testcase`
@@ -214,6 +214,8 @@ export function outcomeOf(item: Pick<CaseResult, 'status' | 'failure'>): Outcome
       return { element: 'error', type: 'MessageError' };
     case 'mailbox':
       return { element: 'error', type: 'MailboxError' };
+    case 'check':
+      return { element: 'error', type: 'CheckError' };
     case undefined:
       return item.status === 'error'
         ? { element: 'error', type: 'ConnectionError' }

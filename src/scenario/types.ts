@@ -180,7 +180,29 @@ export type StepAction =
   | { type: 'pipeline'; commands: PipelinedCommand[] }
   /** Send exact bytes (escapes already decoded); a reply is read only when the step expects one. */
   | { type: 'raw'; bytes: Uint8Array; readReply: boolean }
-  | MailboxAction;
+  | MailboxAction
+  | DnsCheckAction;
+
+/**
+ * An operator check beside the session (`fcrdns`, `dane`, `mta_sts`, `tls_rpt`, `dnsbl` steps): DNS
+ * lookups on the run's resolver (`--dns-server`), and for MTA-STS the policy over HTTPS. Sends nothing
+ * to the SMTP server and reads no reply from it.
+ * - `fcrdns`: the address connected to, its PTR names, and the greeting (or EHLO) name among them.
+ * - `dane`: the TLSA records of the target host and port against the chain of the current TLS session.
+ * - `mta-sts` / `tls-rpt`: the records (and policy) of `domain`; default: the target's mail domain.
+ * - `dnsbl`: `address` (default: the address connected to) on each list.
+ */
+export type DnsCheckSpec =
+  | { check: 'fcrdns' }
+  | { check: 'dane' }
+  | { check: 'mta-sts'; domain?: string; policyPort?: number }
+  | { check: 'tls-rpt'; domain?: string }
+  | { check: 'dnsbl'; lists: string[]; address?: string };
+
+export interface DnsCheckAction {
+  type: 'dns';
+  spec: DnsCheckSpec;
+}
 
 /** A header check of a mailbox step: present, absent, or one of its values matching a pattern. */
 export interface HeaderCheck {
@@ -275,6 +297,11 @@ export interface Scenario {
   name: string;
   /** The file's own target; `--target` or `--embedded` override it. */
   target?: ServerTarget;
+  /**
+   * `mail_domain: true`: the target names a mail domain. Its cases run against each of the domain's MX
+   * hosts (or the domain itself without MX, RFC 5321 §5.1); a case that only asks DNS runs once for the domain.
+   */
+  mailDomain?: boolean;
   protocol: Protocol;
   tls: TlsSettings;
   proxy?: ProxySettings;

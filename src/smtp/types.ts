@@ -86,4 +86,8 @@ export interface TlsFacts {
   validTo: string;
   /** SHA-256 fingerprint of the certificate, colon-separated hex. */
   fingerprint256: string;
+  /** How many certificates the chain has, the server's first, as far as it could be followed up to a self-signed one. */
+  chainLength?: number;
+  /** The chain reaches a self-signed certificate (sent by the server or trusted here): no intermediate is missing. */
+  chainComplete?: boolean;
 }

@@ -41,7 +41,7 @@ export interface DaneFacts {
   matched: boolean;
 }
 
-export type DaneResult = CheckResult<DaneFacts>;
+export type DaneResult = CheckResult<DaneFacts, 'dane'>;
 
 export async function dane(host: string, port: number, chain: ChainCertificate[], dns: DnsLookup): Promise<DaneResult> {
   const bare = host.toLowerCase().replace(/\.$/, '');

@@ -26,7 +26,7 @@ export interface DnsblFacts {
   listedOn: string[];
 }
 
-export type DnsblResult = CheckResult<DnsblFacts>;
+export type DnsblResult = CheckResult<DnsblFacts, 'dnsbl'>;
 
 export async function dnsbl(address: string, lists: string[], dns: DnsLookup): Promise<DnsblResult> {
   const labels = reversedLabels(address);

@@ -20,7 +20,7 @@ export interface FcrdnsFacts {
   matchedName?: string;
 }
 
-export type FcrdnsResult = CheckResult<FcrdnsFacts>;
+export type FcrdnsResult = CheckResult<FcrdnsFacts, 'fcrdns'>;
 
 /**
  * `greetingName` may be the greeting's or EHLO reply's first line as received (`mx.example.test ESMTP

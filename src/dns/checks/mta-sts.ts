@@ -25,7 +25,7 @@ export interface MtaStsFacts {
   mx: { host: string; pattern?: string }[];
 }
 
-export type MtaStsResult = CheckResult<MtaStsFacts>;
+export type MtaStsResult = CheckResult<MtaStsFacts, 'mta-sts'>;
 
 /** Under a day, a policy is forgotten almost as soon as it is learnt (RFC 8461 §3.2 advises weeks). */
 const SHORT_MAX_AGE_SECONDS = 86_400;

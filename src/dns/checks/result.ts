@@ -15,8 +15,9 @@ export interface CheckError {
   message: string;
 }
 
-export interface CheckResult<Facts> {
-  check: string;
+export interface CheckResult<Facts, Name extends string = string> {
+  /** The check's name: `fcrdns`, `dane`, `mta-sts`, `tls-rpt`, `dnsbl`. */
+  check: Name;
   verdict: Verdict;
   /** Why the verdict is what it is, one sentence each; empty for a plain pass. */
   reasons: string[];

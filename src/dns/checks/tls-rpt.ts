@@ -13,7 +13,7 @@ export interface TlsRptFacts {
   rua: string[];
 }
 
-export type TlsRptResult = CheckResult<TlsRptFacts>;
+export type TlsRptResult = CheckResult<TlsRptFacts, 'tls-rpt'>;
 
 export async function tlsRpt(domain: string, dns: DnsLookup): Promise<TlsRptResult> {
   const recordName = `_smtp._tls.${domain.replace(/\.$/, '')}`;
