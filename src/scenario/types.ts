@@ -33,8 +33,12 @@ export interface TcpTarget {
   family?: IpFamily;
   /** Set when a manifest domain has no usable MX, or a name does not resolve on its DNS server: every case on it fails with this reason, unconnected. */
   resolveError?: string;
-  /** For a host found for a manifest `domain:` target: the domain, and the MX record's preference (none for the implicit MX). */
-  mx?: { domain: string; preference?: number; implicit?: true };
+  /**
+   * For a host found for a mail domain (a manifest `domain:` target, or `--target` with a `mail_domain` scenario):
+   * the domain, and the MX record's preference (none for the implicit MX). `wholeDomain`: the target is the domain
+   * itself, for the cases that only ask DNS (MTA-STS, TLS-RPT): they run once for the domain and connect to nothing.
+   */
+  mx?: { domain: string; preference?: number; implicit?: true; wholeDomain?: true };
 }
 
 /** A server listening on a UNIX domain socket (common for LMTP into a mailbox server). */
