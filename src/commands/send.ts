@@ -113,7 +113,7 @@ async function targetOf(command: SendCommand, folder: string, io: CliIO): Promis
   const { resolveTargetHosts } = await import('../manifest/mx.js');
   const timeoutMs = command.timeout !== undefined ? (parseTimeout(command.timeout) ?? 30_000) : 30_000;
   const resolution = await resolveTargetHosts(
-    { name: domain, pos: { file: '', line: 0, col: 0 }, tags: [], domain, port, mx: 'primary', tls: {}, vars: {}, scenarios: [] },
+    { domain, port, mx: 'primary' },
     { timeoutMs, ...(command.dnsServer ? { dnsServer: command.dnsServer } : {}), ...(command.family ? { family: command.family } : {}) },
   );
   if ('error' in resolution) return { failed: resolution.error };

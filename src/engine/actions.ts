@@ -12,11 +12,13 @@ import { plural } from '../words.js';
 import type { Transcript } from '../smtp/transcript.js';
 import { runMailboxStep } from './mailbox-step.js';
 import { runCheckStep } from './check-step.js';
-import type { DeliveryResult } from './results.js';
+import type { CheckOutcome, DeliveryResult } from './results.js';
+import type { DnsServer } from '../dns/types.js';
 
 /** Everything a step's action needs; the action changes `state` as the protocol says. */
 export interface StepContext {
-  conn: SmtpConnection;
+  /** The SMTP session; absent in a case that only asks DNS (see isSessionless). */
+  conn?: SmtpConnection;
   scenario: Scenario;
   target: ServerTarget;
   state: SessionState;
@@ -24,7 +26,12 @@ export interface StepContext {
   transcript?: Transcript;
   /** Aborted when the run is interrupted. */
   signal?: AbortSignal;
+  /** The resolver of DNS check steps; default: the system's first name server. */
+  dnsServer?: DnsServer;
 }
+
+/** The context of a step that talks to the SMTP server: there is a session. */
+export type SessionContext = StepContext & { conn: SmtpConnection };
 
 /** What an action did: every reply it read, the one the step's checks apply to, and a failure if one was found. */
 export interface ActionOutcome {
@@ -43,6 +50,8 @@ export interface ActionOutcome {
   repliedAt?: number;
   /** What a mailbox step looked for and found. */
   delivery?: DeliveryResult;
+  /** A DNS check step's result; its verdict decides the step (fail: failed, error: error). */
+  check?: CheckOutcome;
 }
 
 /** An exchange of several replies that broke off part-way; the replies that did come belong in the step's result. */
@@ -67,7 +76,7 @@ export class AfterReplyError extends SmtpError {
 }
 
 /** Reads the next reply of a multi-reply exchange into `replies`; a failure carries those read before it. */
-async function readInto(replies: Reply[], ctx: StepContext, timeoutMs: number): Promise<Reply> {
+async function readInto(replies: Reply[], ctx: SessionContext, timeoutMs: number): Promise<Reply> {
   try {
     const reply = await ctx.conn.readReply(timeoutMs);
     replies.push(reply);
@@ -82,7 +91,7 @@ async function readInto(replies: Reply[], ctx: StepContext, timeoutMs: number): 
  * Fails the step when the server has sent something nobody asked for: it must never pass for the
  * answer to `what` (a command, quoted when `command` is set, or `the message`). Only what has arrived by now is seen.
  */
-function refuseUnsolicited(ctx: StepContext, what: string, command = false): void {
+function refuseUnsolicited(ctx: SessionContext, what: string, command = false): void {
   if (!ctx.conn.hasUnread) return;
   const unread = ctx.conn.takeUnsolicited();
   if (unread.length === 0) return;
@@ -101,16 +110,17 @@ function describeUnread(unread: Unread): string {
 const quoted = (command: string): string => `"${command}"`;
 
 /** Runs a step's action. It may also throw at once, before anything is sent: the caller awaits it inside its try. */
-type Executor<A extends StepAction> = (action: A, step: Step, ctx: StepContext) => Promise<ActionOutcome>;
+type Executor<A extends StepAction> = (action: A, step: Step, ctx: SessionContext) => Promise<ActionOutcome>;
 
 const read: Executor<{ type: 'read' }> = async (_action, step, ctx) => {
   const sentAt = performance.now();
   const reply = await ctx.conn.readReply(step.timeoutMs);
+  if (ctx.state.lastCode === 0) ctx.state.greeting = reply.lines[0] ?? '';
   return { replies: [reply], main: reply, sentAt };
 };
 
 /** CR or LF in a line would smuggle a second command; the file's text and variables are checked at load time, captures only now. */
-function commandLine(text: RuntimeText, ctx: StepContext): string {
+function commandLine(text: RuntimeText, ctx: SessionContext): string {
   if (typeof text === 'string') return text;
   const line = resolveText(text, ctx.state.captures);
   if (line.includes('\r') || line.includes('\n')) throw new SmtpError('protocol', 'send', 'refusing to send a command with a line break in it (from a captured variable)');
@@ -128,7 +138,7 @@ const send: Executor<{ type: 'send'; line: RuntimeText }> = async (action, step,
 };
 
 /** The message's bytes; for DATA, a file's lines as they are (its encoder puts every line ending right in its one pass). */
-function messageBytes(source: MessageSource, ctx: StepContext, forData = false): AsyncIterable<Uint8Array> {
+function messageBytes(source: MessageSource, ctx: SessionContext, forData = false): AsyncIterable<Uint8Array> {
   return messageStream(source, { resolveText: (text) => resolveText(text, ctx.state.captures), utf8Headers: ctx.state.smtputf8, rawFileLines: forData });
 }
 
@@ -168,14 +178,14 @@ export async function* bdatChunks(source: AsyncIterable<Uint8Array>, size: numbe
  * RFC 3030: every chunk gets a reply; a refused chunk ends the transfer.
  * Under LMTP the LAST chunk gets one reply per accepted recipient instead (RFC 2033 §4.2).
  */
-async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Step, ctx: StepContext): Promise<ActionOutcome> {
+async function sendWithBdat(source: MessageSource, chunkBytes: number, step: Step, ctx: SessionContext): Promise<ActionOutcome> {
   const header = new SentHeader();
   const outcome = await bdatExchange(source, chunkBytes, step, ctx, header);
   noteSentMessage(ctx.state, header, outcome);
   return outcome;
 }
 
-async function bdatExchange(source: MessageSource, chunkBytes: number, step: Step, ctx: StepContext, header: SentHeader): Promise<ActionOutcome> {
+async function bdatExchange(source: MessageSource, chunkBytes: number, step: Step, ctx: SessionContext, header: SentHeader): Promise<ActionOutcome> {
   const replies: Reply[] = [];
   let sentAt = performance.now();
   for await (const { chunk, last } of bdatChunks(header.through(messageBytes(source, ctx)), chunkBytes)) {
@@ -197,7 +207,7 @@ async function bdatExchange(source: MessageSource, chunkBytes: number, step: Ste
 }
 
 /** LMTP (RFC 2033 §4.2): after the final dot, one reply per accepted recipient, in RCPT order, added to `replies`. */
-async function readLmtpReplies(step: Step, ctx: StepContext, sentAt: number, replies: Reply[] = []): Promise<ActionOutcome> {
+async function readLmtpReplies(step: Step, ctx: SessionContext, sentAt: number, replies: Reply[] = []): Promise<ActionOutcome> {
   const expected = ctx.state.acceptedRecipients;
   const each: (ReplyExpectation | undefined)[] = step.expectEach ?? Array.from({ length: expected }, () => step.expect);
   if (step.expectEach && step.expectEach.length !== expected) {
@@ -242,7 +252,7 @@ const data: Executor<Extract<StepAction, { type: 'data' }>> = async (action, ste
   return outcome;
 };
 
-function tlsServername(ctx: StepContext): string | undefined {
+function tlsServername(ctx: SessionContext): string | undefined {
   if (ctx.scenario.tls.servername) return ctx.scenario.tls.servername;
   return isTcpTarget(ctx.target) ? ctx.target.host : undefined;
 }
@@ -315,6 +325,13 @@ const raw: Executor<Extract<StepAction, { type: 'raw' }>> = async (action, step,
 
 export function executeAction(step: Step, ctx: StepContext): Promise<ActionOutcome> {
   const action = step.action;
+  if (action.type === 'mailbox') return runMailboxStep(action, step, ctx);
+  if (action.type === 'dns') return runCheckStep(action, step, ctx);
+  if (!ctx.conn) return Promise.reject(new Error(`smtpspec bug: a ${action.type} step was to run without a session`));
+  return sessionAction(action, step, { ...ctx, conn: ctx.conn });
+}
+
+function sessionAction(action: Exclude<StepAction, { type: 'mailbox' | 'dns' }>, step: Step, ctx: SessionContext): Promise<ActionOutcome> {
   switch (action.type) {
     case 'read':
       return read(action, step, ctx);
@@ -330,9 +347,5 @@ export function executeAction(step: Step, ctx: StepContext): Promise<ActionOutco
       return pipeline(action, step, ctx);
     case 'raw':
       return raw(action, step, ctx);
-    case 'mailbox':
-      return runMailboxStep(action, step, ctx);
-    case 'dns':
-      return runCheckStep(action, step, ctx);
   }
 }

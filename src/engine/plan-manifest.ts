@@ -3,15 +3,16 @@ import type { CertificateFiles } from '../smtp/certificate-files.js';
 import type { IpFamily } from '../ip.js';
 import { clientAddressProblem, familyOf, withClientAddress, type ClientAddress } from './client-address.js';
 import { loadManifest, parseManifest, type Manifest, type ManifestOptions, type ManifestTarget } from '../manifest/manifest.js';
-import { resolveTargetHosts, type ResolvedHost } from '../manifest/mx.js';
+import { resolveTargetHosts, type HostsOf, type ResolvedHost } from '../manifest/mx.js';
 import { loadScenarios, type LoadOptions } from '../scenario/load.js';
 import type { LoadCache } from '../scenario/load-cache.js';
 import type { DetectedYaml } from '../scenario/files.js';
-import type { PlaceholderTarget, Scenario, TcpTarget, TlsSettings } from '../scenario/types.js';
+import type { PlaceholderTarget, Scenario, Target, TcpTarget, TlsSettings } from '../scenario/types.js';
+import { isSessionless } from './sessionless.js';
 import type { WorkItem } from './work-item.js';
 
 /** The deadline for a target's DNS lookups when neither the manifest nor the command line sets one. */
-const DNS_TIMEOUT_MS = 10_000;
+export const DNS_TIMEOUT_MS = 10_000;
 
 /** How a manifest target's scenarios are loaded. */
 export interface TargetLoadOptions {
@@ -74,7 +75,10 @@ function withTargetTls(scenario: Scenario, tls: Partial<TlsSettings>): Scenario 
   return { ...scenario, tls: { ...scenario.tls, ...tls, ca: [...scenario.tls.ca, ...(tls.ca ?? [])] } };
 }
 
-function hostTarget(target: ManifestTarget, host: ResolvedHost, client: ClientAddress): TcpTarget {
+/** A target that names its hosts: one host, or a mail domain whose MX hosts are looked up. */
+export type NamedHosts = HostsOf & { name: string };
+
+function hostTarget(target: NamedHosts, host: ResolvedHost, client: ClientAddress): TcpTarget {
   const name = target.domain === undefined ? target.name : `${target.name} MX ${host.host}`;
   return withClientAddress({
     kind: 'tcp',
@@ -85,6 +89,49 @@ function hostTarget(target: ManifestTarget, host: ResolvedHost, client: ClientAd
     ...(host.error !== undefined ? { resolveError: host.error } : {}),
     ...(target.domain !== undefined ? { mx: { domain: target.domain, ...(host.preference !== undefined ? { preference: host.preference } : {}), ...(host.implicit ? { implicit: true as const } : {}) } } : {}),
   }, client);
+}
+
+/** The mail domain itself, for the cases that only ask DNS: they run once for it and connect to nothing. */
+export function wholeDomainTarget(target: NamedHosts & { domain: string }): TcpTarget {
+  return { kind: 'tcp', host: target.domain, port: target.port, name: target.name, mx: { domain: target.domain, wholeDomain: true } };
+}
+
+/**
+ * Every case of the scenarios on every host; on a mail domain, a case that only asks DNS (isSessionless) once,
+ * on the domain itself, not once per MX host.
+ */
+export function itemsOnHosts(scenarios: Scenario[], hosts: Target[], domain: NamedHosts | undefined): WorkItem[] {
+  const whole = domain?.domain !== undefined ? wholeDomainTarget({ ...domain, domain: domain.domain }) : undefined;
+  const once: WorkItem[] = [];
+  const perHost = hosts.flatMap((host) =>
+    scenarios.flatMap((scenario) =>
+      scenario.cases.flatMap((kase) => {
+        if (!whole || !isSessionless(kase)) return [{ scenario, kase, target: host }];
+        if (host === hosts[0]) once.push({ scenario, kase, target: whole });
+        return [];
+      }),
+    ),
+  );
+  return [...once, ...perHost];
+}
+
+/** Every host of a target, MX records resolved; a domain without a usable MX is one host that fails with the reason. */
+export async function lookUpHosts(target: NamedHosts, client: ClientAddress, options: HostLookupOptions): Promise<(TcpTarget | PlaceholderTarget)[]> {
+  if (options.preview && target.domain !== undefined) return [mxPlaceholder(target, target.domain)];
+  const family = familyOf(client);
+  const resolution = await resolveTargetHosts(target, { ...(options.dnsServer ? { dnsServer: options.dnsServer } : {}), ...(family ? { family } : {}), timeoutMs: options.timeoutMs });
+  if ('error' in resolution) {
+    return [{ kind: 'tcp', host: target.domain ?? target.name, port: target.port, name: target.name, resolveError: resolution.error, ...(target.domain !== undefined ? { mx: { domain: target.domain } } : {}) }];
+  }
+  return resolution.hosts.map((host) => hostTarget(target, host, client));
+}
+
+export interface HostLookupOptions {
+  dnsServer?: { host: string; port: number };
+  /** No lookup: a domain stands as one placeholder. */
+  preview: boolean;
+  /** One deadline for all the lookups of the target. */
+  timeoutMs: number;
 }
 
 /** The command line's source address and family over the target's. */
@@ -98,7 +145,7 @@ function clientOf(target: ManifestTarget, options: ManifestPlanOptions): ClientA
 }
 
 /** A domain planned without a lookup. */
-function mxPlaceholder(target: ManifestTarget, domain: string): PlaceholderTarget {
+function mxPlaceholder(target: NamedHosts, domain: string): PlaceholderTarget {
   const port = target.port === 25 ? '' : `, port ${target.port}`;
   const name = target.name === domain ? '' : `${target.name}: `;
   return { kind: 'placeholder', stands: 'mx', label: `${name}MX of ${domain}${port} (resolved at run time)`, address: { host: domain, port: target.port } };
@@ -121,17 +168,9 @@ export async function loadTargetScenarios(target: ManifestTarget, options: Targe
   return scenarios.map((scenario) => withTargetTls(scenario, target.tls));
 }
 
-/** Every host of a target, MX records resolved; a domain without a usable MX is one host that fails with the reason. */
-async function targetHosts(target: ManifestTarget, options: ManifestPlanOptions, manifest: Manifest): Promise<(TcpTarget | PlaceholderTarget)[]> {
-  const client = clientOf(target, options);
-  if (options.preview && target.domain !== undefined) return [mxPlaceholder(target, target.domain)];
+function targetHosts(target: ManifestTarget, options: ManifestPlanOptions, manifest: Manifest): Promise<(TcpTarget | PlaceholderTarget)[]> {
   const dnsServer = options.dnsServer ?? manifest.dnsServer;
-  const family = familyOf(client);
-  const resolution = await resolveTargetHosts(target, { ...(dnsServer ? { dnsServer } : {}), ...(family ? { family } : {}), timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS });
-  if ('error' in resolution) {
-    return [{ kind: 'tcp', host: target.domain ?? target.name, port: target.port, name: target.name, resolveError: resolution.error, ...(target.domain !== undefined ? { mx: { domain: target.domain } } : {}) }];
-  }
-  return resolution.hosts.map((host) => hostTarget(target, host, client));
+  return lookUpHosts(target, clientOf(target, options), { ...(dnsServer ? { dnsServer } : {}), preview: options.preview, timeoutMs: target.timeoutMs ?? DNS_TIMEOUT_MS });
 }
 
 /**
@@ -148,7 +187,8 @@ export async function planManifest(path: string, options: ManifestPlanOptions): 
   const planned = await Promise.all(
     selectTargets(manifest, options.only).map(async (target) => {
       const [scenarios, hosts] = await Promise.all([loadTargetScenarios(target, options), targetHosts(target, options, manifest)]);
-      const items = hosts.flatMap((host) => scenarios.flatMap((scenario) => scenario.cases.map((kase) => ({ scenario, kase, target: host }))));
+      const dnsServer = options.dnsServer ?? manifest.dnsServer;
+      const items = itemsOnHosts(scenarios, hosts, target).map((item) => (dnsServer ? { ...item, dnsServer } : item));
       return { items, scenarios };
     }),
   );

@@ -13,6 +13,7 @@ import type { EmbeddedServer } from '../server/embedded.js';
 import { filterItems } from './filter.js';
 import { lenientEnv } from './lenient-env.js';
 import { planManifest } from './plan-manifest.js';
+import { onMailDomains, type MailDomainOptions } from './plan-mail-domain.js';
 import type { Shard } from './shard-spec.js';
 import type { WorkItem } from './work-item.js';
 
@@ -125,7 +126,7 @@ export async function planWork(options: PlanOptions): Promise<Plan> {
     const folderOf = server ? (await import('../server/maildir-store.js')).mailboxFolderName : undefined;
     const placed = withTlsFiles(server && folderOf ? onEmbeddedServer(selected, server, folderOf) : options.preview ? selected : withoutEmbeddedMailboxes(selected), certificates, options.preview === true);
     // A manifest's targets have theirs already, the command line's over their own.
-    const items = manifest ? placed : onClientAddress(placed, client);
+    const items = manifest ? placed : withDnsServer(onClientAddress(placed, client), options.dnsServer);
     return {
       items,
       scenarios,
@@ -198,7 +199,8 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
   // shard holds the same cases whatever port the server gets; planWork puts the server in its place.
   if (options.embedded) target = EMBEDDED_PLACEHOLDER;
   if (!target && options.preview && options.requireTarget === false) return { items: withTargets(scenarios, undefined, NO_TARGET), scenarios };
-  const items = withTargets(scenarios, target);
+  const paired = withTargets(scenarios, target);
+  const items = scenarios.some((scenario) => scenario.mailDomain) && !options.embedded ? await onMailDomains(paired, clientOf(options), mailDomainOptions(options)) : paired;
   const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer({ temporaryMailRoot: true }) : undefined;
   return { items, scenarios, ...(server ? { server } : {}) };
 }
@@ -228,6 +230,15 @@ function tlsFilesOf(tls: Scenario['tls'], certificates: CertificateFiles) {
   } catch (error) {
     throw error instanceof CertificateFileError ? new InputError(error.message) : error;
   }
+}
+
+/** The resolver of DNS check steps on every item (a manifest's items have theirs, with its own dns_server). */
+function withDnsServer(items: WorkItem[], dnsServer: PlanOptions['dnsServer']): WorkItem[] {
+  return dnsServer ? items.map((item) => ({ ...item, dnsServer })) : items;
+}
+
+function mailDomainOptions(options: PlanOptions): MailDomainOptions {
+  return { ...(options.dnsServer ? { dnsServer: options.dnsServer } : {}), preview: options.preview === true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) };
 }
 
 /** The items with the client's source address and family on their TCP targets; each target is made once. */

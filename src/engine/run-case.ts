@@ -17,6 +17,8 @@ import { CaseProgress, skippedStep } from './case-progress.js';
 import type { InternalFault } from './internal-fault.js';
 import type { CaseInfo, CaseResult, DeliveryResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
 import { newSessionState, type SessionState } from './session-state.js';
+import { isSessionless } from './sessionless.js';
+import type { DnsServer } from '../dns/types.js';
 import { stepLabel, type StepHead, type StepHeads } from './step-label.js';
 
 /**
@@ -44,6 +46,8 @@ export interface RunCaseOptions extends RunCaseHooks {
   heads?: StepHeads;
   /** The case's caseInfo, when the caller has it already. */
   info?: CaseInfo;
+  /** The resolver of DNS check steps (the work item's). */
+  dnsServer?: DnsServer;
 }
 
 const INTERRUPTED = 'interrupted: the run was stopped';
@@ -113,9 +117,10 @@ function checkOutcome(step: Step, outcome: ActionOutcome, ctx: StepContext, late
     if (failure) return { failure, ...(captures ? { captures } : {}) };
   }
   if (step.tls) {
+    const conn = ctx.conn;
     const failure = checkTls(step.tls, {
-      facts: ctx.conn.tls,
-      nameMismatch: (name) => ctx.conn.certificateNameMismatch(name),
+      facts: conn?.tls,
+      nameMismatch: (name) => conn?.certificateNameMismatch(name) ?? 'there is no TLS session',
       now: Date.now(),
     });
     if (failure) return { failure, ...(captures ? { captures } : {}) };
@@ -150,25 +155,29 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
   const checked = checkOutcome(step, outcome, ctx, latencyMs);
   const refused = checked.failure !== undefined && isRefusedGreeting(step, outcome.main) ? refusedGreeting(outcome.main!) : undefined;
   const failure = refused ? refused.message : checked.failure;
+  // A check that could not decide (its resolver failed) is an error, not a finding about the server.
+  const undecided = outcome.check?.verdict === 'error';
   // Fields in the order the reports list them.
   const result: StepResult = {
     index: head.index,
     pos: head.pos,
     label: head.label,
     expected: outcome.expectation ? describeExpectation(outcome.expectation) : head.expected,
-    status: refused ? 'error' : failure ? 'failed' : 'passed',
+    status: refused || undecided ? 'error' : failure ? 'failed' : 'passed',
     ...(outcome.sent !== undefined ? { sent: transcript.mask(outcome.sent) } : undefined),
     ...(outcome.main ? { reply: maskReply(outcome.main, transcript) } : undefined),
     ...(outcome.replies.length > 1 ? { replies: outcome.replies.map((reply) => maskReply(reply, transcript)) } : undefined),
     ...(failure ? { message: transcript.mask(failure) } : undefined),
     ...(latencyMs !== undefined ? { latencyMs } : undefined),
     ...(checked.captures ? { captures: maskValues(checked.captures, transcript) } : undefined),
-    ...(ctx.conn.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
+    ...(ctx.conn?.tls && (step.action.type === 'starttls' || step.tls) ? { tls: ctx.conn.tls } : undefined),
     ...(outcome.delivery ? { delivery: maskDelivery(outcome.delivery, transcript) } : undefined),
+    ...(outcome.check ? { check: transcript.hasSecrets ? maskStrings(outcome.check, transcript) : outcome.check } : undefined),
     durationMs: Math.round(ended - started),
   };
   const last = outcome.replies.at(-1) ?? outcome.main;
   if (refused) return { result, last: outcome.main!, kind: refused.kind };
+  if (undecided) return { result, kind: 'check' };
   return last ? { result, last } : { result };
 }
 
@@ -194,6 +203,16 @@ function maskDelivery(delivery: DeliveryResult, transcript: Transcript): Deliver
         }
       : {}),
   };
+}
+
+/** Every string in a check's result masked: a domain or an address may come from a secret variable. */
+function maskStrings<T>(value: T, transcript: Transcript): T {
+  if (typeof value === 'string') return transcript.mask(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => maskStrings(item, transcript)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskStrings(item, transcript)])) as T;
+  }
+  return value;
 }
 
 /** A 421 read by the greeting step (a first step that only reads) that expected something else. */
@@ -308,11 +327,24 @@ async function startCase(scenario: Scenario, kase: Case, target: ServerTarget, h
     }
   }
 
+  const signal = hooks.signal;
+  const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
+  const dnsServer = hooks.dnsServer;
+  // A case that only asks DNS opens no session: nothing is sent to the SMTP server.
+  if (isSessionless(kase)) {
+    transcript.note('no SMTP session: every step of this case asks DNS');
+    return runSteps(kase, { scenario, target, state, transcript, ...(signal ? { signal } : {}), ...(dnsServer ? { dnsServer } : {}) }, progress, closeDeadlineMs, signal);
+  }
+
   let conn: SmtpConnection | undefined;
   try {
     if (isTcpTarget(target) && target.resolveError) throw new SmtpError('dns', 'connect', target.resolveError);
     conn = progress.conn = await connect(connectOptions(scenario, target, transcript, hooks));
-    if (needsImplicitGreeting(kase, state)) state.lastCode = (await readImplicitGreeting(conn, scenario.timeoutMs, transcript)).code;
+    if (needsImplicitGreeting(kase, state)) {
+      const greeting = await readImplicitGreeting(conn, scenario.timeoutMs, transcript);
+      state.lastCode = greeting.code;
+      state.greeting = greeting.lines[0] ?? '';
+    }
   } catch (caught) {
     const failure = progress.failureOf(caught);
     const first = kase.steps[0]!;
@@ -325,9 +357,7 @@ async function startCase(scenario: Scenario, kase: Case, target: ServerTarget, h
     });
   }
 
-  const signal = hooks.signal;
-  const ctx: StepContext = { conn, scenario, target, state, transcript, ...(signal ? { signal } : {}) };
-  const closeDeadlineMs = Math.min(CLOSE_DEADLINE_MS, scenario.timeoutMs);
+  const ctx: StepContext = { conn, scenario, target, state, transcript, ...(signal ? { signal } : {}), ...(dnsServer ? { dnsServer } : {}) };
   if (!signal) return runSteps(kase, ctx, progress, closeDeadlineMs, undefined);
   const session = conn;
   // An interrupted run closes the session at once; the step waiting on it then fails, and is reported as interrupted.
@@ -350,7 +380,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
   for (const step of steps) {
     if (signal?.aborted) {
       for (const later of kase.steps.slice(step.index)) progress.addStep(skippedStep(later, transcript, `not run: ${INTERRUPTED}`));
-      await conn.close(closeDeadlineMs);
+      await conn?.close(closeDeadlineMs);
       const label = stepLabel(step, transcript);
       return progress.finish('error', {
         failure: { stepIndex: step.index, pos: step.pos, kind: 'interrupted', message: `step ${step.index + 1} (${label}): ${INTERRUPTED}` },
@@ -376,7 +406,7 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
 
     const rest = kase.steps.slice(step.index + 1);
     for (const later of rest) progress.addStep(skippedStep(later, transcript, 'not run: an earlier step failed'));
-    await closeAfterFailure(conn, rest, state, closeDeadlineMs, transcript);
+    if (conn) await closeAfterFailure(conn, rest, state, closeDeadlineMs, transcript);
     return progress.finish(outcome.result.status, {
       failure: {
         stepIndex: step.index,
@@ -386,6 +416,6 @@ async function runSteps(kase: Case, ctx: StepContext, progress: CaseProgress, cl
       },
     });
   }
-  await conn.close(closeDeadlineMs);
+  await conn?.close(closeDeadlineMs);
   return progress.finish('passed');
 }

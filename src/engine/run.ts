@@ -208,7 +208,9 @@ async function runItem(item: WorkItem, info: CaseInfo, s: Settings): Promise<Cas
 async function runAttempt(item: WorkItem, info: CaseInfo, s: Settings, attempt: number, held: StepResult[] | undefined): Promise<CaseResult> {
   const session = s.sessionSignals?.take();
   try {
-    return await s.runCase(item.scenario, item.kase, item.target, attemptOptions(info, s, attempt, held, session?.signal));
+    const options = attemptOptions(info, s, attempt, held, session?.signal);
+    if (item.dnsServer) options.dnsServer = item.dnsServer;
+    return await s.runCase(item.scenario, item.kase, item.target, options);
   } finally {
     session?.release();
   }

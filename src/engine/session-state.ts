@@ -8,6 +8,8 @@ export interface SessionState {
   lastCode: number;
   /** True after a 354 until the reply to the message data. */
   inDataPhase: boolean;
+  /** The first line of the greeting's text (after the code): the name the server greets with comes first (RFC 5321 §4.3.1). */
+  greeting?: string;
   /** The lines of the last accepted EHLO/LHLO reply; forgotten at STARTTLS (RFC 3207 §4.2). */
   ehloLines?: readonly string[];
   /** Recipients accepted in the current transaction: LMTP sends one reply per recipient after the final dot. */

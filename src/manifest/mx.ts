@@ -24,6 +24,9 @@ export interface ResolvedHost {
 
 export type Resolution = { hosts: ResolvedHost[] } | { error: string };
 
+/** What a lookup needs of a target: a host, or a domain with the MX hosts to choose, and the port. */
+export type HostsOf = Pick<ManifestTarget, 'host' | 'domain' | 'port' | 'mx'>;
+
 export interface ResolveOptions {
   /** Default: the system's resolvers. */
   dnsServer?: { host: string; port: number };
@@ -46,7 +49,7 @@ interface Addresses {
  * configured DNS server every name is looked up on it, MX hosts and host names alike; without one
  * a host's name is left to the system's resolver when connecting.
  */
-export async function resolveTargetHosts(target: ManifestTarget, options: ResolveOptions): Promise<Resolution> {
+export async function resolveTargetHosts(target: HostsOf, options: ResolveOptions): Promise<Resolution> {
   const own: ResolvedHost = { host: target.host ?? '', port: target.port };
   if (target.domain === undefined && (!options.dnsServer || isIP(own.host) !== 0)) return { hosts: [own] };
   // node:dns/promises is loaded when a domain is looked up: commands that look nothing up start sooner.
@@ -83,7 +86,7 @@ class Lookup {
     private readonly family: IpFamily | undefined,
   ) {}
 
-  async domain(domain: string, target: ManifestTarget): Promise<Resolution> {
+  async domain(domain: string, target: HostsOf): Promise<Resolution> {
     const records = await this.resolver.resolveMx(domain).catch((error: unknown) => {
       if (codeOf(error) === 'ENODATA') return [];
       throw error;

@@ -6,6 +6,7 @@ import { normalizeAuth } from './auth.js';
 import { isRecord, type NormalizeContext, type Scope } from './context.js';
 import { expectation } from './expectations.js';
 import { mailboxAction } from './mailboxes.js';
+import { dnsCheckAction } from './dns-checks.js';
 import type { DataPath } from './positions.js';
 import { DEFAULT_BDAT_CHUNK_BYTES, type MessageSource, type PipelinedCommand, type RuntimeText, type StepAction } from './types.js';
 
@@ -44,6 +45,12 @@ export function normalizeAction(step: StepInput, key: ActionKey | undefined): St
       return rcptAction(step);
     case 'mailbox':
       return mailboxAction(step.ctx, step.scope, step.written['mailbox'], [...step.path, 'mailbox'], step.mailboxes);
+    case 'fcrdns':
+    case 'dane':
+    case 'mta_sts':
+    case 'tls_rpt':
+    case 'dnsbl':
+      return dnsCheckAction(step.ctx, step.scope, key, step.written[key], [...step.path, key]);
   }
 }
 

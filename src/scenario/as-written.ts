@@ -135,6 +135,11 @@ export interface StepAsWritten {
   mail?: string | MailMapAsWritten;
   rcpt?: string | RcptMapAsWritten;
   mailbox?: MailboxStepAsWritten;
+  fcrdns?: true;
+  dane?: true;
+  mta_sts?: true | { domain?: string; policy_port?: number | string };
+  tls_rpt?: true | { domain?: string };
+  dnsbl?: { lists: string[] | string; address?: string };
   /** A chunk size in bytes, or true for the default size. */
   bdat?: number | boolean;
   expect?: ExpectAsWritten;
@@ -163,6 +168,7 @@ export interface ScenarioFile {
   description?: string;
   tags?: string[];
   target?: TargetAsWritten;
+  mail_domain?: boolean;
   protocol?: 'smtp' | 'lmtp';
   tls?: TlsAsWritten;
   proxy?: ProxyAsWritten;
@@ -188,6 +194,7 @@ export const scenarioFileKeys: KeyTable<ScenarioFile> = {
   description: 'optional',
   tags: 'optional',
   target: 'optional',
+  mail_domain: 'optional',
   protocol: 'optional',
   tls: 'optional',
   proxy: 'optional',
@@ -225,6 +232,11 @@ export const stepKeys: KeyTable<StepAsWritten> = {
   mail: 'optional',
   rcpt: 'optional',
   mailbox: 'optional',
+  fcrdns: 'optional',
+  dane: 'optional',
+  mta_sts: 'optional',
+  tls_rpt: 'optional',
+  dnsbl: 'optional',
   bdat: 'optional',
   expect: 'optional',
   expect_each: 'optional',
@@ -238,7 +250,7 @@ export const stepKeys: KeyTable<StepAsWritten> = {
 };
 
 /** The keys that make a step do something; a step has at most one. */
-export const ACTION_KEYS = ['send', 'data', 'starttls', 'auth', 'pipeline', 'raw', 'mail', 'rcpt', 'mailbox'] as const satisfies readonly (keyof StepAsWritten)[];
+export const ACTION_KEYS = ['send', 'data', 'starttls', 'auth', 'pipeline', 'raw', 'mail', 'rcpt', 'mailbox', 'fcrdns', 'dane', 'mta_sts', 'tls_rpt', 'dnsbl'] as const satisfies readonly (keyof StepAsWritten)[];
 
 /** The keys that check a reply; a step without an action needs one of them. */
 export const CHECK_KEYS = ['expect', 'text', 'capture', 'capabilities', 'tls', 'within'] as const satisfies readonly (keyof StepAsWritten)[];

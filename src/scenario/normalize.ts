@@ -14,6 +14,7 @@ import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import { normalizeCapabilities, normalizeCapture, normalizeTlsAssertions } from './reply-checks.js';
 import { normalizeProxy, normalizeTarget, normalizeTls } from './settings.js';
 import { normalizeMailboxes } from './mailboxes.js';
+import { isDnsCheckKey } from './dns-checks.js';
 import {
   DEFAULT_TIMEOUT_MS,
   type Case,
@@ -67,7 +68,7 @@ const MAILBOX_TIMEOUT_MS = 60_000;
 const NO_EHLO_AFTER_STARTTLS =
   'no EHLO after STARTTLS: the server has forgotten the session (RFC 3207), so most commands will be refused';
 const NOTHING_TO_DO =
-  'a step needs an action (send, data, mail, rcpt, auth, starttls, pipeline, raw or mailbox) or a check of the reply (expect, text, capture, capabilities, tls or within)';
+  'a step needs an action (send, data, mail, rcpt, auth, starttls, pipeline, raw, mailbox or a DNS check: fcrdns, dane, mta_sts, tls_rpt, dnsbl) or a check of the reply (expect, text, capture, capabilities, tls or within)';
 
 class Normalizer {
   private readonly commandLine: VarLayer;
@@ -111,6 +112,7 @@ class Normalizer {
       file,
       name: typeof data.name === 'string' ? data.name : basename(file, extname(file)),
       ...(target ? { target } : {}),
+      ...(data.mail_domain === true ? { mailDomain: true } : {}),
       protocol: this.protocol,
       tls,
       ...(proxy ? { proxy } : {}),
@@ -297,6 +299,11 @@ class Normalizer {
     if (key === 'mailbox') {
       for (const check of presentKeys(written, CHECK_KEYS)) {
         ctx.error(ctx.keyAt(path, check), `a mailbox step reads no reply from the SMTP server, so "${check}" has nothing to check: its checks go inside "mailbox:"`);
+      }
+    }
+    if (key !== undefined && isDnsCheckKey(key)) {
+      for (const check of presentKeys(written, CHECK_KEYS)) {
+        ctx.error(ctx.keyAt(path, check), `a ${key} step reads no reply from the SMTP server, so "${check}" has nothing to check: the step passes or fails on what it finds`);
       }
     }
     if (key === 'raw' && written['expect'] === undefined && written['text'] === undefined) {
