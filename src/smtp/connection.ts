@@ -86,6 +86,14 @@ export class SmtpConnection {
     return this.upgrade?.peerCertificate;
   }
 
+  /**
+   * The DER bytes of the TLS session's certificate chain, the server's certificate first, as far as it
+   * could be followed (see TlsFacts.chainLength); empty without TLS. Read once per handshake (for DANE).
+   */
+  peerChain(): Buffer[] {
+    return this.upgrade?.chain ?? [];
+  }
+
   /** Why the server's certificate is not valid for `name` (see certificateMatchesName), or undefined when it is. */
   certificateNameMismatch(name: string): string | undefined {
     const peer = this.upgrade?.peerCertificate;

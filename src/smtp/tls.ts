@@ -1,6 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
+import tls, { type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { openSslReason, untilEvent } from './transport.js';
 import { SmtpError, type TlsFacts } from './types.js';
 import { orList } from '../words.js';
@@ -29,6 +30,8 @@ export interface TlsUpgrade {
   socket: TLSSocket;
   facts: TlsFacts;
   peerCertificate: PeerCertificate;
+  /** The DER bytes of the chain (see peerChain), the server's certificate first. */
+  chain: Buffer[];
 }
 
 /** Name checked when neither a servername nor a TCP host is known (UNIX sockets, child processes). */
@@ -103,14 +106,17 @@ export async function upgradeToTls(
     checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
   });
   await handshake(socket, timeoutMs);
-  const peerCertificate = socket.getPeerCertificate();
+  const peerCertificate = socket.getPeerCertificate(true);
   const reason = socket.authorized ? undefined : verificationReason(socket.authorizationError, peerCertificate, name);
   if (options.verify && reason !== undefined) {
     socket.destroy();
     throw new SmtpError('tls', 'certificate', `certificate verification failed: ${reason}`);
   }
+  const chain = peerChain(peerCertificate);
   const facts = tlsFacts(socket, peerCertificate, options.verify, reason);
-  return { socket, facts, peerCertificate };
+  facts.chainLength = chain.ders.length;
+  facts.chainComplete = chain.complete;
+  return { socket, facts, peerCertificate, chain: chain.ders };
 }
 
 /** The transcript note after a handshake. */
@@ -124,6 +130,43 @@ export function describeTls(facts: TlsFacts, verify: boolean): string {
 export function certificateMatchesName(certificate: PeerCertificate | TlsFacts, name: string): string | undefined {
   const cert = typeof certificate.subject === 'string' ? certificateFromFacts(certificate as TlsFacts) : (certificate as PeerCertificate);
   return tls.checkServerIdentity(name, cert) ? nameMismatch(cert, name) : undefined;
+}
+
+/**
+ * The chain of a session, followed from the server's certificate through `issuerCertificate` until a
+ * self-signed certificate (complete), or a certificate without a known issuer or a repeat (incomplete).
+ * Node builds that chain from what the server sent and completes it from the trust store of this
+ * handshake (Node's roots and the CA files): a server that leaves out its root still has a complete chain
+ * here when that root is trusted (and the root is counted), while a server that leaves out an
+ * intermediate has an incomplete one (and fails verification with UNABLE_TO_VERIFY_LEAF_SIGNATURE).
+ * A root not trusted here ends the chain only if the server sent it. Node points a trusted root's
+ * `issuerCertificate` at itself but leaves it out for an untrusted self-signed one, so the last
+ * certificate is checked for signing itself (one parse per handshake).
+ */
+function peerChain(leaf: DetailedPeerCertificate): { ders: Buffer[]; complete: boolean } {
+  const ders: Buffer[] = [];
+  const seen = new Set<string>();
+  // Node's objects lie: issuerCertificate is missing where no issuer was found, and the whole object is empty without a certificate.
+  let cert = leaf as Partial<DetailedPeerCertificate> | undefined;
+  while (cert?.raw !== undefined && cert.fingerprint256 !== undefined && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    ders.push(cert.raw);
+    const issuer = cert.issuerCertificate as Partial<DetailedPeerCertificate> | undefined;
+    if (issuer === cert || (issuer !== undefined && issuer.fingerprint256 === cert.fingerprint256)) return { ders, complete: true };
+    if (issuer === undefined) return { ders, complete: signsItself(cert.raw) };
+    cert = issuer;
+  }
+  return { ders, complete: false };
+}
+
+/** Names itself as issuer and is signed by its own key (checkIssued would also want keyCertSign, which a self-signed server certificate may lack). */
+function signsItself(der: Buffer): boolean {
+  try {
+    const x509 = new X509Certificate(der);
+    return x509.subject === x509.issuer && x509.verify(x509.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /** tls.connect, with a certificate or key that OpenSSL refuses (told by its error code) made a `tls` SmtpError. */

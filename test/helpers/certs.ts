@@ -103,3 +103,59 @@ async function create(): Promise<TestCertificates> {
     client: save('client', client),
   };
 }
+
+export const INTERMEDIATE_NAME = 'smtpspec test intermediate CA';
+
+export interface ChainCertificatesPem {
+  /** A CA certificate signed by the test CA (CN=INTERMEDIATE_NAME), valid for five years. */
+  intermediate: PemFiles;
+  /** A server certificate for the given DNS names (the first also its CN), signed by the intermediate, valid for a year. */
+  leaf: PemFiles;
+  /** The leaf followed by the intermediate, as a server sends a complete chain (the key is the leaf's). */
+  fullChain: PemFiles;
+}
+
+/**
+ * A two-level chain under the test CA for `names`, in a temporary directory removed when the process
+ * exits: test CA → intermediate → leaf. Made anew on each call.
+ */
+export async function chainCertificates(names: string[]): Promise<ChainCertificatesPem> {
+  const { ca } = await testCertificates();
+  const dir = mkdtempSync(join(tmpdir(), 'smtpspec-chain-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const save = (name: string, cert: string, key: string): PemFiles => {
+    const certPath = join(dir, `${name}.crt`);
+    const keyPath = join(dir, `${name}.key`);
+    writeFileSync(certPath, cert);
+    writeFileSync(keyPath, key);
+    return { cert, key, certPath, keyPath };
+  };
+  const now = Date.now();
+  const intermediate = await generate([{ name: 'commonName', value: INTERMEDIATE_NAME }], {
+    ...BASE,
+    ca: { key: ca.key, cert: ca.cert },
+    notBeforeDate: new Date(now - DAY_MS),
+    notAfterDate: new Date(now + 5 * 365 * DAY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  const leaf = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
+    ...BASE,
+    ca: { key: intermediate.private, cert: intermediate.cert },
+    notBeforeDate: new Date(now - DAY_MS),
+    notAfterDate: new Date(now + 365 * DAY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
+    ],
+  });
+  return {
+    intermediate: save('intermediate', intermediate.cert, intermediate.private),
+    leaf: save('leaf', leaf.cert, leaf.private),
+    fullChain: save('full-chain', `${leaf.cert.trimEnd()}\n${intermediate.cert}`, leaf.private),
+  };
+}
