@@ -129,7 +129,7 @@ describe('DNS check steps, run', () => {
     assert.ok(plan.items.every((item) => item.dnsServer?.port === dns.port), 'every item asks the run\'s DNS server');
     const run = await runWork(plan.items, {});
     await plan.close();
-    assert.deepEqual(run.results.map((result) => result.status), ['passed', 'passed', 'passed'], run.results.map(why).join('; '));
+    assert.deepEqual(run.cases.map((result) => result.status), ['passed', 'passed', 'passed'], run.cases.map(why).join('; '));
     assert.equal(good.connectionCount - before, 2, 'one session per MX host, none for the record');
   });
 });
