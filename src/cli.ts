@@ -123,7 +123,7 @@ function addRunCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--bail', 'Start no new case after the first failure')
     .option('--retries <n>', 'Retry cases that failed on a network error up to n times; they are reported as flaky', { default: 0 })
     .option('--shard <i/n>', 'Run only the i-th of n deterministic slices of the work (for CI matrices)')
-    .option('--dns-server <host:port>', 'Look up the MX records and host names of manifest targets with this DNS server')
+    .option('--dns-server <host:port>', 'Ask this DNS server: MX records and host names of mail domains, and the lookups of DNS check steps')
     .option('--local-address <address>', 'Connect from this IP address of this machine (TCP targets)')
     .option('-4, --ipv4', 'Connect over IPv4 only, and look up only A records')
     .option('-6, --ipv6', 'Connect over IPv6 only, and look up only AAAA records')
@@ -262,6 +262,7 @@ function addExporterCommand(cli: CAC, found: (command: Command) => void): void {
     .option('--scenarios <dir>', 'Allow probes of the scenario files in this folder (&scenario=FILE)')
     .option('--var <name=value>', 'Set a variable for every probe (repeatable)', { type: [String] })
     .option('--ca <file>', 'Trust this CA certificate (PEM) for TLS (repeatable)', { type: [String] })
+    .option('--dns-server <host:port>', 'Ask this DNS server: MX records of mail domains, and the lookups of DNS checks')
     .example('smtpspec exporter --listen 127.0.0.1:9125 --var domain=example.com')
     .action((o: Record<string, unknown>) => {
       const listen = String(o.listen);
@@ -272,7 +273,16 @@ function addExporterCommand(cli: CAC, found: (command: Command) => void): void {
         throw new UsageError(`--listen expects host:port, such as 127.0.0.1:9125, got "${listen}"`);
       }
       const scenariosDir = optionalString(o.scenarios, '--scenarios');
-      found({ command: 'exporter', host, port, vars: parseVars(o.var), ca: parseStrings(o.ca, '--ca', 'a file name'), ...(scenariosDir === undefined ? {} : { scenariosDir }) });
+      const dnsServer = parseDnsServer(o.dnsServer);
+      found({
+        command: 'exporter',
+        host,
+        port,
+        vars: parseVars(o.var),
+        ca: parseStrings(o.ca, '--ca', 'a file name'),
+        ...(scenariosDir === undefined ? {} : { scenariosDir }),
+        ...(dnsServer ? { dnsServer } : {}),
+      });
     });
 }
 

@@ -36,6 +36,8 @@ export interface ExporterOptions {
   vars?: Record<string, string>;
   /** `--ca`: CA files trusted for TLS. */
   ca?: string[];
+  /** `--dns-server`: where mail domains and DNS checks are looked up. */
+  dnsServer?: { host: string; port: number };
   /** For `${env:…}` in scenarios. */
   env?: Record<string, string | undefined>;
   /** One line per probe that could not be run (a fault), for the operator. */
@@ -191,6 +193,7 @@ async function runProbe(probe: ProbeRequest, options: ExporterOptions, stopping:
     ca: options.ca ?? [],
     timeoutMs: probe.timeoutMs,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.dnsServer ? { dnsServer: options.dnsServer } : {}),
   });
   try {
     if (plan.manifest) throw new InputError(`${probe.file} is a manifest; a probe runs a scenario file`);
@@ -244,6 +247,7 @@ export async function exporterCommand(command: ExporterCommand, io: CliIO): Prom
     port: command.port,
     vars: command.vars,
     ca: command.ca,
+    ...(command.dnsServer ? { dnsServer: command.dnsServer } : {}),
     env: io.env,
     log: (line) => io.stderr.write(`${line}\n`),
     ...(command.scenariosDir === undefined ? {} : { scenariosDir: command.scenariosDir }),

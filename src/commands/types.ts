@@ -73,6 +73,8 @@ export interface ExporterCommand {
   scenariosDir?: string;
   vars: Record<string, string>;
   ca: string[];
+  /** `--dns-server`: where mail domains and DNS checks are looked up. */
+  dnsServer?: { host: string; port: number };
 }
 
 export interface ServeCommand {

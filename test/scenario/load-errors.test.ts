@@ -144,7 +144,7 @@ describe('problems found in inline sources', () => {
 
   test('a step with nothing to do', () => {
     assert.deepEqual(parseProblems('cases:\n  - name: a\n    steps:\n      - name: idle\n'), [
-      'inline.yaml:4:9: a step needs an action (send, data, mail, rcpt, auth, starttls, pipeline, raw or mailbox) or a check of the reply (expect, text, capture, capabilities, tls or within)',
+      'inline.yaml:4:9: a step needs an action (send, data, mail, rcpt, auth, starttls, pipeline, raw, mailbox or a DNS check: fcrdns, dane, mta_sts, tls_rpt, dnsbl) or a check of the reply (expect, text, capture, capabilities, tls or within)',
     ]);
   });
 
