@@ -120,7 +120,7 @@ function checkOutcome(step: Step, outcome: ActionOutcome, ctx: StepContext, late
     const conn = ctx.conn;
     const failure = checkTls(step.tls, {
       facts: conn?.tls,
-      nameMismatch: (name) => conn?.certificateNameMismatch(name) ?? 'there is no TLS session',
+      nameMismatch: (name) => (conn ? conn.certificateNameMismatch(name) : 'there is no TLS session'),
       now: Date.now(),
     });
     if (failure) return { failure, ...(captures ? { captures } : {}) };
