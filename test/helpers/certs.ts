@@ -159,3 +159,31 @@ export async function chainCertificates(names: string[]): Promise<ChainCertifica
     fullChain: save('full-chain', `${leaf.cert.trimEnd()}\n${intermediate.cert}`, leaf.private),
   };
 }
+
+/**
+ * A server certificate signed by the test CA for the given DNS names (the first is also its common
+ * name), EC P-256, valid for a year, written to a temporary directory removed when the process exits.
+ */
+export async function caSignedServerCertificate(dnsNames: string[]): Promise<PemFiles> {
+  const certs = await testCertificates();
+  const now = Date.now();
+  const pems = await generate([{ name: 'commonName', value: dnsNames[0] ?? 'localhost' }], {
+    ...BASE,
+    ca: { key: certs.ca.key, cert: certs.ca.cert },
+    notBeforeDate: new Date(now - DAY_MS),
+    notAfterDate: new Date(now + 365 * DAY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: dnsNames.map((value) => ({ type: 2, value })) },
+    ],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'smtpspec-named-cert-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const certPath = join(dir, 'server.crt');
+  const keyPath = join(dir, 'server.key');
+  writeFileSync(certPath, pems.cert);
+  writeFileSync(keyPath, pems.private);
+  return { cert: pems.cert, key: pems.private, certPath, keyPath };
+}
