@@ -17,3 +17,14 @@ export function compareTlsVersions(a: string, b: string): number {
 export function daysUntilExpiry(validTo: string, now: number): number {
   return Math.floor((Date.parse(validTo) - now) / DAY_MS);
 }
+
+/**
+ * The chain in a few words: `chain complete, 3 certificates` or `chain INCOMPLETE: 1 certificate, an
+ * intermediate or the root is missing` (a root missing here is one this side does not trust); undefined
+ * for facts without chain facts.
+ */
+export function describeChain(facts: { chainLength?: number; chainComplete?: boolean }): string | undefined {
+  if (facts.chainLength === undefined || facts.chainComplete === undefined) return undefined;
+  const count = `${facts.chainLength} certificate${facts.chainLength === 1 ? '' : 's'}`;
+  return facts.chainComplete ? `chain complete, ${count}` : `chain INCOMPLETE: ${count}, an intermediate or the root is missing`;
+}

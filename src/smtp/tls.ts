@@ -7,6 +7,7 @@ import { SmtpError, type TlsFacts } from './types.js';
 import { orList } from '../words.js';
 import { CertificateFileError, CertificateFiles, certificateProblemText, type TlsFiles } from './certificate-files.js';
 import { shortPath } from '../read-file.js';
+import { describeChain } from '../tls-facts.js';
 
 /**
  * The client side of TLS for SMTP: STARTTLS (RFC 3207) and implicit TLS (RFC 8314).
@@ -122,6 +123,8 @@ export async function upgradeToTls(
 /** The transcript note after a handshake. */
 export function describeTls(facts: TlsFacts, verify: boolean): string {
   const parts = [`TLS ${facts.protocol} ${facts.cipher}`, `subject ${facts.subject}`, `issuer ${facts.issuer}`, `valid until ${facts.validTo.replace(/\.000Z$/, 'Z')}`];
+  const chain = describeChain(facts);
+  if (chain !== undefined) parts.push(chain);
   if (!verify && facts.authorizationError) parts.push(`NOT VERIFIED: ${facts.authorizationError}`);
   return parts.join('; ');
 }

@@ -47,6 +47,10 @@ function fingerprints(ders: Buffer[]): string[] {
   return ders.map((der) => new X509Certificate(der).fingerprint256);
 }
 
+function tlsNote(transcript: Transcript): string {
+  return transcript.entries.find((entry) => entry.dir === '*' && entry.text.startsWith('TLS '))?.text ?? '';
+}
+
 /** A resolver that answers one TLSA question, authenticated or not, and denies everything else. */
 function tlsaResolver(name: string, records: TlsaRecord[], authenticated: boolean): DnsLookup {
   const nodata = <T>(asked: string, type: DnsRecordType): DnsResult<T> => ({ ok: false, name: asked, type, kind: 'nodata', authenticated, message: `${asked} has no ${type} record` });
@@ -74,6 +78,7 @@ describe('the certificate chain of a TLS session', () => {
     const ders = conn.peerChain();
     assert.deepEqual(fingerprints(ders), [chain.leaf, chain.intermediate, certs.ca].map((pems) => new X509Certificate(pems.cert).fingerprint256));
     assert.equal(conn.peerChain(), ders, 'the chain is computed once per handshake');
+    assert.match(tlsNote(transcript), /; chain complete, 3 certificates$/);
 
     const intermediateDigest = createHash('sha256').update(new X509Certificate(chain.intermediate.cert).raw).digest();
     const recordName = `_${target.port}._tcp.${MX}`;
@@ -98,6 +103,7 @@ describe('the certificate chain of a TLS session', () => {
     assert.equal(conn.tls?.chainLength, 1);
     assert.equal(conn.tls?.chainComplete, false);
     assert.deepEqual(fingerprints(conn.peerChain()), [new X509Certificate(chain.leaf.cert).fingerprint256]);
+    assert.match(tlsNote(transcript), /; chain INCOMPLETE: 1 certificate, an intermediate or the root is missing; NOT VERIFIED: /);
   });
 
   test('leaf and intermediate sent but the root not trusted here: incomplete, 2 certificates', async (t) => {
@@ -119,6 +125,7 @@ describe('the certificate chain of a TLS session', () => {
     assert.equal(conn.tls?.chainLength, 1);
     assert.equal(conn.tls?.chainComplete, true);
     assert.deepEqual(fingerprints(conn.peerChain()), [new X509Certificate(certs.selfSigned.cert).fingerprint256]);
+    assert.match(tlsNote(transcript), /; chain complete, 1 certificate; NOT VERIFIED: /);
   });
 
   test('without TLS the chain is empty', async (t) => {
