@@ -4,6 +4,7 @@ import type { Reporter, RunInfo } from '../engine/events.js';
 import type { Sink } from './sink.js';
 import { deliveryLines, describeKind, formatDuration, formatTarget, printable, replyLines, transcriptLine } from './format.js';
 import { PlanOrder, ProgressLine, progressText, type ProgressStats } from './progress.js';
+import { checkLines } from './check-lines.js';
 
 export interface ConsoleReporterOptions {
   /** ANSI colours; the caller decides (a TTY and no NO_COLOR). Without it the output has no escape codes. */
@@ -137,8 +138,21 @@ export class ConsoleReporter implements Reporter {
     lines.push(...this.earlierAttempts(result));
     // What each mailbox step found (or not), and how long it took to arrive: the figure operators watch.
     for (const step of result.steps) if (step.delivery) lines.push(...deliveryLines(step.delivery).map((line) => DETAIL + this.paint.dim(printable(line))));
+    // What each DNS check found; a warning stands out although its step passed.
+    for (const step of result.steps) if (step.check) lines.push(...this.checkDetails(step.check));
     if (result.status === 'failed' || result.status === 'error') lines.push(...this.failureDetails(result));
     return lines;
+  }
+
+  /** The verdict line painted by the verdict (`⚠` for a warning), the reasons and facts below it. */
+  private checkDetails(outcome: NonNullable<StepResult['check']>): string[] {
+    // checkLines gives the verdict, then the reasons, then the facts.
+    const [verdict, ...rest] = checkLines(outcome).map(printable);
+    const { green, yellow, red, dim } = this.paint;
+    const head = outcome.verdict === 'warn' ? yellow(`⚠ ${verdict}`) : outcome.verdict === 'pass' ? green(verdict!) : red(verdict!);
+    const reasonPaint = outcome.verdict === 'warn' ? yellow : outcome.verdict === 'pass' ? dim : red;
+    const detail = rest.map((line, i) => DETAIL + '  ' + (i < outcome.reasons.length ? reasonPaint(line) : dim(line)));
+    return [DETAIL + head, ...detail];
   }
 
   /** Why a retried case was run again: a flaky pass says what went wrong before it. */

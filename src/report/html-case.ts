@@ -3,6 +3,7 @@ import type { CaseResult, ReplyData, StepResult, TlsFacts, TranscriptEntry } fro
 import { daysUntilExpiry } from '../tls-facts.js';
 import { badge, caseAnchor, cellStatus, esc } from './html-escape.js';
 import { deliveryLines, describeKind, formatDuration, formatTarget, replyLines, transcriptLine } from './format.js';
+import { checkLines, checkWarnings } from './check-lines.js';
 
 /** The per-case parts of the HTML report: failure summaries and the details of every case. */
 
@@ -65,6 +66,7 @@ function stepRow(step: StepResult): string {
     step.message ?? '',
     ...Object.entries(step.captures ?? {}).map(([name, value]) => `captured ${name} = ${value}`),
     ...(step.delivery ? deliveryLines(step.delivery) : []),
+    ...(step.check ? checkLines(step.check) : []),
   ].filter((note) => note !== '');
   return [
     '<tr>',
@@ -141,7 +143,7 @@ function caseFacts(item: CaseResult): string {
  * browsers do not open a closed `<details>` that a link points at.
  */
 export function renderCaseDetails(item: CaseResult, index: number, runStartMs: number): string {
-  const warnings = (item.warnings ?? []).map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('');
+  const warnings = [...(item.warnings ?? []), ...checkWarnings(item)].map((w) => `<p class="warn">⚠ ${esc(w)}</p>`).join('');
   const failure = item.failure
     ? `<div class="failure ${item.status}"><p class="msg">${esc(item.failure.message)}</p>${failureFacts(item, failingStep(item))}</div>`
     : '';

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { countResults, type CaseResult, type RunCounts, type RunResult, type Status } from '../engine/results.js';
+import { countResults, type CaseResult, type CheckOutcome, type RunCounts, type RunResult, type Status } from '../engine/results.js';
 import type { Reporter } from '../engine/events.js';
 import type { Sink } from './sink.js';
 
@@ -143,8 +143,28 @@ function casesProblem(cases: unknown[]): string | undefined {
       fieldProblem(item, CASE_FIELDS) ??
       listProblem(item['steps'] as unknown[], 'step', STEP_FIELDS) ??
       listProblem(item['transcript'] as unknown[], 'transcript entry', ENTRY_FIELDS) ??
-      earlierAttemptsProblem(item['earlierAttempts']);
+      earlierAttemptsProblem(item['earlierAttempts']) ??
+      checksProblem(item['steps'] as unknown[]);
     if (problem) return `${where}: ${problem}`;
+  }
+  return undefined;
+}
+
+const CHECK_FIELDS: Record<string, FieldType> = { check: 'string', verdict: 'string', reasons: 'array', facts: 'object' };
+const CHECK_NAMES: readonly string[] = ['fcrdns', 'dane', 'mta-sts', 'tls-rpt', 'dnsbl'] satisfies CheckOutcome['check'][];
+const VERDICTS: readonly string[] = ['pass', 'fail', 'warn', 'error'] satisfies CheckOutcome['verdict'][];
+
+/** A step's `check` is optional; when present, reporters read its name, verdict, reasons and facts. */
+function checksProblem(steps: unknown[]): string | undefined {
+  for (const [i, step] of steps.entries()) {
+    const check = (step as Json)['check'];
+    if (check === undefined) continue;
+    const where = `step ${i + 1} check`;
+    if (!isObject(check)) return `${where} is not ${DESCRIPTIONS.object}`;
+    const problem = fieldProblem(check, CHECK_FIELDS);
+    if (problem) return `${where}: ${problem}`;
+    if (!CHECK_NAMES.includes(check['check'] as string)) return `${where}: "check" is not one of ${CHECK_NAMES.join(', ')}`;
+    if (!VERDICTS.includes(check['verdict'] as string)) return `${where}: "verdict" is not one of ${VERDICTS.join(', ')}`;
   }
   return undefined;
 }

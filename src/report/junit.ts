@@ -7,6 +7,7 @@ import type { Sink } from './sink.js';
 import { isTcpTarget } from '../engine/target-label.js';
 import { deliveryLines, formatTarget, printable, replyLines, toSeconds, transcriptLine } from './format.js';
 import { groupBy } from '../group-by.js';
+import { checkLines, checkWarnings } from './check-lines.js';
 
 const builderRoot: Builder = createRequire(import.meta.url)('junit-report-builder');
 
@@ -121,7 +122,7 @@ function addStepOutcome(testCase: TestCase, item: CaseResult, step: StepResult):
 function addTranscript(testCase: TestCase, item: CaseResult): void {
   const notes = [
     ...(item.skipReason ? [`skipped: ${item.skipReason}`] : []),
-    ...(item.warnings ?? []).map((warning) => `warning: ${warning}`),
+    ...[...(item.warnings ?? []), ...checkWarnings(item)].map((warning) => `warning: ${warning}`),
   ];
   const transcript = [...notes, ...item.transcript.map((entry) => transcriptLine(entry))].map(printable).join('\n');
   if (transcript !== '') testCase.standardOutput(cdataSafe(xmlSafe(transcript + '\n')));
@@ -140,6 +141,7 @@ function addProperties(testCase: TestCase, item: CaseResult): void {
     if (step.latencyMs !== undefined) property(`step ${step.index + 1} latency_ms`, step.latencyMs);
     for (const [name, value] of Object.entries(step.captures ?? {})) property(`capture ${name}`, value);
     addDelivery(property, step, `step ${step.index + 1} `);
+    addCheck(property, step, `step ${step.index + 1} `);
   }
   addCaseFacts(testCase, item);
 }
@@ -149,6 +151,7 @@ function addStepProperties(testCase: TestCase, step: StepResult): void {
   if (step.latencyMs !== undefined) property('latency_ms', step.latencyMs);
   for (const [name, value] of Object.entries(step.captures ?? {})) property(`capture ${name}`, value);
   addDelivery(property, step, '');
+  addCheck(property, step, '');
 }
 
 /** A mailbox step's finding: its lines, and the time the message took to arrive as a number. */
@@ -157,6 +160,13 @@ function addDelivery(property: (name: string, value: string | number) => void, s
   for (const line of deliveryLines(step.delivery)) property(`${prefix}delivery`, line);
   const arrived = step.delivery.found?.arrivedAfterMs;
   if (arrived !== undefined) property(`${prefix}arrived_ms`, arrived);
+}
+
+/** A DNS check step's verdict as a property of its own, for a CI filter, then its lines (whole hex data). */
+function addCheck(property: (name: string, value: string | number) => void, step: StepResult, prefix: string): void {
+  if (!step.check) return;
+  property(`${prefix}check_verdict`, step.check.verdict);
+  for (const line of checkLines(step.check, { hex: 'whole' })) property(`${prefix}check`, line);
 }
 
 function addCaseProperties(testCase: TestCase, item: CaseResult): void {
@@ -237,6 +247,7 @@ function stepBody(step: StepResult, message: string, pos = step.pos): string {
   if (step.sent !== undefined) lines.push(`sent: ${step.sent}`);
   if (step.expected !== undefined) lines.push(`expected: ${step.expected}`);
   if (step.reply) lines.push(...replyLines(step.reply).map((line, i) => (i === 0 ? 'got: ' : '     ') + line));
+  if (step.check) lines.push(...checkLines(step.check, { hex: 'whole' }));
   // One line per item: line breaks and controls inside reply text become visible escapes.
   return lines.map(printable).join('\n');
 }

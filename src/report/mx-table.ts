@@ -1,11 +1,12 @@
 import { basename, extname } from 'node:path';
 import type { Reporter } from '../engine/events.js';
-import type { CaseResult, RunCounts, RunResult, Status, StepResult, TlsFacts } from '../engine/results.js';
+import type { CaseResult, RunCounts, RunResult, StepResult, TlsFacts } from '../engine/results.js';
 import { formatTarget, isTcpTarget } from '../engine/target-label.js';
 import { daysUntilExpiry } from '../tls-facts.js';
 import { alignColumns, summaryLine } from './console.js';
 import { printable } from './format.js';
 import { jsonText } from './json.js';
+import { checkWarnings } from './check-lines.js';
 import type { Sink } from './sink.js';
 
 /**
@@ -13,8 +14,8 @@ import type { Sink } from './sink.js';
  * (a pure function of the results and the clock), for the console and for `--json`.
  */
 
-/** A check's verdict on one host: `FAIL` stands out in a column of `pass`. */
-export type MxVerdict = 'pass' | 'FAIL' | 'error' | 'skip';
+/** A check's verdict on one host: `FAIL` stands out in a column of `pass`; `warn`: passed, with a DNS check's warning. */
+export type MxVerdict = 'pass' | 'warn' | 'FAIL' | 'error' | 'skip';
 
 export interface MxRow {
   domain: string;
@@ -37,6 +38,8 @@ export interface MxRow {
   checks: Record<string, MxVerdict>;
   /** Why the domain or the host could not be looked up: nothing was connected to. */
   error?: string;
+  /** The row of a domain none of whose MX hosts has a row: only the checks that ask DNS of the whole domain ran (host is the domain). */
+  wholeDomain?: true;
 }
 
 /** The longest greeting shown in the table (the JSON keeps the whole first line). */
@@ -47,16 +50,41 @@ export function checkNameOf(file: string): string {
   return basename(file, extname(file));
 }
 
-/** The rows, one per MX host in the order the results name them; `now` (ms since the epoch) dates the certificates. */
+/**
+ * The rows, one per MX host in the order the results name them; `now` (ms since the epoch) dates the certificates.
+ * A case run once for the whole domain (MTA-STS policy, TLS-RPT record) has no host: its verdict fills its check's column
+ * in every row of its domain, or a row of its own when the domain has no other.
+ */
 export function mxRows(cases: readonly CaseResult[], now: number): MxRow[] {
-  const hosts = new Map<string, CaseResult[]>();
+  const groups = new Map<string, { domain?: string; cases: CaseResult[] }>();
   for (const result of cases) {
-    const key = formatTarget(result.target);
-    const group = hosts.get(key);
-    if (group) group.push(result);
-    else hosts.set(key, [result]);
+    const target = result.target;
+    const domain = isTcpTarget(target) && target.mx?.wholeDomain ? target.mx.domain : undefined;
+    const key = domain !== undefined ? `domain ${domain}` : `host ${formatTarget(target)}`;
+    const group = groups.get(key);
+    if (group) group.cases.push(result);
+    else groups.set(key, { ...(domain !== undefined && { domain }), cases: [result] });
   }
-  return [...hosts.values()].map((group) => rowOf(group, now));
+  const hostRows = [...groups.values()].flatMap((group) => (group.domain === undefined ? [rowOf(group.cases, now)] : []));
+  const rows: MxRow[] = [];
+  let next = 0;
+  for (const group of groups.values()) {
+    if (group.domain === undefined) {
+      rows.push(hostRows[next++]!);
+      continue;
+    }
+    const checks = verdicts(group.cases);
+    const ofDomain = hostRows.filter((row) => row.domain === group.domain);
+    for (const row of ofDomain) row.checks = combine(row.checks, checks);
+    if (ofDomain.length === 0) rows.push(domainRow(group.domain, group.cases, checks));
+  }
+  return rows;
+}
+
+/** A domain's row when only the cases run for the whole domain name it. */
+function domainRow(domain: string, cases: CaseResult[], checks: Record<string, MxVerdict>): MxRow {
+  const target = cases[0]!.target;
+  return { domain, host: domain, port: isTcpTarget(target) ? target.port : 0, checks, wholeDomain: true };
 }
 
 function rowOf(cases: CaseResult[], now: number): MxRow {
@@ -81,17 +109,41 @@ function rowOf(cases: CaseResult[], now: number): MxRow {
   return row;
 }
 
-/** Per check, the worst of its cases: a failed expectation, else a session that broke, else a pass; skipped when none ran. */
+/** From the worst down: a failed expectation, a session that broke, a pass with a DNS check's warning, a pass, not run. */
+const VERDICT_RANK: Record<MxVerdict, number> = { FAIL: 4, error: 3, warn: 2, pass: 1, skip: 0 };
+
+function worse(a: MxVerdict | undefined, b: MxVerdict): MxVerdict {
+  return a !== undefined && VERDICT_RANK[a] >= VERDICT_RANK[b] ? a : b;
+}
+
+function caseVerdict(result: CaseResult): MxVerdict {
+  switch (result.status) {
+    case 'failed':
+      return 'FAIL';
+    case 'error':
+      return 'error';
+    case 'passed':
+      return checkWarnings(result).length > 0 ? 'warn' : 'pass';
+    case 'skipped':
+      return 'skip';
+  }
+}
+
+/** Per check (the file's base name), the worst of its cases; skipped when none ran. */
 function verdicts(cases: CaseResult[]): Record<string, MxVerdict> {
-  const statuses = new Map<string, Set<Status>>();
+  const found: Record<string, MxVerdict> = {};
   for (const result of cases) {
     const name = checkNameOf(result.file);
-    const seen = statuses.get(name) ?? new Set<Status>();
-    seen.add(result.status);
-    statuses.set(name, seen);
+    found[name] = worse(found[name], caseVerdict(result));
   }
-  const verdict = (seen: Set<Status>): MxVerdict => (seen.has('failed') ? 'FAIL' : seen.has('error') ? 'error' : seen.has('passed') ? 'pass' : 'skip');
-  return Object.fromEntries([...statuses].map(([name, seen]) => [name, verdict(seen)]));
+  return found;
+}
+
+/** A host's verdicts with the whole domain's added, the worse of the two where both ran the same check. */
+function combine(host: Record<string, MxVerdict>, domain: Record<string, MxVerdict>): Record<string, MxVerdict> {
+  const combined = { ...host };
+  for (const [name, verdict] of Object.entries(domain)) combined[name] = worse(combined[name], verdict);
+  return combined;
 }
 
 /** The address the first session that connected to the host connected to. */
@@ -152,7 +204,7 @@ export function mxTableLines(rows: readonly MxRow[]): string[] {
   const cells = rows.map((row) => [
     shown(row.domain),
     row.implicit ? 'implicit' : shown(row.preference),
-    shown(row.host),
+    shown(row.wholeDomain ? undefined : row.host),
     shown(row.address),
     shown(row.greeting === undefined ? undefined : cut(row.greeting, GREETING_CHARS)),
     row.starttls === undefined ? '-' : row.starttls ? 'yes' : 'no',

@@ -5,11 +5,17 @@ import { formatTarget, printable } from './format.js';
 import { sessionTimings } from './session-timings.js';
 import { daysUntilExpiry } from '../tls-facts.js';
 import { groupBy } from '../group-by.js';
+import { checkWarnings } from './check-lines.js';
 
 /**
  * A Nagios / Icinga plugin's output: one line `SMTPSPEC STATUS: text | perfdata`, perfdata as
  * `'label'=value[UOM];[warn];[crit];[min];[max]` separated by spaces. With `--reporter nagios` the
  * exit code follows the plugin guidelines (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) instead of smtpspec's own.
+ *
+ * CRITICAL: a case failed or erred (a DNS check that failed or could not decide among them: its reasons are the
+ * failure's message), or a certificate has fewer days left than the critical threshold. WARNING: every case passed,
+ * but a DNS check's verdict was `warn` (a policy served with the wrong media type, a short max_age: the service works,
+ * and someone should look), or a certificate has fewer days left than the warning threshold. UNKNOWN: no case ran.
  */
 
 export type NagiosStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
@@ -94,12 +100,23 @@ export function nagiosCheck(result: RunResult, options: NagiosOptions = {}): Nag
     return { status: 'CRITICAL', text, perfdata };
   }
   const passed = `${ran.length} ${plural(ran.length, 'case')} passed`;
+  const warned = firstCheckWarning(ran);
   const certificate = soonestCertificate(ran, nowMs);
-  if (!certificate) return { status: 'OK', text: passed, perfdata };
-  const expiry = `the certificate of ${formatTarget(certificate.item.target)} expires in ${certificate.days} ${plural(certificate.days, 'day')}`;
-  if (certificate.days < critDays) return { status: 'CRITICAL', text: `${passed}, but ${expiry}`, perfdata };
-  if (certificate.days < warnDays) return { status: 'WARNING', text: `${passed}, but ${expiry}`, perfdata };
-  return { status: 'OK', text: `${passed}; ${expiry}`, perfdata };
+  const expiry = certificate && `the certificate of ${formatTarget(certificate.item.target)} expires in ${certificate.days} ${plural(certificate.days, 'day')}`;
+  const certificateStatus: NagiosStatus = !certificate ? 'OK' : certificate.days < critDays ? 'CRITICAL' : certificate.days < warnDays ? 'WARNING' : 'OK';
+  const status: NagiosStatus = certificateStatus === 'CRITICAL' ? 'CRITICAL' : certificateStatus === 'WARNING' || warned !== undefined ? 'WARNING' : 'OK';
+  const concerns = [certificateStatus !== 'OK' ? expiry : undefined, warned].filter((concern): concern is string => concern !== undefined);
+  const but = concerns.length > 0 ? `, but ${concerns.join('; ')}` : '';
+  const soon = expiry !== undefined && certificateStatus === 'OK' ? `; ${expiry}` : '';
+  return { status, text: `${passed}${but}${soon}`, perfdata };
+}
+
+/** The first warning of a DNS check step (its step passed), and how many more there are. */
+function firstCheckWarning(cases: CaseResult[]): string | undefined {
+  const warnings = cases.flatMap((item) => checkWarnings(item).map((warning) => `${item.caseName} @ ${formatTarget(item.target)}: ${warning}`));
+  if (warnings.length === 0) return undefined;
+  const more = warnings.length - 1;
+  return more > 0 ? `${warnings[0]} (and ${more} more ${plural(more, 'warning')})` : warnings[0];
 }
 
 function soonestCertificate(cases: CaseResult[], nowMs: number): { item: CaseResult; days: number } | undefined {

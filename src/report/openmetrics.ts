@@ -81,6 +81,20 @@ export function runFamilies(result: RunResult): MetricFamily[] {
       }),
     },
     {
+      name: 'smtpspec_check_verdict',
+      type: 'gauge',
+      help: 'Whether the DNS check step passed (1, a warning included) or failed or could not decide (0).',
+      samples: ranSteps.flatMap(({ step, labels }) => (step.check ? [{ labels: [...labels, ['check', step.check.check]], value: step.check.verdict === 'pass' || step.check.verdict === 'warn' ? 1 : 0 }] : [])),
+    },
+    {
+      name: 'smtpspec_dnssec_authenticated',
+      type: 'gauge',
+      help: 'Whether the TLSA answer of a DANE check step was DNSSEC-authenticated (1, the AD flag set) or not (0).',
+      samples: ranSteps.flatMap(({ step, labels }) =>
+        step.check?.check === 'dane' && step.check.verdict !== 'error' ? [{ labels: [...labels, ['check', 'dane']], value: step.check.facts.authenticated ? 1 : 0 }] : [],
+      ),
+    },
+    {
       name: 'smtpspec_tls_certificate_not_after_timestamp_seconds',
       type: 'gauge',
       unit: 'seconds',

@@ -5,6 +5,7 @@ import type { Reporter, RunInfo } from '../engine/events.js';
 import type { Sink } from './sink.js';
 import { deliveryLines, formatTarget, printable, replyLines } from './format.js';
 import { PlanOrder } from './progress.js';
+import { checkLines, checkWarnings } from './check-lines.js';
 
 const SUBTEST_INDENT = '    ';
 const NOT_RUN = 'not run';
@@ -140,7 +141,7 @@ function caseLines(result: CaseResult, id: number): string[] {
   const lines: string[] = [];
   const skip = escapeDescription(result.skipReason ?? NOT_RUN);
   if (result.status === 'skipped') return [`ok ${id} - ${description} # SKIP ${skip}`];
-  for (const warning of result.warnings ?? []) lines.push(`# warning: ${printable(oneLine(warning))}`);
+  for (const warning of [...(result.warnings ?? []), ...checkWarnings(result)]) lines.push(`# warning: ${printable(oneLine(warning))}`);
   lines.push(`# Subtest: ${description}`);
   result.steps.forEach((step, i) => lines.push(...stepLines(step, i + 1).map((line) => SUBTEST_INDENT + line)));
   lines.push(`${SUBTEST_INDENT}1..${result.steps.length}`);
@@ -173,6 +174,7 @@ function stepFacts(step: StepResult): Record<string, unknown> {
     ...(step.captures && { captures: step.captures }),
     ...(step.tls && { tls: { protocol: step.tls.protocol, cipher: step.tls.cipher, subject: step.tls.subject, issuer: step.tls.issuer, not_after: step.tls.validTo, verified: step.tls.verified } }),
     ...(step.delivery && { delivery: deliveryLines(step.delivery) }),
+    ...(step.check && { check_verdict: step.check.verdict, check: checkLines(step.check) }),
   };
 }
 

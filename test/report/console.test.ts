@@ -6,6 +6,7 @@ import type { CaseResult, RunResult } from '../../src/engine/results.js';
 import { runResult } from './fixtures/run.js';
 import { caseInfo, replay, runInfo } from './fixtures/replay.js';
 import { assertGolden } from './fixtures/golden.js';
+import { checkRun, mtaStsCase } from './fixtures/check-run.js';
 
 async function render(run: RunResult, color: boolean, transcriptLines?: number): Promise<string> {
   const sink = memorySink();
@@ -253,5 +254,25 @@ describe('ConsoleReporter at fleet scale', () => {
       '    attempt 1: step 1 (greeting): cannot start the session: connection reset',
       '    attempt 2: step 1 (greeting): the server closed the connection\\x1B[2J',
     ]);
+  });
+});
+
+describe('ConsoleReporter with DNS check steps', () => {
+  test('matches the golden output: the verdict, reasons and facts of every check under its case', async () => {
+    await assertGolden('console-checks.txt', await render(checkRun, false));
+  });
+
+  test('shows a warning of a passed check, in yellow, under the passed case', async () => {
+    const lines = (await render({ ...checkRun, cases: [mtaStsCase], counts: { passed: 1, failed: 0, errors: 0, skipped: 0, total: 1 } }, true)).split('\n');
+    const at = lines.findIndex((line) => line.includes('✓') && line.includes('policy'));
+    assert.equal(lines[at + 1], '    \x1b[33m⚠ mta-sts: warn\x1b[39m');
+    assert.equal(lines[at + 2], '      \x1b[33mmax_age is 3600 seconds, under a day\x1b[39m');
+    assert.equal(lines[at + 3], '      \x1b[2mrecord id=20260101T000000\x1b[22m');
+  });
+
+  test('cuts TLSA data to 16 hex digits', async () => {
+    const text = await render(checkRun, false);
+    assert.match(text, / 3 1 1 0123456789abcdef… matched no certificate/);
+    assert.doesNotMatch(text, /0123456789abcdef0/);
   });
 });

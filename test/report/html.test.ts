@@ -12,6 +12,7 @@ import type { CaseResult, RunResult } from '../../src/engine/results.js';
 import { runResult } from './fixtures/run.js';
 import { HOSTILE_BANNER, htmlRun } from './fixtures/html-run.js';
 import { replay } from './fixtures/replay.js';
+import { checkRun, mtaStsCase } from './fixtures/check-run.js';
 
 const html = renderHtml(htmlRun);
 
@@ -191,5 +192,26 @@ describe('HtmlReporter', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('renderHtml with DNS check steps', () => {
+  const page = renderHtml(checkRun);
+
+  test('lists the verdict, reasons and facts of each check in the notes of its step', () => {
+    const dane = detailsOf(page, 'case-3');
+    assert.ok(dane.includes('dane: fail<br>no usable TLSA record at _25._tcp.mx.example.test matches the certificate chain<br>'), dane);
+    assert.ok(dane.includes('TLSA _25._tcp.mx.example.test (NOT authenticated): 3 1 1 0123456789abcdef… matched no certificate of the chain (2 certificates)'));
+    const dnsbl = detailsOf(page, 'case-6');
+    assert.ok(dnsbl.includes('zen.example.test: listed (127.0.0.2): spam source<br>clean.example.test: not listed<br>slow.example.test: no usable answer (timeout)'));
+  });
+
+  test('shows the warning of a check in a passed case as a warning, escaped', () => {
+    const policy = detailsOf(page, 'case-4');
+    assert.ok(policy.includes('<p class="warn">⚠ mta-sts: max_age is 3600 seconds, under a day</p>'), policy);
+    const hostile = { ...mtaStsCase, steps: mtaStsCase.steps.map((step) => ({ ...step, check: { ...step.check!, reasons: ['<b>bold</b>'] } })) };
+    const escaped = renderHtml({ ...checkRun, cases: [hostile as typeof mtaStsCase] });
+    assert.ok(escaped.includes('⚠ mta-sts: &lt;b&gt;bold&lt;/b&gt;'));
+    assert.ok(!escaped.includes('<b>bold</b>'));
   });
 });

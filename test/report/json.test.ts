@@ -9,6 +9,7 @@ import { UsageError } from '../../src/errors.js';
 import type { CaseResult, RunResult } from '../../src/engine/results.js';
 import { runResult } from './fixtures/run.js';
 import { replay } from './fixtures/replay.js';
+import { TLSA_DATA, checkRun } from './fixtures/check-run.js';
 
 async function render(run: RunResult): Promise<string> {
   const sink = memorySink();
@@ -136,5 +137,31 @@ describe('parseResultsJson', () => {
   test('recomputes counts from the cases', () => {
     const text = JSON.stringify({ ...valid(), counts: { passed: 99, failed: 0, errors: 0, skipped: 0, total: 99 } });
     assert.deepEqual(parseResultsJson(text, 'results.json').counts, runResult.counts);
+  });
+});
+
+describe('JSON results with DNS check steps', () => {
+  test('keep the whole check record of each step, hex data whole, and read back to the same run', async () => {
+    const text = await render(checkRun);
+    assert.deepEqual(parseResultsJson(text, 'results.json'), checkRun);
+    const cases = documentOf(text)['cases'] as { steps: { check?: { check: string; verdict: string } }[] }[];
+    assert.deepEqual(
+      cases.map((item) => [item.steps.at(-1)?.check?.check, item.steps.at(-1)?.check?.verdict]),
+      [['fcrdns', 'pass'], ['fcrdns', 'error'], ['dane', 'fail'], ['mta-sts', 'warn'], ['tls-rpt', 'pass'], ['dnsbl', 'fail']],
+    );
+    assert.ok(text.includes(`"data": "${TLSA_DATA}"`));
+  });
+
+  test('a check record a reporter cannot read is named in one sentence', () => {
+    const document = documentOf(buildResultsJson(checkRun));
+    const cases = document['cases'] as { steps: Record<string, unknown>[] }[];
+    const withCheck = (check: unknown) => JSON.stringify({ ...document, cases: [{ ...cases[0], steps: [cases[0]!.steps[0], { ...cases[0]!.steps[1], check }] }] });
+    const problem = (check: unknown): void =>
+      assert.throws(() => parseResultsJson(withCheck(check), 'r.json'), (error: unknown) => error instanceof UsageError && /^r\.json: not a valid smtpspec results file \(case 1: step 2 check/.test(error.message));
+    problem('pass');
+    problem({ check: 'fcrdns', verdict: 'pass', facts: {} });
+    problem({ check: 'spf', verdict: 'pass', reasons: [], facts: {} });
+    problem({ check: 'dane', verdict: 'maybe', reasons: [], facts: {} });
+    assert.throws(() => parseResultsJson(withCheck({ check: 'dane', verdict: 'maybe', reasons: [], facts: {} }), 'r.json'), /step 2 check: "verdict" is not one of pass, fail, warn, error/);
   });
 });

@@ -8,6 +8,7 @@ import type { SmtpErrorKind } from '../../src/smtp/types.js';
 import { runResult } from './fixtures/run.js';
 import { replay } from './fixtures/replay.js';
 import { assertGolden } from './fixtures/golden.js';
+import { TLSA_DATA, checkRun } from './fixtures/check-run.js';
 
 interface Element {
   name: string;
@@ -316,5 +317,38 @@ describe('JUnitReporter at fleet scale', () => {
       assert.equal(root.attributes['failures'], '0');
       assert.equal(root.attributes['errors'], '0');
     }
+  });
+});
+
+describe('JUnitReporter with DNS check steps', () => {
+  test('matches the golden output', async () => {
+    const sink = memorySink();
+    await replay(new JUnitReporter(sink), checkRun);
+    await assertGolden('junit-checks.xml', sink.text);
+  });
+
+  test('a check_verdict property and the check lines per check step; the lines in the failure body; a warning in system-out', () => {
+    const root = parseXml(buildJUnit(checkRun));
+    const testcases = root.children.flatMap((suite) => suite.children.filter((child) => child.name === 'testcase'));
+    const properties = (testcase: Element) => testcase.children.find((child) => child.name === 'properties')?.children.map((p) => [p.attributes['name'], p.attributes['value']]) ?? [];
+    const verdicts = testcases.map((testcase) => properties(testcase).find(([name]) => name === 'step 2 check_verdict' || name === 'step 1 check_verdict')?.[1]);
+    assert.deepEqual(verdicts, ['pass', 'error', 'fail', 'warn', 'pass', 'fail']);
+    const dane = testcases[2]!;
+    const failure = dane.children.find((child) => child.name === 'failure');
+    assert.ok(failure?.text.includes(`3 1 1 ${TLSA_DATA} matched no certificate of the chain`), 'the whole hex data in the failure body');
+    assert.ok(properties(dane).some(([name, value]) => name === 'step 2 check' && value === 'TLSA _25._tcp.mx.example.test (NOT authenticated): 1 1 1 ab12 unusable: usage 1 (PKIX, not for SMTP)'));
+    const error = testcases[1]!.children.find((child) => child.name === 'error');
+    assert.equal(error?.attributes['type'], 'CheckError');
+    const out = testcases[3]!.children.find((child) => child.name === 'system-out');
+    assert.match(out?.text ?? '', /^warning: mta-sts: max_age is 3600 seconds, under a day$/m);
+  });
+
+  test('with a testcase per step: the verdict property of the check step itself', () => {
+    const root = parseXml(buildJUnit(checkRun, 'smtpspec', 'step'));
+    const testcases = root.children.flatMap((suite) => suite.children.filter((child) => child.name === 'testcase'));
+    const dnsbl = testcases.find((testcase) => testcase.attributes['name']?.endsWith('2. dnsbl'));
+    const props = dnsbl?.children.find((child) => child.name === 'properties')?.children.map((p) => [p.attributes['name'], p.attributes['value']]);
+    assert.deepEqual(props?.filter(([name]) => name === 'check_verdict'), [['check_verdict', 'fail']]);
+    assert.ok(props?.some(([name, value]) => name === 'check' && value === 'zen.example.test: listed (127.0.0.2): spam source'));
   });
 });

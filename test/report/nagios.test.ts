@@ -11,6 +11,7 @@ import { htmlRun, tls } from './fixtures/html-run.js';
 import { runResult } from './fixtures/run.js';
 import { replay } from './fixtures/replay.js';
 import { assertGolden } from './fixtures/golden.js';
+import { checkRun, fcrdnsCase, mtaStsCase, runOf, tlsRptCase } from './fixtures/check-run.js';
 import { capture } from '../helpers/capture.js';
 import { sourcePath } from '../helpers/paths.js';
 
@@ -140,5 +141,29 @@ describe('run --reporter nagios', () => {
     const plain = capture();
     assert.equal(await main(['run', 'no-such-file.yaml', '--embedded'], plain.io), 2);
     assert.equal(plain.stdout(), '');
+  });
+});
+
+describe('Nagios plugin output with DNS check steps', () => {
+  test('a failed or undecided check is CRITICAL, with its reasons in the status text', () => {
+    const parsed = parseNagios(buildNagios(checkRun, { now: () => NOW }));
+    assert.equal(parsed.status, 'CRITICAL');
+    assert.equal(parsed.text, '3 of 6 cases did not pass; forward-confirmed reverse DNS @ example.test MX mx-b.example.test (mx-b.example.test:25): step 2 (fcrdns): the PTR lookup of 192.0.2.2 failed: no answer from 127.0.0.1:5353 within 5 s');
+  });
+
+  test('every case passed but a check warned: WARNING, the warning in the text; no warning: OK', () => {
+    const warned = parseNagios(buildNagios(runOf([fcrdnsCase, mtaStsCase, tlsRptCase]), { now: () => NOW }));
+    assert.equal(warned.status, 'WARNING');
+    assert.equal(warned.text, '3 cases passed, but policy @ example.test:25: mta-sts: max_age is 3600 seconds, under a day');
+    const twice = nagiosCheck(runOf([mtaStsCase, { ...mtaStsCase, id: 'again', caseName: 'again' }]), { now: () => NOW });
+    assert.match(twice.text, /under a day \(and 1 more warning\)$/);
+    assert.equal(nagiosCheck(runOf([fcrdnsCase, tlsRptCase]), { now: () => NOW }).status, 'OK');
+  });
+
+  test('a certificate past the critical threshold stays CRITICAL beside the warning of a check; both are named', () => {
+    const expiring = passedWithCertificate(3).cases[0]!;
+    const check = nagiosCheck(runOf([expiring, mtaStsCase]), { now: () => NOW });
+    assert.equal(check.status, 'CRITICAL');
+    assert.match(check.text, /^2 cases passed, but the certificate of .* expires in 3 days; policy @ .*: mta-sts: max_age/);
   });
 });

@@ -12,6 +12,7 @@ import { assertGolden } from './fixtures/golden.js';
 import { capture } from '../helpers/capture.js';
 import { sourcePath } from '../helpers/paths.js';
 import { family, parseOpenMetrics } from './openmetrics-parse.js';
+import { checkRun, daneCase } from './fixtures/check-run.js';
 
 describe('OpenMetrics output', () => {
   test('matches the golden output', async () => {
@@ -65,5 +66,33 @@ describe('run --openmetrics', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('OpenMetrics output with DNS check steps', () => {
+  test('matches the golden output', async () => {
+    const sink = memorySink();
+    await replay(new OpenMetricsReporter(sink), checkRun);
+    await assertGolden('openmetrics-checks.txt', sink.text);
+  });
+
+  test('a verdict per check step, 1 for pass and warn, 0 for fail and error; the authenticated-data flag of DANE', () => {
+    const families = parseOpenMetrics(buildOpenMetrics(checkRun));
+    const verdicts = family(families, 'smtpspec_check_verdict').metrics;
+    assert.deepEqual(
+      verdicts.map((m) => [m.labels?.['check'], m.labels?.['target'], m.labels?.['step'], m.value]),
+      [
+        ['fcrdns', 'example.test MX mx.example.test (mx.example.test:25)', '2. fcrdns', '1'],
+        ['fcrdns', 'example.test MX mx-b.example.test (mx-b.example.test:25)', '2. fcrdns', '0'],
+        ['dane', 'example.test MX mx.example.test (mx.example.test:25)', '2. dane', '0'],
+        ['mta-sts', 'example.test:25', '1. mta_sts', '1'],
+        ['tls-rpt', 'example.test:25', '1. tls_rpt', '1'],
+        ['dnsbl', 'example.test MX mx.example.test (mx.example.test:25)', '2. dnsbl', '0'],
+      ],
+    );
+    assert.deepEqual(family(families, 'smtpspec_dnssec_authenticated').metrics.map((m) => [m.labels?.['check'], m.labels?.['case'], m.value]), [['dane', 'DANE', '0']]);
+    const authenticated = { ...daneCase, steps: daneCase.steps.map((step) => (step.check?.check === 'dane' ? { ...step, check: { ...step.check, facts: { ...step.check.facts, authenticated: true } } } : step)) };
+    const again = parseOpenMetrics(buildOpenMetrics({ ...checkRun, cases: [authenticated] }));
+    assert.deepEqual(family(again, 'smtpspec_dnssec_authenticated').metrics.map((m) => m.value), ['1']);
   });
 });

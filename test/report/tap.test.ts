@@ -7,6 +7,7 @@ import type { RunResult } from '../../src/engine/results.js';
 import { hostileLines, runResult } from './fixtures/run.js';
 import { replay, runInfo } from './fixtures/replay.js';
 import { assertGolden } from './fixtures/golden.js';
+import { MX, TLSA_DATA, checkRun } from './fixtures/check-run.js';
 
 /** The fixture with every case on one target: the layout without target subtests. */
 const oneTarget: RunResult = {
@@ -254,5 +255,34 @@ describe('TapReporter with several targets', () => {
     const tap = await render({ ...runResult, cases: [retried, { ...errored!, attempts: 2, earlierAttempts }] });
     assert.match(tap, /^ {6}flaky: true\n {6}attempts: 2\n {6}retried_after:\n {8}- "step 1 \(greeting\): connection reset"\n {6}\.\.\.$/m);
     assert.match(tap, /^ {6}duration_ms: 1\n {6}attempts: 2\n {6}retried_after:\n {8}- "step 1 \(greeting\): connection reset"\n {6}\.\.\.$/m);
+  });
+});
+
+describe('TapReporter with DNS check steps', () => {
+  test('matches the golden output', async () => {
+    await assertGolden('tap-checks.txt', await render(checkRun));
+  });
+
+  test('gives every check step its verdict and lines in the YAML diagnostics, passed or not; a warning is also a comment', async () => {
+    // On one target, each case is a subtest of the top level, its steps the points the parser reports as its children.
+    const tap = await render({ ...checkRun, cases: checkRun.cases.map((item) => ({ ...item, target: MX })) });
+    const { results, children } = parse(tap);
+    assert.equal(results.ok, false);
+    const checkPoints = children.flat().filter((point) => point.diag && 'check_verdict' in point.diag);
+    assert.deepEqual(
+      checkPoints.map((point) => [point.name, point.ok, point.diag!['check_verdict']]),
+      [
+        ['fcrdns', true, 'pass'],
+        ['fcrdns', false, 'error'],
+        ['dane', false, 'fail'],
+        ['mta_sts', true, 'warn'],
+        ['tls_rpt', true, 'pass'],
+        ['dnsbl', false, 'fail'],
+      ],
+    );
+    assert.deepEqual(checkPoints[4]!.diag!['check'], ['tls-rpt: pass', '_smtp._tls.example.test: rua mailto:tlsrpt@example.test']);
+    assert.ok((checkPoints[2]!.diag!['check'] as string[]).includes('TLSA _25._tcp.mx.example.test (NOT authenticated): 3 1 1 0123456789abcdef… matched no certificate of the chain (2 certificates)'));
+    assert.ok(!tap.includes(TLSA_DATA), 'hex data cut');
+    assert.match(tap, /^# warning: mta-sts: max_age is 3600 seconds, under a day$/m);
   });
 });
