@@ -28,16 +28,31 @@ export async function onMailDomains(items: WorkItem[], client: ClientAddress, op
     if (!item.scenario.mailDomain || !target || hostsOf.has(target)) continue;
     hostsOf.set(target, lookUpHosts(asDomain(target), client, lookup));
   }
-  if (hostsOf.size === 0) return items;
   const resolved = new Map<TcpTarget, Target[]>();
   await Promise.all([...hostsOf].map(async ([target, hosts]) => resolved.set(target, await hosts)));
   return items.flatMap((item) => {
+    if (!item.scenario.mailDomain) return [item];
     const target = domainOf(item.target);
-    const hosts = target && item.scenario.mailDomain ? resolved.get(target) : undefined;
-    if (!target || !hosts) return [item];
+    const hosts = target ? resolved.get(target) : undefined;
+    if (!target || !hosts) return [withoutDomain(item)];
     const scenario = { ...item.scenario, cases: [item.kase] };
     return itemsOnHosts([scenario], hosts, asDomain(target)).map((planned) => ({ ...item, target: planned.target }));
   });
+}
+
+/**
+ * A mail-domain case on a target that names no domain (an IP address, a socket, a program, the embedded server):
+ * skipped with the reason before anything is sent, as its checks would only say that the domain is missing.
+ */
+export function withoutDomain(item: WorkItem): WorkItem {
+  const target = item.target;
+  const why =
+    target.kind === 'placeholder' && target.stands === 'embedded'
+      ? 'the embedded server has none'
+      : isTcpTarget(target)
+        ? `${target.host} is an IP address`
+        : 'the target is not a host name';
+  return { ...item, skip: `${item.scenario.name} checks a mail domain, and ${why}: give the domain as --target (example.com)` };
 }
 
 function asDomain(target: TcpTarget) {

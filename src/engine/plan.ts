@@ -13,7 +13,7 @@ import type { EmbeddedServer } from '../server/embedded.js';
 import { filterItems } from './filter.js';
 import { lenientEnv } from './lenient-env.js';
 import { planManifest } from './plan-manifest.js';
-import { onMailDomains, type MailDomainOptions } from './plan-mail-domain.js';
+import { onMailDomains, withoutDomain, type MailDomainOptions } from './plan-mail-domain.js';
 import type { Shard } from './shard-spec.js';
 import type { WorkItem } from './work-item.js';
 
@@ -200,7 +200,11 @@ async function planFromFiles(options: PlanOptions, env: Record<string, string | 
   if (options.embedded) target = EMBEDDED_PLACEHOLDER;
   if (!target && options.preview && options.requireTarget === false) return { items: withTargets(scenarios, undefined, NO_TARGET), scenarios };
   const paired = withTargets(scenarios, target);
-  const items = scenarios.some((scenario) => scenario.mailDomain) && !options.embedded ? await onMailDomains(paired, clientOf(options), mailDomainOptions(options)) : paired;
+  const items = !scenarios.some((scenario) => scenario.mailDomain)
+    ? paired
+    : options.embedded
+      ? paired.map((item) => (item.scenario.mailDomain ? withoutDomain(item) : item))
+      : await onMailDomains(paired, clientOf(options), mailDomainOptions(options));
   const server = options.embedded && !options.preview ? await (await import('../server/embedded.js')).startEmbeddedServer({ temporaryMailRoot: true }) : undefined;
   return { items, scenarios, ...(server ? { server } : {}) };
 }

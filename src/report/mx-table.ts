@@ -189,11 +189,11 @@ function tlsOf(cases: CaseResult[]): TlsFacts | undefined {
   return undefined;
 }
 
-/** The check columns: every check any row has, in the order first met. */
+/** The check columns: every check any row has, by name (as `smtpspec checks` lists them), whatever order they ran in. */
 function checkColumns(rows: readonly MxRow[]): string[] {
   const names = new Set<string>();
   for (const row of rows) for (const name of Object.keys(row.checks)) names.add(name);
-  return [...names];
+  return [...names].sort();
 }
 
 /** The table as lines of text, columns aligned; then one line per row that could not be looked up, saying why. */

@@ -111,3 +111,12 @@ const DNS_CHECK_KEYS: ReadonlySet<string> = new Set<DnsCheckKey>(['fcrdns', 'dan
 export function isDnsCheckKey(key: string): key is DnsCheckKey {
   return DNS_CHECK_KEYS.has(key);
 }
+
+/**
+ * Whether a step of the written cases is a `dane` step: such a file authenticates the server's certificate
+ * by its TLSA records (RFC 7672), so its `tls: { verify: false }` is deliberate and worth no warning.
+ */
+export function writtenUsesDane(cases: unknown): boolean {
+  if (!Array.isArray(cases)) return false;
+  return cases.some((kase) => isRecord(kase) && Array.isArray(kase['steps']) && kase['steps'].some((step) => isRecord(step) && step['dane'] !== undefined));
+}

@@ -14,7 +14,7 @@ import { comparePos, type DataPath, type PositionFinder } from './positions.js';
 import { normalizeCapabilities, normalizeCapture, normalizeTlsAssertions } from './reply-checks.js';
 import { normalizeProxy, normalizeTarget, normalizeTls } from './settings.js';
 import { normalizeMailboxes } from './mailboxes.js';
-import { isDnsCheckKey } from './dns-checks.js';
+import { isDnsCheckKey, writtenUsesDane } from './dns-checks.js';
 import {
   DEFAULT_TIMEOUT_MS,
   type Case,
@@ -97,7 +97,7 @@ class Normalizer {
     const timeoutMs = this.duration(data.timeout, ['timeout'], 'timeout') ?? this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.protocol = data.protocol === 'lmtp' ? 'lmtp' : 'smtp';
     const target = normalizeTarget(this.ctx, data.target, scope);
-    const tls = normalizeTls(this.ctx, data.tls, scope, this.options.ca ?? []);
+    const tls = normalizeTls(this.ctx, data.tls, scope, this.options.ca ?? [], writtenUsesDane(data.cases));
     const proxy = normalizeProxy(this.ctx, data.proxy, target);
     const mailboxes = normalizeMailboxes(this.ctx, data.mailboxes, scope);
     this.mailboxNames = new Set(isRecord(data.mailboxes) ? Object.keys(data.mailboxes) : []);

@@ -78,14 +78,15 @@ function targetMessage(written: string, expanded: string): string {
 
 const VERIFY_OFF = 'certificate verification is off: every report will say so';
 
-/** TLS settings with defaults; paths absolute, `extraCa` (from the command line) appended. */
-export function normalizeTls(ctx: NormalizeContext, written: unknown, scope: Scope, extraCa: readonly string[]): TlsSettings {
+/** TLS settings with defaults; paths absolute, `extraCa` (from the command line) appended; `daneAuthenticates`: see writtenUsesDane. */
+export function normalizeTls(ctx: NormalizeContext, written: unknown, scope: Scope, extraCa: readonly string[], daneAuthenticates = false): TlsSettings {
   const settings: TlsSettings = { implicit: written === 'implicit', verify: true, ca: [] };
   if (isRecord(written)) {
     settings.implicit = written['implicit'] === true;
     if (written['verify'] === false) {
       settings.verify = false;
-      ctx.warn(ctx.keyAt(['tls'], 'verify'), VERIFY_OFF);
+      // A file with a dane step authenticates the certificate by DNSSEC instead, on purpose.
+      if (!daneAuthenticates) ctx.warn(ctx.keyAt(['tls'], 'verify'), VERIFY_OFF);
     }
     const ca = written['ca'];
     settings.ca = paths(ca).map((path, i) => ctx.filePath(path, Array.isArray(ca) ? ['tls', 'ca', i] : ['tls', 'ca'], 'CA certificate'));
