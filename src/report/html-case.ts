@@ -1,6 +1,6 @@
 import { formatPos } from '../errors.js';
 import type { CaseResult, ReplyData, StepResult, TlsFacts, TranscriptEntry } from '../engine/results.js';
-import { daysUntilExpiry } from '../tls-facts.js';
+import { daysUntilExpiry, describeChain } from '../tls-facts.js';
 import { badge, caseAnchor, cellStatus, esc } from './html-escape.js';
 import { deliveryLines, describeKind, formatDuration, formatTarget, replyLines, transcriptLine } from './format.js';
 import { checkLines, checkWarnings } from './check-lines.js';
@@ -109,6 +109,7 @@ export function tlsFacts(tls: TlsFacts, runStartMs: number): string {
     fact('valid from', tls.validFrom),
     fact('valid until', expiry(tls.validTo, runStartMs)),
     fact('SHA-256', tls.fingerprint256 !== '' ? mono(tls.fingerprint256) : undefined, true),
+    fact('chain', describeChain(tls)),
     '</dl>',
   ].join('');
 }

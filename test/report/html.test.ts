@@ -123,6 +123,14 @@ describe('renderHtml', () => {
     assert.match(tls, /<dt>attempt 1<\/dt><dd>step 1 \(greeting\): connection &lt;reset&gt; \(30 ms\)<\/dd>/);
   });
 
+  test('says whether the certificate chain is complete, when the session says', async () => {
+    const { tlsFacts } = await import('../../src/report/html-case.js');
+    const facts = { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', verified: false, subject: 'CN=mx', issuer: 'CN=ca', validFrom: '2025-01-01T00:00:00.000Z', validTo: '2026-01-01T00:00:00.000Z', fingerprint256: '' };
+    assert.match(tlsFacts({ ...facts, chainLength: 1, chainComplete: false }, 0), /<dt>chain<\/dt><dd>chain INCOMPLETE: 1 certificate, an intermediate or the root is missing<\/dd>/);
+    assert.match(tlsFacts({ ...facts, chainLength: 3, chainComplete: true }, 0), /<dt>chain<\/dt><dd>chain complete, 3 certificates<\/dd>/);
+    assert.doesNotMatch(tlsFacts(facts, 0), /<dt>chain<\/dt>/, 'a session that says nothing of its chain shows no chain line');
+  });
+
   test('escapes every text from servers and files: hostile markup renders as text', () => {
     assert.equal(html.includes(HOSTILE_BANNER), false);
     assert.equal(count(html, '<script'), 1, 'only the report\'s own script');

@@ -154,7 +154,7 @@ describe('Nagios plugin output with DNS check steps', () => {
   test('every case passed but a check warned: WARNING, the warning in the text; no warning: OK', () => {
     const warned = parseNagios(buildNagios(runOf([fcrdnsCase, mtaStsCase, tlsRptCase]), { now: () => NOW }));
     assert.equal(warned.status, 'WARNING');
-    assert.equal(warned.text, '3 cases passed, but policy @ example.test:25: mta-sts: max_age is 3600 seconds, under a day');
+    assert.equal(warned.text, '3 cases passed, but policy @ mail domain example.test: mta-sts: max_age is 3600 seconds, under a day');
     const twice = nagiosCheck(runOf([mtaStsCase, { ...mtaStsCase, id: 'again', caseName: 'again' }]), { now: () => NOW });
     assert.match(twice.text, /under a day \(and 1 more warning\)$/);
     assert.equal(nagiosCheck(runOf([fcrdnsCase, tlsRptCase]), { now: () => NOW }).status, 'OK');

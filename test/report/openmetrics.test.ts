@@ -85,8 +85,8 @@ describe('OpenMetrics output with DNS check steps', () => {
         ['fcrdns', 'example.test MX mx.example.test (mx.example.test:25)', '2. fcrdns', '1'],
         ['fcrdns', 'example.test MX mx-b.example.test (mx-b.example.test:25)', '2. fcrdns', '0'],
         ['dane', 'example.test MX mx.example.test (mx.example.test:25)', '2. dane', '0'],
-        ['mta-sts', 'example.test:25', '1. mta_sts', '1'],
-        ['tls-rpt', 'example.test:25', '1. tls_rpt', '1'],
+        ['mta-sts', 'mail domain example.test', '1. mta_sts', '1'],
+        ['tls-rpt', 'mail domain example.test', '1. tls_rpt', '1'],
         ['dnsbl', 'example.test MX mx.example.test (mx.example.test:25)', '2. dnsbl', '0'],
       ],
     );
