@@ -1,4 +1,4 @@
-import { createSocket, type RemoteInfo } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket as DgramSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -70,14 +70,6 @@ const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
 
 export async function startDnsServer(zone: Record<string, ZoneEntry>, options: DnsServerOptions = {}): Promise<TestDnsServer> {
   const queries: DnsQueryRecord[] = [];
-  const udp = createSocket('udp4');
-  udp.on('message', (bytes: Buffer, peer: RemoteInfo) => {
-    const reply = respond(bytes, 'udp', zone, options, queries);
-    if (reply) udp.send(reply, peer.port, peer.address);
-  });
-  udp.bind(0, '127.0.0.1');
-  await once(udp, 'listening');
-  const port = udp.address().port;
   const sockets = new Set<Socket>();
   const tcp: Server = createServer((socket) => {
     sockets.add(socket);
@@ -98,8 +90,12 @@ export async function startDnsServer(zone: Record<string, ZoneEntry>, options: D
       }
     });
   });
-  tcp.listen(port, '127.0.0.1');
-  await once(tcp, 'listening');
+  const { udp, port } = await listenOnOnePort(tcp, (udp) => {
+    udp.on('message', (bytes: Buffer, peer: RemoteInfo) => {
+      const reply = respond(bytes, 'udp', zone, options, queries);
+      if (reply) udp.send(reply, peer.port, peer.address);
+    });
+  });
   return {
     host: '127.0.0.1',
     port,
@@ -110,6 +106,33 @@ export async function startDnsServer(zone: Record<string, ZoneEntry>, options: D
       await Promise.all([new Promise<void>((done) => udp.close(() => done())), new Promise<void>((done) => tcp.close(() => done()))]);
     },
   };
+}
+
+/** How many free UDP ports are tried before giving up on finding one whose TCP twin is free too. */
+const PORT_TRIES = 20;
+
+/**
+ * UDP and TCP on one port, as DNS is served: a free UDP port from the system, then TCP on the same number.
+ * That TCP port may be taken (by another listener, or a connection's local end, when tests run side by
+ * side): then both are let go and another UDP port is tried. A socket that is not kept is closed, so a
+ * failed start leaves nothing that would keep the process alive.
+ */
+async function listenOnOnePort(tcp: Server, onUdp: (udp: DgramSocket) => void): Promise<{ udp: DgramSocket; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = createSocket('udp4');
+    udp.bind(0, '127.0.0.1');
+    await once(udp, 'listening');
+    const port = udp.address().port;
+    try {
+      tcp.listen(port, '127.0.0.1');
+      await once(tcp, 'listening');
+      onUdp(udp);
+      return { udp, port };
+    } catch (error) {
+      await new Promise<void>((done) => udp.close(() => done()));
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PORT_TRIES) throw error;
+    }
+  }
 }
 
 function respond(
