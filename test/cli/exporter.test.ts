@@ -10,6 +10,7 @@ import { capture } from '../helpers/capture.js';
 import { family, parseOpenMetrics } from '../report/openmetrics-parse.js';
 import { freePort } from '../helpers/free-port.js';
 import { sourcePath } from '../helpers/paths.js';
+import { startMailZone, type MailZone } from '../helpers/mail-zone.js';
 
 describe('smtpspec exporter', () => {
   let smtp: EmbeddedServer;
@@ -114,5 +115,34 @@ describe('smtpspec exporter', () => {
     assert.deepEqual(parseArgs(['exporter']), { command: 'exporter', host: '127.0.0.1', port: 9125, vars: {}, ca: [] });
     assert.deepEqual(parseArgs(['exporter', '--listen', '[::1]:0', '--scenarios', 'probes/']), { command: 'exporter', host: '::1', port: 0, vars: {}, ca: [], scenariosDir: 'probes/' });
     assert.throws(() => parseArgs(['exporter', '--listen', '9125']), /--listen expects host:port/);
+    assert.deepEqual(parseArgs(['exporter', '--dns-server', '127.0.0.1:5353']), { command: 'exporter', host: '127.0.0.1', port: 9125, vars: {}, ca: [], dnsServer: { host: '127.0.0.1', port: 5353 } });
+    assert.throws(() => parseArgs(['exporter', '--dns-server', 'nowhere:x']), /--dns-server expects an address/);
+  });
+});
+
+describe('smtpspec exporter, DNS checks of a mail domain', () => {
+  let zone: MailZone;
+  let exporter: RunningExporter;
+  const get = (path: string) => fetch(`http://127.0.0.1:${exporter.port}${path}`, { signal: AbortSignal.timeout(60_000) });
+
+  before(async () => {
+    zone = await startMailZone();
+    exporter = await startExporter({ host: '127.0.0.1', port: 0, ca: [zone.caPath], dnsServer: { host: zone.dns.host, port: zone.dns.port }, vars: { policy_port: String(zone.policyPort) } });
+  });
+
+  after(async () => {
+    await exporter.close();
+    await zone.close();
+  });
+
+  test('a probe of a DNS check takes the target as the mail domain and asks the --dns-server: verdicts as metrics', async () => {
+    const good = parseOpenMetrics(await (await get(`/probe?target=good.test:${zone.good.smtpPort}&check=mta-sts`)).text());
+    assert.equal(family(good, 'probe_success').metrics[0]?.value, '1');
+    const verdicts = family(good, 'smtpspec_check_verdict').metrics;
+    assert.deepEqual(verdicts.map((m) => [m.labels?.['check'], m.labels?.['target'], m.value]), [['mta-sts', 'mail domain good.test', '1']]);
+
+    const bad = parseOpenMetrics(await (await get(`/probe?target=bad.test:${zone.bad.smtpPort}&check=fcrdns`)).text());
+    assert.equal(family(bad, 'probe_success').metrics[0]?.value, '0');
+    assert.deepEqual(family(bad, 'smtpspec_check_verdict').metrics.map((m) => [m.labels?.['check'], m.value]), [['fcrdns', '0']]);
   });
 });
