@@ -127,7 +127,7 @@ async function actionRows(action: StepAction, step: Step, scenario: Scenario, ho
     }
     case 'dns': {
       const words = checkStepWords(action.spec);
-      return [{ text: `* check ${words.label}: ${words.expected}` }];
+      return [{ text: scratch(secrets).mask(`* check ${words.label}: ${words.expected}`) }];
     }
   }
 }

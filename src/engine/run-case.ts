@@ -15,8 +15,9 @@ import { evaluateCondition } from './conditions.js';
 import { describeExpectation, describeReply } from './match.js';
 import { CaseProgress, skippedStep } from './case-progress.js';
 import type { InternalFault } from './internal-fault.js';
-import type { CaseInfo, CaseResult, DeliveryResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
+import type { CaseInfo, CaseResult, FailureKind, StepResult, TranscriptEntry } from './results.js';
 import { newSessionState, type SessionState } from './session-state.js';
+import { maskDelivery, maskStrings } from './mask-results.js';
 import { isSessionless } from './sessionless.js';
 import type { DnsServer } from '../dns/types.js';
 import { stepLabel, type StepHead, type StepHeads } from './step-label.js';
@@ -179,40 +180,6 @@ function exchangeOutcome(step: Step, ctx: StepContext, transcript: Transcript, h
   if (refused) return { result, last: outcome.main!, kind: refused.kind };
   if (undecided) return { result, kind: 'check' };
   return last ? { result, last } : { result };
-}
-
-/** What a mailbox step found is shown masked: a message may quote a secret (a password in a welcome mail). */
-function maskDelivery(delivery: DeliveryResult, transcript: Transcript): DeliveryResult {
-  if (!transcript.hasSecrets) return delivery;
-  const mask = (text: string): string => transcript.mask(text);
-  const found = delivery.found;
-  return {
-    ...delivery,
-    lookedFor: mask(delivery.lookedFor),
-    ...(delivery.newest ? { newest: delivery.newest.map(mask) } : {}),
-    ...(found
-      ? {
-          found: {
-            ...found,
-            ...(found.subject !== undefined ? { subject: mask(found.subject) } : {}),
-            ...(found.from !== undefined ? { from: mask(found.from) } : {}),
-            ...(found.messageId !== undefined ? { messageId: mask(found.messageId) } : {}),
-            ...(found.headers ? { headers: found.headers.map((header) => ({ name: header.name, value: mask(header.value) })) } : {}),
-            ...(found.dsn ? { dsn: Object.fromEntries(Object.entries(found.dsn).map(([key, value]) => [key, mask(value)])) } : {}),
-          },
-        }
-      : {}),
-  };
-}
-
-/** Every string in a check's result masked: a domain or an address may come from a secret variable. */
-function maskStrings<T>(value: T, transcript: Transcript): T {
-  if (typeof value === 'string') return transcript.mask(value) as T;
-  if (Array.isArray(value)) return value.map((item: unknown) => maskStrings(item, transcript)) as T;
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskStrings(item, transcript)])) as T;
-  }
-  return value;
 }
 
 /** A 421 read by the greeting step (a first step that only reads) that expected something else. */

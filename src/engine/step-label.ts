@@ -57,7 +57,8 @@ export function stepLabel(step: Step, transcript?: Transcript, captures?: Captur
     case 'mailbox':
       return mailboxStepWords(action).label;
     case 'dns':
-      return checkStepWords(action.spec).label;
+      // A domain or an address in the label may come from a secret variable.
+      return mask(checkStepWords(action.spec).label);
   }
 }
 

@@ -92,6 +92,18 @@ describe('DNS check steps, run', () => {
     assert.ok(result.transcript.some((entry) => entry.text.includes('check tls-rpt: pass')), 'the transcript says what the check found');
   });
 
+  test('a domain from a secret variable is masked in the check result, its reasons and the transcript', async () => {
+    const scenario = inline('vars: { hidden: example.test }\nsecrets: [hidden]\ncases:\n  - name: reports\n    steps:\n      - tls_rpt: { domain: "${hidden}" }\n');
+    const result = await runCase(scenario, scenario.cases[0]!, { host: good.host, port: good.port }, { dnsServer: dnsServer() });
+    assert.equal(result.status, 'passed', why(result));
+    const check = result.steps[0]!.check;
+    assert.ok(check?.check === 'tls-rpt');
+    assert.equal(check.facts.rua.length, 1, 'the record was found under the secret name');
+    const shown = JSON.stringify({ step: result.steps[0], transcript: result.transcript });
+    assert.ok(!shown.includes('example.test'), shown);
+    assert.match(check.facts.recordName, /^_smtp\._tls\.\*+$/);
+  });
+
   test('fcrdns passes when the greeting names the confirmed PTR name, and fails (naming both) when it does not', async () => {
     const yaml = 'cases:\n  - name: fcrdns\n    steps:\n      - expect: 220\n      - send: EHLO client.test\n        expect: 250\n      - fcrdns: true\n      - send: QUIT\n        expect: 221\n';
     const scenario = inline(yaml);
