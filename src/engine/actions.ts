@@ -327,8 +327,13 @@ export function executeAction(step: Step, ctx: StepContext): Promise<ActionOutco
   const action = step.action;
   if (action.type === 'mailbox') return runMailboxStep(action, step, ctx);
   if (action.type === 'dns') return runCheckStep(action, step, ctx);
-  if (!ctx.conn) return Promise.reject(new Error(`smtpspec bug: a ${action.type} step was to run without a session`));
-  return sessionAction(action, step, { ...ctx, conn: ctx.conn });
+  if (!hasSession(ctx)) return Promise.reject(new Error(`smtpspec bug: a ${action.type} step was to run without a session`));
+  return sessionAction(action, step, ctx);
+}
+
+/** The context itself, not a copy: the steps of a session share it, and a step changes what it holds. */
+function hasSession(ctx: StepContext): ctx is SessionContext {
+  return ctx.conn !== undefined;
 }
 
 function sessionAction(action: Exclude<StepAction, { type: 'mailbox' | 'dns' }>, step: Step, ctx: SessionContext): Promise<ActionOutcome> {
