@@ -4,31 +4,17 @@ import { isReplyTimeout, type Unread } from '../smtp/reply-queue.js';
 import { messageStream } from '../smtp/message.js';
 import { SmtpError, type Reply } from '../smtp/types.js';
 import { WRITTEN } from '../smtp/writer.js';
-import { isTcpTarget, type MessageSource, type ReplyExpectation, type RuntimeText, type Scenario, type ServerTarget, type Step, type StepAction } from '../scenario/types.js';
+import { isTcpTarget, type MessageSource, type ReplyExpectation, type RuntimeText, type Step, type StepAction } from '../scenario/types.js';
 import { describeReply, matchReply } from './match.js';
-import { resolveText, SENT_HEADER_BYTES, trackCommand, type SessionState } from './session-state.js';
+import { resolveText, SENT_HEADER_BYTES, trackCommand } from './session-state.js';
 import { noteSentMessage, SentHeader } from './sent-message.js';
 import { plural } from '../words.js';
-import type { Transcript } from '../smtp/transcript.js';
 import { runMailboxStep } from './mailbox-step.js';
 import { runCheckStep } from './check-step.js';
 import type { CheckOutcome, DeliveryResult } from './results.js';
-import type { DnsServer } from '../dns/types.js';
+import type { StepContext } from './step-context.js';
 
-/** Everything a step's action needs; the action changes `state` as the protocol says. */
-export interface StepContext {
-  /** The SMTP session; absent in a case that only asks DNS (see isSessionless). */
-  conn?: SmtpConnection;
-  scenario: Scenario;
-  target: ServerTarget;
-  state: SessionState;
-  /** The case's transcript, for steps that talk to something other than the SMTP server (a mailbox). */
-  transcript?: Transcript;
-  /** Aborted when the run is interrupted. */
-  signal?: AbortSignal;
-  /** The resolver of DNS check steps; default: the system's first name server. */
-  dnsServer?: DnsServer;
-}
+export type { StepContext };
 
 /** The context of a step that talks to the SMTP server: there is a session. */
 export type SessionContext = StepContext & { conn: SmtpConnection };

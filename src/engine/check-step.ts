@@ -2,13 +2,9 @@ import { rootCertificates } from 'node:tls';
 import { DnsClient } from '../dns/resolver.js';
 import { isIP } from '../ip.js';
 import { isTcpTarget, type DnsCheckAction, type DnsCheckSpec, type Step } from '../scenario/types.js';
-import type { DnsServer } from '../dns/types.js';
-import type { SmtpConnection } from '../smtp/client.js';
-import type { Transcript } from '../smtp/transcript.js';
 import type { Reply } from '../smtp/types.js';
-import type { Scenario, ServerTarget } from '../scenario/types.js';
 import type { CheckOutcome } from './results.js';
-import type { SessionState } from './session-state.js';
+import type { StepContext } from './step-context.js';
 import { plural } from '../words.js';
 
 /**
@@ -18,17 +14,6 @@ import { plural } from '../words.js';
  * step: pass and warn pass, fail fails, error (the check could not decide) errs.
  */
 
-/** What a check step needs of its case: the session when there is one, the target, and the run's resolver. */
-export interface CheckStepContext {
-  conn?: SmtpConnection;
-  scenario: Scenario;
-  target: ServerTarget;
-  state: SessionState;
-  transcript?: Transcript;
-  signal?: AbortSignal;
-  dnsServer?: DnsServer;
-}
-
 /** What the step did, as every action says it (it reads no reply from the SMTP server). */
 export interface CheckStepOutcome {
   replies: Reply[];
@@ -37,7 +22,7 @@ export interface CheckStepOutcome {
   check: CheckOutcome;
 }
 
-export async function runCheckStep(action: DnsCheckAction, step: Step, ctx: CheckStepContext): Promise<CheckStepOutcome> {
+export async function runCheckStep(action: DnsCheckAction, step: Step, ctx: StepContext): Promise<CheckStepOutcome> {
   const sentAt = performance.now();
   const expired = AbortSignal.timeout(step.timeoutMs);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, expired]) : expired;
@@ -50,7 +35,7 @@ export async function runCheckStep(action: DnsCheckAction, step: Step, ctx: Chec
   return { replies: [], sentAt, check, ...(failure !== undefined ? { failure } : {}) };
 }
 
-function runCheck(spec: DnsCheckSpec, ctx: CheckStepContext, dns: DnsClient, timeoutMs: number, signal: AbortSignal): Promise<CheckOutcome> {
+function runCheck(spec: DnsCheckSpec, ctx: StepContext, dns: DnsClient, timeoutMs: number, signal: AbortSignal): Promise<CheckOutcome> {
   switch (spec.check) {
     case 'fcrdns': {
       const address = ctx.conn?.remoteAddress;
@@ -83,7 +68,7 @@ function runCheck(spec: DnsCheckSpec, ctx: CheckStepContext, dns: DnsClient, tim
   }
 }
 
-async function dane(ctx: CheckStepContext, dns: DnsClient): Promise<CheckOutcome> {
+async function dane(ctx: StepContext, dns: DnsClient): Promise<CheckOutcome> {
   const target = ctx.target;
   const host = isTcpTarget(target) ? target.host : undefined;
   const port = isTcpTarget(target) ? target.port : 0;
@@ -96,7 +81,7 @@ async function dane(ctx: CheckStepContext, dns: DnsClient): Promise<CheckOutcome
 }
 
 /** The names the server gave itself: the first word of its greeting and of its EHLO reply (RFC 5321 §4.3.1, §4.1.1.1). */
-function greetingNames(ctx: CheckStepContext): string | undefined {
+function greetingNames(ctx: StepContext): string | undefined {
   const first = (line: string | undefined): string | undefined => line?.trim().split(/\s+/)[0] || undefined;
   const names = [first(ctx.state.greeting), first(ctx.state.ehloLines?.[0])].filter((name): name is string => name !== undefined);
   return names.length === 0 ? undefined : [...new Set(names)].join(' ');
@@ -105,7 +90,7 @@ function greetingNames(ctx: CheckStepContext): string | undefined {
 const NO_DOMAIN = 'the target names no mail domain: give the step a domain';
 
 /** The mail domain of the target: the domain an MX host was found for, else the host's own name (not an address). */
-function mailDomainOf(ctx: CheckStepContext): string | undefined {
+function mailDomainOf(ctx: StepContext): string | undefined {
   const target = ctx.target;
   if (!isTcpTarget(target)) return undefined;
   const domain = target.mx?.domain ?? target.host;

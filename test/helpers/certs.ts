@@ -55,15 +55,8 @@ export function testCertificates(): Promise<TestCertificates> {
 }
 
 async function create(): Promise<TestCertificates> {
-  const dir = mkdtempSync(join(tmpdir(), 'smtpspec-certs-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const save = (name: string, pems: { cert: string; private: string }): PemFiles => {
-    const certPath = join(dir, `${name}.crt`);
-    const keyPath = join(dir, `${name}.key`);
-    writeFileSync(certPath, pems.cert);
-    writeFileSync(keyPath, pems.private);
-    return { cert: pems.cert, key: pems.private, certPath, keyPath };
-  };
+  const folder = temporaryFolder('smtpspec-certs-');
+  const save = (name: string, pems: { cert: string; private: string }): PemFiles => folder(name, pems.cert, pems.private);
   const now = Date.now();
   const ca = save(
     'ca',
@@ -121,15 +114,7 @@ export interface ChainCertificatesPem {
  */
 export async function chainCertificates(names: string[]): Promise<ChainCertificatesPem> {
   const { ca } = await testCertificates();
-  const dir = mkdtempSync(join(tmpdir(), 'smtpspec-chain-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const save = (name: string, cert: string, key: string): PemFiles => {
-    const certPath = join(dir, `${name}.crt`);
-    const keyPath = join(dir, `${name}.key`);
-    writeFileSync(certPath, cert);
-    writeFileSync(keyPath, key);
-    return { cert, key, certPath, keyPath };
-  };
+  const save = temporaryFolder('smtpspec-chain-');
   const now = Date.now();
   const intermediate = await generate([{ name: 'commonName', value: INTERMEDIATE_NAME }], {
     ...BASE,
@@ -141,18 +126,7 @@ export async function chainCertificates(names: string[]): Promise<ChainCertifica
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
   });
-  const leaf = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
-    ...BASE,
-    ca: { key: intermediate.private, cert: intermediate.cert },
-    notBeforeDate: new Date(now - DAY_MS),
-    notAfterDate: new Date(now + 365 * DAY_MS),
-    extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
-    ],
-  });
+  const leaf = await serverCertificateFor(names, { key: intermediate.private, cert: intermediate.cert });
   return {
     intermediate: save('intermediate', intermediate.cert, intermediate.private),
     leaf: save('leaf', leaf.cert, leaf.private),
@@ -165,25 +139,37 @@ export async function chainCertificates(names: string[]): Promise<ChainCertifica
  * name), EC P-256, valid for a year, written to a temporary directory removed when the process exits.
  */
 export async function caSignedServerCertificate(dnsNames: string[]): Promise<PemFiles> {
-  const certs = await testCertificates();
+  const { ca } = await testCertificates();
+  const pems = await serverCertificateFor(dnsNames, { key: ca.key, cert: ca.cert });
+  return temporaryFolder('smtpspec-named-cert-')('server', pems.cert, pems.private);
+}
+
+/** A server certificate for DNS names (the first also its CN), valid for a year, signed by `signer`. */
+function serverCertificateFor(names: string[], signer: { key: string; cert: string }) {
   const now = Date.now();
-  const pems = await generate([{ name: 'commonName', value: dnsNames[0] ?? 'localhost' }], {
+  return generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
     ...BASE,
-    ca: { key: certs.ca.key, cert: certs.ca.cert },
+    ca: signer,
     notBeforeDate: new Date(now - DAY_MS),
     notAfterDate: new Date(now + 365 * DAY_MS),
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: dnsNames.map((value) => ({ type: 2, value })) },
+      { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
     ],
   });
-  const dir = mkdtempSync(join(tmpdir(), 'smtpspec-named-cert-'));
+}
+
+/** A temporary folder removed when the process exits, and how to save a certificate and its key in it. */
+function temporaryFolder(prefix: string): (name: string, cert: string, key: string) => PemFiles {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const certPath = join(dir, 'server.crt');
-  const keyPath = join(dir, 'server.key');
-  writeFileSync(certPath, pems.cert);
-  writeFileSync(keyPath, pems.private);
-  return { cert: pems.cert, key: pems.private, certPath, keyPath };
+  return (name, cert, key) => {
+    const certPath = join(dir, `${name}.crt`);
+    const keyPath = join(dir, `${name}.key`);
+    writeFileSync(certPath, cert);
+    writeFileSync(keyPath, key);
+    return { cert, key, certPath, keyPath };
+  };
 }

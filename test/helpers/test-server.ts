@@ -1,3 +1,4 @@
+import type { TestContext } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 
@@ -32,6 +33,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return { host: '127.0.0.1', port, messages, close };
+}
+
+/** A test server that the test closes when it ends. */
+export async function startTestServerFor(t: TestContext, options: TestServerOptions = {}): Promise<TestServer> {
+  const started = await startTestServer(options);
+  t.after(() => started.close());
+  return started;
 }
 
 export interface SocketTestServer {

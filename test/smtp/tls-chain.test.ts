@@ -1,13 +1,14 @@
 import { before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { connect, type ConnectOptions, type SmtpConnection } from '../../src/smtp/client.js';
+import type { SmtpConnection } from '../../src/smtp/client.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import { dane } from '../../src/dns/checks/dane.js';
 import type { DnsLookup, DnsRecordType, DnsResult, TlsaRecord } from '../../src/dns/types.js';
 import { chainCertificates, testCertificates, type ChainCertificatesPem, type TestCertificates } from '../helpers/certs.js';
 import { serverTls } from '../helpers/server-tls.js';
-import { startTestServer, type TestServerOptions } from '../helpers/test-server.js';
+import { startTestServerFor, type TestServerOptions } from '../helpers/test-server.js';
+import { openFor } from '../helpers/connections.js';
 import { GENEROUS_MS } from '../helpers/deadlines.js';
 
 /** The deadline of every wait the test does not mean to reach. */
@@ -21,17 +22,8 @@ before(async () => {
   chain = await chainCertificates([MX, 'localhost']);
 });
 
-async function server(t: TestContext, options: TestServerOptions): Promise<{ host: string; port: number }> {
-  const started = await startTestServer({ name: MX, ...options });
-  t.after(() => started.close());
-  return started;
-}
-
-async function open(t: TestContext, target: { host: string; port: number }, options: Partial<ConnectOptions> = {}): Promise<SmtpConnection> {
-  const conn = await connect({ host: target.host, port: target.port, timeoutMs: TIMEOUT_MS, ...options });
-  t.after(() => conn.close());
-  return conn;
-}
+const server = (t: TestContext, options: TestServerOptions) => startTestServerFor(t, { name: MX, ...options });
+const open = openFor;
 
 /** Greeting, EHLO, STARTTLS and its 220, then the handshake with `ca` trusted (none: Node's roots only). */
 async function startTls(conn: SmtpConnection, verify: boolean, ca: string[] = []): Promise<void> {

@@ -4,14 +4,15 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { connect, type ConnectOptions, type SmtpConnection } from '../../src/smtp/client.js';
+import { connect, type SmtpConnection } from '../../src/smtp/client.js';
 import { certificateMatchesName, type TlsClientOptions } from '../../src/smtp/tls.js';
 import { Transcript } from '../../src/smtp/transcript.js';
 import type { TlsFacts } from '../../src/smtp/types.js';
 import { CA_NAME, CLIENT_NAME, testCertificates, type TestCertificates } from '../helpers/certs.js';
 import { clientCertificateRequired, serverTls } from '../helpers/server-tls.js';
 import { fakeServer, type FakeScript, type FakeServer } from '../helpers/fake-server.js';
-import { startTestServer, type TestServerOptions } from '../helpers/test-server.js';
+import { startTestServerFor, type TestServerOptions } from '../helpers/test-server.js';
+import { openFor } from '../helpers/connections.js';
 import { GENEROUS_MS } from '../helpers/deadlines.js';
 
 /** The deadline of every wait the test does not mean to reach. */
@@ -26,17 +27,8 @@ function notes(transcript: Transcript): string[] {
   return transcript.entries.filter((entry) => entry.dir === '*').map((entry) => entry.text);
 }
 
-async function server(t: TestContext, options: TestServerOptions): Promise<{ host: string; port: number }> {
-  const started = await startTestServer({ name: 'mx.test', ...options });
-  t.after(() => started.close());
-  return started;
-}
-
-async function open(t: TestContext, target: { host: string; port: number }, options: Partial<ConnectOptions> = {}): Promise<SmtpConnection> {
-  const conn = await connect({ host: target.host, port: target.port, timeoutMs: TIMEOUT_MS, ...options });
-  t.after(() => conn.close());
-  return conn;
-}
+const server = (t: TestContext, options: TestServerOptions) => startTestServerFor(t, { name: 'mx.test', ...options });
+const open = openFor;
 
 /** Greeting, EHLO, STARTTLS and its 220: everything up to the handshake. */
 async function upToHandshake(conn: SmtpConnection): Promise<void> {
