@@ -1,6 +1,7 @@
 import { EXIT, printWarnings, type CliIO } from './io.js';
 import type { RunCommand } from './types.js';
 import { planWork, type WorkItem } from '../engine/plan.js';
+import { isSessionless } from '../engine/sessionless.js';
 import { caseSecrets } from '../engine/run-case.js';
 import { formatTarget, printable } from '../report/format.js';
 import { isTcpTarget, type Target } from '../scenario/types.js';
@@ -19,6 +20,8 @@ const INDENT = '  ';
 
 function connectRows(item: WorkItem): PreviewRow[] {
   const { scenario, target } = item;
+  // A case that only asks DNS opens no session.
+  if (isSessionless(item.kase)) return [{ text: `* no SMTP session: every step asks DNS, for ${formatTarget(target)}` }];
   const verb = target.kind === 'exec' ? 'start' : 'connect to';
   const rows: PreviewRow[] = [{ text: `* ${verb} ${formatTarget(target)}` }];
   if (scenario.proxy) rows.push({ text: `* PROXY protocol v${scenario.proxy.version} header, source ${scenario.proxy.source.host}:${scenario.proxy.source.port}` });
@@ -38,9 +41,9 @@ function layout(rows: PreviewRow[], mask: (text: string) => string): string[] {
   });
 }
 
-/** The host name TLS would check, where it is known before the run. */
+/** The host name TLS would check, where it is known before the run (an MX host's name is known only then). */
 function knownHost(target: Target): string | undefined {
-  if (target.kind === 'placeholder') return target.address?.host;
+  if (target.kind === 'placeholder') return target.stands === 'mx' ? undefined : target.address?.host;
   return isTcpTarget(target) ? target.host : undefined;
 }
 

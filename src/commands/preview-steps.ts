@@ -125,10 +125,8 @@ async function actionRows(action: StepAction, step: Step, scenario: Scenario, ho
       const where = mailbox ? describeDefinition(mailbox) : action.mailbox;
       return [{ text: `* look in mailbox ${action.mailbox} (${where}) for ${mailboxStepWords(action).label.replace(/^mailbox [^:]*: /, '')}, for up to ${step.timeoutMs / 1000} s` }];
     }
-    case 'dns': {
-      const words = checkStepWords(action.spec);
-      return [{ text: scratch(secrets).mask(`* check ${words.label}: ${words.expected}`) }];
-    }
+    case 'dns':
+      return [{ text: scratch(secrets).mask(`* check ${checkStepWords(action.spec).label}`) }];
   }
 }
 
@@ -138,6 +136,7 @@ export async function stepRows(step: Step, scenario: Scenario, host: string | un
   let rows = await actionRows(action, step, scenario, host, secrets);
   if (action.type === 'raw' && !action.readReply) rows = withCheck(rows, 'no reply read');
   else if (action.type === 'mailbox') rows = withCheck(rows, mailboxStepWords(action).expected);
+  else if (action.type === 'dns') rows = withCheck(rows, checkStepWords(action.spec).expected);
   else if (action.type !== 'pipeline' && action.type !== 'starttls') rows = withCheck(rows, checkOf(step));
   if (step.when) rows = [{ text: `(only when ${step.when.written})` }, ...rows];
   return rows;

@@ -145,3 +145,18 @@ describe('DNS check steps, run', () => {
     assert.equal(good.connectionCount - before, 2, 'one session per MX host, none for the record');
   });
 });
+
+describe('DNS checks in a plan that is only shown', () => {
+  test('--dry-run looks nothing up: the DNS-only case opens no session, the others connect to each MX host, resolved at run time', async () => {
+    const { main } = await import('../../src/cli.js');
+    const { capture } = await import('../helpers/capture.js');
+    const c = capture({ NO_COLOR: '1' });
+    const code = await main(['run', '--check', 'mta-sts', '--target', 'example.invalid', '--dns-server', '127.0.0.1:9', '--dry-run'], c.io);
+    const out = c.stdout();
+    assert.equal(code, 0, out + c.stderr());
+    assert.match(out, /› the MTA-STS record and policy are published[^\n]*\n  \* no SMTP session: every step asks DNS, for mail domain example\.invalid\n  \* check mta-sts +an MTA-STS record and policy that every MX host matches\n/);
+    assert.match(out, /› the MX host offers STARTTLS[^\n]*\n  \* connect to MX of example\.invalid \(resolved at run time\)\n/);
+    assert.match(out, /\* TLS handshake, certificate verified/, 'the name checked is the MX host\'s, known only at run time');
+  });
+});
+
