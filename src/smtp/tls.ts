@@ -43,7 +43,7 @@ const VERIFY_REASONS: Record<string, string> = {
   CERT_NOT_YET_VALID: 'certificate is not yet valid',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
   SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the certificate chain',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unable to verify the first certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unable to verify the first certificate: its issuer is neither in the chain the server sent nor trusted here (an intermediate certificate the server does not send, or a private CA to trust with --ca)',
   UNABLE_TO_GET_ISSUER_CERT: 'unable to get the issuer certificate',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unable to get the local issuer certificate',
   CERT_SIGNATURE_FAILURE: 'certificate signature failure',

@@ -98,6 +98,15 @@ describe('the certificate chain of a TLS session', () => {
     assert.match(tlsNote(transcript), /; chain INCOMPLETE: 1 certificate, an intermediate or the root is missing; NOT VERIFIED: /);
   });
 
+  test('leaf only, verified: the handshake fails saying that an intermediate may be missing', async (t) => {
+    const target = await server(t, serverTls(chain.leaf));
+    const conn = await open(t, target);
+    await assert.rejects(startTls(conn, true, [certs.ca.certPath]), (error: Error) => {
+      assert.match(error.message, /certificate verification failed: unable to verify the first certificate: its issuer is neither in the chain the server sent nor trusted here \(an intermediate certificate the server does not send, or a private CA to trust with --ca\) \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
+      return true;
+    });
+  });
+
   test('leaf and intermediate sent but the root not trusted here: incomplete, 2 certificates', async (t) => {
     const target = await server(t, serverTls(chain.fullChain));
     const conn = await open(t, target);

@@ -84,7 +84,7 @@ describe('STARTTLS against smtp-server', () => {
     await assert.rejects(conn.startTls({ verify: true }, TIMEOUT_MS), {
       kind: 'tls',
       phase: 'certificate',
-      message: /^certificate verification failed: unable to (verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)|get the local issuer certificate \(UNABLE_TO_GET_ISSUER_CERT_LOCALLY\))$/,
+      message: /^certificate verification failed: unable to (verify the first certificate: its issuer is neither in the chain the server sent nor trusted here \(an intermediate certificate the server does not send, or a private CA to trust with --ca\) \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)|get the local issuer certificate \(UNABLE_TO_GET_ISSUER_CERT_LOCALLY\))$/,
     });
     assert.equal(conn.isOpen, false);
     assert.equal(conn.tls, undefined);
