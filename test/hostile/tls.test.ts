@@ -152,7 +152,7 @@ describe('implicit TLS', () => {
     assertCause(run.cases[0]!, {
       status: 'failed',
       kind: 'tls',
-      message: /^step 1 \(greeting\): cannot start the session: certificate verification failed: unable to (verify the first certificate|get the local issuer certificate) \(UNABLE_TO_\w+\)$/,
+      message: /^step 1 \(greeting\): cannot start the session: certificate verification failed: unable to (verify the first certificate: its issuer is neither in the chain the server sent nor trusted here \(an intermediate certificate the server does not send, or a private CA to trust with --ca\)|get the local issuer certificate) \(UNABLE_TO_\w+\)$/,
     });
   });
 });
