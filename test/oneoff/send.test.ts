@@ -1,12 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli.js';
-import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { EMBEDDED_USER, embeddedCaFile } from '../../src/server/embedded.js';
 import { capture } from '../helpers/capture.js';
 import { fakeServer } from '../helpers/fake-server.js';
+import { embeddedSuite } from '../helpers/embedded-suite.js';
 import { startDnsResponder, type DnsResponder } from '../manifest/dns-responder.js';
 
 /** `smtpspec send`: the three one-off tasks as one command line each, saved and replayed with `run`. */
@@ -21,24 +21,11 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 }
 
 describe('smtpspec send', { concurrency: 4 }, () => {
-  let server: EmbeddedServer;
-  let dir: string;
-  let target: string;
-
-  before(async () => {
-    server = await startEmbeddedServer({ port: 0 });
-    target = `127.0.0.1:${server.port}`;
-    dir = mkdtempSync(join(tmpdir(), 'smtpspec-send-'));
-  });
-
-  after(async () => {
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = embeddedSuite('smtpspec-send-');
 
   test('STARTTLS + AUTH: the password from the environment, in no output and not in the file; the saved scenario replays green', async () => {
-    const file = join(dir, 'auth.yaml');
-    const sent = await cli(['send', '-s', target, '--tls', '--ca', embeddedCaFile(), '--auth', '--auth-user', username, '--to', 'bob@example.test', '--save', file], { SMTP_PASSWORD: password });
+    const file = join(suite.dir, 'auth.yaml');
+    const sent = await cli(['send', '-s', suite.target, '--tls', '--ca', embeddedCaFile(), '--auth', '--auth-user', username, '--to', 'bob@example.test', '--save', file], { SMTP_PASSWORD: password });
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
     assert.match(sent.stdout, /^\[\+[\d.]+s\] C: STARTTLS$/m);
     assert.match(sent.stdout, /^\[\+[\d.]+s\] C: AUTH PLAIN \*\*\*\*$/m);
@@ -52,15 +39,15 @@ describe('smtpspec send', { concurrency: 4 }, () => {
     assert.match(saved, /^ {8}expect: 235$/m, 'the observed AUTH reply is what the file expects');
     const replay = await cli(['run', file], { SMTP_USER: username, SMTP_PASSWORD: password });
     assert.equal(replay.code, 0, replay.stdout + replay.stderr);
-    assert.ok(server.messages.some((message) => message.to.includes('bob@example.test') && /^Subject: test /m.test(message.body)));
+    assert.ok(suite.server.messages.some((message) => message.to.includes('bob@example.test') && /^Subject: test /m.test(message.body)));
   });
 
   test('a refused relay: exit 1 without --expect, 0 with --expect rcpt=5xx, which stops at RCPT; the saved scenario replays green', async () => {
-    const refused = await cli(['send', '-s', target, '--to', 'someone@example.org']);
+    const refused = await cli(['send', '-s', suite.target, '--to', 'someone@example.org']);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
     assert.match(refused.stdout, /^failed: step \d+ \(send: RCPT TO:<someone@example\.org>\): expected 2xx, got 550 5\.7\.1 /m);
-    const file = join(dir, 'relay.yaml');
-    const expected = await cli(['send', '-s', target, '--to', 'someone@example.org', '--expect', 'rcpt=5xx', '--save', file]);
+    const file = join(suite.dir, 'relay.yaml');
+    const expected = await cli(['send', '-s', suite.target, '--to', 'someone@example.org', '--expect', 'rcpt=5xx', '--save', file]);
     assert.equal(expected.code, 0, expected.stdout + expected.stderr);
     assert.doesNotMatch(expected.stdout, /C: DATA/, 'nothing is sent after a refusal the user expects, but QUIT');
     assert.match(expected.stdout, /C: RCPT TO:<someone@example\.org>\n.*S: 550 5\.7\.1 .*\n.*C: QUIT/);
@@ -70,8 +57,8 @@ describe('smtpspec send', { concurrency: 4 }, () => {
   });
 
   test('a DSN request: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT; saved as fields, replayed green', async () => {
-    const file = join(dir, 'dsn.yaml');
-    const args = ['send', '-s', target, '--to', 'bob@example.test', '--dsn-rcpt-notify', 'success,failure', '--dsn-ret', 'HDRS', '--dsn-envid', 'QQ314159', '--dsn-rcpt-orcpt', 'rfc822;bob@example.test'];
+    const file = join(suite.dir, 'dsn.yaml');
+    const args = ['send', '-s', suite.target, '--to', 'bob@example.test', '--dsn-rcpt-notify', 'success,failure', '--dsn-ret', 'HDRS', '--dsn-envid', 'QQ314159', '--dsn-rcpt-orcpt', 'rfc822;bob@example.test'];
     const sent = await cli([...args, '--save', file]);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
     assert.match(sent.stdout, /C: MAIL FROM:<[^>]*> RET=HDRS ENVID=QQ314159$/m);
@@ -84,25 +71,25 @@ describe('smtpspec send', { concurrency: 4 }, () => {
   });
 
   test('--expect greeting=/regex/ decides the exit code; a saved file never replaces one that exists', async () => {
-    assert.equal((await cli(['send', '-s', target, '--to', 'bob@example.test', '--quit-after', 'banner', '--expect', 'greeting=/ESMTP/'])).code, 0);
-    const failed = await cli(['send', '-s', target, '--to', 'bob@example.test', '--quit-after', 'banner', '--expect', 'greeting=/Postfix/']);
+    assert.equal((await cli(['send', '-s', suite.target, '--to', 'bob@example.test', '--quit-after', 'banner', '--expect', 'greeting=/ESMTP/'])).code, 0);
+    const failed = await cli(['send', '-s', suite.target, '--to', 'bob@example.test', '--quit-after', 'banner', '--expect', 'greeting=/Postfix/']);
     assert.equal(failed.code, 1, failed.stdout);
-    const file = join(dir, 'kept.yaml');
+    const file = join(suite.dir, 'kept.yaml');
     writeFileSync(file, 'mine\n');
-    const kept = await cli(['send', '-s', target, '--to', 'bob@example.test', '--save', file]);
+    const kept = await cli(['send', '-s', suite.target, '--to', 'bob@example.test', '--save', file]);
     assert.equal(kept.code, 2);
     assert.equal(kept.stderr, `smtpspec: --save ${file} already exists (use --force to replace it)\n`);
     assert.equal(readFileSync(file, 'utf8'), 'mine\n');
-    const message = join(dir, 'message.eml');
+    const message = join(suite.dir, 'message.eml');
     writeFileSync(message, 'Subject: hi\n\nhello\n');
-    const input = await cli(['send', '-s', target, '--to', 'bob@example.test', '--data', message, '--save', message, '--force']);
+    const input = await cli(['send', '-s', suite.target, '--to', 'bob@example.test', '--data', message, '--save', message, '--force']);
     assert.equal(input.code, 2);
     assert.match(input.stderr, /^smtpspec: --save .* is the message file .*; a saved scenario never replaces an input\n$/);
     assert.equal(readFileSync(message, 'utf8'), 'Subject: hi\n\nhello\n');
   });
 
   test('--pipeline sends MAIL, RCPT and DATA before reading their replies', async () => {
-    const sent = await cli(['send', '-s', target, '--to', 'bob@example.test,carol@example.test', '--pipeline']);
+    const sent = await cli(['send', '-s', suite.target, '--to', 'bob@example.test,carol@example.test', '--pipeline']);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
     assert.match(sent.stdout, /C: MAIL FROM:<[^>]*>\n.*C: RCPT TO:<bob@example\.test>\n.*C: RCPT TO:<carol@example\.test>\n.*C: DATA\n.*S: 250 /);
   });
@@ -113,7 +100,7 @@ describe('smtpspec send', { concurrency: 4 }, () => {
     let dns: DnsResponder | undefined;
     try {
       dns = await startDnsResponder({ 'example.test': { mx: [[10, 'mx.example.test']] }, 'mx.example.test': { a: ['127.0.0.1'] } });
-      const viaMx = await cli(['send', '--to', 'bob@example.test', '--port', String(server.port), '--dns-server', `127.0.0.1:${dns.port}`]);
+      const viaMx = await cli(['send', '--to', 'bob@example.test', '--port', String(suite.server.port), '--dns-server', `127.0.0.1:${dns.port}`]);
       assert.equal(viaMx.code, 0, viaMx.stdout + viaMx.stderr);
       assert.match(viaMx.stdout, /^MX of example\.test: mx\.example\.test \(127\.0\.0\.1\)$/m);
     } finally {

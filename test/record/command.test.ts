@@ -1,13 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli.js';
-import { EMBEDDED_USER, embeddedCaFile, startEmbeddedServer, type EmbeddedServer } from '../../src/server/embedded.js';
+import { EMBEDDED_USER, embeddedCaFile } from '../../src/server/embedded.js';
 import { sourcePath } from '../helpers/paths.js';
 import { fakeServer } from '../helpers/fake-server.js';
+import { embeddedSuite } from '../helpers/embedded-suite.js';
 import { smtpspec } from '../helpers/cli.js';
 import { assertGolden, normalise } from './cli.js';
 
@@ -26,29 +26,16 @@ async function validate(file: string): Promise<{ code: number; output: string }>
 }
 
 describe('record from standard input', { concurrency: 3 }, () => {
-  let server: EmbeddedServer;
-  let dir: string;
-  let target: string;
-
-  before(async () => {
-    server = await startEmbeddedServer({ port: 0 });
-    target = `127.0.0.1:${server.port}`;
-    dir = mkdtempSync(join(tmpdir(), 'smtpspec-record-'));
-  });
-
-  after(async () => {
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = embeddedSuite('smtpspec-record-');
 
   test('a commands file becomes the golden scenario, which replays green', async () => {
-    const file = join(dir, 'classic.yaml');
+    const file = join(suite.dir, 'classic.yaml');
     const input = readFileSync(sourcePath('test/record/fixtures/classic.commands.txt'), 'utf8');
-    const recorded = await smtpspec(['record', '--target', target, '-o', file], { input });
+    const recorded = await smtpspec(['record', '--target', suite.target, '-o', file], { input });
     assert.equal(recorded.code, 0, recorded.stderr);
     assert.match(recorded.stdout, /^C: RCPT TO:<nobody@example\.test>\nS: 550 5\.1\.1 /m);
     assert.doesNotMatch(recorded.stdout, /never\.sent/, 'nothing is sent after QUIT');
-    assertGolden('classic-stdin.golden.yaml', normalise(readFileSync(file, 'utf8'), server.port));
+    assertGolden('classic-stdin.golden.yaml', normalise(readFileSync(file, 'utf8'), suite.server.port));
     const checked = await validate(file);
     assert.equal(checked.code, 0, checked.output);
     const run = await smtpspec(['run', file]);
@@ -56,7 +43,7 @@ describe('record from standard input', { concurrency: 3 }, () => {
   });
 
   test('--stdout prints the scenario on stdout and the session on stderr', async () => {
-    const recorded = await smtpspec(['record', '--target', target, '--loose', '--stdout'], { input: 'NOOP\nQUIT\n' });
+    const recorded = await smtpspec(['record', '--target', suite.target, '--loose', '--stdout'], { input: 'NOOP\nQUIT\n' });
     assert.equal(recorded.code, 0, recorded.stderr);
     assert.match(recorded.stdout, /^# Recorded with smtpspec record on /m);
     assert.match(recorded.stdout, /- send: NOOP\n\s+expect: 2xx\n/);
@@ -73,9 +60,9 @@ describe('record from standard input', { concurrency: 3 }, () => {
 
     for (const [name, lines] of Object.entries(sessions)) {
       test(`${name}: placeholders in the file, no credential anywhere, replay passes`, async () => {
-        const file = join(dir, `${name.replace(/\W+/g, '-')}.yaml`);
+        const file = join(suite.dir, `${name.replace(/\W+/g, '-')}.yaml`);
         const input = ['EHLO test.com', 'STARTTLS', 'EHLO test.com', ...lines, 'QUIT', ''].join('\n');
-        const recorded = await smtpspec(['record', '--target', target, '--ca', embeddedCaFile(), '-o', file], { input });
+        const recorded = await smtpspec(['record', '--target', suite.target, '--ca', embeddedCaFile(), '-o', file], { input });
         assert.equal(recorded.code, 0, recorded.stderr);
         const text = readFileSync(file, 'utf8');
         assert.match(text, /- auth:\n\s+mechanism: (PLAIN|LOGIN)\n\s+username: \$\{env:SMTP_USER\}\n\s+password: \$\{env:SMTP_PASSWORD\}\n(.*\n)?\s+expect: 235\n/);
@@ -94,27 +81,27 @@ describe('record from standard input', { concurrency: 3 }, () => {
   });
 
   test('a certificate that does not verify after STARTTLS ends the session with 1 and a hint', async () => {
-    const file = join(dir, 'untrusted.yaml');
-    const result = await smtpspec(['record', '--target', target, '-o', file], { input: 'EHLO test.com\nSTARTTLS\nQUIT\n' });
+    const file = join(suite.dir, 'untrusted.yaml');
+    const result = await smtpspec(['record', '--target', suite.target, '-o', file], { input: 'EHLO test.com\nSTARTTLS\nQUIT\n' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^smtpspec: certificate verification failed: self-signed certificate.*\(trust its CA with --ca FILE, or record with --insecure\); nothing was written\n$/);
     assert.equal(existsSync(file), false);
   });
 
   test('an existing file is refused with 2 before connecting, unless --force', async () => {
-    const file = join(dir, 'existing.yaml');
+    const file = join(suite.dir, 'existing.yaml');
     writeFileSync(file, 'mine\n');
     const refused = await smtpspec(['record', '--target', '127.0.0.1:1', '-o', file], { input: 'QUIT\n' });
     assert.equal(refused.code, 2);
     assert.equal(refused.stderr, `smtpspec: ${file} already exists (use --force to replace it)\n`);
     assert.equal(readFileSync(file, 'utf8'), 'mine\n');
-    const forced = await smtpspec(['record', '--target', target, '-o', file, '--force'], { input: 'QUIT\n' });
+    const forced = await smtpspec(['record', '--target', suite.target, '-o', file, '--force'], { input: 'QUIT\n' });
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(readFileSync(file, 'utf8'), /- send: QUIT/);
   });
 
   test('a refused connection is one sentence and exit 1, and nothing is written', async () => {
-    const file = join(dir, 'refused.yaml');
+    const file = join(suite.dir, 'refused.yaml');
     const result = await smtpspec(['record', '--target', '127.0.0.1:1', '-o', file]);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, 'smtpspec: connection refused by 127.0.0.1:1; nothing was written\n');
@@ -127,7 +114,7 @@ describe('record from standard input', { concurrency: 3 }, () => {
       await s.nextLine();
     });
     try {
-      const file = join(dir, 'silent.yaml');
+      const file = join(suite.dir, 'silent.yaml');
       // One deadline for every wait: the greeting (from this process, to the recorder's) must come
       // within it on a busy machine, the answer to NOOP never does.
       const result = await smtpspec(['record', '--target', `127.0.0.1:${silent.port}`, '--timeout', '3s', '-o', file], { input: 'NOOP\n' });
@@ -185,11 +172,11 @@ describe('record from standard input', { concurrency: 3 }, () => {
       s.end();
     });
     try {
-      const file = join(dir, 'closed.yaml');
+      const file = join(suite.dir, 'closed.yaml');
       const result = await smtpspec(['record', '--target', `127.0.0.1:${closing.port}`, '-o', file], { input: 'EHLO a\nNOOP\n' });
       assert.equal(result.code, 0, result.stderr);
       assert.match(readFileSync(file, 'utf8'), /- send: EHLO a\n\s+expect: 421 4\.3\.2\n$/);
-      assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
+      assert.deepEqual(readdirSync(suite.dir).filter((name) => name.endsWith('.tmp')), []);
     } finally {
       await closing.close();
     }
